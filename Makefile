@@ -1,0 +1,106 @@
+# crq - change requests as code, in git.
+#
+#   make            build build/crq and build/libcrq.a
+#   make test       install missing build dependencies (root) or name them,
+#                   build, run unit, schema-suite and end-to-end tests
+#   make check      clean sanitizer build (ASan + UBSan), then all tests
+#   make demo       build, then walk one change through crq in a temp repo
+#   make bench      10,000-change store: crq list/show against raw git
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make uninstall, make clean
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/crq
+CC ?= cc
+CFLAGS ?= -O2 -g
+BUILD ?= build
+WERROR ?=
+
+PKGS := libgit2 yaml-0.1 libcrypto libpcre2-8
+DEBS := build-essential pkg-config git libgit2-dev libyaml-dev libssl-dev \
+	libpcre2-dev libcmocka-dev python3 python3-jsonschema python3-yaml \
+	json-schema-test-suite openssh-client
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wvla -Wwrite-strings -Wformat=2 -Wno-format-nonliteral \
+	-Wno-format-truncation
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) $(CFLAGS) \
+	$(PKG_CFLAGS) -Ilib
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+CMD_SRC := $(sort $(wildcard cmd/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CMD_OBJ = $(CMD_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOLS = $(BUILD)/tests/schema-suite $(BUILD)/tests/yaml2json
+
+SUITE ?= /usr/share/json-schema-test-suite/tests/draft7
+
+.PHONY: all deps test test-only check demo bench install uninstall clean
+
+all: $(BUILD)/crq
+
+deps:
+	@sh tests/deps.sh $(DEBS)
+
+$(BUILD)/%.o: %.c lib/crq.h lib/internal.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libcrq.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/crq: $(CMD_OBJ) $(BUILD)/libcrq.a
+	$(CC) $(CFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libcrq.a $(PKG_LIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/testutil.h \
+		$(BUILD)/libcrq.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libcrq.a \
+		$(PKG_LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libcrq.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcrq.a $(PKG_LIBS)
+
+test: deps
+	@$(MAKE) --no-print-directory test-only
+
+test-only: $(BUILD)/crq $(UNIT_BIN) $(TOOLS)
+	@sh tests/run.sh $(BUILD) $(SUITE)
+
+check: deps
+	rm -rf $(BUILD)/asan
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan \
+		CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+		test-only
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh examples/demo.sh $(BUILD)/crq
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/bench.sh $(BUILD)/crq
+
+install: $(BUILD)/crq
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/schemas \
+		$(DESTDIR)$(DATADIR)/examples/templates
+	install -m 755 $(BUILD)/crq $(DESTDIR)$(BINDIR)/crq
+	install -m 644 schemas/*.json $(DESTDIR)$(DATADIR)/schemas/
+	install -m 644 examples/policy.yaml $(DESTDIR)$(DATADIR)/examples/
+	install -m 644 examples/templates/*.yaml \
+		$(DESTDIR)$(DATADIR)/examples/templates/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/crq
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf $(BUILD)

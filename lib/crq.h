@@ -1,0 +1,247 @@
+/*
+ * crq.h - the public interface of libcrq, change requests as code in git.
+ *
+ * Conventions (see STYLE.md):
+ *  - Functions return 0 on success and a negative CRQ_E* code on failure;
+ *    crq_error_last() then describes the failure in one line.
+ *  - Out-parameters come first and are named `out`.  Objects returned
+ *    through `**out` belong to the caller and are released with the
+ *    matching _free(), which accepts NULL.  Returned `const` pointers are
+ *    borrowed from the object they came from.
+ *  - The library never prints, never exits and never reads argv.
+ *  - Running out of memory aborts the process (as git does): no function
+ *    reports ENOMEM.
+ */
+#ifndef CRQ_H
+#define CRQ_H
+
+#include <stddef.h>
+#include <stdarg.h>
+#include <stdint.h>
+
+#define CRQ_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+
+enum {
+	CRQ_OK = 0,
+	CRQ_ERROR = -1,		/* generic failure */
+	CRQ_ENOTFOUND = -2,	/* no such change, file, key or object */
+	CRQ_EEXISTS = -3,	/* something already exists */
+	CRQ_EINVALID = -4,	/* input (YAML, JSON, field value) is invalid */
+	CRQ_EDENIED = -5,	/* the action is not allowed */
+	CRQ_ECONFLICT = -6,	/* concurrent update or uncommitted user edit */
+	CRQ_ESIGN = -7,		/* signing failed */
+	CRQ_EREPO = -8,		/* repository or system failure */
+	CRQ_EUSAGE = -9		/* the caller used the API wrongly */
+};
+
+/* The message of the last error in this thread; never NULL. */
+const char *crq_error_last(void);
+/* The code of the last error in this thread (0 when none). */
+int crq_error_code(void);
+/* Forget the last error. */
+void crq_error_clear(void);
+
+/* ------------------------------------------------------------------ */
+/* Growable string buffer.  Invariant: ptr is NUL-terminated whenever
+ * size > 0 or after any put; size excludes the NUL. */
+
+typedef struct {
+	char *ptr;
+	size_t size;
+	size_t asize;
+} crq_buf;
+
+#define CRQ_BUF_INIT { NULL, 0, 0 }
+
+void crq_buf_init(crq_buf *buf);
+void crq_buf_dispose(crq_buf *buf);
+void crq_buf_clear(crq_buf *buf);
+void crq_buf_grow(crq_buf *buf, size_t extra);
+void crq_buf_put(crq_buf *buf, const char *data, size_t len);
+void crq_buf_puts(crq_buf *buf, const char *str);
+void crq_buf_putc(crq_buf *buf, char c);
+void crq_buf_printf(crq_buf *buf, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void crq_buf_vprintf(crq_buf *buf, const char *fmt, va_list ap);
+/* Return the contents as a NUL-terminated string ("" when empty). */
+const char *crq_buf_cstr(crq_buf *buf);
+/* Hand the allocation to the caller (never NULL) and reset the buffer. */
+char *crq_buf_detach(crq_buf *buf);
+/* Read a whole file into buf; fails with CRQ_EINVALID when larger than
+ * max bytes, CRQ_ENOTFOUND when missing.  path "-" reads stdin. */
+int crq_buf_read_file(crq_buf *buf, const char *path, size_t max);
+
+/* ------------------------------------------------------------------ */
+/* Value tree shared by the JSON parser, the YAML loader, the schema
+ * validator and the change model. */
+
+typedef enum {
+	CRQ_NODE_NULL,
+	CRQ_NODE_BOOL,
+	CRQ_NODE_INT,
+	CRQ_NODE_NUMBER,
+	CRQ_NODE_STRING,
+	CRQ_NODE_ARRAY,
+	CRQ_NODE_OBJECT
+} crq_node_kind;
+
+typedef struct crq_node crq_node;
+struct crq_node {
+	crq_node_kind kind;
+	/* A YAML plain (unquoted) scalar that has not been typed yet: kind
+	 * is CRQ_NODE_STRING and str holds its text.  crq_schema_type()
+	 * resolves it and clears the flag. */
+	int plain;
+	/* 1-based position in the source document, 0 when unknown. */
+	unsigned line, col;
+	int b;			/* BOOL */
+	long long i;		/* INT */
+	double n;		/* NUMBER */
+	char *str;		/* STRING: NUL-terminated, never contains NUL */
+	size_t len;		/* STRING: strlen(str) */
+	size_t count;		/* ARRAY / OBJECT: number of items */
+	size_t alloc;
+	char **keys;		/* OBJECT: keys, in source order */
+	crq_node **items;	/* ARRAY items, or OBJECT values */
+};
+
+crq_node *crq_node_new(crq_node_kind kind);
+crq_node *crq_node_new_string(const char *str, size_t len);
+crq_node *crq_node_new_cstr(const char *str);
+crq_node *crq_node_new_int(long long i);
+crq_node *crq_node_new_bool(int b);
+void crq_node_free(crq_node *node);
+crq_node *crq_node_dup(const crq_node *node);
+/* JSON-Schema equality: 1 == 1.0, object key order does not matter. */
+int crq_node_equal(const crq_node *a, const crq_node *b);
+/* Object member by key, or NULL. */
+crq_node *crq_node_get(const crq_node *obj, const char *key);
+/* Index of key in obj, or -1. */
+long crq_node_index(const crq_node *obj, const char *key);
+/* Set obj[key] = val, taking ownership of val; replaces in place (keeps
+ * the position) or appends. */
+void crq_node_set(crq_node *obj, const char *key, crq_node *val);
+/* Remove obj[key]; returns 1 when something was removed. */
+int crq_node_remove(crq_node *obj, const char *key);
+/* Append to an array, taking ownership. */
+void crq_node_push(crq_node *arr, crq_node *val);
+/* Convenience: string value of obj[key] or NULL when absent/not string. */
+const char *crq_node_get_str(const crq_node *obj, const char *key);
+/* Follow a dotted path ("window.start") through objects; NULL if absent. */
+crq_node *crq_node_path(const crq_node *root, const char *dotted);
+
+/* ------------------------------------------------------------------ */
+/* JSON: strict RFC 8259 parser and writer. */
+
+#define CRQ_JSON_MAX_DEPTH 256
+
+/* Parse text (len bytes) into *out.  name is used in error messages as
+ * "name:line:col: message".  Integers without fraction or exponent that
+ * fit in long long become CRQ_NODE_INT, other numbers CRQ_NODE_NUMBER.
+ * Duplicate keys, trailing garbage, invalid UTF-8 and nesting deeper
+ * than CRQ_JSON_MAX_DEPTH are CRQ_EINVALID. */
+int crq_json_parse(crq_node **out, const char *text, size_t len,
+	const char *name);
+/* Append node as JSON to out; pretty = indent by two spaces. */
+void crq_json_write(crq_buf *out, const crq_node *node, int pretty);
+/* Append str as a JSON string literal (with quotes) to out. */
+void crq_json_write_string(crq_buf *out, const char *str, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* YAML: strict loader and canonical emitter. */
+
+#define CRQ_YAML_MAX_DEPTH 64
+#define CRQ_YAML_MAX_SIZE (1024 * 1024)
+
+/* Load one YAML document.  Rejects, naming name:line:col, anchors,
+ * aliases, tags, directives, merge keys, non-scalar keys, duplicate
+ * keys, more than one document, NUL bytes, invalid UTF-8, nesting
+ * deeper than CRQ_YAML_MAX_DEPTH and input larger than
+ * CRQ_YAML_MAX_SIZE.  Plain scalars come back as CRQ_NODE_STRING with
+ * plain = 1 (untyped); quoted and block scalars as strings with
+ * plain = 0.  An empty document is a CRQ_NODE_NULL node. */
+int crq_yaml_load(crq_node **out, const char *text, size_t len,
+	const char *name);
+/* Append doc in the canonical layout: block style, keys in node order,
+ * two-space indentation, strings quoted whenever a YAML 1.1 or 1.2
+ * reader could take them for anything but a string, multi-line strings
+ * as literal blocks.  crq_yaml_load() of the output gives back an equal
+ * tree (after typing). */
+void crq_yaml_emit(crq_buf *out, const crq_node *doc);
+
+/* YAML scalar resolution, used to type plain scalars. */
+/* 1 when a plain scalar with this text is null (YAML 1.2 core: "", ~,
+ * null, Null, NULL). */
+int crq_yaml_plain_null(const char *s);
+/* 1 and *out set when text is a YAML 1.2 core bool (true/True/TRUE,
+ * false/False/FALSE). */
+int crq_yaml_plain_bool(const char *s, int *out);
+/* 1 and *out set when text is a decimal integer ([-+]?[0-9]+) in range. */
+int crq_yaml_plain_int(const char *s, long long *out);
+/* 1 and *out set when text is a YAML 1.2 core float (incl. .inf/.nan)
+ * or decimal integer. */
+int crq_yaml_plain_float(const char *s, double *out);
+/* 1 when a YAML 1.1 or 1.2 reader could resolve this plain text to
+ * anything but a string: null, bools (yes/no/on/off/y/n ...), ints in
+ * any base, octal (0755), sexagesimal (12:30), floats, .inf/.nan,
+ * timestamps (2026-01-02, 2026-01-02T10:00:00Z), "<<", "=". */
+int crq_yaml_plain_ambiguous(const char *s);
+/* 1 when s looks like a YAML timestamp (date or date-time). */
+int crq_yaml_plain_timestamp(const char *s);
+
+/* ------------------------------------------------------------------ */
+/* Schema validation (JSON Schema draft-07). */
+
+typedef struct crq_schema crq_schema;
+
+typedef struct {
+	char *pointer;		/* JSON pointer of the instance location */
+	char *message;		/* one line, no trailing newline */
+	unsigned line, col;	/* position of the instance node, or 0 */
+} crq_issue;
+
+typedef struct {
+	crq_issue *items;
+	size_t count;
+	size_t alloc;
+} crq_issues;
+
+void crq_issues_init(crq_issues *issues);
+void crq_issues_dispose(crq_issues *issues);
+void crq_issues_add(crq_issues *issues, const crq_node *at,
+	const char *pointer, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Load a schema from a JSON file. */
+int crq_schema_load(crq_schema **out, const char *path);
+/* Build a schema from a parsed JSON tree, taking ownership of root.
+ * name is used in messages. */
+int crq_schema_from_node(crq_schema **out, crq_node *root, const char *name);
+void crq_schema_free(crq_schema *schema);
+/* The schema document itself (borrowed). */
+const crq_node *crq_schema_root(const crq_schema *schema);
+/* The schema node that describes the property at a dotted path from the
+ * root ("window.start"), following $ref and allOf; NULL if unknown. */
+const crq_node *crq_schema_lookup(const crq_schema *schema,
+	const char *dotted);
+
+/* Type the plain scalars of doc (from crq_yaml_load) by the types the
+ * schema expects at each location; clears node->plain.  A plain scalar
+ * in a place that accepts only strings but that a YAML reader could
+ * take for something else (`no`, `on`, `0755`, `12:30`) is an issue
+ * that says to quote it; so is a plain scalar that fits none of the
+ * expected types.  Returns 0, or CRQ_EINVALID when issues were added. */
+int crq_schema_type(const crq_schema *schema, crq_node *doc,
+	crq_issues *issues);
+/* Validate doc.  Returns 0 when valid, CRQ_EINVALID when issues were
+ * added (one issue per failed leaf keyword), another error on failure
+ * of the schema itself (e.g. an unresolvable $ref). */
+int crq_schema_validate(const crq_schema *schema, const crq_node *doc,
+	crq_issues *issues);
+/* 1 when s is an RFC 3339 date-time with a zone. */
+int crq_schema_is_datetime(const char *s);
+
+#endif

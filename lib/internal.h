@@ -1,0 +1,34 @@
+/*
+ * internal.h - helpers shared inside libcrq; never included by cmd/.
+ */
+#ifndef CRQ_INTERNAL_H
+#define CRQ_INTERNAL_H
+
+#include "crq.h"
+
+/* Allocation that aborts on exhaustion (see crq.h). */
+void *crq__malloc(size_t n);
+void *crq__calloc(size_t n, size_t size);
+void *crq__realloc(void *p, size_t n);
+char *crq__strdup(const char *s);
+char *crq__strndup(const char *s, size_t n);
+/* Grow *p (of *alloc elements of size) to hold at least need elements. */
+void crq__grow(void **p, size_t *alloc, size_t need, size_t size);
+
+/* Record an error for crq_error_last() and return code. */
+int crq_error__set(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Prefix the current error message with "prefix: ". Returns the code. */
+int crq_error__prefix(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* Validate UTF-8: returns 1 when s[0..len) is well-formed (no
+ * overlongs, surrogates or code points above U+10FFFF); on failure
+ * *bad is set to the offset of the first bad byte. */
+int crq_utf8__valid(const char *s, size_t len, size_t *bad);
+/* Number of code points in a valid UTF-8 string. */
+size_t crq_utf8__length(const char *s, size_t len);
+
+#define CRQ_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif
