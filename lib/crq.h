@@ -244,4 +244,97 @@ int crq_schema_validate(const crq_schema *schema, const crq_node *doc,
 /* 1 when s is an RFC 3339 date-time with a zone. */
 int crq_schema_is_datetime(const char *s);
 
+/* ------------------------------------------------------------------ */
+/* The store: a git repository holding .crq/ and changes/. */
+
+typedef struct crq_repo crq_repo;
+
+typedef struct {
+	/* Directory holding schemas/ and examples/ (required). */
+	const char *datadir;
+	/* "name=value" git config overrides for this run (like git -c),
+	 * consulted before the repository's configuration. */
+	const char *const *config;
+	size_t config_count;
+} crq_options;
+
+/* Open the repository containing path (searching upwards like git). */
+int crq_repo_open(crq_repo **out, const char *path, const crq_options *opts);
+/* Create a store at path: init the git repository if there is none
+ * (branch main), write .crq/policy.yaml and .crq/templates/ from the
+ * datadir's examples and commit.  CRQ_EEXISTS if already a store. */
+int crq_repo_init(crq_repo **out, const char *path, const crq_options *opts);
+void crq_repo_free(crq_repo *repo);
+/* Work tree of the repository, or NULL when bare (borrowed). */
+const char *crq_repo_workdir(const crq_repo *repo);
+/* Git directory (borrowed). */
+const char *crq_repo_gitdir(const crq_repo *repo);
+/* Branch crq works on ("refs/heads/main"), borrowed. */
+const char *crq_repo_branch(const crq_repo *repo);
+/* Git config value (overrides first) into out; CRQ_ENOTFOUND if unset. */
+int crq_repo_config(crq_buf *out, crq_repo *repo, const char *name);
+/* The change schema of this run (borrowed). */
+int crq_repo_change_schema(const crq_schema **out, crq_repo *repo);
+/* Full path of a file in the datadir ("schemas/change.schema.json"). */
+void crq_repo_datafile(crq_buf *out, const crq_repo *repo, const char *rel);
+
+/* ------------------------------------------------------------------ */
+/* Change requests.  A change is a crq_node object holding the fields of
+ * schemas/change.schema.json. */
+
+/* Path of a change file in the store ("changes/000/CHG-000001.yaml");
+ * CRQ_EINVALID when id is not an id of this store. */
+int crq_change_path(crq_buf *out, crq_repo *repo, const char *id);
+/* Load change id from the branch tip. */
+int crq_change_load(crq_node **out, crq_repo *repo, const char *id);
+/* Parse change text: strict YAML, typed by the schema, validated.  On
+ * a validation failure returns CRQ_EINVALID with the first problem in
+ * crq_error_last() as "name:line:col: message" and every problem in
+ * issues (may be NULL). */
+int crq_change_parse(crq_node **out, crq_repo *repo, const char *text,
+	size_t len, const char *name, crq_issues *issues);
+/* Same as crq_change_parse, without a repository (schema from path). */
+int crq_change_parse_with(crq_node **out, const crq_schema *schema,
+	const char *text, size_t len, const char *name, crq_issues *issues);
+/* Canonical text of a change: keys in schema order, canonical YAML. */
+void crq_change_format(crq_buf *out, const crq_schema *schema,
+	const crq_node *change);
+
+/* Fields for a new change.  fields holds user-supplied fields (may be
+ * NULL); template names a template in .crq/templates (may be NULL).
+ * The store fills id, state (draft), requester, created, updated and
+ * priority.  On success the new id is in id_out. */
+int crq_change_create(crq_buf *id_out, crq_repo *repo, const crq_node *fields,
+	const char *template_name);
+/* Replace change id with doc (validated; id/created must not change);
+ * message is the commit subject suffix. */
+int crq_change_update(crq_repo *repo, const char *id, const crq_node *doc,
+	const char *action);
+/* Apply "key=value" assignments (dotted keys; empty value removes the
+ * field; non-string fields parse value as YAML) to change id. */
+int crq_change_set(crq_repo *repo, const char *id,
+	const char *const *assignments, size_t count);
+/* Apply one "key=value" assignment to doc in memory. */
+int crq_change_assign(crq_repo *repo, crq_node *doc, const char *assignment);
+
+typedef struct {
+	const char *state, *type, *risk, *service, *requester;
+} crq_filter;
+
+/* All changes on the branch tip matching filter (may be NULL), in id
+ * order, as an array node.  Files that fail to parse are skipped and
+ * counted in *bad (may be NULL); the first failure message is kept in
+ * crq_error_last(). */
+int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
+	size_t *bad);
+
+/* ------------------------------------------------------------------ */
+/* Validation of files for editors and hooks. */
+
+/* Validate a change or policy file (policy when its path ends in
+ * .crq/policy.yaml or when kind is "policy"); issues collects every
+ * problem.  Returns 0, CRQ_EINVALID, or another error. */
+int crq_validate_file(crq_repo *repo, const char *datadir, const char *path,
+	const char *text, size_t len, const char *kind, crq_issues *issues);
+
 #endif

@@ -1,0 +1,75 @@
+/*
+ * cmd.h - the crq command line: shared declarations of cmd/.
+ * Only cmd/ prints or exits; it uses nothing but the public lib/crq.h.
+ */
+#ifndef CRQ_CMD_H
+#define CRQ_CMD_H
+
+#include "crq.h"
+
+/* Exit codes, documented in `crq help`. */
+#define EXIT_REFUSED 1
+#define EXIT_FAILURE_REPO 128
+#define EXIT_USAGE 129
+
+struct cmd_ctx {
+	crq_options opts;
+	const char *datadir;
+};
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct cmd_ctx *ctx);
+	const char *usage;	/* "crq new [options]" */
+	const char *summary;	/* one line for `crq help` */
+	const char *help;	/* options and details */
+};
+
+extern const struct cmd commands[];
+const struct cmd *cmd_find(const char *name);
+
+int cmd_init(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_new(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_show(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_list(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_edit(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_set(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_schema(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_help(int argc, char **argv, struct cmd_ctx *ctx);
+
+/* Print "error: <crq_error_last()>" (or "fatal:" for repository
+ * failures) and return the exit code for crq error code err. */
+int report(int err);
+/* Print "usage: ..." for cmd with an optional problem line; returns 129. */
+int usage_error(const struct cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Print the full help of cmd to stdout; returns 0. */
+int print_help(const struct cmd *cmd);
+/* If argv[1] is -h or --help print help and return 1. */
+int wants_help(int argc, char **argv);
+/* Open the store containing the current directory. */
+int open_repo(crq_repo **out, struct cmd_ctx *ctx);
+/* Exit status after flushing stdout: 128 when stdout failed. */
+int finish(int code);
+
+/* Match option name at argv[*i] ("--name VALUE" or "--name=VALUE");
+ * 1 and *out set (and *i advanced) on a match, 0 when argv[*i] is
+ * another option, -1 when the value is missing. */
+int opt_value(int argc, char **argv, int *i, const char *name,
+	const char **out);
+
+/* Run the user's editor on path (GIT_EDITOR, core.editor, VISUAL,
+ * EDITOR, vi). */
+int run_editor(crq_repo *repo, const char *path);
+/* Edit text in a file under the git dir until accept() takes it.
+ * On refusal the error is shown at the top of the file and the editor
+ * reopens; when the user saves without changes the loop stops and the
+ * file is kept (never lose the user's text).  Reports problems itself
+ * and returns an exit code. */
+#define EDIT_ABORT 1	/* accept() printed why it gave up */
+typedef int (*edit_accept_fn)(const char *text, size_t len, void *payload);
+int edit_loop(crq_repo *repo, const char *file, const char *initial,
+	edit_accept_fn accept, void *payload);
+
+#endif

@@ -1,0 +1,269 @@
+/*
+ * main.c - global options, the command table and dispatch.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cmd.h"
+
+const struct cmd commands[] = {
+	{ "init", cmd_init, "crq init [DIR]",
+	  "create a change store (a git repository with .crq/)",
+	  "Creates the git repository at DIR (default: the current directory)\n"
+	  "if there is none, on branch main, writes .crq/policy.yaml and\n"
+	  ".crq/templates/ from crq's examples and commits them.\n" },
+	{ "new", cmd_new, "crq new [options]",
+	  "create a change request; prints its id",
+	  "Options:\n"
+	  "  --title TEXT         one-line title (required)\n"
+	  "  --type TYPE          normal (default), standard or emergency\n"
+	  "  --service NAME       affected service; repeatable\n"
+	  "  --impact LEVEL       low, medium or high\n"
+	  "  --urgency LEVEL      low, medium or high\n"
+	  "  --risk LEVEL         low, medium or high\n"
+	  "  --window START/END   RFC 3339 date-times with zone\n"
+	  "  --set KEY=VALUE      any other field (dotted keys); repeatable\n"
+	  "  -F, --file FILE      read fields from a YAML file ('-': stdin)\n"
+	  "  --template NAME      standard change from .crq/templates/NAME.yaml\n"
+	  "  -e, --edit           edit the new change in $EDITOR first\n"
+	  "Without --title on a terminal, crq opens $EDITOR on a skeleton.\n"
+	  "The new id alone is printed on stdout.\n" },
+	{ "show", cmd_show, "crq show [--json] ID",
+	  "show one change request",
+	  "Prints the change file, or with --json one JSON object holding\n"
+	  "every field.\n" },
+	{ "list", cmd_list, "crq list [filters] [--json | --format FMT]",
+	  "list change requests",
+	  "Filters (all must match):\n"
+	  "  --state STATE  --type TYPE  --risk LEVEL  --service NAME\n"
+	  "  --requester EMAIL\n"
+	  "Output:\n"
+	  "  --json         one JSON array of change objects\n"
+	  "  --format FMT   one line per change; %(field) is replaced by the\n"
+	  "                 field (dotted paths, lists joined by ','), %n is a\n"
+	  "                 newline, %% a percent sign\n" },
+	{ "edit", cmd_edit, "crq edit ID",
+	  "edit a change request in $EDITOR",
+	  "Opens the change in the editor; the result is validated and\n"
+	  "committed.  When it is refused, the editor reopens with the\n"
+	  "problem at the top; your text is never lost (see .git/CRQ_EDIT_*).\n" },
+	{ "set", cmd_set, "crq set ID KEY=VALUE...",
+	  "set fields of a change request",
+	  "KEY may be dotted (window.start).  String fields take VALUE as it\n"
+	  "is; other fields read it as YAML (services='[web, db]').  An\n"
+	  "empty VALUE removes the field.\n" },
+	{ "validate", cmd_validate, "crq validate [--kind change|policy] [FILE...]",
+	  "validate change or policy files",
+	  "Checks each FILE ('-': stdin) with the strict YAML loader and the\n"
+	  "schema, printing one 'file:line:col: problem' line per problem.\n"
+	  "Without FILE, validates every change and the policy on the\n"
+	  "current branch.  Files named policy.yaml are policies.\n" },
+	{ "schema", cmd_schema, "crq schema change|policy",
+	  "print a JSON Schema",
+	  "Prints schemas/change.schema.json or schemas/policy.schema.json,\n"
+	  "the files crq validates with (editors can use them too).\n" },
+	{ "help", cmd_help, "crq help [COMMAND]",
+	  "show help", "" },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+const struct cmd *cmd_find(const char *name)
+{
+	const struct cmd *c;
+
+	for (c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static void main_usage(FILE *f)
+{
+	const struct cmd *c;
+
+	fprintf(f,
+		"usage: crq [-C DIR] [-c NAME=VALUE] [--version] [--help] COMMAND [ARGS]\n"
+		"\n"
+		"crq keeps change requests as YAML files in a git repository;\n"
+		"every step is a commit.\n\nCommands:\n");
+	for (c = commands; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f,
+		"\nGlobal options:\n"
+		"  -C DIR          run as if started in DIR\n"
+		"  -c NAME=VALUE   override a git config value for this run\n"
+		"\nExit status:\n"
+		"  0    success\n"
+		"  1    refused: invalid input, a rule says no, problems found\n"
+		"  128  repository or system failure\n"
+		"  129  usage error\n"
+		"\n'crq help COMMAND' or 'crq COMMAND -h' shows a command's help.\n");
+}
+
+int cmd_help(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	const struct cmd *c;
+
+	(void)ctx;
+	if (argc < 2) {
+		main_usage(stdout);
+		return finish(0);
+	}
+	if (!(c = cmd_find(argv[1]))) {
+		fprintf(stderr, "error: unknown command '%s'\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	return print_help(c);
+}
+
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, prev, tmp;
+	size_t row[64];
+
+	if (lb >= 64)
+		return 99;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = row[j];
+			row[j] = a[i - 1] == b[j - 1] ? prev :
+				1 + (prev < row[j] ? (prev < row[j - 1] ?
+				prev : row[j - 1]) : (row[j] < row[j - 1] ?
+				row[j] : row[j - 1]));
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/* Find the data directory (schemas/, examples/) next to the binary. */
+static char *find_datadir(void)
+{
+	static const char *const rel[] = { "..", "../..", "../share/crq", "." };
+	char exe[PATH_MAX], cand[PATH_MAX + 64];
+	const char *env = getenv("CRQ_DATADIR");
+	ssize_t n;
+	size_t i;
+	char *slash;
+
+	if (env && *env)
+		return strdup(env);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')))
+		*slash = '\0';
+	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		snprintf(cand, sizeof(cand), "%s/%s/schemas/change.schema.json",
+			exe, rel[i]);
+		if (access(cand, R_OK) == 0) {
+			snprintf(cand, sizeof(cand), "%s/%s", exe, rel[i]);
+			return realpath(cand, NULL);
+		}
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct cmd_ctx ctx;
+	const char **config = NULL;
+	size_t nconfig = 0;
+	const struct cmd *c, *best = NULL;
+	char *datadir = NULL;
+	int i, rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	config = calloc((size_t)argc + 1, sizeof(*config));
+	if (!config)
+		return EXIT_FAILURE_REPO;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-C") || !strcmp(a, "-c")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "error: option '%s' needs a value\n", a);
+				rc = EXIT_USAGE;
+				goto done;
+			}
+			if (a[1] == 'C') {
+				if (chdir(argv[i + 1]) < 0) {
+					fprintf(stderr, "fatal: cannot change to '%s': %m\n",
+						argv[i + 1]);
+					rc = EXIT_FAILURE_REPO;
+					goto done;
+				}
+			} else {
+				if (!strchr(argv[i + 1], '=') ||
+				    argv[i + 1][0] == '=') {
+					fprintf(stderr,
+						"error: '-c %s' is not NAME=VALUE\n",
+						argv[i + 1]);
+					rc = EXIT_USAGE;
+					goto done;
+				}
+				config[nconfig++] = argv[i + 1];
+			}
+			i++;
+		} else if (!strcmp(a, "--version")) {
+			printf("crq version %s\n", CRQ_VERSION);
+			rc = finish(0);
+			goto done;
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			main_usage(stdout);
+			rc = finish(0);
+			goto done;
+		} else {
+			fprintf(stderr, "error: unknown option '%s'\n", a);
+			main_usage(stderr);
+			rc = EXIT_USAGE;
+			goto done;
+		}
+	}
+	if (i >= argc) {
+		main_usage(stderr);
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	if (!(c = cmd_find(argv[i]))) {
+		size_t d, bestd = 3;
+
+		for (c = commands; c->name; c++)
+			if ((d = distance(argv[i], c->name)) < bestd) {
+				bestd = d;
+				best = c;
+			}
+		fprintf(stderr, "error: '%s' is not a crq command; see 'crq help'\n",
+			argv[i]);
+		if (best)
+			fprintf(stderr, "hint: did you mean '%s'?\n", best->name);
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	datadir = find_datadir();
+	if (!datadir) {
+		fprintf(stderr,
+			"fatal: cannot find crq's schemas; set CRQ_DATADIR\n");
+		rc = EXIT_FAILURE_REPO;
+		goto done;
+	}
+	ctx.datadir = datadir;
+	ctx.opts.datadir = datadir;
+	ctx.opts.config = config;
+	ctx.opts.config_count = nconfig;
+	if (wants_help(argc - i, argv + i))
+		rc = print_help(c);
+	else
+		rc = c->fn(argc - i, argv + i, &ctx);
+done:
+	free(datadir);
+	free(config);
+	return rc;
+}

@@ -1,0 +1,904 @@
+/*
+ * change.c - the change request model: ids and paths, parsing, the
+ * canonical layout, and creating, editing and listing changes.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store.h"
+
+/* Fields only crq writes: set on creation or by workflow actions. */
+static const char *const protected_fields[] = {
+	"id", "state", "requester", "created", "updated", "priority",
+	"approvals", NULL
+};
+
+static int is_protected(const char *key)
+{
+	size_t i;
+
+	for (i = 0; protected_fields[i]; i++)
+		if (!strcmp(key, protected_fields[i]))
+			return 1;
+	return 0;
+}
+
+/* ---- schema helpers ---- */
+
+/* Follow a local "#/definitions/x" style $ref. */
+static const crq_node *deref(const crq_node *root, const crq_node *s)
+{
+	int guard = 0;
+
+	while (s && s->kind == CRQ_NODE_OBJECT && guard++ < 32) {
+		const char *ref = crq_node_get_str(s, "$ref");
+		const crq_node *n = root;
+		const char *p;
+
+		if (!ref || strncmp(ref, "#/", 2))
+			return s;
+		p = ref + 2;
+		while (n && *p) {
+			size_t len = strcspn(p, "/");
+			char key[128];
+
+			if (len >= sizeof(key))
+				return NULL;
+			memcpy(key, p, len);
+			key[len] = '\0';
+			n = crq_node_get(n, key);
+			p += len + (p[len] == '/');
+		}
+		s = n;
+	}
+	return s;
+}
+
+static int schema_is_string(const crq_node *root, const crq_node *s)
+{
+	const crq_node *t, *e;
+	size_t i;
+
+	s = deref(root, s);
+	if (!s || s->kind != CRQ_NODE_OBJECT)
+		return 0;
+	t = crq_node_get(s, "type");
+	if (t && t->kind == CRQ_NODE_STRING)
+		return !strcmp(t->str, "string");
+	e = crq_node_get(s, "enum");
+	if (!t && e && e->kind == CRQ_NODE_ARRAY && e->count) {
+		for (i = 0; i < e->count; i++)
+			if (e->items[i]->kind != CRQ_NODE_STRING)
+				return 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* Copy of n with object keys in the order of the schema's properties,
+ * unknown keys after them in their original order. */
+static crq_node *ordered(const crq_node *root, const crq_node *s,
+	const crq_node *n)
+{
+	const crq_node *props, *items;
+	crq_node *o;
+	size_t i;
+
+	s = deref(root, s);
+	if (n->kind == CRQ_NODE_ARRAY) {
+		items = s ? crq_node_get(s, "items") : NULL;
+		o = crq_node_new(CRQ_NODE_ARRAY);
+		for (i = 0; i < n->count; i++)
+			crq_node_push(o, ordered(root, items, n->items[i]));
+		return o;
+	}
+	if (n->kind != CRQ_NODE_OBJECT)
+		return crq_node_dup(n);
+	o = crq_node_new(CRQ_NODE_OBJECT);
+	props = s ? crq_node_get(s, "properties") : NULL;
+	if (props && props->kind == CRQ_NODE_OBJECT) {
+		for (i = 0; i < props->count; i++) {
+			const crq_node *v = crq_node_get(n, props->keys[i]);
+
+			if (v)
+				crq_node_set(o, props->keys[i],
+					ordered(root, props->items[i], v));
+		}
+	}
+	for (i = 0; i < n->count; i++)
+		if (crq_node_index(o, n->keys[i]) < 0)
+			crq_node_set(o, n->keys[i], crq_node_dup(n->items[i]));
+	return o;
+}
+
+void crq_change_format(crq_buf *out, const crq_schema *schema,
+	const crq_node *change)
+{
+	const crq_node *root = crq_schema_root(schema);
+	crq_node *o = ordered(root, root, change);
+
+	crq_yaml_emit(out, o);
+	crq_node_free(o);
+}
+
+/* ---- parsing ---- */
+
+static int issues_to_error(const crq_issues *issues, const char *name)
+{
+	const crq_issue *is = &issues->items[0];
+	crq_buf more = CRQ_BUF_INIT;
+	int err;
+
+	if (issues->count > 1)
+		crq_buf_printf(&more, " (and %zu more problem%s)",
+			issues->count - 1, issues->count > 2 ? "s" : "");
+	if (is->line)
+		err = crq_error__set(CRQ_EINVALID, "%s:%u:%u: %s%s", name,
+			is->line, is->col, is->message, crq_buf_cstr(&more));
+	else
+		err = crq_error__set(CRQ_EINVALID, "%s: %s%s", name,
+			is->message, crq_buf_cstr(&more));
+	crq_buf_dispose(&more);
+	return err;
+}
+
+static int parse_typed(crq_node **out, const crq_schema *schema,
+	const char *text, size_t len, const char *name, crq_issues *issues,
+	int validate)
+{
+	crq_issues local;
+	crq_issues *is = issues ? issues : &local;
+	size_t before;
+	crq_node *doc = NULL;
+	int err;
+
+	*out = NULL;
+	crq_issues_init(&local);
+	if ((err = crq_yaml_load(&doc, text, len, name)) < 0)
+		goto done;
+	if (doc->kind == CRQ_NODE_NULL) {
+		err = crq_error__set(CRQ_EINVALID, "%s: empty document", name);
+		goto done;
+	}
+	before = is->count;
+	crq_schema_type(schema, doc, is);
+	if (validate && is->count == before &&
+	    (err = crq_schema_validate(schema, doc, is)) < 0 &&
+	    err != CRQ_EINVALID)
+		goto done;
+	if (is->count > before) {
+		crq_issues sub = { is->items + before, is->count - before, 0 };
+
+		err = issues_to_error(&sub, name);
+		goto done;
+	}
+	err = 0;
+	*out = doc;
+	doc = NULL;
+done:
+	crq_node_free(doc);
+	crq_issues_dispose(&local);
+	return err;
+}
+
+int crq_change_parse_with(crq_node **out, const crq_schema *schema,
+	const char *text, size_t len, const char *name, crq_issues *issues)
+{
+	return parse_typed(out, schema, text, len, name, issues, 1);
+}
+
+int crq_change_parse(crq_node **out, crq_repo *repo, const char *text,
+	size_t len, const char *name, crq_issues *issues)
+{
+	const crq_schema *schema;
+	int err;
+
+	*out = NULL;
+	if ((err = crq_repo_change_schema(&schema, repo)) < 0)
+		return err;
+	return crq_change_parse_with(out, schema, text, len, name, issues);
+}
+
+/* ---- ids and paths ---- */
+
+static int parse_id(unsigned long long *num, crq_repo *repo, const char *id)
+{
+	const crq_node *policy;
+	size_t plen, i;
+	int err;
+
+	if ((err = crq_store__policy(&policy, repo)) < 0)
+		return err;
+	plen = strlen(repo->prefix);
+	if (strncmp(id, repo->prefix, plen) || id[plen] != '-')
+		goto bad;
+	for (i = plen + 1; id[i]; i++)
+		if (!isdigit((unsigned char)id[i]))
+			goto bad;
+	if (i - plen - 1 < 6 || i - plen - 1 > 18)
+		goto bad;
+	*num = strtoull(id + plen + 1, NULL, 10);
+	return 0;
+bad:
+	return crq_error__set(CRQ_EINVALID,
+		"'%s' is not a change id of this store (expected %s-NNNNNN)",
+		id, repo->prefix);
+}
+
+static void path_for(crq_buf *out, crq_repo *repo, unsigned long long num)
+{
+	crq_buf_printf(out, "changes/%03llu/%s-%06llu.yaml",
+		num / repo->shard_size, repo->prefix, num);
+}
+
+int crq_change_path(crq_buf *out, crq_repo *repo, const char *id)
+{
+	unsigned long long num = 0;
+	int err = parse_id(&num, repo, id);
+
+	if (err < 0)
+		return err;
+	path_for(out, repo, num);
+	return 0;
+}
+
+/* Load change id at commit (tip when NULL); text/blob optional. */
+static int load_at(crq_node **out, crq_repo *repo, const git_oid *commit,
+	const char *id, crq_buf *text_out, git_oid *blob)
+{
+	crq_buf path = CRQ_BUF_INIT, text = CRQ_BUF_INIT;
+	const crq_node *idn;
+	int err;
+
+	*out = NULL;
+	if ((err = crq_change_path(&path, repo, id)) < 0)
+		goto done;
+	if ((err = crq_store__read(repo, commit, path.ptr, &text, blob)) < 0) {
+		if (err == CRQ_ENOTFOUND)
+			err = crq_error__set(CRQ_ENOTFOUND,
+				"no such change '%s'", id);
+		goto done;
+	}
+	if ((err = crq_change_parse(out, repo, text.ptr, text.size, path.ptr,
+			NULL)) < 0)
+		goto done;
+	idn = crq_node_get(*out, "id");
+	if (!idn || idn->kind != CRQ_NODE_STRING || strcmp(idn->str, id)) {
+		err = crq_error__set(CRQ_EINVALID,
+			"%s: id does not match the file name", path.ptr);
+		crq_node_free(*out);
+		*out = NULL;
+		goto done;
+	}
+	if (text_out)
+		crq_buf_put(text_out, text.ptr, text.size);
+done:
+	crq_buf_dispose(&path);
+	crq_buf_dispose(&text);
+	return err;
+}
+
+int crq_change_load(crq_node **out, crq_repo *repo, const char *id)
+{
+	return load_at(out, repo, NULL, id, NULL, NULL);
+}
+
+/* Highest change number on commit, 0 when there is none. */
+static int max_number(unsigned long long *out, crq_repo *repo,
+	const git_oid *commit)
+{
+	git_commit *c = NULL;
+	git_tree *root = NULL, *changes = NULL, *shard = NULL;
+	git_tree_entry *e = NULL;
+	size_t i, n, plen = strlen(repo->prefix);
+	long best_shard = -1;
+	int err;
+
+	*out = 0;
+	if ((err = git_commit_lookup(&c, repo->git, commit)) < 0 ||
+	    (err = git_commit_tree(&root, c)) < 0) {
+		err = crq_store__git_error(err, "cannot read commit");
+		goto done;
+	}
+	err = git_tree_entry_bypath(&e, root, "changes");
+	if (err == GIT_ENOTFOUND) {
+		err = 0;
+		goto done;
+	}
+	if (err < 0 || (err = git_tree_lookup(&changes, repo->git,
+			git_tree_entry_id(e))) < 0) {
+		err = crq_store__git_error(err, "cannot read changes/");
+		goto done;
+	}
+	/* shards sort by name, so walk them from the highest down */
+	for (n = git_tree_entrycount(changes); n-- > 0 && !*out;) {
+		const git_tree_entry *se = git_tree_entry_byindex(changes, n);
+		const char *name = git_tree_entry_name(se);
+
+		if (git_tree_entry_type(se) != GIT_OBJECT_TREE ||
+		    strspn(name, "0123456789") != strlen(name))
+			continue;
+		git_tree_free(shard);
+		shard = NULL;
+		if ((err = git_tree_lookup(&shard, repo->git,
+				git_tree_entry_id(se))) < 0) {
+			err = crq_store__git_error(err, "cannot read shard");
+			goto done;
+		}
+		for (i = 0; i < git_tree_entrycount(shard); i++) {
+			const char *f = git_tree_entry_name(
+				git_tree_entry_byindex(shard, i));
+			unsigned long long num;
+
+			if (strncmp(f, repo->prefix, plen) || f[plen] != '-')
+				continue;
+			num = strtoull(f + plen + 1, NULL, 10);
+			if (num > *out)
+				*out = num;
+		}
+		best_shard = (long)n;
+	}
+	(void)best_shard;
+	err = 0;
+done:
+	git_tree_entry_free(e);
+	git_tree_free(shard);
+	git_tree_free(changes);
+	git_tree_free(root);
+	git_commit_free(c);
+	return err;
+}
+
+/* ---- priority ---- */
+
+static void compute_priority(crq_repo *repo, crq_node *doc)
+{
+	const crq_node *policy, *m;
+	const char *impact = crq_node_get_str(doc, "impact");
+	const char *urgency = crq_node_get_str(doc, "urgency");
+	const char *p;
+
+	if (crq_store__policy(&policy, repo) < 0)
+		return;
+	m = crq_node_get(policy, "priority_matrix");
+	if (!impact || !urgency || !m) {
+		crq_node_remove(doc, "priority");
+		return;
+	}
+	p = crq_node_get_str(crq_node_get(m, impact), urgency);
+	if (p)
+		crq_node_set(doc, "priority", crq_node_new_cstr(p));
+	else
+		crq_node_remove(doc, "priority");
+}
+
+/* ---- writing ---- */
+
+static void message_for(crq_buf *msg, const char *id, const char *action,
+	const crq_node *doc, const char *from, const char *to)
+{
+	const char *title = crq_node_get_str(doc, "title");
+
+	crq_buf_printf(msg, "%s: %s \xe2\x80\x94 %s\n\n", id, action,
+		title ? title : "");
+	crq_buf_printf(msg, "Crq-Change: %s\nCrq-Action: %s\n", id, action);
+	if (from)
+		crq_buf_printf(msg, "Crq-From: %s\n", from);
+	if (to)
+		crq_buf_printf(msg, "Crq-To: %s\n", to);
+}
+
+/* Validate doc, format it and commit it at path on top of tip. */
+static int write_change(crq_repo *repo, const git_oid *tip, int unborn,
+	const char *path, crq_node *doc, const char *message)
+{
+	const crq_schema *schema;
+	crq_issues issues;
+	crq_buf text = CRQ_BUF_INIT;
+	crq_store_write w;
+	git_oid out;
+	int err;
+
+	crq_issues_init(&issues);
+	if ((err = crq_repo_change_schema(&schema, repo)) < 0)
+		goto done;
+	/* fields given as YAML arrive untyped; typing is idempotent */
+	if (crq_schema_type(schema, doc, &issues) < 0 ||
+	    (err = crq_schema_validate(schema, doc, &issues)) < 0) {
+		err = err ? err : CRQ_EINVALID;
+		if (err == CRQ_EINVALID && issues.count)
+			err = issues_to_error(&issues, path);
+		goto done;
+	}
+	crq_change_format(&text, schema, doc);
+	w.path = path;
+	w.data = text.ptr;
+	w.len = text.size;
+	err = crq_store__commit(repo, unborn ? NULL : tip, &w, 1, message,
+		&out);
+done:
+	crq_issues_dispose(&issues);
+	crq_buf_dispose(&text);
+	return err;
+}
+
+static int load_template(crq_node **out, crq_repo *repo, const char *name)
+{
+	crq_buf path = CRQ_BUF_INIT, text = CRQ_BUF_INIT;
+	const crq_schema *schema;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	for (i = 0; name[i]; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("._-", name[i]))
+			break;
+	if (!*name || name[i] || name[0] == '.') {
+		err = crq_error__set(CRQ_EINVALID, "bad template name '%s'",
+			name);
+		goto done;
+	}
+	crq_buf_printf(&path, ".crq/templates/%s.yaml", name);
+	if ((err = crq_store__read(repo, NULL, path.ptr, &text, NULL)) < 0) {
+		if (err == CRQ_ENOTFOUND)
+			err = crq_error__set(CRQ_ENOTFOUND,
+				"no such template '%s' (%s)", name, path.ptr);
+		goto done;
+	}
+	if ((err = crq_repo_change_schema(&schema, repo)) < 0 ||
+	    (err = parse_typed(out, schema, text.ptr, text.size, path.ptr,
+			NULL, 0)) < 0)
+		goto done;
+	if ((*out)->kind != CRQ_NODE_OBJECT) {
+		err = crq_error__set(CRQ_EINVALID, "%s: not a mapping",
+			path.ptr);
+		crq_node_free(*out);
+		*out = NULL;
+	}
+done:
+	crq_buf_dispose(&path);
+	crq_buf_dispose(&text);
+	return err;
+}
+
+
+int crq_change_create(crq_buf *id_out, crq_repo *repo, const crq_node *fields,
+	const char *template_name)
+{
+	crq_node *doc = NULL, *tmpl = NULL;
+	crq_buf email = CRQ_BUF_INIT, now = CRQ_BUF_INIT, path = CRQ_BUF_INIT,
+		msg = CRQ_BUF_INIT, id = CRQ_BUF_INIT;
+	const crq_node *policy;
+	unsigned long long num;
+	git_oid tip;
+	size_t i;
+	int unborn, err, attempt;
+
+	if ((err = crq_store__policy(&policy, repo)) < 0 ||
+	    (err = crq_store__email(&email, repo)) < 0)
+		goto done;
+	if (fields && fields->kind != CRQ_NODE_OBJECT) {
+		err = crq_error__set(CRQ_EINVALID,
+			"change fields must be a mapping");
+		goto done;
+	}
+	for (i = 0; fields && i < fields->count; i++) {
+		if (is_protected(fields->keys[i])) {
+			err = crq_error__set(CRQ_EDENIED,
+				"field '%s' is set by crq, not by hand",
+				fields->keys[i]);
+			goto done;
+		}
+	}
+	if (template_name &&
+	    (err = load_template(&tmpl, repo, template_name)) < 0)
+		goto done;
+
+	for (attempt = 0; attempt < CRQ_STORE_RETRIES; attempt++) {
+		crq_node_free(doc);
+		doc = crq_node_new(CRQ_NODE_OBJECT);
+		crq_buf_clear(&now);
+		crq_buf_clear(&path);
+		crq_buf_clear(&msg);
+		crq_buf_clear(&id);
+		if ((err = crq_store__tip(repo, &tip, &unborn)) < 0)
+			goto done;
+		if (unborn) {
+			err = crq_error__set(CRQ_EREPO,
+				"branch has no commits; run 'crq init'");
+			goto done;
+		}
+		if ((err = max_number(&num, repo, &tip)) < 0)
+			goto done;
+		num++;
+		crq_buf_printf(&id, "%s-%06llu", repo->prefix, num);
+		crq_store__now(&now, repo);
+		crq_node_set(doc, "id", crq_node_new_cstr(id.ptr));
+		crq_node_set(doc, "type", crq_node_new_cstr(
+			template_name ? "standard" : "normal"));
+		crq_node_set(doc, "state", crq_node_new_cstr("draft"));
+		for (i = 0; tmpl && i < tmpl->count; i++)
+			if (!is_protected(tmpl->keys[i]) &&
+			    strcmp(tmpl->keys[i], "type"))
+				crq_node_set(doc, tmpl->keys[i],
+					crq_node_dup(tmpl->items[i]));
+		for (i = 0; fields && i < fields->count; i++)
+			crq_node_set(doc, fields->keys[i],
+				crq_node_dup(fields->items[i]));
+		if (template_name) {
+			const char *t = crq_node_get_str(doc, "type");
+
+			if (t && strcmp(t, "standard")) {
+				err = crq_error__set(CRQ_EINVALID,
+					"a change from a template is a standard change, not '%s'",
+					t);
+				goto done;
+			}
+			crq_node_set(doc, "template",
+				crq_node_new_cstr(template_name));
+		}
+		crq_node_set(doc, "requester", crq_node_new_cstr(email.ptr));
+		crq_node_set(doc, "created", crq_node_new_cstr(now.ptr));
+		crq_node_set(doc, "updated", crq_node_new_cstr(now.ptr));
+		compute_priority(repo, doc);
+		path_for(&path, repo, num);
+		message_for(&msg, id.ptr, "create", doc, NULL, "draft");
+		err = write_change(repo, &tip, 0, path.ptr, doc, msg.ptr);
+		if (err != CRQ_STORE_RACE)
+			break;
+	}
+	if (err == CRQ_STORE_RACE)
+		err = CRQ_ECONFLICT;
+	if (!err)
+		crq_buf_puts(id_out, id.ptr);
+done:
+	crq_node_free(doc);
+	crq_node_free(tmpl);
+	crq_buf_dispose(&email);
+	crq_buf_dispose(&now);
+	crq_buf_dispose(&path);
+	crq_buf_dispose(&msg);
+	crq_buf_dispose(&id);
+	return err;
+}
+
+static int check_unchanged(const crq_node *old, const crq_node *doc,
+	const char *key)
+{
+	const crq_node *a = crq_node_get(old, key), *b = crq_node_get(doc, key);
+
+	if (!strcmp(key, "priority") || !strcmp(key, "updated"))
+		return 0;
+	if ((!a) != (!b) || (a && !crq_node_equal(a, b)))
+		return crq_error__set(CRQ_EDENIED,
+			"field '%s' is set by crq, not by hand", key);
+	return 0;
+}
+
+int crq_change_update(crq_repo *repo, const char *id, const crq_node *doc,
+	const char *action)
+{
+	crq_node *old = NULL, *next = NULL;
+	crq_buf now = CRQ_BUF_INIT, path = CRQ_BUF_INIT, msg = CRQ_BUF_INIT;
+	git_oid tip;
+	size_t i;
+	int unborn, err, attempt;
+
+	if (doc->kind != CRQ_NODE_OBJECT)
+		return crq_error__set(CRQ_EINVALID, "a change is a mapping");
+	if ((err = crq_change_path(&path, repo, id)) < 0)
+		goto done;
+	for (attempt = 0; attempt < CRQ_STORE_RETRIES; attempt++) {
+		crq_node_free(old);
+		crq_node_free(next);
+		old = next = NULL;
+		crq_buf_clear(&now);
+		crq_buf_clear(&msg);
+		if ((err = crq_store__tip(repo, &tip, &unborn)) < 0 ||
+		    (err = load_at(&old, repo, &tip, id, NULL, NULL)) < 0)
+			goto done;
+		for (i = 0; protected_fields[i]; i++)
+			if ((err = check_unchanged(old, doc,
+					protected_fields[i])) < 0)
+				goto done;
+		next = crq_node_dup(doc);
+		compute_priority(repo, next);
+		crq_node_set(next, "updated", crq_node_dup(
+			crq_node_get(old, "updated")));
+		if (crq_node_equal(old, next)) {
+			err = crq_error__set(CRQ_EEXISTS,
+				"%s: nothing to change", id);
+			goto done;
+		}
+		crq_store__now(&now, repo);
+		crq_node_set(next, "updated", crq_node_new_cstr(now.ptr));
+		message_for(&msg, id, action, next, NULL, NULL);
+		err = write_change(repo, &tip, 0, path.ptr, next, msg.ptr);
+		if (err != CRQ_STORE_RACE)
+			break;
+	}
+	if (err == CRQ_STORE_RACE)
+		err = CRQ_ECONFLICT;
+done:
+	crq_node_free(old);
+	crq_node_free(next);
+	crq_buf_dispose(&now);
+	crq_buf_dispose(&path);
+	crq_buf_dispose(&msg);
+	return err;
+}
+
+int crq_change_assign(crq_repo *repo, crq_node *doc, const char *assignment)
+{
+	const crq_schema *schema;
+	const crq_node *root, *s, *props;
+	const char *eq = strchr(assignment, '=');
+	crq_node *parent = doc, *val = NULL;
+	char key[256], *p, *dot;
+	int err;
+
+	if (!eq || eq == assignment || (size_t)(eq - assignment) >= sizeof(key))
+		return crq_error__set(CRQ_EUSAGE,
+			"'%s' is not key=value", assignment);
+	memcpy(key, assignment, (size_t)(eq - assignment));
+	key[eq - assignment] = '\0';
+	if ((err = crq_repo_change_schema(&schema, repo)) < 0)
+		return err;
+	root = crq_schema_root(schema);
+	s = root;
+	p = key;
+	/* walk the dotted path through schema and document together */
+	for (;;) {
+		dot = strchr(p, '.');
+		if (dot)
+			*dot = '\0';
+		props = crq_node_get(deref(root, s), "properties");
+		s = props ? crq_node_get(props, p) : NULL;
+		if (!s) {
+			if (dot)
+				*dot = '.';
+			return crq_error__set(CRQ_EINVALID,
+				"unknown field '%s'", key);
+		}
+		if (parent == doc && is_protected(p))
+			return crq_error__set(CRQ_EDENIED,
+				"field '%s' is set by crq, not by hand", p);
+		if (!dot)
+			break;
+		if (!crq_node_get(parent, p))
+			crq_node_set(parent, p, crq_node_new(CRQ_NODE_OBJECT));
+		parent = crq_node_get(parent, p);
+		if (parent->kind != CRQ_NODE_OBJECT)
+			return crq_error__set(CRQ_EINVALID,
+				"field '%s' is not a mapping", p);
+		*dot = '.';
+		p = dot + 1;
+	}
+	if (!eq[1]) {
+		crq_node_remove(parent, p);
+		return 0;
+	}
+	if (schema_is_string(root, s)) {
+		val = crq_node_new_cstr(eq + 1);
+	} else {
+		crq_buf name = CRQ_BUF_INIT;
+
+		crq_buf_printf(&name, "value of '%s'", key);
+		err = crq_yaml_load(&val, eq + 1, strlen(eq + 1), name.ptr);
+		crq_buf_dispose(&name);
+		if (err < 0)
+			return err;
+	}
+	crq_node_set(parent, p, val);
+	return 0;
+}
+
+int crq_change_set(crq_repo *repo, const char *id,
+	const char *const *assignments, size_t count)
+{
+	const crq_schema *schema;
+	crq_node *doc = NULL;
+	crq_issues issues;
+	size_t i;
+	int err;
+
+	crq_issues_init(&issues);
+	if ((err = crq_change_load(&doc, repo, id)) < 0 ||
+	    (err = crq_repo_change_schema(&schema, repo)) < 0)
+		goto done;
+	for (i = 0; i < count; i++)
+		if ((err = crq_change_assign(repo, doc, assignments[i])) < 0)
+			goto done;
+	if (crq_schema_type(schema, doc, &issues) < 0 && issues.count) {
+		err = issues_to_error(&issues, id);
+		goto done;
+	}
+	err = crq_change_update(repo, id, doc, "edit");
+done:
+	crq_issues_dispose(&issues);
+	crq_node_free(doc);
+	return err;
+}
+
+/* ---- listing ---- */
+
+static int matches(const crq_node *doc, const crq_filter *f)
+{
+	const char *v;
+	const crq_node *svc;
+	size_t i;
+
+	if (!f)
+		return 1;
+#define EQ(field) \
+	if (f->field && (!(v = crq_node_get_str(doc, #field)) || \
+			strcmp(v, f->field))) \
+		return 0;
+	EQ(state)
+	EQ(type)
+	EQ(risk)
+	EQ(requester)
+#undef EQ
+	if (f->service) {
+		svc = crq_node_get(doc, "services");
+		if (!svc || svc->kind != CRQ_NODE_ARRAY)
+			return 0;
+		for (i = 0; i < svc->count; i++)
+			if (svc->items[i]->kind == CRQ_NODE_STRING &&
+			    !strcmp(svc->items[i]->str, f->service))
+				return 1;
+		return 0;
+	}
+	return 1;
+}
+
+int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
+	size_t *bad)
+{
+	const crq_schema *schema;
+	const crq_node *policy;
+	git_commit *c = NULL;
+	git_tree *root = NULL, *changes = NULL, *shard = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	crq_buf name = CRQ_BUF_INIT, firsterr = CRQ_BUF_INIT;
+	crq_node *list = crq_node_new(CRQ_NODE_ARRAY), *doc;
+	git_oid tip;
+	size_t s, i, nbad = 0;
+	int unborn, err;
+
+	*out = NULL;
+	if ((err = crq_store__policy(&policy, repo)) < 0 ||
+	    (err = crq_repo_change_schema(&schema, repo)) < 0 ||
+	    (err = crq_store__tip(repo, &tip, &unborn)) < 0)
+		goto done;
+	if ((err = git_commit_lookup(&c, repo->git, &tip)) < 0 ||
+	    (err = git_commit_tree(&root, c)) < 0) {
+		err = crq_store__git_error(err, "cannot read commit");
+		goto done;
+	}
+	err = git_tree_entry_bypath(&e, root, "changes");
+	if (err == GIT_ENOTFOUND)
+		goto ok;
+	if (err < 0 || (err = git_tree_lookup(&changes, repo->git,
+			git_tree_entry_id(e))) < 0) {
+		err = crq_store__git_error(err, "cannot read changes/");
+		goto done;
+	}
+	for (s = 0; s < git_tree_entrycount(changes); s++) {
+		const git_tree_entry *se = git_tree_entry_byindex(changes, s);
+
+		if (git_tree_entry_type(se) != GIT_OBJECT_TREE)
+			continue;
+		git_tree_free(shard);
+		shard = NULL;
+		if ((err = git_tree_lookup(&shard, repo->git,
+				git_tree_entry_id(se))) < 0) {
+			err = crq_store__git_error(err, "cannot read shard");
+			goto done;
+		}
+		for (i = 0; i < git_tree_entrycount(shard); i++) {
+			const git_tree_entry *fe =
+				git_tree_entry_byindex(shard, i);
+
+			if (git_tree_entry_type(fe) != GIT_OBJECT_BLOB)
+				continue;
+			git_blob_free(blob);
+			blob = NULL;
+			if ((err = git_blob_lookup(&blob, repo->git,
+					git_tree_entry_id(fe))) < 0) {
+				err = crq_store__git_error(err,
+					"cannot read blob");
+				goto done;
+			}
+			crq_buf_clear(&name);
+			crq_buf_printf(&name, "changes/%s/%s",
+				git_tree_entry_name(se),
+				git_tree_entry_name(fe));
+			if (crq_change_parse_with(&doc, schema,
+					git_blob_rawcontent(blob),
+					(size_t)git_blob_rawsize(blob),
+					name.ptr, NULL) < 0) {
+				if (!nbad++)
+					crq_buf_puts(&firsterr,
+						crq_error_last());
+				continue;
+			}
+			if (matches(doc, filter))
+				crq_node_push(list, doc);
+			else
+				crq_node_free(doc);
+		}
+	}
+ok:
+	err = 0;
+	if (bad)
+		*bad = nbad;
+	if (nbad)
+		crq_error__set(CRQ_EINVALID, "%s", firsterr.ptr);
+	*out = list;
+	list = NULL;
+done:
+	crq_node_free(list);
+	crq_buf_dispose(&name);
+	crq_buf_dispose(&firsterr);
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	git_tree_free(shard);
+	git_tree_free(changes);
+	git_tree_free(root);
+	git_commit_free(c);
+	return err;
+}
+
+/* ---- validation of files ---- */
+
+int crq_validate_file(crq_repo *repo, const char *datadir, const char *path,
+	const char *text, size_t len, const char *kind, crq_issues *issues)
+{
+	crq_schema *own = NULL;
+	const crq_schema *schema = NULL;
+	crq_buf sp = CRQ_BUF_INIT;
+	crq_node *doc = NULL;
+	const char *base = strrchr(path, '/');
+	size_t plen = strlen(path);
+	int policy, err;
+
+	base = base ? base + 1 : path;
+	policy = kind ? !strcmp(kind, "policy") :
+		(plen >= 11 && !strcmp(path + plen - 11, "policy.yaml"));
+	if (!policy && repo) {
+		if ((err = crq_repo_change_schema(&schema, repo)) < 0)
+			goto done;
+	} else {
+		crq_buf_printf(&sp, "%s/schemas/%s.schema.json", datadir,
+			policy ? "policy" : "change");
+		if ((err = crq_schema_load(&own, sp.ptr)) < 0)
+			goto done;
+		schema = own;
+	}
+	if ((err = parse_typed(&doc, schema, text, len, path, issues, 1)) < 0)
+		goto done;
+	if (!policy) {
+		const char *id = crq_node_get_str(doc, "id");
+		size_t n = strlen(base);
+
+		if (id && n > 5 && !strcmp(base + n - 5, ".yaml") &&
+		    (strlen(id) != n - 5 || strncmp(id, base, n - 5))) {
+			crq_node *idn = crq_node_get(doc, "id");
+
+			crq_issues_add(issues, idn, "/id",
+				"id '%s' does not match the file name '%s'",
+				id, base);
+			err = crq_error__set(CRQ_EINVALID,
+				"%s:%u:%u: id '%s' does not match the file name '%s'",
+				path, idn->line, idn->col, id, base);
+		}
+	}
+done:
+	crq_node_free(doc);
+	crq_schema_free(own);
+	crq_buf_dispose(&sp);
+	return err;
+}

@@ -1,0 +1,866 @@
+/*
+ * store.c - the crq store in git: opening, reading, and the one place
+ * where crq creates commits and moves the branch.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "store.h"
+
+#define POLICY_PATH ".crq/policy.yaml"
+#define TEMPLATE_DIR ".crq/templates"
+#define MAX_RETRY 8
+
+int crq_store__git_error(int code, const char *what)
+{
+	const git_error *e = git_error_last();
+	const char *msg = e && e->message ? e->message : "unknown error";
+	int crq = CRQ_EREPO;
+
+	if (code == GIT_ENOTFOUND)
+		crq = CRQ_ENOTFOUND;
+	else if (code == GIT_EMODIFIED || code == GIT_ELOCKED)
+		crq = CRQ_ECONFLICT;
+	return crq_error__set(crq, "%s: %s", what, msg);
+}
+
+static void repo_dispose_fields(crq_repo *repo)
+{
+	size_t i;
+
+	git_repository_free(repo->git);
+	free(repo->workdir);
+	free(repo->gitdir);
+	free(repo->branch);
+	free(repo->datadir);
+	for (i = 0; i < repo->config_count; i++)
+		free(repo->config[i]);
+	free(repo->config);
+	crq_schema_free(repo->change_schema);
+	crq_schema_free(repo->policy_schema);
+	crq_node_free(repo->policy);
+}
+
+void crq_repo_free(crq_repo *repo)
+{
+	if (!repo)
+		return;
+	repo_dispose_fields(repo);
+	free(repo);
+	git_libgit2_shutdown();
+}
+
+static char *strip_slash(const char *p)
+{
+	char *s = crq__strdup(p);
+	size_t n = strlen(s);
+
+	while (n > 1 && s[n - 1] == '/')
+		s[--n] = '\0';
+	return s;
+}
+
+static int setup(crq_repo **out, git_repository *git, const crq_options *opts)
+{
+	crq_repo *repo = crq__calloc(1, sizeof(*repo));
+	git_reference *head = NULL;
+	const char *target;
+	size_t i;
+	int err = 0;
+
+	/* each open repo holds one libgit2 reference, dropped by _free */
+	git_libgit2_init();
+	repo->git = git;
+	if (git_repository_workdir(git))
+		repo->workdir = strip_slash(git_repository_workdir(git));
+	repo->gitdir = strip_slash(git_repository_path(git));
+	repo->datadir = crq__strdup(opts && opts->datadir ? opts->datadir : ".");
+	if (opts && opts->config_count) {
+		repo->config = crq__calloc(opts->config_count, sizeof(char *));
+		for (i = 0; i < opts->config_count; i++)
+			repo->config[i] = crq__strdup(opts->config[i]);
+		repo->config_count = opts->config_count;
+	}
+	repo->shard_size = 1000;
+	strcpy(repo->prefix, "CHG");
+
+	if ((err = git_reference_lookup(&head, git, "HEAD")) < 0) {
+		err = crq_store__git_error(err, "cannot read HEAD");
+		goto done;
+	}
+	if (git_reference_type(head) != GIT_REFERENCE_SYMBOLIC ||
+	    !(target = git_reference_symbolic_target(head)) ||
+	    strncmp(target, "refs/heads/", 11)) {
+		err = crq_error__set(CRQ_EREPO,
+			"HEAD is detached in '%s'; check out a branch first",
+			repo->gitdir);
+		goto done;
+	}
+	repo->branch = crq__strdup(target);
+done:
+	git_reference_free(head);
+	if (err) {
+		crq_repo_free(repo);
+		return err;
+	}
+	*out = repo;
+	return 0;
+}
+
+static int open_git(git_repository **out, const char *path, unsigned flags)
+{
+	int err;
+
+	git_libgit2_init();
+	err = git_repository_open_ext(out, path, flags, NULL);
+	git_libgit2_shutdown();
+	return err;
+}
+
+int crq_repo_open(crq_repo **out, const char *path, const crq_options *opts)
+{
+	git_repository *git = NULL;
+	int err;
+
+	*out = NULL;
+	git_libgit2_init();
+	err = open_git(&git, path, 0);
+	if (err == GIT_ENOTFOUND) {
+		err = crq_error__set(CRQ_EREPO,
+			"not a git repository (or any parent): '%s'", path);
+		goto done;
+	} else if (err < 0) {
+		err = crq_store__git_error(err, "cannot open repository");
+		goto done;
+	}
+	err = setup(out, git, opts);
+	git = NULL;
+done:
+	git_repository_free(git);
+	git_libgit2_shutdown();
+	return err;
+}
+
+const char *crq_repo_workdir(const crq_repo *repo)
+{
+	return repo->workdir;
+}
+
+const char *crq_repo_gitdir(const crq_repo *repo)
+{
+	return repo->gitdir;
+}
+
+const char *crq_repo_branch(const crq_repo *repo)
+{
+	return repo->branch;
+}
+
+void crq_repo_datafile(crq_buf *out, const crq_repo *repo, const char *rel)
+{
+	crq_buf_printf(out, "%s/%s", repo->datadir, rel);
+}
+
+int crq_repo_config(crq_buf *out, crq_repo *repo, const char *name)
+{
+	git_config *cfg = NULL;
+	git_buf val = { 0 };
+	size_t i, n = strlen(name);
+	int err;
+
+	/* later -c options win, as in git */
+	for (i = repo->config_count; i-- > 0;) {
+		const char *c = repo->config[i];
+
+		if (!strncasecmp(c, name, n) && c[n] == '=') {
+			crq_buf_puts(out, c + n + 1);
+			return 0;
+		}
+	}
+	if ((err = git_repository_config_snapshot(&cfg, repo->git)) < 0)
+		return crq_store__git_error(err, "cannot read git config");
+	err = git_config_get_string_buf(&val, cfg, name);
+	if (err == GIT_ENOTFOUND) {
+		err = crq_error__set(CRQ_ENOTFOUND, "'%s' is not set", name);
+	} else if (err < 0) {
+		err = crq_store__git_error(err, "cannot read git config");
+	} else {
+		crq_buf_put(out, val.ptr, val.size);
+		err = 0;
+	}
+	git_buf_dispose(&val);
+	git_config_free(cfg);
+	return err;
+}
+
+int crq_repo_change_schema(const crq_schema **out, crq_repo *repo)
+{
+	crq_buf path = CRQ_BUF_INIT;
+	int err = 0;
+
+	if (!repo->change_schema) {
+		crq_repo_datafile(&path, repo, "schemas/change.schema.json");
+		err = crq_schema_load(&repo->change_schema, path.ptr);
+		crq_buf_dispose(&path);
+	}
+	*out = repo->change_schema;
+	return err;
+}
+
+static int policy_schema(const crq_schema **out, crq_repo *repo)
+{
+	crq_buf path = CRQ_BUF_INIT;
+	int err = 0;
+
+	if (!repo->policy_schema) {
+		crq_repo_datafile(&path, repo, "schemas/policy.schema.json");
+		err = crq_schema_load(&repo->policy_schema, path.ptr);
+		crq_buf_dispose(&path);
+	}
+	*out = repo->policy_schema;
+	return err;
+}
+
+/* ---- time and identity ---- */
+
+static int parse_date(const char *s, long long *out)
+{
+	struct tm tm;
+	char *end;
+	long long t;
+	int sign, hh, mm;
+
+	if (*s == '@')
+		s++;
+	t = strtoll(s, &end, 10);
+	if (end != s && (*end == '\0' || *end == ' ')) {
+		/* "<epoch> <+hhmm>": the zone does not change the instant */
+		*out = t;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		end = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
+	if (!end)
+		return -1;
+	t = (long long)timegm(&tm);
+	while (*end == ' ')
+		end++;
+	if (*end == 'Z' || *end == 'z' || *end == '\0') {
+		*out = t;
+		return 0;
+	}
+	if (*end != '+' && *end != '-')
+		return -1;
+	sign = *end == '-' ? -1 : 1;
+	if (sscanf(end + 1, "%2d:%2d", &hh, &mm) != 2 &&
+	    sscanf(end + 1, "%2d%2d", &hh, &mm) != 2)
+		return -1;
+	*out = t - sign * (hh * 3600LL + mm * 60LL);
+	return 0;
+}
+
+static long long now_epoch(const char *env)
+{
+	const char *s = getenv(env);
+	long long t;
+
+	if (s && *s && !parse_date(s, &t))
+		return t;
+	return (long long)time(NULL);
+}
+
+void crq_store__now(crq_buf *out, crq_repo *repo)
+{
+	time_t t = (time_t)now_epoch("GIT_COMMITTER_DATE");
+	struct tm tm;
+	char tmp[64];
+
+	(void)repo;
+	gmtime_r(&t, &tm);
+	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	crq_buf_puts(out, tmp);
+}
+
+static int identity(crq_buf *name, crq_buf *email, crq_repo *repo,
+	const char *who)
+{
+	char env[64];
+	const char *v;
+	int err;
+
+	snprintf(env, sizeof(env), "GIT_%s_NAME", who);
+	if ((v = getenv(env)) && *v)
+		crq_buf_puts(name, v);
+	else if ((err = crq_repo_config(name, repo, "user.name")) < 0)
+		return crq_error__set(CRQ_EREPO,
+			"user.name is not set; run git config user.name 'Your Name'");
+	snprintf(env, sizeof(env), "GIT_%s_EMAIL", who);
+	if ((v = getenv(env)) && *v)
+		crq_buf_puts(email, v);
+	else if ((err = crq_repo_config(email, repo, "user.email")) < 0)
+		return crq_error__set(CRQ_EREPO,
+			"user.email is not set; run git config user.email you@example.com");
+	return 0;
+}
+
+int crq_store__email(crq_buf *out, crq_repo *repo)
+{
+	crq_buf name = CRQ_BUF_INIT;
+	int err = identity(&name, out, repo, "AUTHOR");
+
+	crq_buf_dispose(&name);
+	return err;
+}
+
+static int make_signature(git_signature **out, crq_repo *repo,
+	const char *who)
+{
+	crq_buf name = CRQ_BUF_INIT, email = CRQ_BUF_INIT;
+	char env[64];
+	const char *d;
+	int err, offset = 0, sign, hh, mm;
+	const char *sp;
+
+	if ((err = identity(&name, &email, repo, who)) < 0)
+		goto done;
+	snprintf(env, sizeof(env), "GIT_%s_DATE", who);
+	d = getenv(env);
+	if (d && (sp = strrchr(d, ' ')) && (sp[1] == '+' || sp[1] == '-') &&
+	    sscanf(sp + 2, "%2d%2d", &hh, &mm) == 2) {
+		sign = sp[1] == '-' ? -1 : 1;
+		offset = sign * (hh * 60 + mm);
+	}
+	if ((err = git_signature_new(out, name.ptr, email.ptr,
+			(git_time_t)now_epoch(env), offset)) < 0)
+		err = crq_store__git_error(err, "invalid identity");
+done:
+	crq_buf_dispose(&name);
+	crq_buf_dispose(&email);
+	return err;
+}
+
+/* ---- reading ---- */
+
+int crq_store__tip(crq_repo *repo, git_oid *out, int *unborn)
+{
+	int err = git_reference_name_to_id(out, repo->git, repo->branch);
+
+	*unborn = 0;
+	if (err == GIT_ENOTFOUND) {
+		memset(out, 0, sizeof(*out));
+		*unborn = 1;
+		return 0;
+	}
+	if (err < 0)
+		return crq_store__git_error(err, "cannot resolve branch");
+	return 0;
+}
+
+int crq_store__read(crq_repo *repo, const git_oid *commit, const char *path,
+	crq_buf *out, git_oid *blob_out)
+{
+	git_oid tip;
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	git_blob *blob = NULL;
+	int unborn, err;
+
+	if (!commit) {
+		if ((err = crq_store__tip(repo, &tip, &unborn)) < 0)
+			return err;
+		if (unborn)
+			return crq_error__set(CRQ_ENOTFOUND,
+				"branch '%s' has no commits", repo->branch);
+		commit = &tip;
+	}
+	if ((err = git_commit_lookup(&c, repo->git, commit)) < 0 ||
+	    (err = git_commit_tree(&tree, c)) < 0) {
+		err = crq_store__git_error(err, "cannot read commit");
+		goto done;
+	}
+	if ((err = git_tree_entry_bypath(&entry, tree, path)) < 0) {
+		err = err == GIT_ENOTFOUND ?
+			crq_error__set(CRQ_ENOTFOUND, "'%s' does not exist", path) :
+			crq_store__git_error(err, "cannot read tree");
+		goto done;
+	}
+	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB) {
+		err = crq_error__set(CRQ_EINVALID, "'%s' is not a file", path);
+		goto done;
+	}
+	if ((err = git_blob_lookup(&blob, repo->git,
+			git_tree_entry_id(entry))) < 0) {
+		err = crq_store__git_error(err, "cannot read blob");
+		goto done;
+	}
+	crq_buf_put(out, git_blob_rawcontent(blob),
+		(size_t)git_blob_rawsize(blob));
+	if (blob_out)
+		git_oid_cpy(blob_out, git_blob_id(blob));
+	err = 0;
+done:
+	git_blob_free(blob);
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	git_commit_free(c);
+	return err;
+}
+
+int crq_store__policy(const crq_node **out, crq_repo *repo)
+{
+	crq_buf text = CRQ_BUF_INIT;
+	crq_issues issues;
+	const crq_schema *schema;
+	crq_node *doc = NULL, *n;
+	int err;
+
+	crq_issues_init(&issues);
+	if (repo->policy) {
+		*out = repo->policy;
+		return 0;
+	}
+	if ((err = crq_store__read(repo, NULL, POLICY_PATH, &text, NULL)) < 0) {
+		if (err == CRQ_ENOTFOUND)
+			err = crq_error__set(CRQ_EREPO,
+				"not a crq store: branch '%s' has no %s; run 'crq init'",
+				repo->branch + 11, POLICY_PATH);
+		goto done;
+	}
+	if ((err = policy_schema(&schema, repo)) < 0 ||
+	    (err = crq_yaml_load(&doc, text.ptr, text.size, POLICY_PATH)) < 0)
+		goto done;
+	if (crq_schema_type(schema, doc, &issues) < 0 ||
+	    (err = crq_schema_validate(schema, doc, &issues)) < 0) {
+		if (issues.count) {
+			crq_issue *is = &issues.items[0];
+
+			err = crq_error__set(CRQ_EINVALID, "%s:%u:%u: %s",
+				POLICY_PATH, is->line, is->col, is->message);
+		}
+		if (!err)
+			err = CRQ_EINVALID;
+		goto done;
+	}
+	n = crq_node_path(doc, "store.prefix");
+	if (n && n->kind == CRQ_NODE_STRING)
+		snprintf(repo->prefix, sizeof(repo->prefix), "%s", n->str);
+	n = crq_node_path(doc, "store.shard_size");
+	if (n && n->kind == CRQ_NODE_INT)
+		repo->shard_size = (unsigned long)n->i;
+	repo->policy = doc;
+	doc = NULL;
+	*out = repo->policy;
+done:
+	crq_issues_dispose(&issues);
+	crq_node_free(doc);
+	crq_buf_dispose(&text);
+	return err;
+}
+
+/* ---- writing ---- */
+
+/* Insert blob at path below base (which may be NULL), giving out. */
+static int tree_insert(git_repository *git, const git_tree *base,
+	const char *path, const git_oid *blob, git_oid *out)
+{
+	git_treebuilder *bld = NULL;
+	git_tree *sub = NULL;
+	const git_tree_entry *e;
+	const char *slash = strchr(path, '/');
+	char name[256];
+	size_t n = slash ? (size_t)(slash - path) : strlen(path);
+	git_oid sub_oid;
+	int err;
+
+	if (n == 0 || n >= sizeof(name))
+		return crq_error__set(CRQ_EUSAGE, "bad path '%s'", path);
+	memcpy(name, path, n);
+	name[n] = '\0';
+	if ((err = git_treebuilder_new(&bld, git, base)) < 0)
+		goto fail;
+	if (!slash) {
+		err = git_treebuilder_insert(NULL, bld, name, blob,
+			GIT_FILEMODE_BLOB);
+	} else {
+		e = base ? git_tree_entry_byname(base, name) : NULL;
+		if (e && git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+		    (err = git_tree_lookup(&sub, git, git_tree_entry_id(e))) < 0)
+			goto fail;
+		if ((err = tree_insert(git, sub, slash + 1, blob, &sub_oid)) < 0)
+			goto done;
+		err = git_treebuilder_insert(NULL, bld, name, &sub_oid,
+			GIT_FILEMODE_TREE);
+	}
+	if (err < 0 || (err = git_treebuilder_write(out, bld)) < 0)
+		goto fail;
+	err = 0;
+	goto done;
+fail:
+	err = crq_store__git_error(err, "cannot write tree");
+done:
+	git_tree_free(sub);
+	git_treebuilder_free(bld);
+	return err;
+}
+
+static void full_path(crq_buf *out, crq_repo *repo, const char *path)
+{
+	crq_buf_clear(out);
+	crq_buf_printf(out, "%s/%s", repo->workdir, path);
+}
+
+/* Is the work tree (file and index entry) at old (NULL: absent)? */
+static int worktree_clean(crq_repo *repo, git_index *idx, const char *path,
+	const git_oid *old)
+{
+	crq_buf fp = CRQ_BUF_INIT, data = CRQ_BUF_INIT;
+	const git_index_entry *ie = git_index_get_bypath(idx, path, 0);
+	git_oid h;
+	struct stat st;
+	int err = 0, differs = 0;
+
+	full_path(&fp, repo, path);
+	if (old) {
+		if (!ie || !git_oid_equal(&ie->id, old))
+			differs = 1;
+		else if (lstat(fp.ptr, &st) < 0 || !S_ISREG(st.st_mode))
+			differs = 1;
+		else if ((err = crq_buf_read_file(&data, fp.ptr,
+				64 * 1024 * 1024)) < 0)
+			goto done;
+		else if (git_odb_hash(&h, data.ptr, data.size,
+				GIT_OBJECT_BLOB) < 0 || !git_oid_equal(&h, old))
+			differs = 1;
+	} else {
+		if (ie || lstat(fp.ptr, &st) == 0)
+			differs = 1;
+	}
+	if (differs)
+		err = crq_error__set(CRQ_ECONFLICT,
+			"'%s' has uncommitted changes in the work tree or index; "
+			"commit, stash or remove them first", path);
+done:
+	crq_buf_dispose(&fp);
+	crq_buf_dispose(&data);
+	return err;
+}
+
+static int mkdirs(char *path)
+{
+	char *p;
+
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0777) < 0 && errno != EEXIST) {
+			*p = '/';
+			return -1;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+static int write_worktree_file(crq_repo *repo, const crq_store_write *w)
+{
+	crq_buf fp = CRQ_BUF_INIT, tmp = CRQ_BUF_INIT;
+	int fd = -1, err = 0;
+	size_t off = 0;
+
+	full_path(&fp, repo, w->path);
+	crq_buf_printf(&tmp, "%s.crq-tmp-%ld", fp.ptr, (long)getpid());
+	if (mkdirs(fp.ptr) < 0 ||
+	    (fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0)
+		goto fail;
+	while (off < w->len) {
+		ssize_t n = write(fd, w->data + off, w->len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp.ptr, fp.ptr) < 0)
+		goto fail;
+	goto done;
+fail:
+	err = crq_error__set(CRQ_EREPO, "cannot write '%s': %s", fp.ptr,
+		strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp.ptr);
+done:
+	crq_buf_dispose(&fp);
+	crq_buf_dispose(&tmp);
+	return err;
+}
+
+/* The branch is checked out in a work tree when HEAD points at it. */
+static int checked_out(crq_repo *repo)
+{
+	return repo->workdir && !git_repository_is_bare(repo->git);
+}
+
+int crq_store__commit(crq_repo *repo, const git_oid *parent,
+	const crq_store_write *writes, size_t count, const char *message,
+	git_oid *out)
+{
+	git_commit *pc = NULL;
+	git_tree *tree = NULL, *next = NULL;
+	git_signature *author = NULL, *committer = NULL;
+	git_reference *ref = NULL;
+	git_index *idx = NULL;
+	git_oid *blobs = crq__calloc(count ? count : 1, sizeof(git_oid));
+	git_oid tree_oid, old_blob;
+	crq_buf reflog = CRQ_BUF_INIT, scratch = CRQ_BUF_INIT;
+	const git_commit *parents[1];
+	size_t i;
+	int err;
+
+	if ((err = make_signature(&author, repo, "AUTHOR")) < 0 ||
+	    (err = make_signature(&committer, repo, "COMMITTER")) < 0)
+		goto done;
+	if (parent) {
+		if ((err = git_commit_lookup(&pc, repo->git, parent)) < 0 ||
+		    (err = git_commit_tree(&tree, pc)) < 0) {
+			err = crq_store__git_error(err, "cannot read parent");
+			goto done;
+		}
+	}
+	if (checked_out(repo)) {
+		if ((err = git_repository_index(&idx, repo->git)) < 0 ||
+		    (err = git_index_read(idx, 0)) < 0) {
+			err = crq_store__git_error(err, "cannot read index");
+			goto done;
+		}
+		for (i = 0; i < count; i++) {
+			int have;
+
+			crq_buf_clear(&scratch);
+			have = parent && crq_store__read(repo, parent,
+				writes[i].path, &scratch, &old_blob) == 0;
+			if ((err = worktree_clean(repo, idx, writes[i].path,
+					have ? &old_blob : NULL)) < 0)
+				goto done;
+		}
+	}
+	for (i = 0; i < count; i++) {
+		if ((err = git_blob_create_from_buffer(&blobs[i], repo->git,
+				writes[i].data, writes[i].len)) < 0) {
+			err = crq_store__git_error(err, "cannot write blob");
+			goto done;
+		}
+		if ((err = tree_insert(repo->git, tree, writes[i].path,
+				&blobs[i], &tree_oid)) < 0)
+			goto done;
+		if ((err = git_tree_lookup(&next, repo->git, &tree_oid)) < 0) {
+			err = crq_store__git_error(err, "cannot read tree");
+			goto done;
+		}
+		git_tree_free(tree);
+		tree = next;
+		next = NULL;
+	}
+	if (!tree) {
+		err = crq_error__set(CRQ_EUSAGE, "empty commit");
+		goto done;
+	}
+	parents[0] = pc;
+	if ((err = git_commit_create(out, repo->git, NULL, author, committer,
+			NULL, message, tree, pc ? 1 : 0, parents)) < 0) {
+		err = crq_store__git_error(err, "cannot write commit");
+		goto done;
+	}
+	crq_buf_printf(&reflog, "crq: %.*s", (int)strcspn(message, "\n"),
+		message);
+	/* compare-and-swap: lose the race cleanly instead of losing a step */
+	if (parent)
+		err = git_reference_create_matching(&ref, repo->git,
+			repo->branch, out, 1, parent, reflog.ptr);
+	else
+		err = git_reference_create(&ref, repo->git, repo->branch, out,
+			0, reflog.ptr);
+	if (err == GIT_EMODIFIED || err == GIT_EEXISTS || err == GIT_ELOCKED) {
+		crq_error__set(CRQ_ECONFLICT,
+			"branch '%s' moved while writing; try again",
+			repo->branch + 11);
+		err = CRQ_STORE_RACE;
+		goto done;
+	} else if (err < 0) {
+		err = crq_store__git_error(err, "cannot update branch");
+		goto done;
+	}
+	if (idx) {
+		for (i = 0; i < count; i++) {
+			if ((err = write_worktree_file(repo, &writes[i])) < 0)
+				goto done;
+			if ((err = git_index_add_bypath(idx,
+					writes[i].path)) < 0) {
+				err = crq_store__git_error(err,
+					"cannot update index");
+				goto done;
+			}
+		}
+		if ((err = git_index_write(idx)) < 0) {
+			err = crq_store__git_error(err, "cannot write index");
+			goto done;
+		}
+	}
+	err = 0;
+done:
+	free(blobs);
+	crq_buf_dispose(&reflog);
+	crq_buf_dispose(&scratch);
+	git_index_free(idx);
+	git_reference_free(ref);
+	git_signature_free(author);
+	git_signature_free(committer);
+	git_tree_free(tree);
+	git_tree_free(next);
+	git_commit_free(pc);
+	return err;
+}
+
+/* ---- init ---- */
+
+static int add_file(crq_buf *names, crq_buf *datas, size_t *count,
+	const char *path, const char *src)
+{
+	crq_buf data = CRQ_BUF_INIT;
+	int err = crq_buf_read_file(&data, src, CRQ_YAML_MAX_SIZE);
+
+	if (err < 0) {
+		crq_buf_dispose(&data);
+		return err;
+	}
+	crq_buf_puts(&names[*count], path);
+	datas[*count] = data;
+	(*count)++;
+	return 0;
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int crq_repo_init(crq_repo **out, const char *path, const crq_options *opts)
+{
+	git_repository *git = NULL;
+	git_repository_init_options io;
+	crq_repo *repo = NULL;
+	crq_buf names[64], datas[64], src = CRQ_BUF_INIT, probe = CRQ_BUF_INIT;
+	crq_store_write writes[64];
+	char *tnames[60];
+	size_t count = 0, nt = 0, i;
+	DIR *dir = NULL;
+	struct dirent *de;
+	git_oid tip, commit;
+	int unborn, err;
+	const crq_node *policy;
+
+	*out = NULL;
+	for (i = 0; i < 64; i++) {
+		crq_buf_init(&names[i]);
+		crq_buf_init(&datas[i]);
+	}
+	git_libgit2_init();
+	err = open_git(&git, path, GIT_REPOSITORY_OPEN_NO_SEARCH);
+	if (err == GIT_ENOTFOUND) {
+		git_repository_init_options_init(&io,
+			GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+		io.flags = GIT_REPOSITORY_INIT_MKPATH;
+		io.initial_head = "main";
+		if ((err = git_repository_init_ext(&git, path, &io)) < 0) {
+			err = crq_store__git_error(err,
+				"cannot create repository");
+			goto done;
+		}
+	} else if (err < 0) {
+		err = crq_store__git_error(err, "cannot open repository");
+		goto done;
+	}
+	err = setup(&repo, git, opts);
+	git = NULL;		/* owned by repo now, or freed by setup */
+	if (err < 0)
+		goto done;
+	if ((err = crq_store__tip(repo, &tip, &unborn)) < 0)
+		goto done;
+	if (!unborn && crq_store__read(repo, &tip, POLICY_PATH, &probe,
+			NULL) == 0) {
+		err = crq_error__set(CRQ_EEXISTS,
+			"'%s' is already a crq store", repo->workdir ?
+			repo->workdir : repo->gitdir);
+		goto done;
+	}
+	crq_repo_datafile(&src, repo, "examples/policy.yaml");
+	if ((err = add_file(names, datas, &count, POLICY_PATH, src.ptr)) < 0)
+		goto done;
+	crq_buf_clear(&src);
+	crq_repo_datafile(&src, repo, "examples/templates");
+	if ((dir = opendir(src.ptr))) {
+		while ((de = readdir(dir)) && nt < CRQ_ARRAY_SIZE(tnames)) {
+			size_t n = strlen(de->d_name);
+
+			if (n > 5 && !strcmp(de->d_name + n - 5, ".yaml"))
+				tnames[nt++] = crq__strdup(de->d_name);
+		}
+		closedir(dir);
+	}
+	qsort(tnames, nt, sizeof(*tnames), cmpstr);
+	for (i = 0; i < nt && !err; i++) {
+		crq_buf dst = CRQ_BUF_INIT, from = CRQ_BUF_INIT;
+
+		crq_buf_printf(&dst, "%s/%s", TEMPLATE_DIR, tnames[i]);
+		crq_buf_printf(&from, "%s/%s", src.ptr, tnames[i]);
+		err = add_file(names, datas, &count, dst.ptr, from.ptr);
+		crq_buf_dispose(&dst);
+		crq_buf_dispose(&from);
+	}
+	if (err < 0)
+		goto done;
+	for (i = 0; i < count; i++) {
+		writes[i].path = names[i].ptr;
+		writes[i].data = crq_buf_cstr(&datas[i]);
+		writes[i].len = datas[i].size;
+	}
+	if ((err = crq_store__commit(repo, unborn ? NULL : &tip, writes, count,
+			"crq: initialise change store\n", &commit)) < 0)
+		goto done;
+	/* the policy we just wrote must load: catches a broken datadir */
+	if ((err = crq_store__policy(&policy, repo)) < 0)
+		goto done;
+	*out = repo;
+	repo = NULL;
+done:
+	for (i = 0; i < nt; i++)
+		free(tnames[i]);
+	for (i = 0; i < 64; i++) {
+		crq_buf_dispose(&names[i]);
+		crq_buf_dispose(&datas[i]);
+	}
+	crq_buf_dispose(&src);
+	crq_buf_dispose(&probe);
+	crq_repo_free(repo);
+	git_repository_free(git);
+	git_libgit2_shutdown();
+	return err;
+}

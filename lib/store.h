@@ -1,0 +1,62 @@
+/*
+ * store.h - lib-internal interface of the git store (lib/store.c).
+ */
+#ifndef CRQ_STORE_H
+#define CRQ_STORE_H
+
+#include <git2.h>
+#include "internal.h"
+
+/* One file to write in a commit. */
+typedef struct {
+	const char *path;	/* repository-relative, '/'-separated */
+	const char *data;
+	size_t len;
+} crq_store_write;
+
+struct crq_repo {
+	git_repository *git;
+	char *workdir;		/* NULL when bare */
+	char *gitdir;
+	char *branch;		/* "refs/heads/main" */
+	char *datadir;
+	char **config;		/* "name=value" overrides */
+	size_t config_count;
+	crq_schema *change_schema;
+	crq_schema *policy_schema;
+	crq_node *policy;	/* loaded lazily from the tip */
+	char prefix[17];
+	unsigned long shard_size;
+};
+
+/* Translate the last libgit2 error into a crq error. */
+int crq_store__git_error(int code, const char *what);
+/* Tip of the branch: *unborn = 1 and out zeroed when it has no commit. */
+int crq_store__tip(crq_repo *repo, git_oid *out, int *unborn);
+/* Read path at commit (tip when commit is NULL) into out; blob_out may
+ * be NULL.  CRQ_ENOTFOUND when absent. */
+int crq_store__read(crq_repo *repo, const git_oid *commit, const char *path,
+	crq_buf *out, git_oid *blob_out);
+/* Commit writes on top of parent (NULL for the first commit of the
+ * branch) with message, moving the branch with compare-and-swap.
+ * Refuses with CRQ_ECONFLICT when the branch is no longer at parent or
+ * when the checked-out work tree or index has uncommitted edits to one
+ * of the paths; on success keeps work tree and index in step.  All crq
+ * commits are created here. */
+int crq_store__commit(crq_repo *repo, const git_oid *parent,
+	const crq_store_write *writes, size_t count, const char *message,
+	git_oid *out);
+/* Current time as RFC 3339 UTC, honouring GIT_COMMITTER_DATE. */
+void crq_store__now(crq_buf *out, crq_repo *repo);
+/* Committer e-mail (user.email), CRQ_EREPO when unset. */
+int crq_store__email(crq_buf *out, crq_repo *repo);
+/* Load the policy from the tip (cached). */
+int crq_store__policy(const crq_node **out, crq_repo *repo);
+
+
+/* Returned by crq_store__commit when the branch moved under us (the
+ * compare-and-swap lost); callers re-read and retry a few times. */
+#define CRQ_STORE_RACE (-100)
+#define CRQ_STORE_RETRIES 8
+
+#endif
