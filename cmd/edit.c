@@ -18,9 +18,12 @@ static int accept_edit(const char *text, size_t len, void *payload)
 	crq_node *doc = NULL;
 	int err;
 
-	if ((err = crq_change_parse(&doc, st->repo, text, len, st->name,
-			NULL)) < 0)
+	/* protected fields are checked before the schema: a clearer no */
+	if ((err = crq_yaml_load(&doc, text, len, st->name)) < 0 ||
+	    (err = crq_change_type_fields(st->repo, doc, st->name)) < 0) {
+		crq_node_free(doc);
 		return err;
+	}
 	err = crq_change_update(st->repo, st->id, doc, "edit");
 	if (err == CRQ_EEXISTS) {
 		st->unchanged = 1;

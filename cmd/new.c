@@ -10,6 +10,7 @@
 struct new_state {
 	crq_repo *repo;
 	const char *template_name;
+	const char *file;
 	crq_buf id;
 };
 
@@ -24,12 +25,11 @@ static int accept_new(const char *text, size_t len, void *payload)
 {
 	struct new_state *st = payload;
 	crq_node *fields = NULL;
-	crq_buf name = CRQ_BUF_INIT;
 	const char *title;
 	int err;
 
-	crq_buf_puts(&name, "new change");
-	if ((err = crq_yaml_load(&fields, text, len, name.ptr)) < 0)
+	if ((err = crq_yaml_load(&fields, text, len, st->file)) < 0 ||
+	    (err = crq_change_type_fields(st->repo, fields, st->file)) < 0)
 		goto done;
 	if (fields->kind == CRQ_NODE_NULL ||
 	    (fields->kind == CRQ_NODE_OBJECT &&
@@ -41,7 +41,6 @@ static int accept_new(const char *text, size_t len, void *payload)
 	err = crq_change_create(&st->id, st->repo, fields, st->template_name);
 done:
 	crq_node_free(fields);
-	crq_buf_dispose(&name);
 	return err;
 }
 
@@ -114,7 +113,10 @@ int cmd_new(int argc, char **argv, struct cmd_ctx *ctx)
 		fields = NULL;
 		if ((err = crq_buf_read_file(&text, from, CRQ_YAML_MAX_SIZE)) < 0 ||
 		    (err = crq_yaml_load(&fields, text.ptr, text.size,
-				strcmp(from, "-") ? from : "<stdin>")) < 0) {
+				strcmp(from, "-") ? from : "<stdin>")) < 0 ||
+		    (fields->kind == CRQ_NODE_OBJECT &&
+		     (err = crq_change_type_fields(repo, fields,
+				strcmp(from, "-") ? from : "<stdin>")) < 0)) {
 			rc = report(err);
 			goto done;
 		}
@@ -170,6 +172,7 @@ int cmd_new(int argc, char **argv, struct cmd_ctx *ctx)
 		crq_yaml_emit(&body, fields);
 		crq_buf_puts(&body, skeleton_help);
 		crq_buf_printf(&file, "%s/CRQ_NEW.yaml", crq_repo_gitdir(repo));
+		st.file = file.ptr;
 		rc = edit_loop(repo, file.ptr, body.ptr, accept_new, &st);
 		if (rc)
 			goto done;

@@ -200,6 +200,22 @@ int crq_change_parse(crq_node **out, crq_repo *repo, const char *text,
 	return crq_change_parse_with(out, schema, text, len, name, issues);
 }
 
+int crq_change_type_fields(crq_repo *repo, crq_node *fields,
+	const char *name)
+{
+	const crq_schema *schema;
+	crq_issues issues;
+	int err;
+
+	if ((err = crq_repo_change_schema(&schema, repo)) < 0)
+		return err;
+	crq_issues_init(&issues);
+	if (crq_schema_type(schema, fields, &issues) < 0 && issues.count)
+		err = issues_to_error(&issues, name);
+	crq_issues_dispose(&issues);
+	return err;
+}
+
 /* ---- ids and paths ---- */
 
 static int parse_id(unsigned long long *num, crq_repo *repo, const char *id)

@@ -300,6 +300,11 @@ int crq_change_parse_with(crq_node **out, const crq_schema *schema,
 void crq_change_format(crq_buf *out, const crq_schema *schema,
 	const crq_node *change);
 
+/* Type the plain scalars of partial change fields loaded from YAML
+ * (crq_yaml_load) by the change schema; problems are reported as
+ * "name:line:col: message" (CRQ_EINVALID). */
+int crq_change_type_fields(crq_repo *repo, crq_node *fields,
+	const char *name);
 /* Fields for a new change.  fields holds user-supplied fields (may be
  * NULL); template names a template in .crq/templates (may be NULL).
  * The store fills id, state (draft), requester, created, updated and

@@ -168,23 +168,30 @@ void crq_repo_datafile(crq_buf *out, const crq_repo *repo, const char *rel)
 	crq_buf_printf(out, "%s/%s", repo->datadir, rel);
 }
 
-int crq_repo_config(crq_buf *out, crq_repo *repo, const char *name)
+/* Config lookup with -c overrides; git NULL reads the global config. */
+static int config_get(crq_buf *out, git_repository *git,
+	const char *const *over, size_t nover, const char *name)
 {
-	git_config *cfg = NULL;
+	git_config *cfg = NULL, *snap = NULL;
 	git_buf val = { 0 };
 	size_t i, n = strlen(name);
 	int err;
 
 	/* later -c options win, as in git */
-	for (i = repo->config_count; i-- > 0;) {
-		const char *c = repo->config[i];
+	for (i = nover; i-- > 0;) {
+		const char *c = over[i];
 
 		if (!strncasecmp(c, name, n) && c[n] == '=') {
 			crq_buf_puts(out, c + n + 1);
 			return 0;
 		}
 	}
-	if ((err = git_repository_config_snapshot(&cfg, repo->git)) < 0)
+	if (git)
+		err = git_repository_config_snapshot(&cfg, git);
+	else if ((err = git_config_open_default(&snap)) == 0)
+		err = git_config_snapshot(&cfg, snap);
+	git_config_free(snap);
+	if (err < 0)
 		return crq_store__git_error(err, "cannot read git config");
 	err = git_config_get_string_buf(&val, cfg, name);
 	if (err == GIT_ENOTFOUND) {
@@ -198,6 +205,12 @@ int crq_repo_config(crq_buf *out, crq_repo *repo, const char *name)
 	git_buf_dispose(&val);
 	git_config_free(cfg);
 	return err;
+}
+
+int crq_repo_config(crq_buf *out, crq_repo *repo, const char *name)
+{
+	return config_get(out, repo->git, (const char *const *)repo->config,
+		repo->config_count, name);
 }
 
 int crq_repo_change_schema(const crq_schema **out, crq_repo *repo)
@@ -290,7 +303,8 @@ void crq_store__now(crq_buf *out, crq_repo *repo)
 	crq_buf_puts(out, tmp);
 }
 
-static int identity(crq_buf *name, crq_buf *email, crq_repo *repo,
+static int identity_with(crq_buf *name, crq_buf *email,
+	git_repository *git, const char *const *over, size_t nover,
 	const char *who)
 {
 	char env[64];
@@ -300,16 +314,24 @@ static int identity(crq_buf *name, crq_buf *email, crq_repo *repo,
 	snprintf(env, sizeof(env), "GIT_%s_NAME", who);
 	if ((v = getenv(env)) && *v)
 		crq_buf_puts(name, v);
-	else if ((err = crq_repo_config(name, repo, "user.name")) < 0)
+	else if ((err = config_get(name, git, over, nover, "user.name")) < 0)
 		return crq_error__set(CRQ_EREPO,
 			"user.name is not set; run git config user.name 'Your Name'");
 	snprintf(env, sizeof(env), "GIT_%s_EMAIL", who);
 	if ((v = getenv(env)) && *v)
 		crq_buf_puts(email, v);
-	else if ((err = crq_repo_config(email, repo, "user.email")) < 0)
+	else if ((err = config_get(email, git, over, nover,
+			"user.email")) < 0)
 		return crq_error__set(CRQ_EREPO,
 			"user.email is not set; run git config user.email you@example.com");
 	return 0;
+}
+
+static int identity(crq_buf *name, crq_buf *email, crq_repo *repo,
+	const char *who)
+{
+	return identity_with(name, email, repo->git,
+		(const char *const *)repo->config, repo->config_count, who);
 }
 
 int crq_store__email(crq_buf *out, crq_repo *repo)
@@ -785,6 +807,15 @@ int crq_repo_init(crq_repo **out, const char *path, const crq_options *opts)
 	git_libgit2_init();
 	err = open_git(&git, path, GIT_REPOSITORY_OPEN_NO_SEARCH);
 	if (err == GIT_ENOTFOUND) {
+		crq_buf n = CRQ_BUF_INIT, e = CRQ_BUF_INIT;
+
+		/* refuse before creating anything: no half-made stores */
+		err = identity_with(&n, &e, NULL, opts ? opts->config : NULL,
+			opts ? opts->config_count : 0, "COMMITTER");
+		crq_buf_dispose(&n);
+		crq_buf_dispose(&e);
+		if (err < 0)
+			goto done;
 		git_repository_init_options_init(&io,
 			GIT_REPOSITORY_INIT_OPTIONS_VERSION);
 		io.flags = GIT_REPOSITORY_INIT_MKPATH;

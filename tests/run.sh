@@ -1,0 +1,35 @@
+#!/bin/sh
+# Run every test: cmocka unit tests, the JSON-Schema-Test-Suite, the
+# python3-jsonschema cross-check and the end-to-end shell tests.
+# usage: tests/run.sh BUILD_DIR SUITE_DIR
+build=${1:-build}
+suite=${2:-/usr/share/json-schema-test-suite/tests/draft7}
+top=$(cd "$(dirname "$0")/.." && pwd)
+case $build in /*) ;; *) build=$top/$build ;; esac
+failed=0
+pass=0
+
+run() {
+	name=$1
+	shift
+	if "$@" >"$build/tests/$name.log" 2>&1; then
+		pass=$((pass + 1))
+		echo "PASS $name"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $name (log: $build/tests/$name.log)"
+		tail -n 30 "$build/tests/$name.log" | sed 's/^/    /'
+	fi
+}
+
+for t in "$build"/tests/test_*; do
+	[ -x "$t" ] || continue
+	run "$(basename "$t")" "$t"
+done
+run schema-suite "$build/tests/schema-suite" "$suite"
+for t in "$top"/tests/e2e/t*.sh; do
+	run "e2e-$(basename "$t" .sh)" env CRQ="$build/crq" \
+		YAML2JSON="$build/tests/yaml2json" sh "$t"
+done
+echo "$pass passed, $failed failed"
+[ "$failed" = 0 ]
