@@ -118,28 +118,34 @@ int cmd_help(int argc, char **argv, struct cmd_ctx *ctx)
 	return print_help(c);
 }
 
+/* Edit distance counting an adjacent transposition as one step, so
+ * that "lsit" is one step from "list". */
 static size_t distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), i, j, prev, tmp;
-	size_t row[64];
+	size_t la = strlen(a), lb = strlen(b), i, j, c, v;
+	size_t d[32][32];
 
-	if (lb >= 64)
+	if (la >= 32 || lb >= 32)
 		return 99;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		d[0][j] = j;
 	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
 		for (j = 1; j <= lb; j++) {
-			tmp = row[j];
-			row[j] = a[i - 1] == b[j - 1] ? prev :
-				1 + (prev < row[j] ? (prev < row[j - 1] ?
-				prev : row[j - 1]) : (row[j] < row[j - 1] ?
-				row[j] : row[j - 1]));
-			prev = tmp;
+			c = a[i - 1] != b[j - 1];
+			v = d[i - 1][j - 1] + c;
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
 		}
 	}
-	return row[lb];
+	return d[la][lb];
 }
 
 /* Find the data directory (schemas/, examples/) next to the binary. */

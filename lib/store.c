@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -655,7 +656,7 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	crq_buf reflog = CRQ_BUF_INIT, scratch = CRQ_BUF_INIT;
 	const git_commit *parents[1];
 	size_t i;
-	int err;
+	int err, lockfd = -1;
 
 	if ((err = make_signature(&author, repo, "AUTHOR")) < 0 ||
 	    (err = make_signature(&committer, repo, "COMMITTER")) < 0)
@@ -668,8 +669,38 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 		}
 	}
 	if (checked_out(repo)) {
+		/*
+		 * Serialise crq writers of this work tree from the check of
+		 * the work tree to the index write: the index is read,
+		 * modified and written whole, so two writers interleaving
+		 * there would drop each other's entries.  flock() is
+		 * released by the kernel if we die.
+		 */
+		crq_buf_printf(&scratch, "%s/crq.lock", repo->gitdir);
+		lockfd = open(scratch.ptr, O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+		if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
+			err = crq_error__set(CRQ_EREPO, "cannot lock '%s': %s",
+				scratch.ptr, strerror(errno));
+			goto done;
+		}
+		/* a writer that got here first moved the branch: retry */
+		{
+			git_oid now;
+			int unborn;
+
+			if ((err = crq_store__tip(repo, &now, &unborn)) < 0)
+				goto done;
+			if (unborn != !parent ||
+			    (parent && !git_oid_equal(&now, parent))) {
+				crq_error__set(CRQ_ECONFLICT,
+					"branch '%s' moved while writing; try again",
+					repo->branch + 11);
+				err = CRQ_STORE_RACE;
+				goto done;
+			}
+		}
 		if ((err = git_repository_index(&idx, repo->git)) < 0 ||
-		    (err = git_index_read(idx, 0)) < 0) {
+		    (err = git_index_read(idx, 1)) < 0) {
 			err = crq_store__git_error(err, "cannot read index");
 			goto done;
 		}
@@ -748,6 +779,8 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	}
 	err = 0;
 done:
+	if (lockfd >= 0)
+		close(lockfd);
 	free(blobs);
 	crq_buf_dispose(&reflog);
 	crq_buf_dispose(&scratch);
