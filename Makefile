@@ -23,8 +23,7 @@ DEBS := build-essential pkg-config git libgit2-dev libyaml-dev libssl-dev \
 	json-schema-test-suite openssh-client
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-Wvla -Wwrite-strings -Wformat=2 -Wno-format-nonliteral \
-	-Wno-format-truncation
+	-Wvla -Wwrite-strings -Wformat=2 -Wno-format-nonliteral
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -37,7 +36,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ = $(CMD_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-TOOLS = $(BUILD)/tests/schema-suite $(BUILD)/tests/yaml2json
+TOOLS = $(BUILD)/tests/schema-suite
 
 SUITE ?= /usr/share/json-schema-test-suite/tests/draft7
 

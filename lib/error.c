@@ -46,6 +46,19 @@ int crq_error__prefix(const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, errmsg, sizeof(old));
-	snprintf(errmsg, sizeof(errmsg), "%s: %s", prefix, old);
+	/* truncation of an over-long message is intended */
+	{
+		const char *parts[3] = { prefix, ": ", old };
+		size_t len = 0, i, n;
+
+		for (i = 0; i < 3; i++) {
+			n = strlen(parts[i]);
+			if (n > sizeof(errmsg) - 1 - len)
+				n = sizeof(errmsg) - 1 - len;
+			memcpy(errmsg + len, parts[i], n);
+			len += n;
+		}
+		errmsg[len] = '\0';
+	}
 	return errcode;
 }

@@ -536,6 +536,37 @@ done:
 	return err;
 }
 
+/* Several files at once, through an in-memory index, so that no
+ * intermediate trees are left dangling in the object database. */
+static int tree_build(git_repository *git, git_tree *base,
+	const crq_store_write *writes, const git_oid *blobs, size_t count,
+	git_oid *out)
+{
+	git_index *mi = NULL;
+	git_index_entry e;
+	size_t i;
+	int err;
+
+	if ((err = git_index_new(&mi)) < 0 ||
+	    (base && (err = git_index_read_tree(mi, base)) < 0))
+		goto fail;
+	for (i = 0; i < count; i++) {
+		memset(&e, 0, sizeof(e));
+		e.mode = GIT_FILEMODE_BLOB;
+		e.path = writes[i].path;
+		git_oid_cpy(&e.id, &blobs[i]);
+		if ((err = git_index_add(mi, &e)) < 0)
+			goto fail;
+	}
+	if ((err = git_index_write_tree_to(out, mi, git)) < 0)
+		goto fail;
+	git_index_free(mi);
+	return 0;
+fail:
+	git_index_free(mi);
+	return crq_store__git_error(err, "cannot write tree");
+}
+
 static void full_path(crq_buf *out, crq_repo *repo, const char *path)
 {
 	crq_buf_clear(out);
@@ -721,17 +752,22 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 			err = crq_store__git_error(err, "cannot write blob");
 			goto done;
 		}
-		if ((err = tree_insert(repo->git, tree, writes[i].path,
-				&blobs[i], &tree_oid)) < 0)
-			goto done;
-		if ((err = git_tree_lookup(&next, repo->git, &tree_oid)) < 0) {
-			err = crq_store__git_error(err, "cannot read tree");
-			goto done;
-		}
-		git_tree_free(tree);
-		tree = next;
-		next = NULL;
 	}
+	if (count == 1)
+		err = tree_insert(repo->git, tree, writes[0].path, &blobs[0],
+			&tree_oid);
+	else
+		err = tree_build(repo->git, tree, writes, blobs, count,
+			&tree_oid);
+	if (err < 0)
+		goto done;
+	if ((err = git_tree_lookup(&next, repo->git, &tree_oid)) < 0) {
+		err = crq_store__git_error(err, "cannot read tree");
+		goto done;
+	}
+	git_tree_free(tree);
+	tree = next;
+	next = NULL;
 	if (!tree) {
 		err = crq_error__set(CRQ_EUSAGE, "empty commit");
 		goto done;

@@ -29,7 +29,7 @@ done
 run schema-suite "$build/tests/schema-suite" "$suite"
 for t in "$top"/tests/e2e/t*.sh; do
 	run "e2e-$(basename "$t" .sh)" env CRQ="$build/crq" \
-		YAML2JSON="$build/tests/yaml2json" sh "$t"
+		sh "$t"
 done
 echo "$pass passed, $failed failed"
 [ "$failed" = 0 ]
