@@ -3,6 +3,8 @@
  * canonical layout, and creating, editing and listing changes.
  */
 #include <ctype.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -769,6 +771,84 @@ static int matches(const crq_node *doc, const crq_filter *f)
 	return 1;
 }
 
+/* One change file of a listing, parsed by a worker thread. */
+struct list_job {
+	git_oid oid;
+	char name[96];
+	crq_node *doc;		/* parsed and matching, or NULL */
+	char *error;		/* why it could not be read, or NULL */
+};
+
+struct list_work {
+	struct list_job *jobs;
+	size_t count;
+	size_t start, step;	/* this worker takes start, start+step, ... */
+	const char *gitdir;
+	const char *schema_path;
+	const crq_filter *filter;
+	int err;
+	char errmsg[256];
+};
+
+/*
+ * Each worker has its own repository handle and its own copy of the
+ * schema: nothing mutable is shared between threads, and the results
+ * land in the worker's own slots of the job array.
+ */
+static void *list_worker(void *arg)
+{
+	struct list_work *w = arg;
+	git_repository *git = NULL;
+	crq_schema *schema = NULL;
+	git_blob *blob = NULL;
+	size_t i;
+	int err;
+
+	if ((err = git_repository_open_bare(&git, w->gitdir)) < 0) {
+		w->err = crq_store__git_error(err, "cannot open repository");
+		goto done;
+	}
+	if ((err = crq_schema_load(&schema, w->schema_path)) < 0) {
+		w->err = err;
+		goto done;
+	}
+	for (i = w->start; i < w->count; i += w->step) {
+		struct list_job *j = &w->jobs[i];
+
+		if ((err = git_blob_lookup(&blob, git, &j->oid)) < 0) {
+			w->err = crq_store__git_error(err, "cannot read blob");
+			goto done;
+		}
+		if (crq_change_parse_with(&j->doc, schema,
+				git_blob_rawcontent(blob),
+				(size_t)git_blob_rawsize(blob), j->name,
+				NULL) < 0) {
+			j->error = crq__strdup(crq_error_last());
+		} else if (!matches(j->doc, w->filter)) {
+			crq_node_free(j->doc);
+			j->doc = NULL;
+		}
+		git_blob_free(blob);
+		blob = NULL;
+	}
+done:
+	if (w->err)
+		snprintf(w->errmsg, sizeof(w->errmsg), "%s", crq_error_last());
+	git_blob_free(blob);
+	crq_schema_free(schema);
+	git_repository_free(git);
+	return NULL;
+}
+
+static size_t list_threads(size_t jobs)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (jobs < 256 || n < 2)
+		return 1;
+	return n > 8 ? 8 : (size_t)n;
+}
+
 int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
 	size_t *bad)
 {
@@ -777,11 +857,13 @@ int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
 	git_commit *c = NULL;
 	git_tree *root = NULL, *changes = NULL, *shard = NULL;
 	git_tree_entry *e = NULL;
-	git_blob *blob = NULL;
-	crq_buf name = CRQ_BUF_INIT, firsterr = CRQ_BUF_INIT;
-	crq_node *list = crq_node_new(CRQ_NODE_ARRAY), *doc;
+	crq_buf schema_path = CRQ_BUF_INIT;
+	crq_node *list = crq_node_new(CRQ_NODE_ARRAY);
+	struct list_job *jobs = NULL;
+	struct list_work *work = NULL;
+	pthread_t *tids = NULL;
+	size_t s, i, njobs = 0, ajobs = 0, nbad = 0, nthreads = 0, started = 0;
 	git_oid tip;
-	size_t s, i, nbad = 0;
 	int unborn, err;
 
 	*out = NULL;
@@ -802,6 +884,7 @@ int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
 		err = crq_store__git_error(err, "cannot read changes/");
 		goto done;
 	}
+	/* the tree walk is cheap; parsing is what the threads share */
 	for (s = 0; s < git_tree_entrycount(changes); s++) {
 		const git_tree_entry *se = git_tree_entry_byindex(changes, s);
 
@@ -817,49 +900,78 @@ int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
 		for (i = 0; i < git_tree_entrycount(shard); i++) {
 			const git_tree_entry *fe =
 				git_tree_entry_byindex(shard, i);
+			struct list_job *j;
 
 			if (git_tree_entry_type(fe) != GIT_OBJECT_BLOB)
 				continue;
-			git_blob_free(blob);
-			blob = NULL;
-			if ((err = git_blob_lookup(&blob, repo->git,
-					git_tree_entry_id(fe))) < 0) {
-				err = crq_store__git_error(err,
-					"cannot read blob");
-				goto done;
-			}
-			crq_buf_clear(&name);
-			crq_buf_printf(&name, "changes/%s/%s",
+			crq__grow((void **)&jobs, &ajobs, njobs + 1,
+				sizeof(*jobs));
+			j = &jobs[njobs++];
+			memset(j, 0, sizeof(*j));
+			git_oid_cpy(&j->oid, git_tree_entry_id(fe));
+			snprintf(j->name, sizeof(j->name), "changes/%s/%s",
 				git_tree_entry_name(se),
 				git_tree_entry_name(fe));
-			if (crq_change_parse_with(&doc, schema,
-					git_blob_rawcontent(blob),
-					(size_t)git_blob_rawsize(blob),
-					name.ptr, NULL) < 0) {
-				if (!nbad++)
-					crq_buf_puts(&firsterr,
-						crq_error_last());
-				continue;
-			}
-			if (matches(doc, filter))
-				crq_node_push(list, doc);
-			else
-				crq_node_free(doc);
+		}
+	}
+	nthreads = list_threads(njobs);
+	work = crq__calloc(nthreads, sizeof(*work));
+	tids = crq__calloc(nthreads, sizeof(*tids));
+	crq_repo_datafile(&schema_path, repo, "schemas/change.schema.json");
+	for (i = 0; i < nthreads; i++) {
+		work[i].jobs = jobs;
+		work[i].count = njobs;
+		work[i].start = i;
+		work[i].step = nthreads;
+		work[i].gitdir = repo->gitdir;
+		work[i].schema_path = schema_path.ptr;
+		work[i].filter = filter;
+	}
+	if (nthreads == 1) {
+		list_worker(&work[0]);
+	} else {
+		for (started = 0; started < nthreads; started++)
+			if (pthread_create(&tids[started], NULL, list_worker,
+					&work[started]) != 0)
+				break;
+		for (i = 0; i < started; i++)
+			pthread_join(tids[i], NULL);
+		/* a thread that could not start: do its share here */
+		for (i = started; i < nthreads; i++)
+			list_worker(&work[i]);
+	}
+	for (i = 0; i < nthreads; i++) {
+		if (work[i].err) {
+			err = crq_error__set(work[i].err, "%s", work[i].errmsg);
+			goto done;
+		}
+	}
+	for (i = 0; i < njobs; i++) {
+		if (jobs[i].error) {
+			if (!nbad++)
+				crq_error__set(CRQ_EINVALID, "%s",
+					jobs[i].error);
+		} else if (jobs[i].doc) {
+			crq_node_push(list, jobs[i].doc);
+			jobs[i].doc = NULL;
 		}
 	}
 ok:
 	err = 0;
 	if (bad)
 		*bad = nbad;
-	if (nbad)
-		crq_error__set(CRQ_EINVALID, "%s", firsterr.ptr);
 	*out = list;
 	list = NULL;
 done:
+	for (i = 0; i < njobs; i++) {
+		crq_node_free(jobs[i].doc);
+		free(jobs[i].error);
+	}
+	free(jobs);
+	free(work);
+	free(tids);
+	crq_buf_dispose(&schema_path);
 	crq_node_free(list);
-	crq_buf_dispose(&name);
-	crq_buf_dispose(&firsterr);
-	git_blob_free(blob);
 	git_tree_entry_free(e);
 	git_tree_free(shard);
 	git_tree_free(changes);
