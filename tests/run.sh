@@ -22,6 +22,8 @@ run() {
 	fi
 }
 
+# unit tests find schemas/ and examples/ here
+export CRQ_DATADIR="$top"
 for t in "$build"/tests/test_*; do
 	[ -x "$t" ] || continue
 	run "$(basename "$t")" "$t"

@@ -1,0 +1,264 @@
+/*
+ * test_change.c - the change model: create, load, set, update, list,
+ * canonical format, ids and shards.
+ */
+#include "testutil.h"
+#include <stdlib.h>
+#include <unistd.h>
+#include "store.h"
+
+static char tmpdir[64];
+static crq_options opts;
+static crq_repo *repo;
+static const char *overrides[] = { "user.name=Test User",
+	"user.email=test@example.com" };
+
+static int setup(void **state)
+{
+	char p[128];
+
+	(void)state;
+	strcpy(tmpdir, "/tmp/crq-unit-XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	memset(&opts, 0, sizeof(opts));
+	opts.datadir = getenv("CRQ_DATADIR") ? getenv("CRQ_DATADIR") : ".";
+	opts.config = overrides;
+	opts.config_count = 2;
+	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+	setenv("HOME", tmpdir, 1);
+	setenv("GIT_COMMITTER_DATE", "2026-11-23T10:00:00Z", 1);
+	snprintf(p, sizeof(p), "%s/s", tmpdir);
+	return crq_repo_init(&repo, p, &opts);
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	crq_repo_free(repo);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static crq_node *fields(const char *yaml)
+{
+	crq_node *n = NULL;
+
+	assert_crq_ok(crq_yaml_load(&n, yaml, strlen(yaml), "fields"));
+	assert_crq_ok(crq_change_type_fields(repo, n, "fields"));
+	return n;
+}
+
+static void test_create_and_load(void **state)
+{
+	crq_buf id = CRQ_BUF_INIT, path = CRQ_BUF_INIT;
+	crq_node *f = fields("title: Patch web\nimpact: high\nurgency: low\n"
+		"services: [web]\n"), *doc = NULL;
+
+	(void)state;
+	assert_crq_ok(crq_change_create(&id, repo, f, NULL));
+	assert_string_equal(id.ptr, "CHG-000001");
+	assert_crq_ok(crq_change_path(&path, repo, id.ptr));
+	assert_string_equal(path.ptr, "changes/000/CHG-000001.yaml");
+	assert_crq_ok(crq_change_load(&doc, repo, "CHG-000001"));
+	assert_string_equal(crq_node_get_str(doc, "state"), "draft");
+	assert_string_equal(crq_node_get_str(doc, "type"), "normal");
+	assert_string_equal(crq_node_get_str(doc, "requester"),
+		"test@example.com");
+	assert_string_equal(crq_node_get_str(doc, "priority"), "medium");
+	assert_string_equal(crq_node_get_str(doc, "created"),
+		"2026-11-23T10:00:00Z");
+	crq_node_free(doc);
+	crq_buf_clear(&id);
+	assert_crq_ok(crq_change_create(&id, repo, f, NULL));
+	assert_string_equal(id.ptr, "CHG-000002");
+	crq_node_free(f);
+	crq_buf_dispose(&id);
+	crq_buf_dispose(&path);
+}
+
+static void test_create_refusals(void **state)
+{
+	crq_buf id = CRQ_BUF_INIT;
+	crq_node *f;
+
+	(void)state;
+	f = fields("title: x\nstate: closed\n");
+	assert_crq_fails(crq_change_create(&id, repo, f, NULL), CRQ_EDENIED,
+		"field 'state' is set by crq");
+	crq_node_free(f);
+	f = fields("title: x\nrisk: extreme\n");
+	assert_crq_fails(crq_change_create(&id, repo, f, NULL), CRQ_EINVALID,
+		"'risk' must be one of");
+	crq_node_free(f);
+	f = fields("title: x\n");
+	assert_crq_fails(crq_change_create(&id, repo, f, "missing"),
+		CRQ_ENOTFOUND, "no such template 'missing'");
+	crq_node_free(f);
+	assert_int_equal(id.size, 0);
+	crq_buf_dispose(&id);
+}
+
+static void test_template(void **state)
+{
+	crq_buf id = CRQ_BUF_INIT;
+	crq_node *doc = NULL;
+
+	(void)state;
+	assert_crq_ok(crq_change_create(&id, repo, NULL, "os-patch"));
+	assert_crq_ok(crq_change_load(&doc, repo, id.ptr));
+	assert_string_equal(crq_node_get_str(doc, "type"), "standard");
+	assert_string_equal(crq_node_get_str(doc, "template"), "os-patch");
+	assert_non_null(crq_node_get_str(doc, "backout_plan"));
+	crq_node_free(doc);
+	crq_buf_dispose(&id);
+}
+
+static void test_set_and_update(void **state)
+{
+	const char *a1[] = { "risk=high", "window.start=2026-12-01T10:00:00Z",
+		"window.end=2026-12-01T11:00:00Z", "services=[a, b]" };
+	const char *a2[] = { "risk=" };
+	const char *bad[] = { "colour=red" };
+	crq_node *doc = NULL;
+
+	(void)state;
+	assert_crq_ok(crq_change_set(repo, "CHG-000001", a1, 4));
+	assert_crq_ok(crq_change_load(&doc, repo, "CHG-000001"));
+	assert_string_equal(crq_node_get_str(doc, "risk"), "high");
+	assert_string_equal(crq_node_path(doc, "window.end")->str,
+		"2026-12-01T11:00:00Z");
+	assert_int_equal(crq_node_get(doc, "services")->count, 2);
+	/* unchanged content is no commit */
+	assert_crq_fails(crq_change_update(repo, "CHG-000001", doc, "edit"),
+		CRQ_EEXISTS, "nothing to change");
+	crq_node_set(doc, "state", crq_node_new_cstr("closed"));
+	assert_crq_fails(crq_change_update(repo, "CHG-000001", doc, "edit"),
+		CRQ_EDENIED, "field 'state' is set by crq");
+	crq_node_free(doc);
+	assert_crq_ok(crq_change_set(repo, "CHG-000001", a2, 1));
+	assert_crq_ok(crq_change_load(&doc, repo, "CHG-000001"));
+	assert_null(crq_node_get(doc, "risk"));
+	crq_node_free(doc);
+	assert_crq_fails(crq_change_set(repo, "CHG-000001", bad, 1),
+		CRQ_EINVALID, "unknown field 'colour'");
+	assert_crq_fails(crq_change_set(repo, "CHG-000404", a2, 1),
+		CRQ_ENOTFOUND, "no such change 'CHG-000404'");
+	assert_crq_fails(crq_change_set(repo, "BAD-1", a2, 1),
+		CRQ_EINVALID, "is not a change id of this store");
+}
+
+static void test_list_and_filter(void **state)
+{
+	crq_node *list = NULL;
+	crq_filter f;
+	size_t bad = 1;
+
+	(void)state;
+	assert_crq_ok(crq_change_list(&list, repo, NULL, &bad));
+	assert_int_equal(bad, 0);
+	assert_int_equal(list->count, 3);
+	assert_string_equal(crq_node_get_str(list->items[2], "id"),
+		"CHG-000003");
+	crq_node_free(list);
+	memset(&f, 0, sizeof(f));
+	f.service = "a";
+	assert_crq_ok(crq_change_list(&list, repo, &f, &bad));
+	assert_int_equal(list->count, 1);
+	crq_node_free(list);
+	f.service = NULL;
+	f.type = "standard";
+	f.state = "draft";
+	assert_crq_ok(crq_change_list(&list, repo, &f, &bad));
+	assert_int_equal(list->count, 1);
+	assert_string_equal(crq_node_get_str(list->items[0], "template"),
+		"os-patch");
+	crq_node_free(list);
+}
+
+static void test_format_order(void **state)
+{
+	const crq_schema *schema;
+	crq_buf out = CRQ_BUF_INIT;
+	crq_node *doc = NULL;
+	const char *text = "updated: '2026-01-01T00:00:00Z'\nstate: draft\n"
+		"window: {end: '2026-01-02T00:00:00Z', start: '2026-01-01T00:00:00Z'}\n"
+		"title: 'yes'\nid: CHG-000009\n";
+
+	(void)state;
+	assert_crq_ok(crq_repo_change_schema(&schema, repo));
+	assert_crq_ok(crq_yaml_load(&doc, text, strlen(text), "t"));
+	{
+		crq_issues is;
+
+		crq_issues_init(&is);
+		assert_crq_ok(crq_schema_type(schema, doc, &is));
+		assert_int_equal(is.count, 0);
+		crq_issues_dispose(&is);
+	}
+	crq_change_format(&out, schema, doc);
+	assert_string_equal(out.ptr,
+		"id: CHG-000009\ntitle: 'yes'\nstate: draft\nwindow:\n"
+		"  start: '2026-01-01T00:00:00Z'\n"
+		"  end: '2026-01-02T00:00:00Z'\n"
+		"updated: '2026-01-01T00:00:00Z'\n");
+	crq_node_free(doc);
+	crq_buf_dispose(&out);
+}
+
+static void test_prefix_and_shards(void **state)
+{
+	crq_repo *r = NULL;
+	crq_store_write w;
+	crq_buf id = CRQ_BUF_INIT, path = CRQ_BUF_INIT, pol = CRQ_BUF_INIT;
+	crq_node *f = NULL;
+	git_oid tip, out;
+	char p[128];
+	int unborn, i;
+	const char *t = "title: x\n";
+
+	(void)state;
+	snprintf(p, sizeof(p), "%s/ops", tmpdir);
+	assert_crq_ok(crq_repo_init(&r, p, &opts));
+	crq_buf_puts(&pol, "version: 2\nstore:\n  prefix: OPS\n  shard_size: 10\n");
+	w.path = ".crq/policy.yaml";
+	w.data = pol.ptr;
+	w.len = pol.size;
+	assert_crq_ok(crq_store__tip(r, &tip, &unborn));
+	assert_crq_ok(crq_store__commit(r, &tip, &w, 1, "policy\n", &out));
+	crq_repo_free(r);
+	assert_crq_ok(crq_repo_open(&r, p, &opts));
+	assert_crq_ok(crq_yaml_load(&f, t, strlen(t), "f"));
+	for (i = 0; i < 12; i++) {
+		crq_buf_clear(&id);
+		assert_crq_ok(crq_change_create(&id, r, f, NULL));
+	}
+	assert_string_equal(id.ptr, "OPS-000012");
+	assert_crq_ok(crq_change_path(&path, r, id.ptr));
+	assert_string_equal(path.ptr, "changes/001/OPS-000012.yaml");
+	crq_buf_clear(&path);
+	assert_crq_fails(crq_change_path(&path, r, "CHG-000001"),
+		CRQ_EINVALID, "expected OPS-NNNNNN");
+	crq_node_free(f);
+	crq_repo_free(r);
+	crq_buf_dispose(&id);
+	crq_buf_dispose(&path);
+	crq_buf_dispose(&pol);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_and_load),
+		cmocka_unit_test(test_create_refusals),
+		cmocka_unit_test(test_template),
+		cmocka_unit_test(test_set_and_update),
+		cmocka_unit_test(test_list_and_filter),
+		cmocka_unit_test(test_format_order),
+		cmocka_unit_test(test_prefix_and_shards),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
