@@ -162,14 +162,16 @@ void crq_json_write_string(crq_buf *out, const char *str, size_t len);
  * deeper than CRQ_YAML_MAX_DEPTH and input larger than
  * CRQ_YAML_MAX_SIZE.  Plain scalars come back as CRQ_NODE_STRING with
  * plain = 1 (untyped); quoted and block scalars as strings with
- * plain = 0.  An empty document is a CRQ_NODE_NULL node. */
+ * plain = 0.  An empty document is a CRQ_NODE_NULL node.  A NUL written
+ * as an escape ("\0", "\x00") is refused like a raw NUL byte. */
 int crq_yaml_load(crq_node **out, const char *text, size_t len,
 	const char *name);
 /* Append doc in the canonical layout: block style, keys in node order,
  * two-space indentation, strings quoted whenever a YAML 1.1 or 1.2
  * reader could take them for anything but a string, multi-line strings
  * as literal blocks.  crq_yaml_load() of the output gives back an equal
- * tree (after typing). */
+ * tree (after typing).  Strings must be valid UTF-8; invalid bytes are
+ * written as U+FFFD. */
 void crq_yaml_emit(crq_buf *out, const crq_node *doc);
 
 /* YAML scalar resolution, used to type plain scalars. */
@@ -232,13 +234,15 @@ const crq_node *crq_schema_lookup(const crq_schema *schema,
  * schema expects at each location; clears node->plain.  A plain scalar
  * in a place that accepts only strings but that a YAML reader could
  * take for something else (`no`, `on`, `0755`, `12:30`) is an issue
- * that says to quote it; so is a plain scalar that fits none of the
- * expected types.  Returns 0, or CRQ_EINVALID when issues were added. */
+ * that says to quote it.  A plain scalar that fits none of the expected
+ * types stays a string, for crq_schema_validate() to report.  issues
+ * may be NULL.  Returns 0, or CRQ_EINVALID when issues were found. */
 int crq_schema_type(const crq_schema *schema, crq_node *doc,
 	crq_issues *issues);
 /* Validate doc.  Returns 0 when valid, CRQ_EINVALID when issues were
- * added (one issue per failed leaf keyword), another error on failure
- * of the schema itself (e.g. an unresolvable $ref). */
+ * found (one issue per failed leaf keyword; issues may be NULL for a
+ * yes/no answer), another error on failure of the schema itself (e.g.
+ * an unresolvable $ref). */
 int crq_schema_validate(const crq_schema *schema, const crq_node *doc,
 	crq_issues *issues);
 /* 1 when s is an RFC 3339 date-time with a zone. */
