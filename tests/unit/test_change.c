@@ -10,36 +10,23 @@
 static char tmpdir[64];
 static crq_options opts;
 static crq_repo *repo;
-static const char *overrides[] = { "user.name=Test User",
-	"user.email=test@example.com" };
 
 static int setup(void **state)
 {
 	char p[128];
 
 	(void)state;
-	strcpy(tmpdir, "/tmp/crq-unit-XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (test_env_setup(tmpdir, &opts) < 0)
 		return -1;
-	memset(&opts, 0, sizeof(opts));
-	opts.datadir = getenv("CRQ_DATADIR") ? getenv("CRQ_DATADIR") : ".";
-	opts.config = overrides;
-	opts.config_count = 2;
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("HOME", tmpdir, 1);
-	setenv("GIT_COMMITTER_DATE", "2026-11-23T10:00:00Z", 1);
 	snprintf(p, sizeof(p), "%s/s", tmpdir);
 	return crq_repo_init(&repo, p, &opts);
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
 	crq_repo_free(repo);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return test_env_teardown(tmpdir);
 }
 
 static crq_node *fields(const char *yaml)

@@ -10,33 +10,17 @@
 
 static char tmpdir[64];
 static crq_options opts;
-static const char *overrides[] = { "user.name=Test User",
-	"user.email=test@example.com" };
 
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(tmpdir, "/tmp/crq-unit-XXXXXX");
-	if (!mkdtemp(tmpdir))
-		return -1;
-	memset(&opts, 0, sizeof(opts));
-	opts.datadir = getenv("CRQ_DATADIR") ? getenv("CRQ_DATADIR") : ".";
-	opts.config = overrides;
-	opts.config_count = 2;
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("HOME", tmpdir, 1);
-	setenv("GIT_COMMITTER_DATE", "2026-11-23T10:00:00Z", 1);
-	setenv("GIT_AUTHOR_DATE", "2026-11-23T10:00:00Z", 1);
-	return 0;
+	return test_env_setup(tmpdir, &opts);
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return test_env_teardown(tmpdir);
 }
 
 static void path_in(char *out, size_t n, const char *rel)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "crq.h"
@@ -31,5 +32,37 @@
 	assert_int_equal(assert_crq_rc_, (code)); \
 	assert_non_null(strstr(crq_error_last(), (s))); \
 } while (0)
+
+/*
+ * A throwaway directory with a fixed HOME, identity and date, for tests
+ * that need repositories.  test_env_setup() fills tmpdir (64 bytes) and
+ * opts; test_env_teardown() removes the directory.
+ */
+static const char *const test_identity[] = { "user.name=Test User",
+	"user.email=test@example.com" };
+
+static inline int test_env_setup(char *tmpdir, crq_options *opts)
+{
+	strcpy(tmpdir, "/tmp/crq-unit-XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	memset(opts, 0, sizeof(*opts));
+	opts->datadir = getenv("CRQ_DATADIR") ? getenv("CRQ_DATADIR") : ".";
+	opts->config = test_identity;
+	opts->config_count = 2;
+	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+	setenv("HOME", tmpdir, 1);
+	setenv("GIT_COMMITTER_DATE", "2026-11-23T10:00:00Z", 1);
+	setenv("GIT_AUTHOR_DATE", "2026-11-23T10:00:00Z", 1);
+	return 0;
+}
+
+static inline int test_env_teardown(const char *tmpdir)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
 
 #endif
