@@ -37,10 +37,13 @@ LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ = $(CMD_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOLS = $(BUILD)/tests/schema-suite
+FUZZ_TARGETS := yaml json change
+REPLAY_BIN = $(FUZZ_TARGETS:%=$(BUILD)/tests/replay_%)
+FUZZ_SECONDS ?= 60
 
 SUITE ?= /usr/share/json-schema-test-suite/tests/draft7
 
-.PHONY: all deps test test-only check demo bench install uninstall clean
+.PHONY: all deps test test-only check fuzz demo bench install uninstall clean
 
 all: $(BUILD)/crq
 
@@ -68,10 +71,17 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libcrq.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcrq.a $(PKG_LIBS)
 
+# fuzz targets replaying their saved corpus (tests/fuzz/corpus/NAME)
+$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c \
+		tests/fuzz/fuzz.h $(BUILD)/libcrq.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -o $@ tests/fuzz/fuzz_$*.c \
+		tests/fuzz/replay.c $(BUILD)/libcrq.a $(PKG_LIBS)
+
 test: deps
 	@$(MAKE) --no-print-directory test-only
 
-test-only: $(BUILD)/crq $(UNIT_BIN) $(TOOLS)
+test-only: $(BUILD)/crq $(UNIT_BIN) $(TOOLS) $(REPLAY_BIN)
 	@sh tests/run.sh $(BUILD) $(SUITE)
 
 # A sanitizer report exits 99, which no test expects, even where the
@@ -83,6 +93,27 @@ check: deps
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan \
 		CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
 		test-only
+
+# libFuzzer (clang) on every parser of untrusted bytes, FUZZ_SECONDS each;
+# new inputs land in $(BUILD)/fuzz/corpus_NAME: copy the interesting
+# ones to tests/fuzz/corpus/NAME so that make test replays them.
+fuzz: deps
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz CC=clang \
+		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
+		$(BUILD)/fuzz/libcrq.a
+	@for t in $(FUZZ_TARGETS); do \
+		clang -std=c11 -D_GNU_SOURCE -pthread -O1 -g \
+			-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
+			-Ilib -Itests/fuzz -o $(BUILD)/fuzz/fuzz_$$t \
+			tests/fuzz/fuzz_$$t.c $(BUILD)/fuzz/libcrq.a \
+			$(PKG_LIBS) || exit 1; \
+		mkdir -p $(BUILD)/fuzz/corpus_$$t; \
+		echo "fuzzing $$t for $(FUZZ_SECONDS)s"; \
+		CRQ_DATADIR=$(CURDIR) $(BUILD)/fuzz/fuzz_$$t \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+			-print_final_stats=1 $(BUILD)/fuzz/corpus_$$t \
+			tests/fuzz/corpus/$$t || exit 1; \
+	done
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -29,6 +29,10 @@ for t in "$build"/tests/test_*; do
 	run "$(basename "$t")" "$t"
 done
 run schema-suite "$build/tests/schema-suite" "$suite"
+for t in "$build"/tests/replay_*; do
+	n=${t##*/replay_}
+	run "fuzz-corpus-$n" "$t" "$top/tests/fuzz/corpus/$n"
+done
 for t in "$top"/tests/e2e/t*.sh; do
 	run "e2e-$(basename "$t" .sh)" env CRQ="$build/crq" \
 		sh "$t"
