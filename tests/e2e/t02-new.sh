@@ -136,4 +136,18 @@ chmod +x "$TMP/ed5"
 expect 1 "aborting: the title is empty" env EDITOR="$TMP/ed5" "$CRQ" new --edit
 expect 1 "the editor" env EDITOR=false "$CRQ" new --edit
 same "editor refusals left the repository unchanged" "$(state .)" "$before"
+
+# no --title on a terminal: the editor opens on a commented skeleton
+cat >"$TMP/ed-tty" <<'EOT'
+#!/bin/sh
+grep -q "^# Describe the new change request" "$1" || exit 5
+grep -q "^risk: high" "$1" || exit 6
+sed -i "s/^title: .*/title: From a terminal/" "$1"
+EOT
+chmod +x "$TMP/ed-tty"
+if command -v script >/dev/null 2>&1; then
+	expect 0 "" script -qec "env EDITOR='$TMP/ed-tty' '$CRQ' new --risk high" /dev/null
+	same "terminal session printed the new id" "$(tr -d '\r' <"$TMP/out")" "CHG-000006"
+	same "skeleton answer committed" "$(git log -1 --format=%s)" "CHG-000006: create — From a terminal"
+fi
 done_testing
