@@ -784,32 +784,28 @@ struct list_work {
 	size_t count;
 	size_t start, step;	/* this worker takes start, start+step, ... */
 	const char *gitdir;
-	const char *schema_path;
+	const crq_schema *schema;	/* shared: loaded schemas are read-only */
 	const crq_filter *filter;
 	int err;
 	char errmsg[256];
 };
 
 /*
- * Each worker has its own repository handle and its own copy of the
- * schema: nothing mutable is shared between threads, and the results
- * land in the worker's own slots of the job array.
+ * Each worker has its own repository handle; the schema is shared, as a
+ * loaded schema may be used concurrently.  Nothing mutable is shared
+ * between threads, and the results land in the worker's own slots of
+ * the job array.
  */
 static void *list_worker(void *arg)
 {
 	struct list_work *w = arg;
 	git_repository *git = NULL;
-	crq_schema *schema = NULL;
 	git_blob *blob = NULL;
 	size_t i;
 	int err;
 
 	if ((err = git_repository_open_bare(&git, w->gitdir)) < 0) {
 		w->err = crq_store__git_error(err, "cannot open repository");
-		goto done;
-	}
-	if ((err = crq_schema_load(&schema, w->schema_path)) < 0) {
-		w->err = err;
 		goto done;
 	}
 	for (i = w->start; i < w->count; i += w->step) {
@@ -819,7 +815,7 @@ static void *list_worker(void *arg)
 			w->err = crq_store__git_error(err, "cannot read blob");
 			goto done;
 		}
-		if (crq_change_parse_with(&j->doc, schema,
+		if (crq_change_parse_with(&j->doc, w->schema,
 				git_blob_rawcontent(blob),
 				(size_t)git_blob_rawsize(blob), j->name,
 				NULL) < 0) {
@@ -835,7 +831,6 @@ done:
 	if (w->err)
 		snprintf(w->errmsg, sizeof(w->errmsg), "%s", crq_error_last());
 	git_blob_free(blob);
-	crq_schema_free(schema);
 	git_repository_free(git);
 	return NULL;
 }
@@ -857,7 +852,6 @@ int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
 	git_commit *c = NULL;
 	git_tree *root = NULL, *changes = NULL, *shard = NULL;
 	git_tree_entry *e = NULL;
-	crq_buf schema_path = CRQ_BUF_INIT;
 	crq_node *list = crq_node_new(CRQ_NODE_ARRAY);
 	struct list_job *jobs = NULL;
 	struct list_work *work = NULL;
@@ -917,14 +911,13 @@ int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
 	nthreads = list_threads(njobs);
 	work = crq__calloc(nthreads, sizeof(*work));
 	tids = crq__calloc(nthreads, sizeof(*tids));
-	crq_repo_datafile(&schema_path, repo, "schemas/change.schema.json");
 	for (i = 0; i < nthreads; i++) {
 		work[i].jobs = jobs;
 		work[i].count = njobs;
 		work[i].start = i;
 		work[i].step = nthreads;
 		work[i].gitdir = repo->gitdir;
-		work[i].schema_path = schema_path.ptr;
+		work[i].schema = schema;
 		work[i].filter = filter;
 	}
 	if (nthreads == 1) {
@@ -970,7 +963,6 @@ done:
 	free(jobs);
 	free(work);
 	free(tids);
-	crq_buf_dispose(&schema_path);
 	crq_node_free(list);
 	git_tree_entry_free(e);
 	git_tree_free(shard);

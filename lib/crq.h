@@ -195,7 +195,9 @@ int crq_yaml_plain_ambiguous(const char *s);
 int crq_yaml_plain_timestamp(const char *s);
 
 /* ------------------------------------------------------------------ */
-/* Schema validation (JSON Schema draft-07). */
+/* Schema validation (JSON Schema draft-07).  A schema is compiled when
+ * it is loaded and never changes afterwards: a loaded schema may be
+ * used concurrently by several threads (validate, type, lookup). */
 
 typedef struct crq_schema crq_schema;
 

@@ -1,10 +1,18 @@
 /*
  * schema.c - JSON Schema draft-07 validation and schema-driven typing of
  * YAML plain scalars.
+ *
+ * A schema is compiled once, when it is loaded: every schema object
+ * reachable from the root gets a struct csch with its keywords already
+ * looked up, its $ref resolved, its patterns compiled and what the
+ * typing pass needs precomputed.  Validating and typing then only walk
+ * those structs, which nothing changes after loading: a loaded schema
+ * may be used by several threads at once.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <math.h>
 #include <pcre2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,18 +24,126 @@
 /* Longest list of enum values quoted in an issue. */
 #define ENUM_LIST_MAX 200
 
-struct regex {
-	const void *key;	/* pattern node or patternProperties key */
-	pcre2_code *code;
-	pcre2_match_data *md;
+/* JSON types as bits, for typing plain scalars. */
+enum {
+	T_NULL = 1, T_BOOL = 2, T_INT = 4, T_NUM = 8, T_STR = 16,
+	T_ARR = 32, T_OBJ = 64, T_ANY = 127
+};
+
+struct tinfo {
+	unsigned bits;		/* acceptable JSON types */
+	int ts;			/* format date-time or date applies */
+};
+
+/* A type name of the "type" keyword, as validation checks it. */
+enum { TY_NULL, TY_BOOL, TY_INT, TY_NUM, TY_STR, TY_ARR, TY_OBJ, TY_BAD };
+
+enum { FMT_NONE, FMT_DATETIME, FMT_DATE };
+
+/* What kind of node a schema location holds. */
+enum { CS_OTHER, CS_BOOL, CS_OBJECT };
+
+struct cregex {
+	const char *pattern;
+	pcre2_code *code;	/* NULL when the pattern does not compile */
+	/* The message for a pattern that does not compile.  It is reported
+	 * when validation reaches the pattern, not at load: a schema with
+	 * a bad pattern where no instance goes is still usable. */
+	char *error;
+};
+
+struct csch;
+
+struct cprop {
+	const char *key;
+	uint32_t hash;
+	struct csch *sub;
+};
+
+struct cpattern {		/* one member of patternProperties */
+	struct cregex re;
+	struct csch *sub;
+};
+
+struct cdep {			/* one member of dependencies */
+	const char *key;
+	const crq_node *names;	/* array of required names, or NULL */
+	struct csch *sub;	/* the schema when not an array */
+};
+
+struct clist {			/* allOf, anyOf, oneOf, a tuple of items */
+	int present;		/* the keyword is there and an array */
+	size_t count;
+	struct csch **items;
+};
+
+/* One compiled schema location.  Absent keywords are NULL (or -1 for
+ * counts); the crq_node pointers are borrowed from the schema root. */
+struct csch {
+	const crq_node *node;
+	int kind;		/* CS_* */
+	int b;			/* CS_BOOL: its value */
+	/* A string $ref makes every other keyword ignored; target is NULL
+	 * when it cannot be resolved. */
+	const char *ref;
+	struct csch *target;
+
+	const crq_node *type;
+	unsigned char *types;	/* TY_* of each name of type */
+	size_t ntypes;
+	const crq_node *enum_, *const_;
+
+	/* objects */
+	struct cprop *props;	/* properties, in schema order */
+	size_t nprops;
+	uint32_t *ptab;		/* hash of props: index + 1, 0 = empty */
+	size_t pmask;
+	struct cpattern *pats;
+	size_t npats;
+	struct csch *addprops, *propnames;
+	const crq_node *required;	/* an array, or NULL */
+	struct cdep *deps;
+	size_t ndeps;
+	long long min_props, max_props;
+
+	/* arrays */
+	int has_items;		/* the items keyword is there */
+	struct csch *items;	/* items as one schema for every item */
+	struct clist tuple;	/* items as an array */
+	struct csch *additems, *contains;
+	int unique;
+	long long min_items, max_items;
+
+	/* strings */
+	long long min_len, max_len;
+	struct cregex *pattern;
+	int format;		/* FMT_* */
+
+	/* numbers: minimum, maximum, exclusiveMinimum, exclusiveMaximum */
+	const crq_node *bound[4];
+	const crq_node *multiple_of;
+
+	/* applicators */
+	struct clist all, any, one;
+	struct csch *not_, *if_, *then_, *else_;
+
+	/* Typing.  leaf: the types this object itself allows (type, enum,
+	 * const, format).  own: types_at() of this location with an empty
+	 * path, valid when own_height >= 0; evaluating it takes calls
+	 * own_height levels deep, so it holds wherever that stays within
+	 * SCHEMA_MAX_DEPTH.  kids: 0 when types_at() with a non-empty
+	 * path is always { T_ANY, 0 }. */
+	struct tinfo leaf, own;
+	int own_height, own_state;
+	int kids, kids_state;
 };
 
 struct crq_schema {
 	crq_node *root;
 	char *name;
-	/* compiled patterns, filled lazily (logically const) */
-	struct regex *re;
-	size_t nre, are;
+	struct csch *croot;
+	struct csch **all;	/* every compiled location, to free them */
+	size_t nall, aall;
 };
 
 /* ------------------------------------------------------------------ */
@@ -68,119 +184,6 @@ void crq_issues_add(crq_issues *issues, const crq_node *at,
 	it->message = crq_buf_detach(&msg);
 	it->line = at ? at->line : 0;
 	it->col = at ? at->col : 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Loading */
-
-int crq_schema_from_node(crq_schema **out, crq_node *root, const char *name)
-{
-	crq_schema *s;
-
-	*out = NULL;
-	if (!name)
-		name = "schema";
-	if (!root || (root->kind != CRQ_NODE_OBJECT &&
-	    root->kind != CRQ_NODE_BOOL)) {
-		crq_node_free(root);
-		return crq_error__set(CRQ_EINVALID,
-			"%s: a schema must be an object or a boolean", name);
-	}
-	s = crq__calloc(1, sizeof(*s));
-	s->root = root;
-	s->name = crq__strdup(name);
-	*out = s;
-	return 0;
-}
-
-int crq_schema_load(crq_schema **out, const char *path)
-{
-	crq_buf text = CRQ_BUF_INIT;
-	crq_node *root = NULL;
-	int err;
-
-	*out = NULL;
-	if ((err = crq_buf_read_file(&text, path, SCHEMA_MAX_SIZE)) < 0)
-		goto done;
-	if ((err = crq_json_parse(&root, crq_buf_cstr(&text), text.size,
-	    path)) < 0)
-		goto done;
-	err = crq_schema_from_node(out, root, path);
-done:
-	crq_buf_dispose(&text);
-	return err;
-}
-
-void crq_schema_free(crq_schema *schema)
-{
-	size_t i;
-
-	if (!schema)
-		return;
-	for (i = 0; i < schema->nre; i++) {
-		pcre2_match_data_free(schema->re[i].md);
-		pcre2_code_free(schema->re[i].code);
-	}
-	free(schema->re);
-	crq_node_free(schema->root);
-	free(schema->name);
-	free(schema);
-}
-
-const crq_node *crq_schema_root(const crq_schema *schema)
-{
-	return schema->root;
-}
-
-/* ------------------------------------------------------------------ */
-/* Patterns */
-
-/* Find or compile the regular expression pattern, cached under key. */
-static int regex_get(const crq_schema *cs, const void *key,
-	const char *pattern, struct regex **out)
-{
-	crq_schema *s = (crq_schema *)cs;
-	PCRE2_UCHAR msg[256];
-	PCRE2_SIZE off;
-	pcre2_code *code;
-	int ec;
-	size_t i;
-
-	for (i = 0; i < s->nre; i++) {
-		if (s->re[i].key == key) {
-			*out = &s->re[i];
-			return 0;
-		}
-	}
-	code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-		PCRE2_UTF, &ec, &off, NULL);
-	if (!code) {
-		pcre2_get_error_message(ec, msg, sizeof(msg));
-		return crq_error__set(CRQ_EINVALID,
-			"%s: invalid pattern '%s': %s at offset %zu", s->name,
-			pattern, (const char *)msg, (size_t)off);
-	}
-	crq__grow((void **)&s->re, &s->are, s->nre + 1, sizeof(*s->re));
-	s->re[s->nre].key = key;
-	s->re[s->nre].code = code;
-	s->re[s->nre].md = pcre2_match_data_create_from_pattern(code, NULL);
-	if (!s->re[s->nre].md)
-		abort();
-	*out = &s->re[s->nre++];
-	return 0;
-}
-
-/* 1 when str matches, 0 when not, < 0 on a bad pattern. */
-static int regex_match(const crq_schema *s, const void *key,
-	const char *pattern, const char *str, size_t len)
-{
-	struct regex *re;
-	int err, rc;
-
-	if ((err = regex_get(s, key, pattern, &re)) < 0)
-		return err;
-	rc = pcre2_match(re->code, (PCRE2_SPTR)str, len, 0, 0, re->md, NULL);
-	return rc >= 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -421,6 +424,593 @@ int crq_schema_is_datetime(const char *s)
 }
 
 /* ------------------------------------------------------------------ */
+/* Typing helpers used when compiling */
+
+static unsigned type_bits(const crq_node *t)
+{
+	static const struct {
+		const char *name;
+		unsigned bits;
+	} names[] = {
+		{ "null", T_NULL }, { "boolean", T_BOOL },
+		{ "integer", T_INT }, { "number", T_INT | T_NUM },
+		{ "string", T_STR }, { "array", T_ARR },
+		{ "object", T_OBJ },
+	};
+	unsigned bits = 0;
+	size_t i;
+
+	if (t->kind == CRQ_NODE_ARRAY) {
+		for (i = 0; i < t->count; i++)
+			bits |= type_bits(t->items[i]);
+		return bits;
+	}
+	if (t->kind != CRQ_NODE_STRING)
+		return T_ANY;
+	for (i = 0; i < CRQ_ARRAY_SIZE(names); i++)
+		if (!strcmp(t->str, names[i].name))
+			return names[i].bits;
+	return T_ANY;
+}
+
+static unsigned value_bits(const crq_node *n)
+{
+	switch (n->kind) {
+	case CRQ_NODE_NULL: return T_NULL;
+	case CRQ_NODE_BOOL: return T_BOOL;
+	case CRQ_NODE_INT: return T_INT | T_NUM;
+	case CRQ_NODE_NUMBER: return is_integral(n) ? T_INT | T_NUM : T_NUM;
+	case CRQ_NODE_STRING: return T_STR;
+	case CRQ_NODE_ARRAY: return T_ARR;
+	case CRQ_NODE_OBJECT: return T_OBJ;
+	}
+	return T_ANY;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* Compiling */
+
+static uint32_t hash_key(const char *s)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static void regex_compile(struct cregex *re, const crq_schema *s,
+	const char *pattern)
+{
+	PCRE2_UCHAR msg[256];
+	PCRE2_SIZE off;
+	crq_buf err = CRQ_BUF_INIT;
+	int ec;
+
+	re->pattern = pattern;
+	re->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+		PCRE2_UTF, &ec, &off, NULL);
+	if (re->code)
+		return;
+	pcre2_get_error_message(ec, msg, sizeof(msg));
+	crq_buf_printf(&err, "%s: invalid pattern '%s': %s at offset %zu",
+		s->name, pattern, (const char *)msg, (size_t)off);
+	re->error = crq_buf_detach(&err);
+}
+
+static void regex_dispose(struct cregex *re)
+{
+	pcre2_code_free(re->code);
+	free(re->error);
+}
+
+/* 1 when str matches, 0 when not, < 0 for a pattern that does not
+ * compile.  *md is the caller's match data, created on first use: the
+ * compiled pattern is shared, the match data is not. */
+static int regex_match(const struct cregex *re, pcre2_match_data **md,
+	const char *str, size_t len)
+{
+	if (!re->code)
+		return crq_error__set(CRQ_EINVALID, "%s", re->error);
+	/* only whether it matches counts, so one ovector pair will do */
+	if (!*md && !(*md = pcre2_match_data_create(1, NULL)))
+		abort();
+	return pcre2_match(re->code, (PCRE2_SPTR)str, len, 0, 0, *md,
+		NULL) >= 0;
+}
+
+struct compiler {
+	crq_schema *s;
+	struct cmap {
+		const crq_node *node;
+		struct csch *cs;
+	} *map;			/* node -> location, open addressing */
+	size_t mask, used;
+};
+
+static size_t ptr_slot(const void *p, size_t mask)
+{
+	uint64_t h = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ull;
+
+	return (size_t)(h >> 32) & mask;
+}
+
+/* The location of schema node n, created (and queued for compiling at
+ * the end of s->all) the first time; so a schema node reached along
+ * several paths, or through a $ref loop, is compiled once. */
+static struct csch *location(struct compiler *c, const crq_node *n)
+{
+	struct csch *cs;
+	size_t i, j, old;
+	struct cmap *m;
+
+	if (!n)
+		return NULL;
+	if (2 * (c->used + 1) > c->mask + 1) {
+		old = c->mask + 1;
+		m = c->map;
+		c->mask = old * 2 - 1;
+		c->map = crq__calloc(c->mask + 1, sizeof(*c->map));
+		for (j = 0; j < old; j++) {
+			if (!m[j].node)
+				continue;
+			for (i = ptr_slot(m[j].node, c->mask); c->map[i].node;
+			     i = (i + 1) & c->mask)
+				;
+			c->map[i] = m[j];
+		}
+		free(m);
+	}
+	for (i = ptr_slot(n, c->mask); c->map[i].node; i = (i + 1) & c->mask)
+		if (c->map[i].node == n)
+			return c->map[i].cs;
+	cs = crq__calloc(1, sizeof(*cs));
+	cs->node = n;
+	c->map[i].node = n;
+	c->map[i].cs = cs;
+	c->used++;
+	crq__grow((void **)&c->s->all, &c->s->aall, c->s->nall + 1,
+		sizeof(*c->s->all));
+	c->s->all[c->s->nall++] = cs;
+	return cs;
+}
+
+static void compile_list(struct compiler *c, struct clist *l,
+	const crq_node *k)
+{
+	size_t i;
+
+	if (!k || k->kind != CRQ_NODE_ARRAY)
+		return;
+	l->present = 1;
+	l->count = k->count;
+	l->items = crq__calloc(k->count ? k->count : 1, sizeof(*l->items));
+	for (i = 0; i < k->count; i++)
+		l->items[i] = location(c, k->items[i]);
+}
+
+static int type_code(const crq_node *t)
+{
+	static const char *const names[] = {
+		[TY_NULL] = "null", [TY_BOOL] = "boolean",
+		[TY_INT] = "integer", [TY_NUM] = "number",
+		[TY_STR] = "string", [TY_ARR] = "array",
+		[TY_OBJ] = "object",
+	};
+	int i;
+
+	if (t->kind != CRQ_NODE_STRING)
+		return TY_BAD;
+	for (i = 0; i < TY_BAD; i++)
+		if (!strcmp(t->str, names[i]))
+			return i;
+	return TY_BAD;
+}
+
+static void compile_type(struct csch *cs, const crq_node *k)
+{
+	size_t i;
+
+	cs->type = k;
+	if (k->kind != CRQ_NODE_ARRAY) {
+		cs->ntypes = 1;
+		cs->types = crq__malloc(1);
+		cs->types[0] = (unsigned char)type_code(k);
+		return;
+	}
+	cs->ntypes = k->count;
+	cs->types = crq__malloc(k->count ? k->count : 1);
+	for (i = 0; i < k->count; i++)
+		cs->types[i] = (unsigned char)type_code(k->items[i]);
+}
+
+/* properties: the members in order, and a hash table over them in which
+ * only the first of two equal keys is entered (crq_node_get finds the
+ * first). */
+static void compile_props(struct compiler *c, struct csch *cs,
+	const crq_node *k)
+{
+	size_t i, j, size = 4;
+
+	if (!k || k->kind != CRQ_NODE_OBJECT || !k->count)
+		return;
+	while (size < 2 * k->count)
+		size *= 2;
+	cs->pmask = size - 1;
+	cs->ptab = crq__calloc(size, sizeof(*cs->ptab));
+	cs->props = crq__calloc(k->count, sizeof(*cs->props));
+	cs->nprops = k->count;
+	for (i = 0; i < k->count; i++) {
+		struct cprop *p = &cs->props[i];
+
+		p->key = k->keys[i];
+		p->hash = hash_key(p->key);
+		p->sub = location(c, k->items[i]);
+		for (j = p->hash & cs->pmask; cs->ptab[j];
+		     j = (j + 1) & cs->pmask)
+			if (!strcmp(cs->props[cs->ptab[j] - 1].key, p->key))
+				break;
+		if (!cs->ptab[j])
+			cs->ptab[j] = (uint32_t)(i + 1);
+	}
+}
+
+/* The schema of properties[key], or NULL. */
+static const struct csch *prop_get(const struct csch *cs, const char *key,
+	uint32_t hash)
+{
+	size_t j;
+	const struct cprop *p;
+
+	if (!cs->ptab)
+		return NULL;
+	for (j = hash & cs->pmask; cs->ptab[j]; j = (j + 1) & cs->pmask) {
+		p = &cs->props[cs->ptab[j] - 1];
+		if (p->hash == hash && !strcmp(p->key, key))
+			return p->sub;
+	}
+	return NULL;
+}
+
+static void compile_object(struct compiler *c, struct csch *cs)
+{
+	static const char *const bounds[] = {
+		"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"
+	};
+	const crq_node *s = cs->node, *k;
+	unsigned b;
+	size_t i;
+
+	cs->kind = CS_OBJECT;
+	if ((k = crq_node_get(s, "$ref")) && k->kind == CRQ_NODE_STRING) {
+		const crq_node *t = resolve_ref(c->s, k->str);
+
+		cs->ref = k->str;
+		cs->target = location(c, t);
+		return;
+	}
+
+	if ((k = crq_node_get(s, "type")))
+		compile_type(cs, k);
+	cs->enum_ = crq_node_get(s, "enum");
+	cs->const_ = crq_node_get(s, "const");
+
+	compile_props(c, cs, crq_node_get(s, "properties"));
+	k = crq_node_get(s, "patternProperties");
+	if (k && k->kind == CRQ_NODE_OBJECT && k->count) {
+		cs->npats = k->count;
+		cs->pats = crq__calloc(k->count, sizeof(*cs->pats));
+		for (i = 0; i < k->count; i++) {
+			regex_compile(&cs->pats[i].re, c->s, k->keys[i]);
+			cs->pats[i].sub = location(c, k->items[i]);
+		}
+	}
+	cs->addprops = location(c, crq_node_get(s, "additionalProperties"));
+	cs->propnames = location(c, crq_node_get(s, "propertyNames"));
+	if ((k = crq_node_get(s, "required")) && k->kind == CRQ_NODE_ARRAY)
+		cs->required = k;
+	k = crq_node_get(s, "dependencies");
+	if (k && k->kind == CRQ_NODE_OBJECT && k->count) {
+		cs->ndeps = k->count;
+		cs->deps = crq__calloc(k->count, sizeof(*cs->deps));
+		for (i = 0; i < k->count; i++) {
+			cs->deps[i].key = k->keys[i];
+			if (k->items[i]->kind == CRQ_NODE_ARRAY)
+				cs->deps[i].names = k->items[i];
+			else
+				cs->deps[i].sub = location(c, k->items[i]);
+		}
+	}
+	cs->min_props = count_kw(s, "minProperties");
+	cs->max_props = count_kw(s, "maxProperties");
+
+	if ((k = crq_node_get(s, "items"))) {
+		cs->has_items = 1;
+		if (k->kind == CRQ_NODE_ARRAY)
+			compile_list(c, &cs->tuple, k);
+		else
+			cs->items = location(c, k);
+	}
+	cs->additems = location(c, crq_node_get(s, "additionalItems"));
+	cs->contains = location(c, crq_node_get(s, "contains"));
+	k = crq_node_get(s, "uniqueItems");
+	cs->unique = k && k->kind == CRQ_NODE_BOOL && k->b;
+	cs->min_items = count_kw(s, "minItems");
+	cs->max_items = count_kw(s, "maxItems");
+
+	cs->min_len = count_kw(s, "minLength");
+	cs->max_len = count_kw(s, "maxLength");
+	if ((k = crq_node_get(s, "pattern")) && k->kind == CRQ_NODE_STRING) {
+		cs->pattern = crq__calloc(1, sizeof(*cs->pattern));
+		regex_compile(cs->pattern, c->s, k->str);
+	}
+	if ((k = crq_node_get(s, "format")) && k->kind == CRQ_NODE_STRING) {
+		if (!strcmp(k->str, "date-time"))
+			cs->format = FMT_DATETIME;
+		else if (!strcmp(k->str, "date"))
+			cs->format = FMT_DATE;
+	}
+
+	for (i = 0; i < CRQ_ARRAY_SIZE(bounds); i++)
+		if ((k = crq_node_get(s, bounds[i])) && is_number(k))
+			cs->bound[i] = k;
+	if ((k = crq_node_get(s, "multipleOf")) && is_number(k))
+		cs->multiple_of = k;
+
+	compile_list(c, &cs->all, crq_node_get(s, "allOf"));
+	compile_list(c, &cs->any, crq_node_get(s, "anyOf"));
+	compile_list(c, &cs->one, crq_node_get(s, "oneOf"));
+	cs->not_ = location(c, crq_node_get(s, "not"));
+	cs->if_ = location(c, crq_node_get(s, "if"));
+	cs->then_ = location(c, crq_node_get(s, "then"));
+	cs->else_ = location(c, crq_node_get(s, "else"));
+
+	/* the types the object itself allows, as own_types() did */
+	cs->leaf.bits = T_ANY;
+	if (cs->type)
+		cs->leaf.bits &= type_bits(cs->type);
+	if (cs->enum_ && cs->enum_->kind == CRQ_NODE_ARRAY) {
+		for (i = 0, b = 0; i < cs->enum_->count; i++)
+			b |= value_bits(cs->enum_->items[i]);
+		cs->leaf.bits &= b;
+	}
+	if (cs->const_)
+		cs->leaf.bits &= value_bits(cs->const_);
+	cs->leaf.ts = cs->format != FMT_NONE;
+}
+
+static void compile_one(struct compiler *c, struct csch *cs)
+{
+	switch (cs->node->kind) {
+	case CRQ_NODE_BOOL:
+		cs->kind = CS_BOOL;
+		cs->b = cs->node->b;
+		break;
+	case CRQ_NODE_OBJECT:
+		compile_object(c, cs);
+		break;
+	default:
+		/* validation reports it, if it ever gets here */
+		cs->kind = CS_OTHER;
+		break;
+	}
+}
+
+/* Precompute cs->own (see struct csch); returns own_height, -1 when it
+ * cannot be memoised (a cycle, or deeper than any evaluation goes). */
+static int own_memo(struct csch *cs, int depth)
+{
+	struct tinfo t = { T_ANY, 0 };
+	int h = 0, bad = 0;
+	unsigned u;
+	size_t i, j;
+	const struct clist *alts[2];
+
+	if (cs->own_state == 2)
+		return cs->own_height;
+	if (cs->own_state == 1 || depth > SCHEMA_MAX_DEPTH)
+		return -1;
+	cs->own_state = 1;
+#define SUB(x, c) do { \
+	int sh_ = own_memo((x), depth + 1); \
+	if (sh_ < 0) \
+		bad = 1; \
+	else if (sh_ + 1 > h) \
+		h = sh_ + 1; \
+	(c) = (x)->own; \
+} while (0)
+	if (cs->kind == CS_BOOL) {
+		if (!cs->b)
+			t.bits = 0;
+	} else if (cs->kind != CS_OBJECT) {
+		/* { T_ANY, 0 } */
+	} else if (cs->ref) {
+		if (cs->target)
+			SUB(cs->target, t);
+	} else {
+		struct tinfo c;
+
+		t = cs->leaf;
+		for (i = 0; i < cs->all.count; i++) {
+			SUB(cs->all.items[i], c);
+			t.bits &= c.bits;
+			t.ts |= c.ts;
+		}
+		alts[0] = &cs->any;
+		alts[1] = &cs->one;
+		for (j = 0; j < 2; j++) {
+			if (!alts[j]->present)
+				continue;
+			for (i = 0, u = 0; i < alts[j]->count; i++) {
+				SUB(alts[j]->items[i], c);
+				u |= c.bits;
+				t.ts |= c.ts;
+			}
+			t.bits &= u;
+		}
+		if (cs->if_) {
+			u = 0;
+			if (cs->then_) {
+				SUB(cs->then_, c);
+				u |= c.bits;
+				t.ts |= c.ts;
+			} else {
+				u = T_ANY;
+			}
+			if (cs->else_) {
+				SUB(cs->else_, c);
+				u |= c.bits;
+				t.ts |= c.ts;
+			} else {
+				u = T_ANY;
+			}
+			t.bits &= u;
+		}
+	}
+#undef SUB
+	cs->own = t;
+	cs->own_height = bad ? -1 : h;
+	cs->own_state = 2;
+	return cs->own_height;
+}
+
+/* Precompute cs->kids (see struct csch); errs towards 1. */
+static int kids_memo(struct csch *cs, int depth)
+{
+	int k = 0;
+	size_t i;
+
+	if (cs->kids_state == 2)
+		return cs->kids;
+	if (cs->kids_state == 1 || depth > SCHEMA_MAX_DEPTH)
+		return 1;
+	cs->kids_state = 1;
+	if (cs->kind == CS_BOOL) {
+		k = !cs->b;
+	} else if (cs->kind != CS_OBJECT) {
+		k = 0;
+	} else if (cs->ref) {
+		k = cs->target && kids_memo(cs->target, depth + 1);
+	} else {
+		k = cs->nprops || cs->npats || cs->addprops ||
+			cs->has_items;
+		/* an empty anyOf/oneOf allows nothing */
+		if ((cs->any.present && !cs->any.count) ||
+		    (cs->one.present && !cs->one.count))
+			k = 1;
+		for (i = 0; !k && i < cs->all.count; i++)
+			k = kids_memo(cs->all.items[i], depth + 1);
+		for (i = 0; !k && i < cs->any.count; i++)
+			k = kids_memo(cs->any.items[i], depth + 1);
+		for (i = 0; !k && i < cs->one.count; i++)
+			k = kids_memo(cs->one.items[i], depth + 1);
+		if (!k && cs->if_)
+			k = (cs->then_ && kids_memo(cs->then_, depth + 1)) ||
+				(cs->else_ && kids_memo(cs->else_, depth + 1));
+	}
+	cs->kids = k;
+	cs->kids_state = 2;
+	return k;
+}
+
+static void csch_free(struct csch *cs)
+{
+	size_t i;
+
+	free(cs->types);
+	free(cs->props);
+	free(cs->ptab);
+	for (i = 0; i < cs->npats; i++)
+		regex_dispose(&cs->pats[i].re);
+	free(cs->pats);
+	free(cs->deps);
+	free(cs->tuple.items);
+	if (cs->pattern)
+		regex_dispose(cs->pattern);
+	free(cs->pattern);
+	free(cs->all.items);
+	free(cs->any.items);
+	free(cs->one.items);
+	free(cs);
+}
+
+/* ------------------------------------------------------------------ */
+/* Loading */
+
+int crq_schema_from_node(crq_schema **out, crq_node *root, const char *name)
+{
+	struct compiler c;
+	crq_schema *s;
+	size_t i;
+
+	*out = NULL;
+	if (!name)
+		name = "schema";
+	if (!root || (root->kind != CRQ_NODE_OBJECT &&
+	    root->kind != CRQ_NODE_BOOL)) {
+		crq_node_free(root);
+		return crq_error__set(CRQ_EINVALID,
+			"%s: a schema must be an object or a boolean", name);
+	}
+	s = crq__calloc(1, sizeof(*s));
+	s->root = root;
+	s->name = crq__strdup(name);
+	memset(&c, 0, sizeof(c));
+	c.s = s;
+	c.mask = 63;
+	c.map = crq__calloc(c.mask + 1, sizeof(*c.map));
+	s->croot = location(&c, root);
+	/* compiling a location queues the ones it refers to */
+	for (i = 0; i < s->nall; i++)
+		compile_one(&c, s->all[i]);
+	free(c.map);
+	for (i = 0; i < s->nall; i++) {
+		own_memo(s->all[i], 0);
+		kids_memo(s->all[i], 0);
+	}
+	*out = s;
+	return 0;
+}
+
+int crq_schema_load(crq_schema **out, const char *path)
+{
+	crq_buf text = CRQ_BUF_INIT;
+	crq_node *root = NULL;
+	int err;
+
+	*out = NULL;
+	if ((err = crq_buf_read_file(&text, path, SCHEMA_MAX_SIZE)) < 0)
+		goto done;
+	if ((err = crq_json_parse(&root, crq_buf_cstr(&text), text.size,
+	    path)) < 0)
+		goto done;
+	err = crq_schema_from_node(out, root, path);
+done:
+	crq_buf_dispose(&text);
+	return err;
+}
+
+void crq_schema_free(crq_schema *schema)
+{
+	size_t i;
+
+	if (!schema)
+		return;
+	for (i = 0; i < schema->nall; i++)
+		csch_free(schema->all[i]);
+	free(schema->all);
+	crq_node_free(schema->root);
+	free(schema->name);
+	free(schema);
+}
+
+const crq_node *crq_schema_root(const crq_schema *schema)
+{
+	return schema->root;
+}
+
+/* ------------------------------------------------------------------ */
 /* Validation */
 
 struct vctx {
@@ -428,26 +1018,35 @@ struct vctx {
 	crq_buf ptr;		/* JSON pointer of the current instance */
 	crq_buf label;		/* dotted name of the current instance */
 	int depth;
+	pcre2_match_data *md;	/* this call's, for regex_match() */
 };
 
 struct mark {
 	size_t ptr, label;
 };
 
+/* Append key to a JSON pointer as one escaped reference token. */
+static void put_token(crq_buf *ptr, const char *key)
+{
+	size_t n;
+
+	crq_buf_putc(ptr, '/');
+	for (;;) {
+		n = strcspn(key, "~/");
+		crq_buf_put(ptr, key, n);
+		key += n;
+		if (!*key)
+			break;
+		crq_buf_put(ptr, *key == '~' ? "~0" : "~1", 2);
+		key++;
+	}
+}
+
 static struct mark push_key(struct vctx *v, const char *key)
 {
 	struct mark m = { v->ptr.size, v->label.size };
-	const char *p;
 
-	crq_buf_putc(&v->ptr, '/');
-	for (p = key; *p; p++) {
-		if (*p == '~')
-			crq_buf_put(&v->ptr, "~0", 2);
-		else if (*p == '/')
-			crq_buf_put(&v->ptr, "~1", 2);
-		else
-			crq_buf_putc(&v->ptr, *p);
-	}
+	put_token(&v->ptr, key);
 	if (v->label.size)
 		crq_buf_putc(&v->label, '.');
 	crq_buf_puts(&v->label, key);
@@ -496,8 +1095,8 @@ static int fail(struct vctx *v, crq_issues *out, const crq_node *inst,
 	return 1;
 }
 
-static int validate(struct vctx *v, const crq_node *s, const crq_node *inst,
-	crq_issues *out);
+static int validate(struct vctx *v, const struct csch *s,
+	const crq_node *inst, crq_issues *out);
 
 /* Combine a keyword result into the running result; -1 = stop. */
 #define MERGE(res, r, out) do { \
@@ -511,46 +1110,37 @@ static int validate(struct vctx *v, const crq_node *s, const crq_node *inst,
 } while (0)
 
 /* 1 when a type name accepts inst, 0 when not, < 0 for a bad name. */
-static int type_ok(struct vctx *v, const crq_node *t, const crq_node *inst)
+static int type_ok(struct vctx *v, int code, const crq_node *inst)
 {
-	const char *name = t->kind == CRQ_NODE_STRING ? t->str : "";
-
-	if (!strcmp(name, "null"))
-		return inst->kind == CRQ_NODE_NULL;
-	if (!strcmp(name, "boolean"))
-		return inst->kind == CRQ_NODE_BOOL;
-	if (!strcmp(name, "integer"))
-		return is_integral(inst);
-	if (!strcmp(name, "number"))
-		return is_number(inst);
-	if (!strcmp(name, "string"))
-		return inst->kind == CRQ_NODE_STRING;
-	if (!strcmp(name, "array"))
-		return inst->kind == CRQ_NODE_ARRAY;
-	if (!strcmp(name, "object"))
-		return inst->kind == CRQ_NODE_OBJECT;
+	switch (code) {
+	case TY_NULL: return inst->kind == CRQ_NODE_NULL;
+	case TY_BOOL: return inst->kind == CRQ_NODE_BOOL;
+	case TY_INT: return is_integral(inst);
+	case TY_NUM: return is_number(inst);
+	case TY_STR: return inst->kind == CRQ_NODE_STRING;
+	case TY_ARR: return inst->kind == CRQ_NODE_ARRAY;
+	case TY_OBJ: return inst->kind == CRQ_NODE_OBJECT;
+	}
 	return crq_error__set(CRQ_EINVALID, "%s: invalid type in schema",
 		v->schema->name);
 }
 
-static int check_type(struct vctx *v, const crq_node *t, const crq_node *inst,
-	crq_issues *out)
+static int check_type(struct vctx *v, const struct csch *s,
+	const crq_node *inst, crq_issues *out)
 {
+	const crq_node *t = s->type;
 	crq_buf names = CRQ_BUF_INIT;
 	size_t i;
 	int r;
 
-	if (t->kind != CRQ_NODE_ARRAY) {
-		if ((r = type_ok(v, t, inst)) != 0)
-			return r < 0 ? r : 0;
-		return fail(v, out, inst, "must be of type %s, not %s",
-			t->str, kind_name(inst));
-	}
-	for (i = 0; i < t->count; i++)
-		if ((r = type_ok(v, t->items[i], inst)) != 0)
+	for (i = 0; i < s->ntypes; i++)
+		if ((r = type_ok(v, s->types[i], inst)) != 0)
 			return r < 0 ? r : 0;
 	if (!out)
 		return 1;
+	if (t->kind != CRQ_NODE_ARRAY)
+		return fail(v, out, inst, "must be of type %s, not %s",
+			t->str, kind_name(inst));
 	for (i = 0; i < t->count; i++) {
 		if (i)
 			crq_buf_puts(&names, i + 1 == t->count ? " or " : ", ");
@@ -589,171 +1179,150 @@ static int check_enum(struct vctx *v, const crq_node *e, const crq_node *inst,
 	return 1;
 }
 
-/* Does key match one of the patternProperties?  Validates the member
- * against each matching schema when inst is not NULL. */
-static int pattern_props(struct vctx *v, const crq_node *pp,
-	const char *key, const crq_node *inst, crq_issues *out, int *matched)
-{
-	size_t i;
-	int res = 0, r;
-
-	if (!pp || pp->kind != CRQ_NODE_OBJECT)
-		return 0;
-	for (i = 0; i < pp->count; i++) {
-		r = regex_match(v->schema, pp->keys[i], pp->keys[i], key,
-			strlen(key));
-		if (r < 0)
-			return r;
-		if (!r)
-			continue;
-		*matched = 1;
-		r = validate(v, pp->items[i], inst, out);
-		MERGE(res, r, out);
-	}
-	return res;
-}
-
 /* Validate one member of an object (v is at the member's location). */
-static int check_member(struct vctx *v, const crq_node *s, const char *key,
-	const crq_node *val, crq_issues *out)
+static int check_member(struct vctx *v, const struct csch *s,
+	const char *key, uint32_t hash, const crq_node *val, crq_issues *out)
 {
-	const crq_node *props = crq_node_get(s, "properties");
-	const crq_node *pp = crq_node_get(s, "patternProperties");
-	const crq_node *ap = crq_node_get(s, "additionalProperties");
-	const crq_node *pn = crq_node_get(s, "propertyNames");
-	const crq_node *sub;
+	const struct csch *sub;
+	size_t i;
 	int res = 0, r, matched = 0;
 
-	if (pn) {
+	if (s->propnames) {
 		crq_node *name = crq_node_new_cstr(key);
 
 		name->line = val->line;
 		name->col = val->col;
-		r = validate(v, pn, name, NULL);
+		r = validate(v, s->propnames, name, NULL);
 		crq_node_free(name);
 		if (r > 0)
 			r = fail(v, out, val, "has an invalid name");
 		MERGE(res, r, out);
 	}
-	if (props && props->kind == CRQ_NODE_OBJECT &&
-	    (sub = crq_node_get(props, key))) {
+	if ((sub = prop_get(s, key, hash))) {
 		matched = 1;
 		r = validate(v, sub, val, out);
 		MERGE(res, r, out);
 	}
-	if (pp) {
-		r = pattern_props(v, pp, key, val, out, &matched);
+	for (i = 0; i < s->npats; i++) {
+		r = regex_match(&s->pats[i].re, &v->md, key, strlen(key));
+		if (r < 0)
+			return r;
+		if (!r)
+			continue;
+		matched = 1;
+		r = validate(v, s->pats[i].sub, val, out);
 		MERGE(res, r, out);
 	}
-	if (!matched && ap) {
-		if (ap->kind == CRQ_NODE_BOOL && !ap->b)
+	if (!matched && s->addprops) {
+		if (s->addprops->kind == CS_BOOL && !s->addprops->b)
 			r = fail(v, out, val, "is not an allowed field");
 		else
-			r = validate(v, ap, val, out);
+			r = validate(v, s->addprops, val, out);
 		MERGE(res, r, out);
 	}
 	return res;
 }
 
-static int check_object(struct vctx *v, const crq_node *s,
+/* Whether a member is needed only when something looks members up. */
+static int has_member_checks(const struct csch *s)
+{
+	return s->propnames || s->ptab || s->npats || s->addprops;
+}
+
+static int check_object(struct vctx *v, const struct csch *s,
 	const crq_node *inst, crq_issues *out)
 {
-	const crq_node *req = crq_node_get(s, "required");
-	const crq_node *deps = crq_node_get(s, "dependencies");
+	const crq_node *req = s->required;
 	long long lim;
 	size_t i, j;
 	int res = 0, r;
 	struct mark m;
 
-	for (i = 0; i < inst->count; i++) {
+	/* the common if-schema has none: skip building member pointers */
+	for (i = 0; has_member_checks(s) && i < inst->count; i++) {
 		m = push_key(v, inst->keys[i]);
-		r = check_member(v, s, inst->keys[i], inst->items[i], out);
+		r = check_member(v, s, inst->keys[i],
+			s->ptab ? hash_key(inst->keys[i]) : 0,
+			inst->items[i], out);
 		pop(v, m);
 		MERGE(res, r, out);
 	}
-	if (req && req->kind == CRQ_NODE_ARRAY) {
-		for (i = 0; i < req->count; i++) {
-			const crq_node *k = req->items[i];
+	for (i = 0; req && i < req->count; i++) {
+		const crq_node *k = req->items[i];
 
-			if (k->kind != CRQ_NODE_STRING ||
-			    crq_node_index(inst, k->str) >= 0)
-				continue;
-			res = 1;
-			if (!out)
-				return 1;
-			crq_issues_add(out, inst, crq_buf_cstr(&v->ptr),
-				"missing required field '%s%s%s'",
-				crq_buf_cstr(&v->label),
-				v->label.size ? "." : "", k->str);
-		}
+		if (k->kind != CRQ_NODE_STRING ||
+		    crq_node_index(inst, k->str) >= 0)
+			continue;
+		res = 1;
+		if (!out)
+			return 1;
+		crq_issues_add(out, inst, crq_buf_cstr(&v->ptr),
+			"missing required field '%s%s%s'",
+			crq_buf_cstr(&v->label),
+			v->label.size ? "." : "", k->str);
 	}
-	if ((lim = count_kw(s, "minProperties")) >= 0 &&
+	if ((lim = s->min_props) >= 0 &&
 	    inst->count < (unsigned long long)lim) {
 		r = fail(v, out, inst, "must have at least %lld field%s", lim,
 			lim == 1 ? "" : "s");
 		MERGE(res, r, out);
 	}
-	if ((lim = count_kw(s, "maxProperties")) >= 0 &&
+	if ((lim = s->max_props) >= 0 &&
 	    inst->count > (unsigned long long)lim) {
 		r = fail(v, out, inst, "must have at most %lld field%s", lim,
 			lim == 1 ? "" : "s");
 		MERGE(res, r, out);
 	}
-	if (deps && deps->kind == CRQ_NODE_OBJECT) {
-		for (i = 0; i < deps->count; i++) {
-			const crq_node *d = deps->items[i];
+	for (i = 0; i < s->ndeps; i++) {
+		const struct cdep *d = &s->deps[i];
 
-			if (crq_node_index(inst, deps->keys[i]) < 0)
+		if (crq_node_index(inst, d->key) < 0)
+			continue;
+		if (!d->names) {
+			r = validate(v, d->sub, inst, out);
+			MERGE(res, r, out);
+			continue;
+		}
+		for (j = 0; j < d->names->count; j++) {
+			const crq_node *n = d->names->items[j];
+
+			if (n->kind != CRQ_NODE_STRING ||
+			    crq_node_index(inst, n->str) >= 0)
 				continue;
-			if (d->kind != CRQ_NODE_ARRAY) {
-				r = validate(v, d, inst, out);
-				MERGE(res, r, out);
-				continue;
-			}
-			for (j = 0; j < d->count; j++) {
-				if (d->items[j]->kind != CRQ_NODE_STRING ||
-				    crq_node_index(inst, d->items[j]->str) >= 0)
-					continue;
-				r = fail(v, out, inst,
-					"must have field '%s' when it has "
-					"field '%s'", d->items[j]->str,
-					deps->keys[i]);
-				MERGE(res, r, out);
-			}
+			r = fail(v, out, inst,
+				"must have field '%s' when it has "
+				"field '%s'", n->str, d->key);
+			MERGE(res, r, out);
 		}
 	}
 	return res;
 }
 
-static int check_array(struct vctx *v, const crq_node *s,
+static int check_array(struct vctx *v, const struct csch *s,
 	const crq_node *inst, crq_issues *out)
 {
-	const crq_node *items = crq_node_get(s, "items");
-	const crq_node *add = crq_node_get(s, "additionalItems");
-	const crq_node *contains = crq_node_get(s, "contains");
-	const crq_node *uniq = crq_node_get(s, "uniqueItems");
-	const crq_node *sub;
+	const struct csch *sub;
 	long long lim;
 	size_t i, j;
 	int res = 0, r = 0;
 	struct mark m;
 
-	for (i = 0; items && i < inst->count; i++) {
-		if (items->kind != CRQ_NODE_ARRAY)
-			sub = items;
-		else if (i < items->count)
-			sub = items->items[i];
-		else if (!(sub = add))
+	for (i = 0; s->has_items && i < inst->count; i++) {
+		if (s->items)
+			sub = s->items;
+		else if (i < s->tuple.count)
+			sub = s->tuple.items[i];
+		else if (!(sub = s->additems))
 			break;
 		m = push_index(v, i);
 		r = validate(v, sub, inst->items[i], out);
 		pop(v, m);
 		MERGE(res, r, out);
 	}
-	if (contains) {
+	if (s->contains) {
 		for (i = 0; i < inst->count; i++) {
 			m = push_index(v, i);
-			r = validate(v, contains, inst->items[i], NULL);
+			r = validate(v, s->contains, inst->items[i], NULL);
 			pop(v, m);
 			if (r <= 0)
 				break;
@@ -766,19 +1335,19 @@ static int check_array(struct vctx *v, const crq_node *s,
 			MERGE(res, r, out);
 		}
 	}
-	if ((lim = count_kw(s, "minItems")) >= 0 &&
+	if ((lim = s->min_items) >= 0 &&
 	    inst->count < (unsigned long long)lim) {
 		r = fail(v, out, inst, "must have at least %lld item%s", lim,
 			lim == 1 ? "" : "s");
 		MERGE(res, r, out);
 	}
-	if ((lim = count_kw(s, "maxItems")) >= 0 &&
+	if ((lim = s->max_items) >= 0 &&
 	    inst->count > (unsigned long long)lim) {
 		r = fail(v, out, inst, "must have at most %lld item%s", lim,
 			lim == 1 ? "" : "s");
 		MERGE(res, r, out);
 	}
-	if (uniq && uniq->kind == CRQ_NODE_BOOL && uniq->b) {
+	if (s->unique) {
 		for (i = 1; i < inst->count; i++) {
 			for (j = 0; j < i; j++)
 				if (crq_node_equal(inst->items[i],
@@ -796,65 +1365,57 @@ static int check_array(struct vctx *v, const crq_node *s,
 	return res;
 }
 
-static int check_string(struct vctx *v, const crq_node *s,
+static int check_string(struct vctx *v, const struct csch *s,
 	const crq_node *inst, crq_issues *out)
 {
-	const crq_node *pat = crq_node_get(s, "pattern");
-	const crq_node *fmt = crq_node_get(s, "format");
 	long long lim;
-	size_t len = crq_utf8__length(inst->str, inst->len);
+	size_t len = 0;
 	int res = 0, r;
 
-	if ((lim = count_kw(s, "minLength")) >= 0 &&
-	    len < (unsigned long long)lim) {
+	if (s->min_len >= 0 || s->max_len >= 0)
+		len = crq_utf8__length(inst->str, inst->len);
+	if ((lim = s->min_len) >= 0 && len < (unsigned long long)lim) {
 		r = fail(v, out, inst, "must be at least %lld character%s long",
 			lim, lim == 1 ? "" : "s");
 		MERGE(res, r, out);
 	}
-	if ((lim = count_kw(s, "maxLength")) >= 0 &&
-	    len > (unsigned long long)lim) {
+	if ((lim = s->max_len) >= 0 && len > (unsigned long long)lim) {
 		r = fail(v, out, inst, "must be at most %lld character%s long",
 			lim, lim == 1 ? "" : "s");
 		MERGE(res, r, out);
 	}
-	if (pat && pat->kind == CRQ_NODE_STRING) {
-		r = regex_match(v->schema, pat, pat->str, inst->str,
-			inst->len);
+	if (s->pattern) {
+		r = regex_match(s->pattern, &v->md, inst->str, inst->len);
 		if (r < 0)
 			return r;
 		if (!r) {
 			r = fail(v, out, inst, "must match the pattern '%s'",
-				pat->str);
+				s->pattern->pattern);
 			MERGE(res, r, out);
 		}
 	}
-	if (fmt && fmt->kind == CRQ_NODE_STRING) {
-		if (!strcmp(fmt->str, "date-time") &&
-		    !crq_schema_is_datetime(inst->str)) {
-			r = fail(v, out, inst,
-				"is not an RFC 3339 date-time");
-			MERGE(res, r, out);
-		} else if (!strcmp(fmt->str, "date") && !is_date(inst->str)) {
-			r = fail(v, out, inst,
-				"is not an RFC 3339 date (YYYY-MM-DD)");
-			MERGE(res, r, out);
-		}
+	if (s->format == FMT_DATETIME && !crq_schema_is_datetime(inst->str)) {
+		r = fail(v, out, inst, "is not an RFC 3339 date-time");
+		MERGE(res, r, out);
+	} else if (s->format == FMT_DATE && !is_date(inst->str)) {
+		r = fail(v, out, inst, "is not an RFC 3339 date (YYYY-MM-DD)");
+		MERGE(res, r, out);
 	}
 	return res;
 }
 
-static int check_number(struct vctx *v, const crq_node *s,
+static int check_number(struct vctx *v, const struct csch *s,
 	const crq_node *inst, crq_issues *out)
 {
+	/* in the order of struct csch's bound[] */
 	static const struct {
-		const char *kw;
 		const char *op;
 		int bad1, bad2;	/* failing results of num_cmp(inst, limit) */
 	} bounds[] = {
-		{ "minimum", ">=", -1, -1 },
-		{ "maximum", "<=", 1, 1 },
-		{ "exclusiveMinimum", ">", -1, 0 },
-		{ "exclusiveMaximum", "<", 1, 0 },
+		{ ">=", -1, -1 },
+		{ "<=", 1, 1 },
+		{ ">", -1, 0 },
+		{ "<", 1, 0 },
 	};
 	crq_buf lim = CRQ_BUF_INIT;
 	const crq_node *k;
@@ -862,8 +1423,7 @@ static int check_number(struct vctx *v, const crq_node *s,
 	int res = 0, c;
 
 	for (i = 0; i < CRQ_ARRAY_SIZE(bounds); i++) {
-		k = crq_node_get(s, bounds[i].kw);
-		if (!k || !is_number(k))
+		if (!(k = s->bound[i]))
 			continue;
 		c = num_cmp(inst, k);
 		if (c != bounds[i].bad1 && c != bounds[i].bad2)
@@ -875,8 +1435,8 @@ static int check_number(struct vctx *v, const crq_node *s,
 		if (!out)
 			goto done;
 	}
-	k = crq_node_get(s, "multipleOf");
-	if (k && is_number(k) && !is_multiple(inst, k)) {
+	k = s->multiple_of;
+	if (k && !is_multiple(inst, k)) {
 		crq_buf_clear(&lim);
 		crq_json_write(&lim, k, 0);
 		fail(v, out, inst, "must be a multiple of %s",
@@ -889,21 +1449,18 @@ done:
 }
 
 /* type, enum and const, then the keywords for inst's kind. */
-static int check_value(struct vctx *v, const crq_node *s,
+static int check_value(struct vctx *v, const struct csch *s,
 	const crq_node *inst, crq_issues *out)
 {
 	crq_buf val = CRQ_BUF_INIT;
-	const crq_node *k;
 	int r;
 
-	if ((k = crq_node_get(s, "type")) &&
-	    (r = check_type(v, k, inst, out)) != 0)
+	if (s->type && (r = check_type(v, s, inst, out)) != 0)
 		return r;
-	if ((k = crq_node_get(s, "enum")) &&
-	    (r = check_enum(v, k, inst, out)) != 0)
+	if (s->enum_ && (r = check_enum(v, s->enum_, inst, out)) != 0)
 		return r;
-	if ((k = crq_node_get(s, "const")) && !crq_node_equal(k, inst)) {
-		crq_json_write(&val, k, 0);
+	if (s->const_ && !crq_node_equal(s->const_, inst)) {
+		crq_json_write(&val, s->const_, 0);
 		r = fail(v, out, inst, "must be %s", crq_buf_cstr(&val));
 		crq_buf_dispose(&val);
 		return r;
@@ -924,20 +1481,19 @@ static int check_value(struct vctx *v, const crq_node *s,
 }
 
 /* allOf, anyOf, oneOf, not and if/then/else. */
-static int check_applicators(struct vctx *v, const crq_node *s,
+static int check_applicators(struct vctx *v, const struct csch *s,
 	const crq_node *inst, crq_issues *out)
 {
-	const crq_node *k;
+	const struct clist *k;
 	size_t i, n;
 	int res = 0, r = 0;
 
-	if ((k = crq_node_get(s, "allOf")) && k->kind == CRQ_NODE_ARRAY) {
-		for (i = 0; i < k->count; i++) {
-			r = validate(v, k->items[i], inst, out);
-			MERGE(res, r, out);
-		}
+	k = &s->all;
+	for (i = 0; i < k->count; i++) {
+		r = validate(v, k->items[i], inst, out);
+		MERGE(res, r, out);
 	}
-	if ((k = crq_node_get(s, "anyOf")) && k->kind == CRQ_NODE_ARRAY) {
+	if ((k = &s->any)->present) {
 		for (i = 0; i < k->count; i++)
 			if ((r = validate(v, k->items[i], inst, NULL)) <= 0)
 				break;
@@ -949,7 +1505,7 @@ static int check_applicators(struct vctx *v, const crq_node *s,
 			MERGE(res, r, out);
 		}
 	}
-	if ((k = crq_node_get(s, "oneOf")) && k->kind == CRQ_NODE_ARRAY) {
+	if ((k = &s->one)->present) {
 		for (i = n = 0; i < k->count && n < 2; i++) {
 			if ((r = validate(v, k->items[i], inst, NULL)) < 0)
 				return r;
@@ -962,8 +1518,8 @@ static int check_applicators(struct vctx *v, const crq_node *s,
 			MERGE(res, r, out);
 		}
 	}
-	if ((k = crq_node_get(s, "not"))) {
-		if ((r = validate(v, k, inst, NULL)) < 0)
+	if (s->not_) {
+		if ((r = validate(v, s->not_, inst, NULL)) < 0)
 			return r;
 		if (r == 0) {
 			r = fail(v, out, inst,
@@ -971,11 +1527,13 @@ static int check_applicators(struct vctx *v, const crq_node *s,
 			MERGE(res, r, out);
 		}
 	}
-	if ((k = crq_node_get(s, "if"))) {
-		if ((r = validate(v, k, inst, NULL)) < 0)
+	if (s->if_) {
+		const struct csch *branch;
+
+		if ((r = validate(v, s->if_, inst, NULL)) < 0)
 			return r;
-		if ((k = crq_node_get(s, r == 0 ? "then" : "else"))) {
-			r = validate(v, k, inst, out);
+		if ((branch = r == 0 ? s->then_ : s->else_)) {
+			r = validate(v, branch, inst, out);
 			MERGE(res, r, out);
 		}
 	}
@@ -984,31 +1542,30 @@ static int check_applicators(struct vctx *v, const crq_node *s,
 
 /* 0 when inst is valid, 1 when not (issues added to out unless NULL),
  * < 0 when the schema is broken. */
-static int validate(struct vctx *v, const crq_node *s, const crq_node *inst,
-	crq_issues *out)
+static int validate(struct vctx *v, const struct csch *s,
+	const crq_node *inst, crq_issues *out)
 {
-	const crq_node *k, *ref;
 	int res = 0, r;
 
-	if (s->kind == CRQ_NODE_BOOL)
+	if (s->kind == CS_BOOL)
 		return s->b ? 0 : fail(v, out, inst, "is not allowed here");
-	if (s->kind != CRQ_NODE_OBJECT)
+	if (s->kind != CS_OBJECT)
 		return crq_error__set(CRQ_EINVALID,
 			"%s: a schema must be an object or a boolean, not %s",
-			v->schema->name, kind_name(s));
+			v->schema->name, kind_name(s->node));
 	if (v->depth >= SCHEMA_MAX_DEPTH)
 		return crq_error__set(CRQ_EINVALID,
 			"%s: schema recursion deeper than %d levels "
 			"(a $ref loop?)", v->schema->name, SCHEMA_MAX_DEPTH);
 	v->depth++;
 	/* in draft-07 the keywords beside $ref are ignored */
-	if ((k = crq_node_get(s, "$ref")) && k->kind == CRQ_NODE_STRING) {
-		if (!(ref = resolve_ref(v->schema, k->str)))
+	if (s->ref) {
+		if (!s->target)
 			res = crq_error__set(CRQ_EINVALID,
 				"%s: cannot resolve $ref '%s'",
-				v->schema->name, k->str);
+				v->schema->name, s->ref);
 		else
-			res = validate(v, ref, inst, out);
+			res = validate(v, s->target, inst, out);
 		goto done;
 	}
 	res = check_value(v, s, inst, out);
@@ -1031,9 +1588,10 @@ int crq_schema_validate(const crq_schema *schema, const crq_node *doc,
 	v.schema = schema;
 	crq_buf_put(&v.ptr, "", 0);
 	crq_buf_put(&v.label, "", 0);
-	r = validate(&v, schema->root, doc, issues);
+	r = validate(&v, schema->croot, doc, issues);
 	crq_buf_dispose(&v.ptr);
 	crq_buf_dispose(&v.label);
+	pcre2_match_data_free(v.md);
 	if (r > 0)
 		return crq_error__set(CRQ_EINVALID,
 			"document does not match schema '%s'", schema->name);
@@ -1102,128 +1660,51 @@ const crq_node *crq_schema_lookup(const crq_schema *schema,
 /* ------------------------------------------------------------------ */
 /* Typing of plain scalars */
 
-enum {
-	T_NULL = 1, T_BOOL = 2, T_INT = 4, T_NUM = 8, T_STR = 16,
-	T_ARR = 32, T_OBJ = 64, T_ANY = 127
-};
-
-struct tinfo {
-	unsigned bits;		/* acceptable JSON types */
-	int ts;			/* format date-time or date applies */
-};
-
 struct seg {
 	const char *key;	/* object member, or NULL for an array item */
+	uint32_t hash;		/* hash_key(key) */
 	size_t index;
 };
 
-static unsigned type_bits(const crq_node *t)
-{
-	static const struct {
-		const char *name;
-		unsigned bits;
-	} names[] = {
-		{ "null", T_NULL }, { "boolean", T_BOOL },
-		{ "integer", T_INT }, { "number", T_INT | T_NUM },
-		{ "string", T_STR }, { "array", T_ARR },
-		{ "object", T_OBJ },
-	};
-	unsigned bits = 0;
-	size_t i;
-
-	if (t->kind == CRQ_NODE_ARRAY) {
-		for (i = 0; i < t->count; i++)
-			bits |= type_bits(t->items[i]);
-		return bits;
-	}
-	if (t->kind != CRQ_NODE_STRING)
-		return T_ANY;
-	for (i = 0; i < CRQ_ARRAY_SIZE(names); i++)
-		if (!strcmp(t->str, names[i].name))
-			return names[i].bits;
-	return T_ANY;
-}
-
-static unsigned value_bits(const crq_node *n)
-{
-	switch (n->kind) {
-	case CRQ_NODE_NULL: return T_NULL;
-	case CRQ_NODE_BOOL: return T_BOOL;
-	case CRQ_NODE_INT: return T_INT | T_NUM;
-	case CRQ_NODE_NUMBER: return is_integral(n) ? T_INT | T_NUM : T_NUM;
-	case CRQ_NODE_STRING: return T_STR;
-	case CRQ_NODE_ARRAY: return T_ARR;
-	case CRQ_NODE_OBJECT: return T_OBJ;
-	}
-	return T_ANY;
-}
-
-/* The types a schema itself allows (type, enum, const). */
-static struct tinfo own_types(const crq_node *s)
-{
-	struct tinfo t = { T_ANY, 0 };
-	const crq_node *k;
-	unsigned b;
-	size_t i;
-
-	if ((k = crq_node_get(s, "type")))
-		t.bits &= type_bits(k);
-	if ((k = crq_node_get(s, "enum")) && k->kind == CRQ_NODE_ARRAY) {
-		for (i = 0, b = 0; i < k->count; i++)
-			b |= value_bits(k->items[i]);
-		t.bits &= b;
-	}
-	if ((k = crq_node_get(s, "const")))
-		t.bits &= value_bits(k);
-	if ((k = crq_node_get(s, "format")) && k->kind == CRQ_NODE_STRING &&
-	    (!strcmp(k->str, "date-time") || !strcmp(k->str, "date")))
-		t.ts = 1;
-	return t;
-}
-
-static struct tinfo types_at(const crq_schema *cs, const crq_node *s,
-	const struct seg *path, size_t n, int depth);
+static struct tinfo types_at(const struct csch *s, const struct seg *path,
+	size_t n, int depth, pcre2_match_data **md);
 
 /* Types allowed at path[1..] under the member/item schemas of s that
  * apply to path[0]. */
-static struct tinfo child_types(const crq_schema *cs, const crq_node *s,
-	const struct seg *path, size_t n, int depth)
+static struct tinfo child_types(const struct csch *s, const struct seg *path,
+	size_t n, int depth, pcre2_match_data **md)
 {
 	struct tinfo t = { T_ANY, 0 }, c;
-	const crq_node *k, *sub = NULL;
+	const struct csch *sub = NULL;
 	int matched = 0;
 	size_t i;
 
 #define MEET(x) do { \
-	c = types_at(cs, (x), path + 1, n - 1, depth + 1); \
+	c = types_at((x), path + 1, n - 1, depth + 1, md); \
 	t.bits &= c.bits; \
 	t.ts |= c.ts; \
 } while (0)
 	if (path[0].key) {
-		if ((sub = crq_node_get(crq_node_get(s, "properties"),
-		    path[0].key))) {
+		if ((sub = prop_get(s, path[0].key, path[0].hash))) {
 			matched = 1;
 			MEET(sub);
 		}
-		k = crq_node_get(s, "patternProperties");
-		for (i = 0; k && k->kind == CRQ_NODE_OBJECT && i < k->count;
-		     i++) {
-			if (regex_match(cs, k->keys[i], k->keys[i],
-			    path[0].key, strlen(path[0].key)) != 1)
+		for (i = 0; i < s->npats; i++) {
+			if (regex_match(&s->pats[i].re, md, path[0].key,
+			    strlen(path[0].key)) != 1)
 				continue;
 			matched = 1;
-			MEET(k->items[i]);
+			MEET(s->pats[i].sub);
 		}
-		if (!matched && (sub = crq_node_get(s,
-		    "additionalProperties")))
-			MEET(sub);
-	} else if ((k = crq_node_get(s, "items"))) {
-		if (k->kind != CRQ_NODE_ARRAY)
-			sub = k;
-		else if (path[0].index < k->count)
-			sub = k->items[path[0].index];
+		if (!matched && s->addprops)
+			MEET(s->addprops);
+	} else if (s->has_items) {
+		if (s->items)
+			sub = s->items;
+		else if (path[0].index < s->tuple.count)
+			sub = s->tuple.items[path[0].index];
 		else
-			sub = crq_node_get(s, "additionalItems");
+			sub = s->additems;
 		if (sub)
 			MEET(sub);
 	}
@@ -1231,59 +1712,63 @@ static struct tinfo child_types(const crq_schema *cs, const crq_node *s,
 	return t;
 }
 
-static struct tinfo types_at(const crq_schema *cs, const crq_node *s,
-	const struct seg *path, size_t n, int depth)
+static struct tinfo types_at(const struct csch *s, const struct seg *path,
+	size_t n, int depth, pcre2_match_data **md)
 {
-	static const char *const alts[] = { "anyOf", "oneOf" };
+	const struct clist *alts[2];
 	struct tinfo t = { T_ANY, 0 }, c;
-	const crq_node *k;
 	unsigned u;
 	size_t i, j;
 
 	if (depth > SCHEMA_MAX_DEPTH)
 		return t;
-	if (s->kind == CRQ_NODE_BOOL) {
+	if (s->kind == CS_BOOL) {
 		if (!s->b)
 			t.bits = 0;
 		return t;
 	}
-	if (s->kind != CRQ_NODE_OBJECT)
+	if (s->kind != CS_OBJECT)
 		return t;
-	if ((k = crq_node_get(s, "$ref")) && k->kind == CRQ_NODE_STRING) {
-		if (!(s = resolve_ref(cs, k->str)))
+	/* what compiling worked out already */
+	if (n && !s->kids)
+		return t;
+	if (!n && s->own_height >= 0 &&
+	    depth + s->own_height <= SCHEMA_MAX_DEPTH)
+		return s->own;
+	if (s->ref) {
+		if (!s->target)
 			return t;
-		return types_at(cs, s, path, n, depth + 1);
+		return types_at(s->target, path, n, depth + 1, md);
 	}
-	t = n ? child_types(cs, s, path, n, depth) : own_types(s);
-	if ((k = crq_node_get(s, "allOf")) && k->kind == CRQ_NODE_ARRAY) {
-		for (i = 0; i < k->count; i++) {
-			c = types_at(cs, k->items[i], path, n, depth + 1);
-			t.bits &= c.bits;
-			t.ts |= c.ts;
-		}
+	t = n ? child_types(s, path, n, depth, md) : s->leaf;
+	for (i = 0; i < s->all.count; i++) {
+		c = types_at(s->all.items[i], path, n, depth + 1, md);
+		t.bits &= c.bits;
+		t.ts |= c.ts;
 	}
+	alts[0] = &s->any;
+	alts[1] = &s->one;
 	for (j = 0; j < CRQ_ARRAY_SIZE(alts); j++) {
-		k = crq_node_get(s, alts[j]);
-		if (!k || k->kind != CRQ_NODE_ARRAY)
+		if (!alts[j]->present)
 			continue;
-		for (i = 0, u = 0; i < k->count; i++) {
-			c = types_at(cs, k->items[i], path, n, depth + 1);
+		for (i = 0, u = 0; i < alts[j]->count; i++) {
+			c = types_at(alts[j]->items[i], path, n, depth + 1, md);
 			u |= c.bits;
 			t.ts |= c.ts;
 		}
 		t.bits &= u;
 	}
-	if (crq_node_get(s, "if")) {
+	if (s->if_) {
 		u = 0;
-		if ((k = crq_node_get(s, "then"))) {
-			c = types_at(cs, k, path, n, depth + 1);
+		if (s->then_) {
+			c = types_at(s->then_, path, n, depth + 1, md);
 			u |= c.bits;
 			t.ts |= c.ts;
 		} else {
 			u = T_ANY;
 		}
-		if ((k = crq_node_get(s, "else"))) {
-			c = types_at(cs, k, path, n, depth + 1);
+		if (s->else_) {
+			c = types_at(s->else_, path, n, depth + 1, md);
 			u |= c.bits;
 			t.ts |= c.ts;
 		} else {
@@ -1337,6 +1822,7 @@ static int resolve_scalar(crq_node *n, unsigned bits)
 	return 0;
 }
 
+
 struct tctx {
 	const crq_schema *schema;
 	crq_issues *issues;
@@ -1344,13 +1830,14 @@ struct tctx {
 	size_t depth, alloc;
 	crq_buf ptr;
 	size_t added;
+	pcre2_match_data *md;	/* this call's, for regex_match() */
 };
 
 static void type_scalar(struct tctx *t, crq_node *n)
 {
 	struct tinfo ti;
 
-	ti = types_at(t->schema, t->schema->root, t->path, t->depth, 0);
+	ti = types_at(t->schema->croot, t->path, t->depth, 0, &t->md);
 	n->plain = 0;
 	if (ti.bits == 0)
 		ti.bits = T_ANY;
@@ -1380,7 +1867,6 @@ static void type_scalar(struct tctx *t, crq_node *n)
 static void type_walk(struct tctx *t, crq_node *n)
 {
 	size_t i, mark;
-	const char *p;
 
 	if (n->plain && n->kind == CRQ_NODE_STRING) {
 		type_scalar(t, n);
@@ -1395,15 +1881,8 @@ static void type_walk(struct tctx *t, crq_node *n)
 		mark = t->ptr.size;
 		if (n->kind == CRQ_NODE_OBJECT) {
 			t->path[t->depth].key = n->keys[i];
-			crq_buf_putc(&t->ptr, '/');
-			for (p = n->keys[i]; *p; p++) {
-				if (*p == '~')
-					crq_buf_put(&t->ptr, "~0", 2);
-				else if (*p == '/')
-					crq_buf_put(&t->ptr, "~1", 2);
-				else
-					crq_buf_putc(&t->ptr, *p);
-			}
+			t->path[t->depth].hash = hash_key(n->keys[i]);
+			put_token(&t->ptr, n->keys[i]);
 		} else {
 			t->path[t->depth].key = NULL;
 			t->path[t->depth].index = i;
@@ -1429,6 +1908,7 @@ int crq_schema_type(const crq_schema *schema, crq_node *doc,
 	type_walk(&t, doc);
 	free(t.path);
 	crq_buf_dispose(&t.ptr);
+	pcre2_match_data_free(t.md);
 	if (t.added)
 		return crq_error__set(CRQ_EINVALID,
 			"%zu plain scalar%s must be quoted", t.added,
