@@ -97,7 +97,9 @@ void crq_buf_grow(crq_buf *buf, size_t extra)
 
 void crq_buf_put(crq_buf *buf, const char *data, size_t len)
 {
-	crq_buf_grow(buf, len);
+	/* writers put many short pieces: grow only when out of room */
+	if (len >= buf->asize - buf->size)
+		crq_buf_grow(buf, len);
 	if (len)
 		memcpy(buf->ptr + buf->size, data, len);
 	buf->size += len;

@@ -595,6 +595,8 @@ void crq_json_write_string(crq_buf *out, const char *str, size_t len)
 {
 	size_t i, run = 0;
 
+	/* room for the common case, a string with nothing to escape */
+	crq_buf_grow(out, len + 2);
 	crq_buf_putc(out, '"');
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)str[i];
@@ -644,15 +646,33 @@ static void write_number(crq_buf *out, double d)
 	crq_buf_puts(out, tmp);
 }
 
+/* As "%lld" does, without the cost of printf for every number. */
+static void write_int(crq_buf *out, long long i)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i :
+		(unsigned long long)i;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (i < 0)
+		*--p = '-';
+	crq_buf_put(out, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
 static void indent(crq_buf *out, int pretty, int level)
 {
-	int i;
+	static const char spaces[] = "                                ";
+	size_t n = 2 * (size_t)level, k;
 
 	if (!pretty)
 		return;
 	crq_buf_putc(out, '\n');
-	for (i = 0; i < level; i++)
-		crq_buf_put(out, "  ", 2);
+	for (; n; n -= k) {
+		k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+		crq_buf_put(out, spaces, k);
+	}
 }
 
 static void write_node(crq_buf *out, const crq_node *n, int pretty,
@@ -672,7 +692,7 @@ static void write_node(crq_buf *out, const crq_node *n, int pretty,
 		crq_buf_puts(out, n->b ? "true" : "false");
 		break;
 	case CRQ_NODE_INT:
-		crq_buf_printf(out, "%lld", n->i);
+		write_int(out, n->i);
 		break;
 	case CRQ_NODE_NUMBER:
 		write_number(out, n->n);
