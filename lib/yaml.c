@@ -323,8 +323,11 @@ int crq_yaml_plain_ambiguous(const char *s)
 		"on", "On", "ON", "off", "Off", "OFF",
 		"<<", "=", NULL
 	};
+	/* No null or word above is longer than five bytes: most text needs
+	 * no comparing with each of them. */
+	int is_short = strnlen(s, 6) <= 5;
 
-	return crq_yaml_plain_null(s) || one_of(s, words) ||
+	return (is_short && (crq_yaml_plain_null(s) || one_of(s, words))) ||
 		yaml11_number(s) || crq_yaml_plain_timestamp(s);
 }
 
