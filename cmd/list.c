@@ -96,7 +96,8 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 	crq_repo *repo = NULL;
 	crq_node *list = NULL;
 	crq_buf out = CRQ_BUF_INIT;
-	size_t i, bad = 0;
+	crq_issues problems;
+	size_t i;
 	int json = 0, a, err, rc, m;
 
 	memset(&f, 0, sizeof(f));
@@ -127,16 +128,23 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 		return EXIT_USAGE;
 	if ((rc = open_repo(&repo, ctx)))
 		return rc;
-	if ((err = crq_change_list(&list, repo, &f, &bad)) < 0) {
+	crq_issues_init(&problems);
+	/* --json is built on all cores, without keeping every tree */
+	if (json)
+		err = crq_change_list_json(&out, repo, &f, &problems);
+	else
+		err = crq_change_list(&list, repo, &f, &problems);
+	if (err < 0) {
 		rc = report(err);
 		goto done;
 	}
-	if (bad)
-		fprintf(stderr, "warning: %zu change file%s could not be read; "
-			"first: %s\nhint: run 'crq validate'\n", bad,
-			bad == 1 ? "" : "s", crq_error_last());
+	for (i = 0; i < problems.count; i++)
+		fprintf(stderr, "warning: %s\n", problems.items[i].message);
+	if (problems.count)
+		fprintf(stderr, "warning: %zu change file%s could not be read\n"
+			"hint: run 'crq validate'\n", problems.count,
+			problems.count == 1 ? "" : "s");
 	if (json) {
-		crq_json_write(&out, list, 1);
 		crq_buf_putc(&out, '\n');
 	} else {
 		for (i = 0; i < list->count; i++) {
@@ -156,8 +164,9 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 		}
 	}
 	fwrite(crq_buf_cstr(&out), 1, out.size, stdout);
-	rc = finish(bad ? EXIT_REFUSED : 0);
+	rc = finish(problems.count ? EXIT_REFUSED : 0);
 done:
+	crq_issues_dispose(&problems);
 	crq_buf_dispose(&out);
 	crq_node_free(list);
 	crq_repo_free(repo);

@@ -54,8 +54,10 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx)
 	crq_buf text = CRQ_BUF_INIT;
 	crq_node *list = NULL;
 	int a, m, bad = 0, nfiles = 0, err = 0, rc;
-	size_t bad_files = 0;
+	crq_issues problems;
+	size_t i;
 
+	crq_issues_init(&problems);
 	for (a = 1; a < argc; a++) {
 		if ((m = opt_value(argc, argv, &a, "--kind", &kind)) < 0)
 			return usage_error(self, "option '--kind' needs a value");
@@ -72,17 +74,17 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx)
 		/* everything on the branch: the policy loads or says why */
 		if ((rc = open_repo(&repo, ctx)))
 			return rc;
-		err = crq_change_list(&list, repo, NULL, &bad_files);
+		err = crq_change_list(&list, repo, NULL, &problems);
 		if (err < 0) {
 			rc = report(err);
 			goto done;
 		}
-		if (bad_files) {
-			fprintf(stderr, "%s\n", crq_error_last());
+		for (i = 0; i < problems.count; i++)
+			fprintf(stderr, "%s\n", problems.items[i].message);
+		if (problems.count)
 			fprintf(stderr, "error: %zu invalid change file%s\n",
-				bad_files, bad_files == 1 ? "" : "s");
-		}
-		rc = finish(bad_files ? EXIT_REFUSED : 0);
+				problems.count, problems.count == 1 ? "" : "s");
+		rc = finish(problems.count ? EXIT_REFUSED : 0);
 		goto done;
 	}
 	/* inside a store, validate with the store's schema when we can */
@@ -113,6 +115,7 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx)
 	}
 	rc = finish(bad ? EXIT_REFUSED : 0);
 done:
+	crq_issues_dispose(&problems);
 	crq_node_free(list);
 	crq_buf_dispose(&text);
 	crq_repo_free(repo);

@@ -776,6 +776,7 @@ struct list_job {
 	git_oid oid;
 	char name[96];
 	crq_node *doc;		/* parsed and matching, or NULL */
+	char *json;		/* JSON mode: the matching change, or NULL */
 	char *error;		/* why it could not be read, or NULL */
 };
 
@@ -786,6 +787,7 @@ struct list_work {
 	const char *gitdir;
 	const crq_schema *schema;	/* shared: loaded schemas are read-only */
 	const crq_filter *filter;
+	int json;		/* serialise and free each change here */
 	int err;
 	char errmsg[256];
 };
@@ -823,6 +825,13 @@ static void *list_worker(void *arg)
 		} else if (!matches(j->doc, w->filter)) {
 			crq_node_free(j->doc);
 			j->doc = NULL;
+		} else if (w->json) {
+			crq_buf jb = CRQ_BUF_INIT;
+
+			crq_json__write_at(&jb, j->doc, 1);
+			j->json = crq_buf_detach(&jb);
+			crq_node_free(j->doc);
+			j->doc = NULL;
 		}
 		git_blob_free(blob);
 		blob = NULL;
@@ -844,23 +853,22 @@ static size_t list_threads(size_t jobs)
 	return n > 8 ? 8 : (size_t)n;
 }
 
-int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
-	size_t *bad)
+/* List into list (tree mode) or json (JSON mode). */
+static int list_run(crq_node *list, crq_buf *json, crq_repo *repo,
+	const crq_filter *filter, crq_issues *problems)
 {
 	const crq_schema *schema;
 	const crq_node *policy;
 	git_commit *c = NULL;
 	git_tree *root = NULL, *changes = NULL, *shard = NULL;
 	git_tree_entry *e = NULL;
-	crq_node *list = crq_node_new(CRQ_NODE_ARRAY);
 	struct list_job *jobs = NULL;
 	struct list_work *work = NULL;
 	pthread_t *tids = NULL;
-	size_t s, i, njobs = 0, ajobs = 0, nbad = 0, nthreads = 0, started = 0;
+	size_t s, i, njobs = 0, ajobs = 0, nthreads = 0, started = 0, nout = 0;
 	git_oid tip;
 	int unborn, err;
 
-	*out = NULL;
 	if ((err = crq_store__policy(&policy, repo)) < 0 ||
 	    (err = crq_repo_change_schema(&schema, repo)) < 0 ||
 	    (err = crq_store__tip(repo, &tip, &unborn)) < 0)
@@ -919,6 +927,7 @@ int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
 		work[i].gitdir = repo->gitdir;
 		work[i].schema = schema;
 		work[i].filter = filter;
+		work[i].json = json != NULL;
 	}
 	if (nthreads == 1) {
 		list_worker(&work[0]);
@@ -941,35 +950,56 @@ int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
 	}
 	for (i = 0; i < njobs; i++) {
 		if (jobs[i].error) {
-			if (!nbad++)
-				crq_error__set(CRQ_EINVALID, "%s",
-					jobs[i].error);
+			if (problems)
+				crq_issues_add(problems, NULL, jobs[i].name,
+					"%s", jobs[i].error);
+		} else if (jobs[i].json) {
+			crq_buf_puts(json, nout++ ? ",\n  " : "[\n  ");
+			crq_buf_puts(json, jobs[i].json);
 		} else if (jobs[i].doc) {
 			crq_node_push(list, jobs[i].doc);
 			jobs[i].doc = NULL;
 		}
 	}
 ok:
+	if (json)
+		crq_buf_puts(json, nout ? "\n]" : "[]");
 	err = 0;
-	if (bad)
-		*bad = nbad;
-	*out = list;
-	list = NULL;
 done:
 	for (i = 0; i < njobs; i++) {
 		crq_node_free(jobs[i].doc);
+		free(jobs[i].json);
 		free(jobs[i].error);
 	}
 	free(jobs);
 	free(work);
 	free(tids);
-	crq_node_free(list);
 	git_tree_entry_free(e);
 	git_tree_free(shard);
 	git_tree_free(changes);
 	git_tree_free(root);
 	git_commit_free(c);
 	return err;
+}
+
+int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
+	crq_issues *problems)
+{
+	crq_node *list = crq_node_new(CRQ_NODE_ARRAY);
+	int err = list_run(list, NULL, repo, filter, problems);
+
+	if (err < 0) {
+		crq_node_free(list);
+		list = NULL;
+	}
+	*out = list;
+	return err;
+}
+
+int crq_change_list_json(crq_buf *out, crq_repo *repo,
+	const crq_filter *filter, crq_issues *problems)
+{
+	return list_run(NULL, out, repo, filter, problems);
 }
 
 /* ---- validation of files ---- */

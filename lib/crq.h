@@ -333,11 +333,18 @@ typedef struct {
 } crq_filter;
 
 /* All changes on the branch tip matching filter (may be NULL), in id
- * order, as an array node.  Files that fail to parse are skipped and
- * counted in *bad (may be NULL); the first failure message is kept in
- * crq_error_last(). */
+ * order, as an array node.  Files that cannot be read or are invalid
+ * are skipped; each adds one issue to problems (may be NULL) whose
+ * pointer is the file's path and whose message is the whole error line
+ * ("path:line:col: problem").  Files are parsed on all cores. */
 int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
-	size_t *bad);
+	crq_issues *problems);
+/* The same changes as one pretty-printed JSON array (what `crq list
+ * --json` prints), appended to out.  Each change is serialised by the
+ * thread that parsed it and freed at once, so the whole store is never
+ * held in memory as trees. */
+int crq_change_list_json(crq_buf *out, crq_repo *repo,
+	const crq_filter *filter, crq_issues *problems);
 
 /* ------------------------------------------------------------------ */
 /* Validation of files for editors and hooks. */

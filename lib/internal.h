@@ -29,6 +29,9 @@ int crq_utf8__valid(const char *s, size_t len, size_t *bad);
 /* Number of code points in a valid UTF-8 string. */
 size_t crq_utf8__length(const char *s, size_t len);
 
+/* Pretty JSON of node as if nested level deep (two spaces a level). */
+void crq_json__write_at(crq_buf *out, const crq_node *node, int level);
+
 #define CRQ_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

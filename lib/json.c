@@ -731,6 +731,12 @@ static void write_node(crq_buf *out, const crq_node *n, int pretty,
 	}
 }
 
+void crq_json__write_at(crq_buf *out, const crq_node *node, int level)
+{
+	write_node(out, node, 1, level);
+	crq_buf_put(out, "", 0);
+}
+
 void crq_json_write(crq_buf *out, const crq_node *node, int pretty)
 {
 	write_node(out, node, pretty, 0);

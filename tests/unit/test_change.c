@@ -141,11 +141,20 @@ static void test_list_and_filter(void **state)
 {
 	crq_node *list = NULL;
 	crq_filter f;
-	size_t bad = 1;
+	crq_issues bad;
+	crq_buf json = CRQ_BUF_INIT;
+	crq_node *parsed = NULL;
 
 	(void)state;
+	crq_issues_init(&bad);
 	assert_crq_ok(crq_change_list(&list, repo, NULL, &bad));
-	assert_int_equal(bad, 0);
+	assert_int_equal(bad.count, 0);
+	/* the JSON listing is the same changes, as JSON */
+	assert_crq_ok(crq_change_list_json(&json, repo, NULL, &bad));
+	assert_crq_ok(crq_json_parse(&parsed, json.ptr, json.size, "list"));
+	assert_true(crq_node_equal(parsed, list));
+	crq_node_free(parsed);
+	crq_buf_dispose(&json);
 	assert_int_equal(list->count, 3);
 	assert_string_equal(crq_node_get_str(list->items[2], "id"),
 		"CHG-000003");
@@ -153,6 +162,12 @@ static void test_list_and_filter(void **state)
 	memset(&f, 0, sizeof(f));
 	f.service = "a";
 	assert_crq_ok(crq_change_list(&list, repo, &f, &bad));
+	crq_buf_puts(&json, "");
+	assert_crq_ok(crq_change_list_json(&json, repo, &f, &bad));
+	assert_crq_ok(crq_json_parse(&parsed, json.ptr, json.size, "list"));
+	assert_true(crq_node_equal(parsed, list));
+	crq_node_free(parsed);
+	crq_buf_dispose(&json);
 	assert_int_equal(list->count, 1);
 	crq_node_free(list);
 	f.service = NULL;
@@ -163,6 +178,12 @@ static void test_list_and_filter(void **state)
 	assert_string_equal(crq_node_get_str(list->items[0], "template"),
 		"os-patch");
 	crq_node_free(list);
+	f.type = "emergency";
+	assert_crq_ok(crq_change_list_json(&json, repo, &f, &bad));
+	assert_string_equal(json.ptr, "[]");
+	crq_buf_dispose(&json);
+	assert_int_equal(bad.count, 0);
+	crq_issues_dispose(&bad);
 }
 
 static void test_format_order(void **state)
