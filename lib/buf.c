@@ -193,6 +193,18 @@ int crq_utf8__valid(const char *str, size_t len, size_t *bad)
 	while (i < len) {
 		unsigned c = s[i], cp, need, k;
 
+		/* most text is ASCII: skip it eight bytes at a time */
+		while (i + 8 <= len) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		if (i >= len)
+			break;
+		c = s[i];
 		if (c < 0x80) {
 			i++;
 			continue;

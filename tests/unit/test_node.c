@@ -128,6 +128,39 @@ static void test_node_path(void **state)
 	crq_node_free(r);
 }
 
+/* lib-internal, tested here: the UTF-8 check behind both parsers */
+int crq_utf8__valid(const char *s, size_t len, size_t *bad);
+
+static void test_utf8(void **state)
+{
+	static const struct {
+		const char *s;
+		int ok;
+		size_t bad;
+	} cases[] = {
+		{ "plain ascii, longer than eight bytes", 1, 0 },
+		{ "0123456789abcdef\xc3\xa9", 1, 0 },
+		{ "01234567\xe2\x82\xac" "01234567", 1, 0 },
+		{ "0123456789abcde\xff", 0, 15 },
+		{ "01234567\x80", 0, 8 },
+		{ "0123456\xc3", 0, 7 },	/* truncated at the end */
+		{ "\xc0\xaf", 0, 0 },		/* overlong */
+		{ "ab\xed\xa0\x80", 0, 2 },	/* surrogate */
+		{ "\xf4\x90\x80\x80", 0, 0 },	/* above U+10FFFF */
+		{ "\xf0\x9f\x98\x80 emoji", 1, 0 },
+	};
+	size_t i, bad;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bad = 99;
+		assert_int_equal(crq_utf8__valid(cases[i].s,
+			strlen(cases[i].s), &bad), cases[i].ok);
+		if (!cases[i].ok)
+			assert_int_equal(bad, cases[i].bad);
+	}
+}
+
 static void test_error(void **state)
 {
 	(void)state;
@@ -144,6 +177,7 @@ int main(void)
 		cmocka_unit_test(test_node_object),
 		cmocka_unit_test(test_node_equal),
 		cmocka_unit_test(test_node_path),
+		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_error),
 	};
 
