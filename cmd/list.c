@@ -88,6 +88,17 @@ static void format_one(crq_buf *out, const char *fmt, const crq_node *doc)
 	crq_buf_putc(out, '\n');
 }
 
+static int write_stdout(const char *data, size_t len, void *payload)
+{
+	int *failed = payload;
+
+	if (fwrite(data, 1, len, stdout) != len) {
+		*failed = 1;
+		return CRQ_EREPO;
+	}
+	return 0;
+}
+
 int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("list");
@@ -98,7 +109,7 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 	crq_buf out = CRQ_BUF_INIT;
 	crq_issues problems;
 	size_t i;
-	int json = 0, a, err, rc, m;
+	int json = 0, a, err, rc, m, wfail = 0;
 
 	memset(&f, 0, sizeof(f));
 	for (a = 1; a < argc; a++) {
@@ -131,11 +142,12 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 	crq_issues_init(&problems);
 	/* --json is built on all cores, without keeping every tree */
 	if (json)
-		err = crq_change_list_json(&out, repo, &f, &problems);
+		err = crq_change_list_json(repo, &f, &problems, write_stdout,
+			&wfail);
 	else
 		err = crq_change_list(&list, repo, &f, &problems);
 	if (err < 0) {
-		rc = report(err);
+		rc = wfail ? finish(0) : report(err);
 		goto done;
 	}
 	for (i = 0; i < problems.count; i++)

@@ -778,6 +778,15 @@ struct list_job {
 	crq_node *doc;		/* parsed and matching, or NULL */
 	char *json;		/* JSON mode: the matching change, or NULL */
 	char *error;		/* why it could not be read, or NULL */
+	int done;		/* under list_sync.mu */
+};
+
+/* Workers finish jobs roughly in order; the caller consumes them in
+ * order as they finish, so output overlaps parsing. */
+struct list_sync {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t waiting;		/* job the consumer sleeps on, or SIZE_MAX */
 };
 
 struct list_work {
@@ -787,56 +796,79 @@ struct list_work {
 	const char *gitdir;
 	const crq_schema *schema;	/* shared: loaded schemas are read-only */
 	const crq_filter *filter;
+	struct list_sync *sync;	/* NULL when run on the caller's thread */
 	int json;		/* serialise and free each change here */
 	int err;
 	char errmsg[256];
 };
 
+static void job_done(struct list_work *w, size_t i)
+{
+	if (!w->sync) {
+		w->jobs[i].done = 1;
+		return;
+	}
+	pthread_mutex_lock(&w->sync->mu);
+	w->jobs[i].done = 1;
+	if (w->sync->waiting == i)
+		pthread_cond_signal(&w->sync->cv);
+	pthread_mutex_unlock(&w->sync->mu);
+}
+
+static void parse_job(struct list_work *w, struct list_job *j,
+	const git_blob *blob)
+{
+	if (crq_change_parse_with(&j->doc, w->schema,
+			git_blob_rawcontent(blob),
+			(size_t)git_blob_rawsize(blob), j->name, NULL) < 0) {
+		j->error = crq__strdup(crq_error_last());
+	} else if (!matches(j->doc, w->filter)) {
+		crq_node_free(j->doc);
+		j->doc = NULL;
+	} else if (w->json) {
+		crq_buf jb = CRQ_BUF_INIT;
+
+		crq_buf_grow(&jb, 4096);	/* a typical change fits */
+		crq_json__write_at(&jb, j->doc, 1);
+		j->json = crq_buf_detach(&jb);
+		crq_node_free(j->doc);
+		j->doc = NULL;
+	}
+}
+
 /*
  * Each worker has its own repository handle; the schema is shared, as a
  * loaded schema may be used concurrently.  Nothing mutable is shared
- * between threads, and the results land in the worker's own slots of
- * the job array.
+ * between threads but the done flags, and the results land in the
+ * worker's own slots of the job array.  Every job of the worker is
+ * marked done, even after a failure, so the consumer never waits
+ * forever.
  */
 static void *list_worker(void *arg)
 {
 	struct list_work *w = arg;
 	git_repository *git = NULL;
 	git_blob *blob = NULL;
-	size_t i;
+	size_t i = w->start;
 	int err;
 
 	if ((err = git_repository_open_bare(&git, w->gitdir)) < 0) {
 		w->err = crq_store__git_error(err, "cannot open repository");
 		goto done;
 	}
-	for (i = w->start; i < w->count; i += w->step) {
-		struct list_job *j = &w->jobs[i];
-
-		if ((err = git_blob_lookup(&blob, git, &j->oid)) < 0) {
+	for (; i < w->count; i += w->step) {
+		if ((err = git_blob_lookup(&blob, git, &w->jobs[i].oid)) < 0) {
 			w->err = crq_store__git_error(err, "cannot read blob");
 			goto done;
 		}
-		if (crq_change_parse_with(&j->doc, w->schema,
-				git_blob_rawcontent(blob),
-				(size_t)git_blob_rawsize(blob), j->name,
-				NULL) < 0) {
-			j->error = crq__strdup(crq_error_last());
-		} else if (!matches(j->doc, w->filter)) {
-			crq_node_free(j->doc);
-			j->doc = NULL;
-		} else if (w->json) {
-			crq_buf jb = CRQ_BUF_INIT;
-
-			crq_json__write_at(&jb, j->doc, 1);
-			j->json = crq_buf_detach(&jb);
-			crq_node_free(j->doc);
-			j->doc = NULL;
-		}
+		parse_job(w, &w->jobs[i], blob);
 		git_blob_free(blob);
 		blob = NULL;
+		job_done(w, i);
 	}
 done:
+	for (; i < w->count; i += w->step)
+		job_done(w, i);
 	if (w->err)
 		snprintf(w->errmsg, sizeof(w->errmsg), "%s", crq_error_last());
 	git_blob_free(blob);
@@ -853,40 +885,32 @@ static size_t list_threads(size_t jobs)
 	return n > 8 ? 8 : (size_t)n;
 }
 
-/* List into list (tree mode) or json (JSON mode). */
-static int list_run(crq_node *list, crq_buf *json, crq_repo *repo,
-	const crq_filter *filter, crq_issues *problems)
+/* The change files on commit, as jobs in id order. */
+static int list_jobs(struct list_job **out, size_t *count, crq_repo *repo,
+	const git_oid *commit)
 {
-	const crq_schema *schema;
-	const crq_node *policy;
 	git_commit *c = NULL;
 	git_tree *root = NULL, *changes = NULL, *shard = NULL;
 	git_tree_entry *e = NULL;
 	struct list_job *jobs = NULL;
-	struct list_work *work = NULL;
-	pthread_t *tids = NULL;
-	size_t s, i, njobs = 0, ajobs = 0, nthreads = 0, started = 0, nout = 0;
-	git_oid tip;
-	int unborn, err;
+	size_t s, i, njobs = 0, ajobs = 0;
+	int err;
 
-	if ((err = crq_store__policy(&policy, repo)) < 0 ||
-	    (err = crq_repo_change_schema(&schema, repo)) < 0 ||
-	    (err = crq_store__tip(repo, &tip, &unborn)) < 0)
-		goto done;
-	if ((err = git_commit_lookup(&c, repo->git, &tip)) < 0 ||
+	if ((err = git_commit_lookup(&c, repo->git, commit)) < 0 ||
 	    (err = git_commit_tree(&root, c)) < 0) {
 		err = crq_store__git_error(err, "cannot read commit");
 		goto done;
 	}
 	err = git_tree_entry_bypath(&e, root, "changes");
-	if (err == GIT_ENOTFOUND)
-		goto ok;
+	if (err == GIT_ENOTFOUND) {
+		err = 0;
+		goto done;
+	}
 	if (err < 0 || (err = git_tree_lookup(&changes, repo->git,
 			git_tree_entry_id(e))) < 0) {
 		err = crq_store__git_error(err, "cannot read changes/");
 		goto done;
 	}
-	/* the tree walk is cheap; parsing is what the threads share */
 	for (s = 0; s < git_tree_entrycount(changes); s++) {
 		const git_tree_entry *se = git_tree_entry_byindex(changes, s);
 
@@ -916,6 +940,52 @@ static int list_run(crq_node *list, crq_buf *json, crq_repo *repo,
 				git_tree_entry_name(fe));
 		}
 	}
+	err = 0;
+done:
+	*out = jobs;
+	*count = njobs;
+	git_tree_entry_free(e);
+	git_tree_free(shard);
+	git_tree_free(changes);
+	git_tree_free(root);
+	git_commit_free(c);
+	return err;
+}
+
+/* Wait until job i is finished (workers running) and take it. */
+static void job_wait(struct list_sync *sync, struct list_job *jobs,
+	size_t i)
+{
+	if (!sync)
+		return;
+	pthread_mutex_lock(&sync->mu);
+	while (!jobs[i].done) {
+		sync->waiting = i;
+		pthread_cond_wait(&sync->cv, &sync->mu);
+	}
+	sync->waiting = SIZE_MAX;
+	pthread_mutex_unlock(&sync->mu);
+}
+
+/* List into list (tree mode) or through write (JSON mode). */
+static int list_run(crq_node *list, crq_write_fn write, void *payload,
+	crq_repo *repo, const crq_filter *filter, crq_issues *problems)
+{
+	const crq_schema *schema;
+	const crq_node *policy;
+	struct list_job *jobs = NULL;
+	struct list_work *work = NULL;
+	struct list_sync sync;
+	pthread_t *tids = NULL;
+	size_t i, njobs = 0, nthreads = 0, started = 0, nout = 0;
+	git_oid tip;
+	int unborn, err, werr = 0, threaded = 0;
+
+	if ((err = crq_store__policy(&policy, repo)) < 0 ||
+	    (err = crq_repo_change_schema(&schema, repo)) < 0 ||
+	    (err = crq_store__tip(repo, &tip, &unborn)) < 0 ||
+	    (err = list_jobs(&jobs, &njobs, repo, &tip)) < 0)
+		goto done;
 	nthreads = list_threads(njobs);
 	work = crq__calloc(nthreads, sizeof(*work));
 	tids = crq__calloc(nthreads, sizeof(*tids));
@@ -927,43 +997,75 @@ static int list_run(crq_node *list, crq_buf *json, crq_repo *repo,
 		work[i].gitdir = repo->gitdir;
 		work[i].schema = schema;
 		work[i].filter = filter;
-		work[i].json = json != NULL;
+		work[i].json = write != NULL;
 	}
-	if (nthreads == 1) {
-		list_worker(&work[0]);
-	} else {
+	/*
+	 * Reading the whole store, hashing every blob again (libgit2's
+	 * strict verification, SHA-1DC) costs more than parsing its YAML
+	 * takes on some files; git cat-file does not re-hash either.
+	 * Corruption is git fsck's business.  The option is process-wide,
+	 * so it is restored to libgit2's default when the listing ends.
+	 */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+	if (nthreads > 1) {
+		pthread_mutex_init(&sync.mu, NULL);
+		pthread_cond_init(&sync.cv, NULL);
+		sync.waiting = SIZE_MAX;
+		threaded = 1;
+		for (i = 0; i < nthreads; i++)
+			work[i].sync = &sync;
 		for (started = 0; started < nthreads; started++)
 			if (pthread_create(&tids[started], NULL, list_worker,
 					&work[started]) != 0)
 				break;
+		if (started == 0) {
+			threaded = 0;
+			for (i = 0; i < nthreads; i++)
+				work[i].sync = NULL;
+		}
+	}
+	/* without threads (or with too few), do the work here first */
+	for (i = started; i < nthreads; i++)
+		list_worker(&work[i]);
+	for (i = 0; i < njobs; i++) {
+		struct list_job *j = &jobs[i];
+
+		job_wait(threaded ? &sync : NULL, jobs, i);
+		if (j->error) {
+			if (problems)
+				crq_issues_add(problems, NULL, j->name, "%s",
+					j->error);
+		} else if (j->json && !werr) {
+			if ((werr = write(nout++ ? ",\n  " : "[\n  ", 4,
+					payload)) == 0)
+				werr = write(j->json, strlen(j->json),
+					payload);
+		} else if (j->doc) {
+			crq_node_push(list, j->doc);
+			j->doc = NULL;
+		}
+		free(j->json);
+		j->json = NULL;
+	}
+	if (threaded) {
 		for (i = 0; i < started; i++)
 			pthread_join(tids[i], NULL);
-		/* a thread that could not start: do its share here */
-		for (i = started; i < nthreads; i++)
-			list_worker(&work[i]);
+		pthread_cond_destroy(&sync.cv);
+		pthread_mutex_destroy(&sync.mu);
 	}
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
 	for (i = 0; i < nthreads; i++) {
 		if (work[i].err) {
 			err = crq_error__set(work[i].err, "%s", work[i].errmsg);
 			goto done;
 		}
 	}
-	for (i = 0; i < njobs; i++) {
-		if (jobs[i].error) {
-			if (problems)
-				crq_issues_add(problems, NULL, jobs[i].name,
-					"%s", jobs[i].error);
-		} else if (jobs[i].json) {
-			crq_buf_puts(json, nout++ ? ",\n  " : "[\n  ");
-			crq_buf_puts(json, jobs[i].json);
-		} else if (jobs[i].doc) {
-			crq_node_push(list, jobs[i].doc);
-			jobs[i].doc = NULL;
-		}
+	if (write && !werr)
+		werr = nout ? write("\n]", 2, payload) : write("[]", 2, payload);
+	if (werr < 0) {
+		err = werr;
+		goto done;
 	}
-ok:
-	if (json)
-		crq_buf_puts(json, nout ? "\n]" : "[]");
 	err = 0;
 done:
 	for (i = 0; i < njobs; i++) {
@@ -974,11 +1076,6 @@ done:
 	free(jobs);
 	free(work);
 	free(tids);
-	git_tree_entry_free(e);
-	git_tree_free(shard);
-	git_tree_free(changes);
-	git_tree_free(root);
-	git_commit_free(c);
 	return err;
 }
 
@@ -986,7 +1083,7 @@ int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
 	crq_issues *problems)
 {
 	crq_node *list = crq_node_new(CRQ_NODE_ARRAY);
-	int err = list_run(list, NULL, repo, filter, problems);
+	int err = list_run(list, NULL, NULL, repo, filter, problems);
 
 	if (err < 0) {
 		crq_node_free(list);
@@ -996,10 +1093,10 @@ int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
 	return err;
 }
 
-int crq_change_list_json(crq_buf *out, crq_repo *repo,
-	const crq_filter *filter, crq_issues *problems)
+int crq_change_list_json(crq_repo *repo, const crq_filter *filter,
+	crq_issues *problems, crq_write_fn write, void *payload)
 {
-	return list_run(NULL, out, repo, filter, problems);
+	return list_run(NULL, write, payload, repo, filter, problems);
 }
 
 /* ---- validation of files ---- */

@@ -339,12 +339,18 @@ typedef struct {
  * ("path:line:col: problem").  Files are parsed on all cores. */
 int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
 	crq_issues *problems);
+/* Receives output in order; returns 0, or a negative CRQ_E* code to
+ * stop (after setting nothing: the caller reports its own failure). */
+typedef int (*crq_write_fn)(const char *data, size_t len, void *payload);
+
 /* The same changes as one pretty-printed JSON array (what `crq list
- * --json` prints), appended to out.  Each change is serialised by the
- * thread that parsed it and freed at once, so the whole store is never
- * held in memory as trees. */
-int crq_change_list_json(crq_buf *out, crq_repo *repo,
-	const crq_filter *filter, crq_issues *problems);
+ * --json` prints, without the final newline), passed to write in
+ * pieces as they are ready.  Each change is serialised by the thread
+ * that parsed it and freed at once, so output overlaps parsing and the
+ * store is never held in memory as trees.  A write failure stops the
+ * output and is returned. */
+int crq_change_list_json(crq_repo *repo, const crq_filter *filter,
+	crq_issues *problems, crq_write_fn write, void *payload);
 
 /* ------------------------------------------------------------------ */
 /* Validation of files for editors and hooks. */

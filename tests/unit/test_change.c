@@ -137,6 +137,20 @@ static void test_set_and_update(void **state)
 		CRQ_EINVALID, "is not a change id of this store");
 }
 
+static int to_buf(const char *data, size_t len, void *payload)
+{
+	crq_buf_put(payload, data, len);
+	return 0;
+}
+
+static int fail_write(const char *data, size_t len, void *payload)
+{
+	(void)data;
+	(void)len;
+	++*(int *)payload;
+	return CRQ_EREPO;
+}
+
 static void test_list_and_filter(void **state)
 {
 	crq_node *list = NULL;
@@ -150,7 +164,7 @@ static void test_list_and_filter(void **state)
 	assert_crq_ok(crq_change_list(&list, repo, NULL, &bad));
 	assert_int_equal(bad.count, 0);
 	/* the JSON listing is the same changes, as JSON */
-	assert_crq_ok(crq_change_list_json(&json, repo, NULL, &bad));
+	assert_crq_ok(crq_change_list_json(repo, NULL, &bad, to_buf, &json));
 	assert_crq_ok(crq_json_parse(&parsed, json.ptr, json.size, "list"));
 	assert_true(crq_node_equal(parsed, list));
 	crq_node_free(parsed);
@@ -163,7 +177,7 @@ static void test_list_and_filter(void **state)
 	f.service = "a";
 	assert_crq_ok(crq_change_list(&list, repo, &f, &bad));
 	crq_buf_puts(&json, "");
-	assert_crq_ok(crq_change_list_json(&json, repo, &f, &bad));
+	assert_crq_ok(crq_change_list_json(repo, &f, &bad, to_buf, &json));
 	assert_crq_ok(crq_json_parse(&parsed, json.ptr, json.size, "list"));
 	assert_true(crq_node_equal(parsed, list));
 	crq_node_free(parsed);
@@ -179,9 +193,17 @@ static void test_list_and_filter(void **state)
 		"os-patch");
 	crq_node_free(list);
 	f.type = "emergency";
-	assert_crq_ok(crq_change_list_json(&json, repo, &f, &bad));
+	assert_crq_ok(crq_change_list_json(repo, &f, &bad, to_buf, &json));
 	assert_string_equal(json.ptr, "[]");
 	crq_buf_dispose(&json);
+	{
+		int calls = 0;
+
+		/* a failing writer stops the output and fails the call */
+		assert_int_equal(crq_change_list_json(repo, NULL, &bad,
+			fail_write, &calls), CRQ_EREPO);
+		assert_int_equal(calls, 1);
+	}
 	assert_int_equal(bad.count, 0);
 	crq_issues_dispose(&bad);
 }
