@@ -47,6 +47,7 @@ printf 'id: CHG-000002\ntitle: 0755\n' >changes/000/CHG-000002.yaml
 git add changes && git commit -qm "hand edit"
 expect 1 "CHG-000002.yaml:2:8: ambiguous plain scalar '0755'" "$CRQ" validate
 grep -q "1 invalid change file" "$TMP/err" && ok "counts invalid files" || not_ok "count"
+check "git fsck clean after validating" git fsck --strict --no-progress
 cd ..
 
 # crq schema prints the files crq validates with
