@@ -302,18 +302,15 @@ int crq_change_load(crq_node **out, crq_repo *repo, const char *id)
 	return load_at(out, repo, NULL, id, NULL, NULL);
 }
 
-/* Highest change number on commit, 0 when there is none. */
-static int max_number(unsigned long long *out, crq_repo *repo,
-	const git_oid *commit)
+/* The changes/ tree of commit; *out is NULL when there is none. */
+static int changes_tree(git_tree **out, crq_repo *repo, const git_oid *commit)
 {
 	git_commit *c = NULL;
-	git_tree *root = NULL, *changes = NULL, *shard = NULL;
+	git_tree *root = NULL;
 	git_tree_entry *e = NULL;
-	size_t i, n, plen = strlen(repo->prefix);
-	long best_shard = -1;
 	int err;
 
-	*out = 0;
+	*out = NULL;
 	if ((err = git_commit_lookup(&c, repo->git, commit)) < 0 ||
 	    (err = git_commit_tree(&root, c)) < 0) {
 		err = crq_store__git_error(err, "cannot read commit");
@@ -324,47 +321,88 @@ static int max_number(unsigned long long *out, crq_repo *repo,
 		err = 0;
 		goto done;
 	}
-	if (err < 0 || (err = git_tree_lookup(&changes, repo->git,
-			git_tree_entry_id(e))) < 0) {
+	if (err < 0 || (err = git_tree_lookup(out, repo->git,
+			git_tree_entry_id(e))) < 0)
 		err = crq_store__git_error(err, "cannot read changes/");
-		goto done;
-	}
-	/* shards sort by name, so walk them from the highest down */
-	for (n = git_tree_entrycount(changes); n-- > 0 && !*out;) {
-		const git_tree_entry *se = git_tree_entry_byindex(changes, n);
-		const char *name = git_tree_entry_name(se);
+done:
+	git_tree_entry_free(e);
+	git_tree_free(root);
+	git_commit_free(c);
+	return err;
+}
 
-		if (git_tree_entry_type(se) != GIT_OBJECT_TREE ||
-		    strspn(name, "0123456789") != strlen(name))
-			continue;
+/* Number of a shard folder or change file name ("007", "CHG-000123.yaml"),
+ * or -1 when the name is not one crq writes. */
+static long long name_number(const char *name, const char *prefix)
+{
+	size_t plen = strlen(prefix), n;
+
+	if (prefix[0]) {
+		if (strncmp(name, prefix, plen) || name[plen] != '-')
+			return -1;
+		name += plen + 1;
+	}
+	n = strspn(name, "0123456789");
+	if (!n || n > 18 || (prefix[0] ? strcmp(name + n, ".yaml") :
+			name[n] != '\0'))
+		return -1;
+	return strtoll(name, NULL, 10);
+}
+
+/*
+ * Highest change number on commit, 0 when there is none.  Tree entries
+ * sort by name, and "1000" sorts before "999", so shards are compared
+ * by number; only the highest shard that holds a change is read.
+ */
+static int max_number(unsigned long long *out, crq_repo *repo,
+	const git_oid *commit)
+{
+	git_tree *changes = NULL, *shard = NULL;
+	long long below = -1, best, num;
+	size_t i, n;
+	int err;
+
+	*out = 0;
+	if ((err = changes_tree(&changes, repo, commit)) < 0 || !changes)
+		goto done;
+	for (;;) {
+		const git_tree_entry *pick = NULL;
+
+		best = -1;
+		for (n = 0; n < git_tree_entrycount(changes); n++) {
+			const git_tree_entry *se =
+				git_tree_entry_byindex(changes, n);
+
+			num = name_number(git_tree_entry_name(se), "");
+			if (git_tree_entry_type(se) == GIT_OBJECT_TREE &&
+			    num > best && (below < 0 || num < below)) {
+				best = num;
+				pick = se;
+			}
+		}
+		if (!pick)
+			break;
 		git_tree_free(shard);
 		shard = NULL;
 		if ((err = git_tree_lookup(&shard, repo->git,
-				git_tree_entry_id(se))) < 0) {
+				git_tree_entry_id(pick))) < 0) {
 			err = crq_store__git_error(err, "cannot read shard");
 			goto done;
 		}
 		for (i = 0; i < git_tree_entrycount(shard); i++) {
-			const char *f = git_tree_entry_name(
-				git_tree_entry_byindex(shard, i));
-			unsigned long long num;
-
-			if (strncmp(f, repo->prefix, plen) || f[plen] != '-')
-				continue;
-			num = strtoull(f + plen + 1, NULL, 10);
-			if (num > *out)
-				*out = num;
+			num = name_number(git_tree_entry_name(
+				git_tree_entry_byindex(shard, i)), repo->prefix);
+			if (num > 0 && (unsigned long long)num > *out)
+				*out = (unsigned long long)num;
 		}
-		best_shard = (long)n;
+		if (*out)
+			break;
+		below = best;
 	}
-	(void)best_shard;
 	err = 0;
 done:
-	git_tree_entry_free(e);
 	git_tree_free(shard);
 	git_tree_free(changes);
-	git_tree_free(root);
-	git_commit_free(c);
 	return err;
 }
 
@@ -774,6 +812,7 @@ static int matches(const crq_node *doc, const crq_filter *f)
 /* One change file of a listing, parsed by a worker thread. */
 struct list_job {
 	git_oid oid;
+	long long num;		/* change number from the name, or -1 */
 	char name[96];
 	crq_node *doc;		/* parsed and matching, or NULL */
 	char *json;		/* JSON mode: the matching change, or NULL */
@@ -885,32 +924,27 @@ static size_t list_threads(size_t jobs)
 	return n > 8 ? 8 : (size_t)n;
 }
 
-/* The change files on commit, as jobs in id order. */
+static int job_cmp(const void *a, const void *b)
+{
+	const struct list_job *x = a, *y = b;
+
+	if (x->num != y->num)
+		return x->num < y->num ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* The change files on commit, as jobs in id order (by number: tree
+ * order would put CHG-1000000 before CHG-999999). */
 static int list_jobs(struct list_job **out, size_t *count, crq_repo *repo,
 	const git_oid *commit)
 {
-	git_commit *c = NULL;
-	git_tree *root = NULL, *changes = NULL, *shard = NULL;
-	git_tree_entry *e = NULL;
+	git_tree *changes = NULL, *shard = NULL;
 	struct list_job *jobs = NULL;
 	size_t s, i, njobs = 0, ajobs = 0;
 	int err;
 
-	if ((err = git_commit_lookup(&c, repo->git, commit)) < 0 ||
-	    (err = git_commit_tree(&root, c)) < 0) {
-		err = crq_store__git_error(err, "cannot read commit");
+	if ((err = changes_tree(&changes, repo, commit)) < 0 || !changes)
 		goto done;
-	}
-	err = git_tree_entry_bypath(&e, root, "changes");
-	if (err == GIT_ENOTFOUND) {
-		err = 0;
-		goto done;
-	}
-	if (err < 0 || (err = git_tree_lookup(&changes, repo->git,
-			git_tree_entry_id(e))) < 0) {
-		err = crq_store__git_error(err, "cannot read changes/");
-		goto done;
-	}
 	for (s = 0; s < git_tree_entrycount(changes); s++) {
 		const git_tree_entry *se = git_tree_entry_byindex(changes, s);
 
@@ -935,20 +969,20 @@ static int list_jobs(struct list_job **out, size_t *count, crq_repo *repo,
 			j = &jobs[njobs++];
 			memset(j, 0, sizeof(*j));
 			git_oid_cpy(&j->oid, git_tree_entry_id(fe));
+			j->num = name_number(git_tree_entry_name(fe),
+				repo->prefix);
 			snprintf(j->name, sizeof(j->name), "changes/%s/%s",
 				git_tree_entry_name(se),
 				git_tree_entry_name(fe));
 		}
 	}
+	qsort(jobs, njobs, sizeof(*jobs), job_cmp);
 	err = 0;
 done:
 	*out = jobs;
 	*count = njobs;
-	git_tree_entry_free(e);
 	git_tree_free(shard);
 	git_tree_free(changes);
-	git_tree_free(root);
-	git_commit_free(c);
 	return err;
 }
 

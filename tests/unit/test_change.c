@@ -278,6 +278,51 @@ static void test_prefix_and_shards(void **state)
 	crq_buf_dispose(&pol);
 }
 
+/* Shard "1000" sorts before "999" in a git tree; ids must not. */
+static void test_big_numbers(void **state)
+{
+	crq_repo *r = NULL;
+	crq_store_write w[2];
+	crq_buf a = CRQ_BUF_INIT, b = CRQ_BUF_INIT, id = CRQ_BUF_INIT;
+	crq_node *list = NULL, *f = NULL;
+	git_oid tip, out;
+	char p[128];
+	int unborn;
+	const char *t = "title: next\n";
+	const char *fmt = "id: CHG-%s\ntitle: t\ntype: normal\n"
+		"state: draft\nrequester: a@example.com\n"
+		"created: '2026-01-01T00:00:00Z'\n";
+
+	(void)state;
+	snprintf(p, sizeof(p), "%s/big", tmpdir);
+	assert_crq_ok(crq_repo_init(&r, p, &opts));
+	crq_buf_printf(&a, fmt, "999999");
+	crq_buf_printf(&b, fmt, "1000000");
+	w[0].path = "changes/999/CHG-999999.yaml";
+	w[0].data = a.ptr;
+	w[0].len = a.size;
+	w[1].path = "changes/1000/CHG-1000000.yaml";
+	w[1].data = b.ptr;
+	w[1].len = b.size;
+	assert_crq_ok(crq_store__tip(r, &tip, &unborn));
+	assert_crq_ok(crq_store__commit(r, &tip, w, 2, "big\n", &out));
+	assert_crq_ok(crq_change_list(&list, r, NULL, NULL));
+	assert_int_equal(list->count, 2);
+	assert_string_equal(crq_node_get_str(list->items[0], "id"),
+		"CHG-999999");
+	assert_string_equal(crq_node_get_str(list->items[1], "id"),
+		"CHG-1000000");
+	crq_node_free(list);
+	assert_crq_ok(crq_yaml_load(&f, t, strlen(t), "f"));
+	assert_crq_ok(crq_change_create(&id, r, f, NULL));
+	assert_string_equal(id.ptr, "CHG-1000001");
+	crq_node_free(f);
+	crq_repo_free(r);
+	crq_buf_dispose(&a);
+	crq_buf_dispose(&b);
+	crq_buf_dispose(&id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_list_and_filter),
 		cmocka_unit_test(test_format_order),
 		cmocka_unit_test(test_prefix_and_shards),
+		cmocka_unit_test(test_big_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
