@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "store.h"
+#include "change.h"
 
 /* Fields only crq writes: set on creation or by workflow actions. */
 static const char *const protected_fields[] = {
@@ -126,7 +126,7 @@ void crq_change_format(crq_buf *out, const crq_schema *schema,
 
 /* ---- parsing ---- */
 
-static int issues_to_error(const crq_issues *issues, const char *name)
+int crq_change__issues_error(const crq_issues *issues, const char *name)
 {
 	const crq_issue *is = &issues->items[0];
 	crq_buf more = CRQ_BUF_INIT;
@@ -172,7 +172,7 @@ static int parse_typed(crq_node **out, const crq_schema *schema,
 	if (is->count > before) {
 		crq_issues sub = { is->items + before, is->count - before, 0 };
 
-		err = issues_to_error(&sub, name);
+		err = crq_change__issues_error(&sub, name);
 		goto done;
 	}
 	err = 0;
@@ -213,7 +213,7 @@ int crq_change_type_fields(crq_repo *repo, crq_node *fields,
 		return err;
 	crq_issues_init(&issues);
 	if (crq_schema_type(schema, fields, &issues) < 0 && issues.count)
-		err = issues_to_error(&issues, name);
+		err = crq_change__issues_error(&issues, name);
 	crq_issues_dispose(&issues);
 	return err;
 }
@@ -262,7 +262,7 @@ int crq_change_path(crq_buf *out, crq_repo *repo, const char *id)
 }
 
 /* Load change id at commit (tip when NULL); text/blob optional. */
-static int load_at(crq_node **out, crq_repo *repo, const git_oid *commit,
+int crq_change__load_at(crq_node **out, crq_repo *repo, const git_oid *commit,
 	const char *id, crq_buf *text_out, git_oid *blob)
 {
 	crq_buf path = CRQ_BUF_INIT, text = CRQ_BUF_INIT;
@@ -299,7 +299,7 @@ done:
 
 int crq_change_load(crq_node **out, crq_repo *repo, const char *id)
 {
-	return load_at(out, repo, NULL, id, NULL, NULL);
+	return crq_change__load_at(out, repo, NULL, id, NULL, NULL);
 }
 
 /* The changes/ tree of commit; *out is NULL when there is none. */
@@ -408,7 +408,7 @@ done:
 
 /* ---- priority ---- */
 
-static void compute_priority(crq_repo *repo, crq_node *doc)
+void crq_change__priority(crq_repo *repo, crq_node *doc)
 {
 	const crq_node *policy, *m;
 	const char *impact = crq_node_get_str(doc, "impact");
@@ -431,13 +431,22 @@ static void compute_priority(crq_repo *repo, crq_node *doc)
 
 /* ---- writing ---- */
 
-static void message_for(crq_buf *msg, const char *id, const char *action,
-	const crq_node *doc, const char *from, const char *to)
+void crq_change__message(crq_buf *msg, const char *id, const char *action,
+	const crq_node *doc, const char *body, const char *from,
+	const char *to)
 {
 	const char *title = crq_node_get_str(doc, "title");
+	size_t n;
 
 	crq_buf_printf(msg, "%s: %s \xe2\x80\x94 %s\n\n", id, action,
 		title ? title : "");
+	if (body && *body) {
+		n = strlen(body);
+		while (n && body[n - 1] == '\n')
+			n--;
+		crq_buf_put(msg, body, n);
+		crq_buf_puts(msg, "\n\n");
+	}
 	crq_buf_printf(msg, "Crq-Change: %s\nCrq-Action: %s\n", id, action);
 	if (from)
 		crq_buf_printf(msg, "Crq-From: %s\n", from);
@@ -446,7 +455,7 @@ static void message_for(crq_buf *msg, const char *id, const char *action,
 }
 
 /* Validate doc, format it and commit it at path on top of tip. */
-static int write_change(crq_repo *repo, const git_oid *tip, int unborn,
+int crq_change__write(crq_repo *repo, const git_oid *tip, int unborn,
 	const char *path, crq_node *doc, const char *message)
 {
 	const crq_schema *schema;
@@ -464,7 +473,7 @@ static int write_change(crq_repo *repo, const git_oid *tip, int unborn,
 	    (err = crq_schema_validate(schema, doc, &issues)) < 0) {
 		err = err ? err : CRQ_EINVALID;
 		if (err == CRQ_EINVALID && issues.count)
-			err = issues_to_error(&issues, path);
+			err = crq_change__issues_error(&issues, path);
 		goto done;
 	}
 	crq_change_format(&text, schema, doc);
@@ -550,6 +559,16 @@ int crq_change_create(crq_buf *id_out, crq_repo *repo, const crq_node *fields,
 	if (template_name &&
 	    (err = load_template(&tmpl, repo, template_name)) < 0)
 		goto done;
+	{
+		const crq_node *act, *member;
+		const char *type = fields ? crq_node_get_str(fields, "type") :
+			NULL;
+
+		if ((err = crq_workflow__allow(&act, &member, repo, NULL,
+				type ? type : template_name ? "standard" :
+				"normal", NULL, "create")) < 0)
+			goto done;
+	}
 
 	for (attempt = 0; attempt < CRQ_STORE_RETRIES; attempt++) {
 		crq_node_free(doc);
@@ -597,10 +616,11 @@ int crq_change_create(crq_buf *id_out, crq_repo *repo, const crq_node *fields,
 		crq_node_set(doc, "requester", crq_node_new_cstr(email.ptr));
 		crq_node_set(doc, "created", crq_node_new_cstr(now.ptr));
 		crq_node_set(doc, "updated", crq_node_new_cstr(now.ptr));
-		compute_priority(repo, doc);
+		crq_change__priority(repo, doc);
 		path_for(&path, repo, num);
-		message_for(&msg, id.ptr, "create", doc, NULL, "draft");
-		err = write_change(repo, &tip, 0, path.ptr, doc, msg.ptr);
+		crq_change__message(&msg, id.ptr, "create", doc, NULL, NULL,
+			"draft");
+		err = crq_change__write(repo, &tip, 0, path.ptr, doc, msg.ptr);
 		if (err != CRQ_STORE_RACE)
 			break;
 	}
@@ -637,6 +657,8 @@ int crq_change_update(crq_repo *repo, const char *id, const crq_node *doc,
 {
 	crq_node *old = NULL, *next = NULL;
 	crq_buf now = CRQ_BUF_INIT, path = CRQ_BUF_INIT, msg = CRQ_BUF_INIT;
+	const crq_node *act, *member;
+	const char *state;
 	git_oid tip;
 	size_t i;
 	int unborn, err, attempt;
@@ -652,14 +674,19 @@ int crq_change_update(crq_repo *repo, const char *id, const crq_node *doc,
 		crq_buf_clear(&now);
 		crq_buf_clear(&msg);
 		if ((err = crq_store__tip(repo, &tip, &unborn)) < 0 ||
-		    (err = load_at(&old, repo, &tip, id, NULL, NULL)) < 0)
+		    (err = crq_change__load_at(&old, repo, &tip, id, NULL, NULL)) < 0)
+			goto done;
+		state = crq_node_get_str(old, "state");
+		if ((err = crq_workflow__allow(&act, &member, repo, old,
+				crq_node_get_str(old, "type"), state,
+				action)) < 0)
 			goto done;
 		for (i = 0; protected_fields[i]; i++)
 			if ((err = check_unchanged(old, doc,
 					protected_fields[i])) < 0)
 				goto done;
 		next = crq_node_dup(doc);
-		compute_priority(repo, next);
+		crq_change__priority(repo, next);
 		crq_node_set(next, "updated", crq_node_dup(
 			crq_node_get(old, "updated")));
 		if (crq_node_equal(old, next)) {
@@ -669,8 +696,8 @@ int crq_change_update(crq_repo *repo, const char *id, const crq_node *doc,
 		}
 		crq_store__now(&now, repo);
 		crq_node_set(next, "updated", crq_node_new_cstr(now.ptr));
-		message_for(&msg, id, action, next, NULL, NULL);
-		err = write_change(repo, &tip, 0, path.ptr, next, msg.ptr);
+		crq_change__message(&msg, id, action, next, NULL, state, state);
+		err = crq_change__write(repo, &tip, 0, path.ptr, next, msg.ptr);
 		if (err != CRQ_STORE_RACE)
 			break;
 	}
@@ -767,7 +794,7 @@ int crq_change_set(crq_repo *repo, const char *id,
 		if ((err = crq_change_assign(repo, doc, assignments[i])) < 0)
 			goto done;
 	if (crq_schema_type(schema, doc, &issues) < 0 && issues.count) {
-		err = issues_to_error(&issues, id);
+		err = crq_change__issues_error(&issues, id);
 		goto done;
 	}
 	err = crq_change_update(repo, id, doc, "edit");

@@ -328,6 +328,29 @@ int crq_change_set(crq_repo *repo, const char *id,
 /* Apply one "key=value" assignment to doc in memory. */
 int crq_change_assign(crq_repo *repo, crq_node *doc, const char *assignment);
 
+/* Options of a workflow action. */
+typedef struct {
+	const char *message;	/* commit message body (-m), may be NULL */
+	/* "key=value" fields the action sets first (assess --risk, ...) */
+	const char *const *assignments;
+	size_t count;
+	const char *role;	/* approve/reject: act in this role */
+} crq_act_opts;
+
+/* Take the policy action name on change id as the current user (a
+ * member; identified by user.email).  Checks the action exists for the
+ * change's type, the state it may start from, the member's roles
+ * (expired grants do not count), the fields it requires; approvals also
+ * check separation of duties (not the requester, not anyone who edited
+ * the change since the last approval, one approval per member) and
+ * move the change on when the approval rules are met.  One commit:
+ * "ID: action — title", body, trailers Crq-Change, Crq-Action,
+ * Crq-From, Crq-To (+ Crq-Digest on decisions).  On success the new
+ * state is appended to to_out (may be NULL).  CRQ_EDENIED with a
+ * message and a "hint:" line when the policy says no. */
+int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
+	const char *name, const crq_act_opts *opts);
+
 typedef struct {
 	const char *state, *type, *risk, *service, *requester;
 } crq_filter;

@@ -848,6 +848,52 @@ static int add_file(crq_buf *names, crq_buf *datas, size_t *count,
 	return 0;
 }
 
+/*
+ * Whoever initialises the store is its first member: admin, and able to
+ * raise and manage changes until others join.  The entry replaces the
+ * example's "members: []" line so the file keeps its comments.
+ */
+static int add_first_admin(crq_buf *policy, crq_repo *repo)
+{
+	static const char *const roles[] = { "admin", "requester",
+		"change-manager" };
+	crq_buf name = CRQ_BUF_INIT, email = CRQ_BUF_INIT, out = CRQ_BUF_INIT;
+	crq_node *doc = crq_node_new(CRQ_NODE_OBJECT);
+	crq_node *list = crq_node_new(CRQ_NODE_ARRAY);
+	crq_node *m = crq_node_new(CRQ_NODE_OBJECT);
+	crq_node *r = crq_node_new(CRQ_NODE_ARRAY);
+	const char *at, *p = crq_buf_cstr(policy);
+	size_t i;
+	int err;
+
+	if ((err = identity(&name, &email, repo, "COMMITTER")) < 0)
+		goto done;
+	if (!(at = strstr(p, "\nmembers: []\n"))) {
+		err = crq_error__set(CRQ_EREPO,
+			"the default policy has no 'members: []' line to fill");
+		goto done;
+	}
+	crq_node_set(m, "email", crq_node_new_cstr(email.ptr));
+	crq_node_set(m, "name", crq_node_new_cstr(name.ptr));
+	for (i = 0; i < CRQ_ARRAY_SIZE(roles); i++)
+		crq_node_push(r, crq_node_new_cstr(roles[i]));
+	crq_node_set(m, "roles", r);
+	crq_node_push(list, m);
+	crq_node_set(doc, "members", list);
+	crq_buf_put(&out, p, (size_t)(at - p) + 1);
+	crq_yaml_emit(&out, doc);
+	crq_buf_puts(&out, at + strlen("\nmembers: []\n"));
+	crq_buf_dispose(policy);
+	*policy = out;
+	crq_buf_init(&out);
+done:
+	crq_node_free(doc);
+	crq_buf_dispose(&name);
+	crq_buf_dispose(&email);
+	crq_buf_dispose(&out);
+	return err;
+}
+
 static int cmpstr(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -912,7 +958,8 @@ int crq_repo_init(crq_repo **out, const char *path, const crq_options *opts)
 		goto done;
 	}
 	crq_repo_datafile(&src, repo, "examples/policy.yaml");
-	if ((err = add_file(names, datas, &count, POLICY_PATH, src.ptr)) < 0)
+	if ((err = add_file(names, datas, &count, POLICY_PATH, src.ptr)) < 0 ||
+	    (err = add_first_admin(&datas[count - 1], repo)) < 0)
 		goto done;
 	crq_buf_clear(&src);
 	crq_repo_datafile(&src, repo, "examples/templates");

@@ -7,8 +7,14 @@ expect 0 "" "$CRQ" init store
 same "init prints where" "$(cat "$TMP/out")" "initialised crq store in $TMP/store (branch main)"
 same "branch is main" "$(git -C store symbolic-ref HEAD)" "refs/heads/main"
 same "one commit" "$(git -C store rev-list --count HEAD)" "1"
-same "policy committed verbatim" "$(git -C store cat-file blob HEAD:.crq/policy.yaml | sha1sum)" \
-	"$(sha1sum <"$TOP/examples/policy.yaml")"
+git -C store cat-file blob HEAD:.crq/policy.yaml >"$TMP/policy"
+same "policy is the example plus the first admin (PyYAML)" "$($PY -c '
+import sys, yaml
+got = yaml.safe_load(open(sys.argv[1])); ex = yaml.safe_load(open(sys.argv[2]))
+first = got.pop("members"); ex.pop("members")
+print(got == ex, first)' "$TMP/policy" "$TOP/examples/policy.yaml")" \
+	"True [{'email': 'alice@example.com', 'name': 'Alice Example', 'roles': ['admin', 'requester', 'change-manager']}]"
+same "the example's comments are kept" "$(grep -c '^#' "$TMP/policy")" "$(grep -c '^#' "$TOP/examples/policy.yaml")"
 check "templates committed" git -C store cat-file -e HEAD:.crq/templates/os-patch.yaml
 same "commit subject" "$(git -C store log -1 --format=%s)" "crq: initialise change store"
 same "author from git config" "$(git -C store log -1 --format='%an <%ae>')" "Alice Example <alice@example.com>"

@@ -252,7 +252,11 @@ static void test_prefix_and_shards(void **state)
 	(void)state;
 	snprintf(p, sizeof(p), "%s/ops", tmpdir);
 	assert_crq_ok(crq_repo_init(&r, p, &opts));
-	crq_buf_puts(&pol, "version: 2\nstore:\n  prefix: OPS\n  shard_size: 10\n");
+	crq_buf_puts(&pol, "version: 2\nstore:\n  prefix: OPS\n  shard_size: 10\n"
+		"members:\n  - email: test@example.com\n    name: T\n"
+		"    roles: [requester]\n"
+		"workflow:\n  actions:\n    - name: create\n"
+		"      from: ['*']\n      to: draft\n      roles: [requester]\n");
 	w.path = ".crq/policy.yaml";
 	w.data = pol.ptr;
 	w.len = pol.size;

@@ -1,0 +1,34 @@
+/*
+ * change.h - lib-internal interface between the change model
+ * (lib/change.c) and the workflow (lib/workflow.c).
+ */
+#ifndef CRQ_CHANGE_H
+#define CRQ_CHANGE_H
+
+#include "store.h"
+
+/* Load change id at commit (tip when NULL); text/blob optional. */
+int crq_change__load_at(crq_node **out, crq_repo *repo, const git_oid *commit,
+	const char *id, crq_buf *text_out, git_oid *blob);
+/* Type, validate and format doc and commit it at path on top of tip
+ * (CRQ_STORE_RACE when the branch moved). */
+int crq_change__write(crq_repo *repo, const git_oid *tip, int unborn,
+	const char *path, crq_node *doc, const char *message);
+/* Commit message: "ID: action — title", body, Crq-* trailers (from/to
+ * omitted when NULL). */
+void crq_change__message(crq_buf *msg, const char *id, const char *action,
+	const crq_node *doc, const char *body, const char *from,
+	const char *to);
+/* Set or drop doc's priority from the policy's impact x urgency matrix. */
+void crq_change__priority(crq_repo *repo, crq_node *doc);
+/* First issue as "name:line:col: message (and N more problems)". */
+int crq_change__issues_error(const crq_issues *issues, const char *name);
+
+/* Workflow: may the current user take action on a change of this type
+ * in this state?  Fills the action's policy entry and the acting
+ * member (both borrowed from the policy).  state NULL: a new change. */
+int crq_workflow__allow(const crq_node **action, const crq_node **member,
+	crq_repo *repo, const crq_node *doc, const char *type,
+	const char *state, const char *name);
+
+#endif

@@ -1,0 +1,679 @@
+/*
+ * workflow.c - actions on changes, as the policy allows them: who may
+ * take which action from which state, what must be filled in first,
+ * and the approval rules with their separation of duties.
+ */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "change.h"
+
+/* Does the string list arr contain s (or '*')? */
+static int in_list(const crq_node *arr, const char *s)
+{
+	size_t i;
+
+	if (!arr || arr->kind != CRQ_NODE_ARRAY)
+		return 0;
+	for (i = 0; i < arr->count; i++) {
+		const crq_node *n = arr->items[i];
+
+		if (n->kind == CRQ_NODE_STRING &&
+		    (!strcmp(n->str, "*") || !strcmp(n->str, s)))
+			return 1;
+	}
+	return 0;
+}
+
+static void join_list(crq_buf *out, const crq_node *arr, const char *sep,
+	const char *last)
+{
+	size_t i;
+
+	for (i = 0; arr && arr->kind == CRQ_NODE_ARRAY && i < arr->count; i++) {
+		if (i)
+			crq_buf_puts(out, i + 1 == arr->count ? last : sep);
+		if (arr->items[i]->kind == CRQ_NODE_STRING)
+			crq_buf_puts(out, arr->items[i]->str);
+	}
+}
+
+static void today(char out[11], crq_repo *repo)
+{
+	crq_buf now = CRQ_BUF_INIT;
+
+	crq_store__now(&now, repo);
+	snprintf(out, 11, "%s", now.ptr);
+	crq_buf_dispose(&now);
+}
+
+/* Does member hold role today?  A grant is a name, or {role, until}:
+ * valid through the until date (UTC). */
+static int has_role(const crq_node *member, const char *role,
+	const char *day)
+{
+	const crq_node *roles = crq_node_get(member, "roles");
+	size_t i;
+
+	if (!strcmp(role, "*"))
+		return 1;
+	for (i = 0; roles && roles->kind == CRQ_NODE_ARRAY &&
+			i < roles->count; i++) {
+		const crq_node *g = roles->items[i];
+		const char *name, *until;
+
+		if (g->kind == CRQ_NODE_STRING) {
+			if (!strcmp(g->str, role))
+				return 1;
+			continue;
+		}
+		name = crq_node_get_str(g, "role");
+		until = crq_node_get_str(g, "until");
+		if (name && !strcmp(name, role) &&
+		    (!until || strcmp(day, until) <= 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* Is there an expired grant of role (for a better message)? */
+static const char *expired_grant(const crq_node *member, const char *role)
+{
+	const crq_node *roles = crq_node_get(member, "roles");
+	size_t i;
+
+	for (i = 0; roles && roles->kind == CRQ_NODE_ARRAY &&
+			i < roles->count; i++) {
+		const char *name = crq_node_get_str(roles->items[i], "role");
+
+		if (name && !strcmp(name, role))
+			return crq_node_get_str(roles->items[i], "until");
+	}
+	return NULL;
+}
+
+static const crq_node *find_member(const crq_node *policy, const char *email)
+{
+	const crq_node *members = crq_node_get(policy, "members");
+	size_t i;
+
+	for (i = 0; members && members->kind == CRQ_NODE_ARRAY &&
+			i < members->count; i++) {
+		const char *e = crq_node_get_str(members->items[i], "email");
+
+		if (e && !strcmp(e, email))
+			return members->items[i];
+	}
+	return NULL;
+}
+
+/* Members who hold one of roles today, "a, b and c" ("nobody"). */
+static void who_may(crq_buf *out, const crq_node *policy,
+	const crq_node *roles, const char *day)
+{
+	const crq_node *members = crq_node_get(policy, "members");
+	size_t i, j, n = 0;
+
+	for (i = 0; members && members->kind == CRQ_NODE_ARRAY &&
+			i < members->count; i++) {
+		const crq_node *m = members->items[i];
+
+		for (j = 0; j < roles->count; j++) {
+			if (roles->items[j]->kind == CRQ_NODE_STRING &&
+			    has_role(m, roles->items[j]->str, day)) {
+				crq_buf_printf(out, "%s%s", n++ ? ", " : "",
+					crq_node_get_str(m, "email"));
+				break;
+			}
+		}
+	}
+	if (!n)
+		crq_buf_puts(out, "nobody");
+}
+
+static const crq_node *find_action(const crq_node *policy, const char *name,
+	const char *type, const char *state, int *named)
+{
+	const crq_node *acts = crq_node_path(policy, "workflow.actions");
+	const crq_node *typed = NULL;
+	size_t i;
+
+	*named = 0;
+	for (i = 0; acts && acts->kind == CRQ_NODE_ARRAY && i < acts->count;
+			i++) {
+		const crq_node *a = acts->items[i];
+		const char *n = crq_node_get_str(a, "name");
+		const crq_node *types = crq_node_get(a, "types");
+
+		if (!n || strcmp(n, name))
+			continue;
+		*named = 1;
+		if (types && !in_list(types, type))
+			continue;
+		if (!typed)
+			typed = a;
+		if (!state || in_list(crq_node_get(a, "from"), state))
+			return a;
+	}
+	return typed;
+}
+
+static void action_names(crq_buf *out, const crq_node *policy,
+	const char *type)
+{
+	const crq_node *acts = crq_node_path(policy, "workflow.actions");
+	size_t i;
+
+	for (i = 0; acts && acts->kind == CRQ_NODE_ARRAY && i < acts->count;
+			i++) {
+		const crq_node *a = acts->items[i];
+		const char *n = crq_node_get_str(a, "name");
+		const crq_node *types = crq_node_get(a, "types");
+
+		if (!n || (types && !in_list(types, type)) ||
+		    strstr(out->ptr ? out->ptr : "", n))
+			continue;
+		crq_buf_printf(out, "%s%s", out->size ? ", " : "", n);
+	}
+}
+
+int crq_workflow__allow(const crq_node **action, const crq_node **member,
+	crq_repo *repo, const crq_node *doc, const char *type,
+	const char *state, const char *name)
+{
+	const crq_node *policy, *act, *roles;
+	crq_buf email = CRQ_BUF_INIT, hint = CRQ_BUF_INIT;
+	const char *id = doc ? crq_node_get_str(doc, "id") : NULL;
+	const char *requester = doc ? crq_node_get_str(doc, "requester") : NULL;
+	char day[11];
+	size_t i;
+	int err, named;
+
+	*action = *member = NULL;
+	if ((err = crq_store__policy(&policy, repo)) < 0 ||
+	    (err = crq_store__email(&email, repo)) < 0)
+		goto done;
+	today(day, repo);
+	if (!(*member = find_member(policy, email.ptr))) {
+		err = crq_error__set(CRQ_EDENIED,
+			"'%s' is not a member of this store\n"
+			"hint: an admin adds members with 'crq member add'",
+			email.ptr);
+		goto done;
+	}
+	act = find_action(policy, name, type ? type : "normal", state, &named);
+	if (!act) {
+		action_names(&hint, policy, type ? type : "normal");
+		err = crq_error__set(named ? CRQ_EDENIED : CRQ_EINVALID,
+			"%s '%s' for %s changes\nhint: actions: %s",
+			named ? "the policy has no action" : "no action", name,
+			type ? type : "normal", crq_buf_cstr(&hint));
+		goto done;
+	}
+	if (state && !in_list(crq_node_get(act, "from"), state)) {
+		join_list(&hint, crq_node_get(act, "from"), ", ", " or ");
+		err = crq_error__set(CRQ_EDENIED,
+			"cannot %s %s: it is %s\nhint: %s is allowed from %s",
+			name, id ? id : "the change", state, name,
+			crq_buf_cstr(&hint));
+		goto done;
+	}
+	roles = crq_node_get(act, "roles");
+	for (i = 0; roles && i < roles->count; i++) {
+		const char *r = roles->items[i]->str;
+
+		if (has_role(*member, r, day)) {
+			*action = act;
+			err = 0;
+			goto done;
+		}
+	}
+	for (i = 0; roles && i < roles->count; i++) {
+		const char *until = expired_grant(*member, roles->items[i]->str);
+
+		if (until) {
+			err = crq_error__set(CRQ_EDENIED,
+				"%s may not %s %s: the %s role expired on %s\n"
+				"hint: an admin renews it with 'crq role grant %s %s --until DATE'",
+				email.ptr, name, id ? id : "changes",
+				roles->items[i]->str, until, email.ptr,
+				roles->items[i]->str);
+			goto done;
+		}
+	}
+	(void)requester;
+	join_list(&hint, roles, ", ", " or ");
+	crq_buf_puts(&hint, "\nhint: members who may: ");
+	who_may(&hint, policy, roles, day);
+	err = crq_error__set(CRQ_EDENIED, "%s may not %s %s: needs role %s",
+		email.ptr, name, id ? id : "changes", crq_buf_cstr(&hint));
+done:
+	if (err)
+		*member = NULL;
+	crq_buf_dispose(&email);
+	crq_buf_dispose(&hint);
+	return err;
+}
+
+/* ---- approvals ---- */
+
+/* SHA-256 of what an approval covers: the change without its state,
+ * timestamps and approvals, in canonical form. */
+static int content_digest(char out[72], crq_repo *repo, const crq_node *doc)
+{
+	const crq_schema *schema;
+	crq_node *c = crq_node_dup(doc);
+	crq_buf text = CRQ_BUF_INIT;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	int err, i;
+
+	crq_node_remove(c, "approvals");
+	crq_node_remove(c, "state");
+	crq_node_remove(c, "updated");
+	if ((err = crq_repo_change_schema(&schema, repo)) < 0)
+		goto done;
+	crq_change_format(&text, schema, c);
+	if (!EVP_Digest(text.ptr, text.size, md, &mdlen, EVP_sha256(), NULL)) {
+		err = crq_error__set(CRQ_ERROR, "cannot compute SHA-256");
+		goto done;
+	}
+	strcpy(out, "sha256:");
+	for (i = 0; i < 32; i++)
+		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+done:
+	crq_node_free(c);
+	crq_buf_dispose(&text);
+	return err;
+}
+
+/* Required approvals for doc: role -> count, the largest count any
+ * matching rule asks for. */
+static crq_node *requirements(const crq_node *policy, const crq_node *doc)
+{
+	const crq_node *rules = crq_node_get(policy, "approval_rules");
+	crq_node *req = crq_node_new(CRQ_NODE_OBJECT);
+	const char *type = crq_node_get_str(doc, "type");
+	const char *risk = crq_node_get_str(doc, "risk");
+	const crq_node *svc = crq_node_get(doc, "services");
+	size_t i, j, k;
+
+	for (i = 0; rules && rules->kind == CRQ_NODE_ARRAY &&
+			i < rules->count; i++) {
+		const crq_node *r = rules->items[i];
+		const crq_node *when = crq_node_get(r, "when");
+		const char *wt = crq_node_get_str(when, "type");
+		const char *wr = crq_node_get_str(when, "risk");
+		const crq_node *ws = crq_node_get(when, "services");
+		const crq_node *need = crq_node_get(r, "require");
+		int ok = 1;
+
+		if (wt && (!type || strcmp(wt, type)))
+			ok = 0;
+		if (wr && (!risk || strcmp(wr, risk)))
+			ok = 0;
+		/* emergency changes follow their own rule, not the risk ones */
+		if (!wt && type && !strcmp(type, "emergency"))
+			ok = 0;
+		if (ws && ws->count) {
+			int hit = 0;
+
+			for (j = 0; svc && j < svc->count; j++)
+				for (k = 0; k < ws->count; k++)
+					if (!strcmp(svc->items[j]->str,
+						    ws->items[k]->str))
+						hit = 1;
+			ok = ok && hit;
+		}
+		for (j = 0; ok && need && j < need->count; j++) {
+			const char *role = crq_node_get_str(need->items[j],
+				"role");
+			const crq_node *cnt = crq_node_get(need->items[j],
+				"count");
+			crq_node *have = crq_node_get(req, role);
+
+			if (!have || have->i < cnt->i)
+				crq_node_set(req, role,
+					crq_node_new_int(cnt->i));
+		}
+	}
+	return req;
+}
+
+/* Count the approvals that still hold (same digest, distinct members)
+ * into a role -> count object. */
+static crq_node *approvals_held(const crq_node *doc, const char *digest)
+{
+	const crq_node *apps = crq_node_get(doc, "approvals");
+	crq_node *held = crq_node_new(CRQ_NODE_OBJECT);
+	crq_node *seen = crq_node_new(CRQ_NODE_OBJECT);
+	size_t i;
+
+	for (i = 0; apps && apps->kind == CRQ_NODE_ARRAY && i < apps->count;
+			i++) {
+		const crq_node *a = apps->items[i];
+		const char *by = crq_node_get_str(a, "by");
+		const char *role = crq_node_get_str(a, "role");
+		const char *dec = crq_node_get_str(a, "decision");
+		const char *dig = crq_node_get_str(a, "digest");
+		crq_node *c;
+
+		if (!by || !role || !dec || strcmp(dec, "approved") || !dig ||
+		    strcmp(dig, digest) || crq_node_get(seen, by))
+			continue;
+		crq_node_set(seen, by, crq_node_new_bool(1));
+		c = crq_node_get(held, role);
+		if (c)
+			c->i++;
+		else
+			crq_node_set(held, role, crq_node_new_int(1));
+	}
+	crq_node_free(seen);
+	return held;
+}
+
+static int rules_met(const crq_node *req, const crq_node *held)
+{
+	size_t i;
+
+	for (i = 0; i < req->count; i++) {
+		const crq_node *h = crq_node_get(held, req->keys[i]);
+
+		if (!h || h->i < req->items[i]->i)
+			return 0;
+	}
+	return 1;
+}
+
+static void still_needed(crq_buf *out, const crq_node *req,
+	const crq_node *held)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < req->count; i++) {
+		const crq_node *h = crq_node_get(held, req->keys[i]);
+		long long miss = req->items[i]->i - (h ? h->i : 0);
+
+		if (miss > 0)
+			crq_buf_printf(out, "%s%lld %s", n++ ? ", " : "", miss,
+				req->keys[i]);
+	}
+	if (!n)
+		crq_buf_puts(out, "nothing");
+}
+
+/* Authors of edits to change id since its last approval or rejection
+ * (first-parent history from tip back to the change's creation). */
+static int plan_editors(crq_node *out, crq_repo *repo, const git_oid *tip,
+	const char *id)
+{
+	git_commit *c = NULL, *p = NULL;
+	git_message_trailer_array tr;
+	int err = 0, steps = 0;
+
+	if ((err = git_commit_lookup(&c, repo->git, tip)) < 0)
+		return crq_store__git_error(err, "cannot read history");
+	while (c && steps++ < 1000000) {
+		const char *change = NULL, *action = NULL;
+		size_t i;
+
+		memset(&tr, 0, sizeof(tr));
+		if (git_message_trailers(&tr, git_commit_message(c)) == 0) {
+			for (i = 0; i < tr.count; i++) {
+				if (!strcmp(tr.trailers[i].key, "Crq-Change"))
+					change = tr.trailers[i].value;
+				else if (!strcmp(tr.trailers[i].key,
+						"Crq-Action"))
+					action = tr.trailers[i].value;
+			}
+		}
+		if (change && action && !strcmp(change, id)) {
+			if (!strcmp(action, "approve") ||
+			    !strcmp(action, "reject")) {
+				git_message_trailer_array_free(&tr);
+				break;
+			}
+			if (!strcmp(action, "edit") ||
+			    !strcmp(action, "create"))
+				crq_node_set(out, git_commit_author(c)->email,
+					crq_node_new_bool(1));
+			if (!strcmp(action, "create")) {
+				git_message_trailer_array_free(&tr);
+				break;
+			}
+		}
+		git_message_trailer_array_free(&tr);
+		if (git_commit_parentcount(c) == 0)
+			break;
+		if ((err = git_commit_parent(&p, c, 0)) < 0) {
+			err = crq_store__git_error(err, "cannot read history");
+			break;
+		}
+		git_commit_free(c);
+		c = p;
+		p = NULL;
+	}
+	git_commit_free(c);
+	return err < 0 ? err : 0;
+}
+
+/* Record the actor's approval (or rejection) on doc.  Picks the role
+ * the approval counts for; refuses self-approval and approval by
+ * anyone who changed the plan since the last approval. */
+static int record_decision(int *met, crq_repo *repo, const git_oid *tip,
+	crq_node *doc, const crq_node *action, const crq_node *member,
+	const char *decision, const char *want_role, const char *now,
+	char digest[72])
+{
+	const crq_node *policy;
+	const char *email = crq_node_get_str(member, "email");
+	const char *id = crq_node_get_str(doc, "id");
+	const char *requester = crq_node_get_str(doc, "requester");
+	const crq_node *roles = crq_node_get(action, "roles");
+	crq_node *req = NULL, *held = NULL, *editors = NULL, *a, *apps;
+	crq_buf hint = CRQ_BUF_INIT;
+	const char *role = NULL;
+	char day[11];
+	size_t i;
+	int err, approve = !strcmp(decision, "approved");
+
+	*met = 0;
+	if ((err = crq_store__policy(&policy, repo)) < 0 ||
+	    (err = content_digest(digest, repo, doc)) < 0)
+		goto done;
+	today(day, repo);
+	if (requester && !strcmp(requester, email)) {
+		err = crq_error__set(CRQ_EDENIED,
+			"%s may not %s %s: the requester cannot decide on their own change\n"
+			"hint: separation of duties; another member must",
+			email, approve ? "approve" : "reject", id);
+		goto done;
+	}
+	editors = crq_node_new(CRQ_NODE_OBJECT);
+	if ((err = plan_editors(editors, repo, tip, id)) < 0)
+		goto done;
+	if (crq_node_get(editors, email)) {
+		err = crq_error__set(CRQ_EDENIED,
+			"%s may not %s %s: they changed it since the last approval\n"
+			"hint: separation of duties; another member must",
+			email, approve ? "approve" : "reject", id);
+		goto done;
+	}
+	req = requirements(policy, doc);
+	held = approvals_held(doc, digest);
+	apps = crq_node_get(doc, "approvals");
+	for (i = 0; approve && apps && i < apps->count; i++) {
+		const char *by = crq_node_get_str(apps->items[i], "by");
+		const char *dig = crq_node_get_str(apps->items[i], "digest");
+
+		if (by && dig && !strcmp(by, email) && !strcmp(dig, digest)) {
+			err = crq_error__set(CRQ_EDENIED,
+				"%s already approved %s as it stands\n"
+				"hint: approvals count distinct members",
+				email, id);
+			goto done;
+		}
+	}
+	/* the role this decision is taken in */
+	for (i = 0; i < req->count && !role; i++) {
+		const char *r = req->keys[i];
+		const crq_node *h = crq_node_get(held, r);
+
+		if ((want_role && strcmp(want_role, r)) ||
+		    !in_list(roles, r) || !has_role(member, r, day))
+			continue;
+		if (!approve || !h || h->i < req->items[i]->i)
+			role = r;
+	}
+	if (!role && !approve) {
+		for (i = 0; roles && i < roles->count && !role; i++)
+			if ((!want_role || !strcmp(want_role,
+					roles->items[i]->str)) &&
+			    has_role(member, roles->items[i]->str, day))
+				role = roles->items[i]->str;
+	}
+	if (!role) {
+		still_needed(&hint, req, held);
+		err = crq_error__set(CRQ_EDENIED,
+			"%s's approval is not needed for %s: no open requirement for %s\n"
+			"hint: still needed: %s",
+			email, id, want_role ? want_role :
+			"any of their roles", crq_buf_cstr(&hint));
+		goto done;
+	}
+	a = crq_node_new(CRQ_NODE_OBJECT);
+	crq_node_set(a, "by", crq_node_new_cstr(email));
+	crq_node_set(a, "role", crq_node_new_cstr(role));
+	crq_node_set(a, "decision", crq_node_new_cstr(decision));
+	crq_node_set(a, "at", crq_node_new_cstr(now));
+	crq_node_set(a, "digest", crq_node_new_cstr(digest));
+	if (!(apps = crq_node_get(doc, "approvals"))) {
+		crq_node_set(doc, "approvals", crq_node_new(CRQ_NODE_ARRAY));
+		apps = crq_node_get(doc, "approvals");
+	}
+	crq_node_push(apps, a);
+	crq_node_free(held);
+	held = approvals_held(doc, digest);
+	*met = approve && rules_met(req, held);
+done:
+	crq_node_free(req);
+	crq_node_free(held);
+	crq_node_free(editors);
+	crq_buf_dispose(&hint);
+	return err;
+}
+
+/* ---- actions ---- */
+
+static int check_requires(const crq_node *action, const crq_node *doc,
+	const char *name)
+{
+	const crq_node *req = crq_node_get(action, "requires");
+	const char *id = crq_node_get_str(doc, "id");
+	size_t i;
+
+	for (i = 0; req && i < req->count; i++) {
+		const char *f = req->items[i]->str;
+		const crq_node *v = crq_node_path(doc, f);
+
+		if (!v || v->kind == CRQ_NODE_NULL ||
+		    (v->kind == CRQ_NODE_STRING && !v->len) ||
+		    ((v->kind == CRQ_NODE_ARRAY ||
+		      v->kind == CRQ_NODE_OBJECT) && !v->count))
+			return crq_error__set(CRQ_EDENIED,
+				"cannot %s %s: '%s' is missing\n"
+				"hint: crq set %s %s=...", name, id, f, id, f);
+	}
+	return 0;
+}
+
+int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
+	const char *name, const crq_act_opts *opts)
+{
+	const crq_node *action, *member;
+	const crq_schema *schema;
+	crq_node *old = NULL, *doc = NULL;
+	crq_buf path = CRQ_BUF_INIT, msg = CRQ_BUF_INIT, now = CRQ_BUF_INIT;
+	crq_issues issues;
+	git_oid tip;
+	char digest[72] = "";
+	const char *from, *to;
+	size_t i;
+	int unborn, err, attempt, met = 0;
+
+	crq_issues_init(&issues);
+	if ((err = crq_change_path(&path, repo, id)) < 0 ||
+	    (err = crq_repo_change_schema(&schema, repo)) < 0)
+		goto done;
+	/* every attempt re-reads and re-checks: the branch may have moved */
+	for (attempt = 0; attempt < CRQ_STORE_RETRIES * 4; attempt++) {
+		crq_node_free(old);
+		crq_node_free(doc);
+		old = doc = NULL;
+		crq_buf_clear(&msg);
+		crq_buf_clear(&now);
+		if ((err = crq_store__tip(repo, &tip, &unborn)) < 0 ||
+		    (err = crq_change__load_at(&old, repo, &tip, id, NULL,
+				NULL)) < 0)
+			goto done;
+		from = crq_node_get_str(old, "state");
+		if ((err = crq_workflow__allow(&action, &member, repo, old,
+				crq_node_get_str(old, "type"), from, name)) < 0)
+			goto done;
+		doc = crq_node_dup(old);
+		for (i = 0; opts && i < opts->count; i++)
+			if ((err = crq_change_assign(repo, doc,
+					opts->assignments[i])) < 0)
+				goto done;
+		if (crq_schema_type(schema, doc, &issues) < 0) {
+			err = crq_change__issues_error(&issues, id);
+			goto done;
+		}
+		if ((err = check_requires(action, doc, name)) < 0)
+			goto done;
+		crq_store__now(&now, repo);
+		to = crq_node_get_str(action, "to");
+		if (crq_node_get(action, "approval") &&
+		    crq_node_get(action, "approval")->b) {
+			if ((err = record_decision(&met, repo, &tip, doc,
+					action, member, "approved",
+					opts ? opts->role : NULL, now.ptr,
+					digest)) < 0)
+				goto done;
+			if (!met)
+				to = NULL;	/* more approvals needed */
+		} else if (!strcmp(name, "reject")) {
+			if ((err = record_decision(&met, repo, &tip, doc,
+					action, member, "rejected",
+					opts ? opts->role : NULL, now.ptr,
+					digest)) < 0)
+				goto done;
+		}
+		if (to)
+			crq_node_set(doc, "state", crq_node_new_cstr(to));
+		crq_node_set(doc, "updated", crq_node_new_cstr(now.ptr));
+		crq_change__priority(repo, doc);
+		crq_change__message(&msg, id, name, doc,
+			opts ? opts->message : NULL, from, to ? to : from);
+		if (*digest)
+			crq_buf_printf(&msg, "Crq-Digest: %s\n", digest);
+		err = crq_change__write(repo, &tip, 0, path.ptr, doc, msg.ptr);
+		if (err != CRQ_STORE_RACE)
+			break;
+	}
+	if (err == CRQ_STORE_RACE)
+		err = crq_error__set(CRQ_ECONFLICT,
+			"%s: the branch kept moving; gave up after %d attempts",
+			id, attempt);
+	if (!err && to_out)
+		crq_buf_puts(to_out, crq_node_get_str(doc, "state"));
+done:
+	crq_issues_dispose(&issues);
+	crq_node_free(old);
+	crq_node_free(doc);
+	crq_buf_dispose(&path);
+	crq_buf_dispose(&msg);
+	crq_buf_dispose(&now);
+	return err;
+}
