@@ -54,6 +54,46 @@ const struct cmd commands[] = {
 	  "KEY may be dotted (window.start).  String fields take VALUE as it\n"
 	  "is; other fields read it as YAML (services='[web, db]').  An\n"
 	  "empty VALUE removes the field.\n" },
+#define ACT_HELP \
+	"Takes the policy's action on the change as you (user.email), if\n" \
+	"your roles, the change's state and its fields allow it; one commit.\n" \
+	"  -m, --message MSG    why, recorded in the commit message\n"
+	{ "submit", cmd_act, "crq submit ID [-m MSG]",
+	  "submit a change for assessment (standard: straight to authorized)",
+	  ACT_HELP },
+	{ "assess", cmd_act,
+	  "crq assess ID --risk LEVEL [--impact LEVEL] [--urgency LEVEL] [-m MSG]",
+	  "assess a submitted change: risk, impact, urgency", ACT_HELP },
+	{ "approve", cmd_act, "crq approve ID [--role ROLE] [-m MSG]",
+	  "approve a change; the approval that meets the rules authorizes it",
+	  ACT_HELP
+	  "  --role ROLE          the role you approve in (default: one the\n"
+	  "                       rules still need)\n"
+	  "Not the requester, not anyone who edited the change since the last\n"
+	  "approval; each member counts once; the approval records a SHA-256\n"
+	  "digest of the content and goes stale when it changes.\n" },
+	{ "reject", cmd_act, "crq reject ID [--role ROLE] [-m MSG]",
+	  "reject a change", ACT_HELP },
+	{ "schedule", cmd_act, "crq schedule ID --start TIME --end TIME [-m MSG]",
+	  "schedule an authorized change (RFC 3339 times)", ACT_HELP },
+	{ "start", cmd_act, "crq start ID [-m MSG]",
+	  "start implementing a scheduled change", ACT_HELP },
+	{ "complete", cmd_act, "crq complete ID --close-code CODE [-m MSG]",
+	  "complete an implementation (successful, successful_with_issues, ...)",
+	  ACT_HELP },
+	{ "fail", cmd_act, "crq fail ID [--close-code CODE] [-m MSG]",
+	  "record a failed implementation (default close code: backed_out)",
+	  ACT_HELP },
+	{ "review", cmd_act, "crq review ID -m SUMMARY",
+	  "record the post-implementation review", ACT_HELP },
+	{ "close", cmd_act, "crq close ID [-m MSG]", "close a reviewed change",
+	  ACT_HELP },
+	{ "cancel", cmd_act, "crq cancel ID [-m MSG]",
+	  "cancel a change before implementation", ACT_HELP },
+	{ "comment", cmd_act, "crq comment ID -m MSG",
+	  "comment on a change (a commit; the state stays)", ACT_HELP },
+	{ "do", cmd_do, "crq do ID ACTION [-m MSG]",
+	  "take any action the policy defines", ACT_HELP },
 	{ "validate", cmd_validate, "crq validate [--kind change|policy] [FILE...]",
 	  "validate change or policy files",
 	  "Checks each FILE ('-': stdin) with the strict YAML loader and the\n"

@@ -500,6 +500,21 @@ static int record_decision(int *met, crq_repo *repo, const git_oid *tip,
 			email, approve ? "approve" : "reject", id);
 		goto done;
 	}
+	if (want_role && !has_role(member, want_role, day)) {
+		const char *until = expired_grant(member, want_role);
+
+		if (until)
+			err = crq_error__set(CRQ_EDENIED,
+				"%s may not %s %s as %s: the grant expired on %s",
+				email, approve ? "approve" : "reject", id,
+				want_role, until);
+		else
+			err = crq_error__set(CRQ_EDENIED,
+				"%s may not %s %s as %s: they do not hold that role",
+				email, approve ? "approve" : "reject", id,
+				want_role);
+		goto done;
+	}
 	req = requirements(policy, doc);
 	held = approvals_held(doc, digest);
 	apps = crq_node_get(doc, "approvals");
@@ -630,9 +645,19 @@ int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
 			err = crq_change__issues_error(&issues, id);
 			goto done;
 		}
+		crq_store__now(&now, repo);
+		/* a review names its reviewer and time */
+		if (crq_node_path(doc, "review.summary") &&
+		    !crq_node_path(doc, "review.by") &&
+		    !crq_node_get(old, "review")) {
+			crq_node *rv = crq_node_get(doc, "review");
+
+			crq_node_set(rv, "by", crq_node_new_cstr(
+				crq_node_get_str(member, "email")));
+			crq_node_set(rv, "at", crq_node_new_cstr(now.ptr));
+		}
 		if ((err = check_requires(action, doc, name)) < 0)
 			goto done;
-		crq_store__now(&now, repo);
 		to = crq_node_get_str(action, "to");
 		if (crq_node_get(action, "approval") &&
 		    crq_node_get(action, "approval")->b) {
