@@ -1,0 +1,127 @@
+#!/bin/sh
+# The default workflow, walked by several members; every refusal the
+# policy makes, with its message, and no commit for any of them.
+. "$(dirname "$0")/lib.sh"
+
+cd "$TMP"
+"$CRQ" init s >/dev/null
+cd s
+# members: added by hand until 'crq member add' exists
+$PY - <<'EOT'
+p = '.crq/policy.yaml'
+s = open(p).read()
+extra = """  - email: bob@example.com
+    name: Bob
+    roles: [cab, change-manager, implementer, reviewer]
+  - email: carol@example.com
+    name: Carol
+    roles: [cab, security]
+  - email: dave@example.com
+    name: Dave
+    roles: [security, {role: cab, until: '2026-01-01'}]
+  - email: erin@example.com
+    name: Erin
+    roles: [ecab, implementer]
+"""
+s = s.replace("      - change-manager\n", "      - change-manager\n" + extra, 1)
+open(p, "w").write(s)
+EOT
+git commit -qam "members"
+as() { who=$1; shift; env GIT_AUTHOR_NAME="$who" GIT_AUTHOR_EMAIL="$who@example.com" \
+	GIT_COMMITTER_NAME="$who" GIT_COMMITTER_EMAIL="$who@example.com" "$CRQ" "$@"; }
+trailers() { git log -1 --format='%(trailers:key=Crq-Action,key=Crq-From,key=Crq-To,valueonly,separator=%x20)'; }
+id=CHG-000001
+
+expect 0 "" as alice new --title "Upgrade DB" --service db --impact high --urgency high
+before=$(state .)
+expect 1 "cannot submit $id: 'implementation_plan' is missing" as alice submit $id
+grep -q "hint: crq set $id implementation_plan=" "$TMP/err" && ok "hint names the field" || not_ok "hint"
+expect 1 "cannot assess $id: it is draft" as bob assess $id --risk high
+grep -q "hint: assess is allowed from submitted" "$TMP/err" && ok "hint names the states" || not_ok "state hint"
+expect 1 "carol@example.com may not edit $id: needs role requester or change-manager" as carol set $id risk=low
+grep -q "hint: members who may: alice@example.com, bob@example.com" "$TMP/err" && ok "hint names who may" || not_ok "who hint"
+expect 1 "'zed@example.com' is not a member of this store" as zed set $id risk=low
+expect 1 "no action 'frobnicate' for normal changes" as alice do $id frobnicate
+same "refusals made no commit" "$(state .)" "$before"
+
+expect 0 "" as alice set $id implementation_plan=a backout_plan=b test_plan=c
+expect 0 "" as alice submit $id -m "ready for CAB"
+same "submit moved draft -> submitted" "$(cat "$TMP/out")" "$id: draft -> submitted"
+same "submit trailers" "$(trailers)" "submit draft submitted"
+check "message body kept" sh -c "git log -1 --format=%b | grep -qx 'ready for CAB'"
+expect 0 "" as bob assess $id --risk high
+same "assess sets the risk" "$(git cat-file blob HEAD:changes/000/$id.yaml | grep '^risk:')" "risk: high"
+
+before=$(state .)
+expect 1 "the requester cannot decide on their own change" as alice approve $id
+expect 1 "as cab: the grant expired on 2026-01-01" as dave approve $id --role cab
+expect 1 "dave@example.com may not approve $id as ecab: they do not hold that role" as dave approve $id --role ecab
+expect 1 "erin@example.com may not approve $id: needs role change-manager, cab or security" as erin approve $id
+same "refused approvals made no commit" "$(state .)" "$before"
+
+expect 0 "" as bob approve $id
+same "one approval of three: still assessed" "$(cat "$TMP/out")" "$id: assessed -> assessed"
+same "approval commit carries the digest" "$(git log -1 --format='%(trailers:key=Crq-Digest,valueonly)' | cut -c1-7)" "sha256:"
+expect 1 "bob@example.com already approved $id" as bob approve $id
+expect 0 "" as carol approve $id --role cab
+expect 0 "" as dave approve $id
+same "third approval meets the high-risk rule" "$(cat "$TMP/out")" "$id: assessed -> authorized"
+same "2 cab + 1 security recorded (PyYAML)" "$(git cat-file blob HEAD:changes/000/$id.yaml | $PY -c '
+import sys, yaml
+print(" ".join(a["by"] + ":" + a["role"] + ":" + a["decision"] for a in yaml.safe_load(sys.stdin)["approvals"]))')" \
+	"bob@example.com:cab:approved carol@example.com:cab:approved dave@example.com:security:approved"
+dig=$(git log -1 --format='%(trailers:key=Crq-Digest,valueonly)')
+want=$(git cat-file blob HEAD:changes/000/$id.yaml | $PY -c '
+import sys, yaml, hashlib
+d = yaml.safe_load(sys.stdin)
+print(d["approvals"][0]["digest"])')
+same "trailer digest equals the recorded digest" "$dig" "$want"
+
+expect 1 "cannot start $id: it is authorized" as bob start $id
+expect 1 "'window' is missing" as bob schedule $id
+expect 0 "" as bob schedule $id --start 2026-12-01T10:00:00Z --end 2026-12-01T11:00:00Z
+expect 0 "" as bob start $id
+expect 1 "'close_code' is missing" as bob complete $id
+expect 0 "" as bob complete $id --close-code successful
+expect 129 "a review needs its summary" as bob review $id
+expect 0 "" as bob review $id -m "went fine"
+same "review records who and when (PyYAML)" "$(git cat-file blob HEAD:changes/000/$id.yaml | $PY -c '
+import sys, yaml
+print(yaml.safe_load(sys.stdin)["review"])')" \
+	"{'by': 'bob@example.com', 'at': '2026-11-23T10:00:00Z', 'summary': 'went fine'}"
+expect 0 "" as bob close $id
+expect 0 "" as carol comment $id -m "thanks all"
+same "comment keeps the state" "$(cat "$TMP/out")" "$id: closed -> closed"
+expect 1 "cannot cancel $id: it is closed" as alice cancel $id
+same "every step but a comment changes exactly one file" \
+	"$(git log --format='%H %(trailers:key=Crq-Action,valueonly,separator=)' | grep -v ' comment$' | grep -v ' $' | while read c a; do git show --format= --name-only $c | wc -l; done | sort -u)" "1"
+same "the walk as trailers" "$(git log --reverse --format='%(trailers:key=Crq-Action,valueonly,separator=)' | grep . | tr '\n' ' ')" \
+	"create edit submit assess approve approve approve schedule start complete review close comment "
+
+# a later edit makes earlier approvals stale
+expect 0 "" as alice new --title "Patch web" --service web --risk low
+id2=CHG-000002
+expect 0 "" as alice set $id2 implementation_plan=a backout_plan=b test_plan=c
+expect 0 "" as alice submit $id2
+expect 0 "" as bob assess $id2 --risk medium --impact low
+expect 0 "" as carol approve $id2
+expect 0 "" as bob set $id2 test_plan=better
+expect 1 "bob@example.com may not approve $id2: they changed it since the last approval" as bob approve $id2
+expect 0 "" as alice set $id2 test_plan=best
+# carol's approval covered older content: it no longer counts
+expect 0 "" as carol approve $id2
+same "stale approval does not count: carol approves again" "$(cat "$TMP/out")" "$id2: assessed -> assessed"
+
+# emergency: ECAB approves, start without schedule
+expect 0 "" as alice new --title "Hotfix" --type emergency --set incident=INC-1 \
+	--set implementation_plan=p --set backout_plan=b
+expect 0 "" as alice submit CHG-000003
+expect 0 "" as erin approve CHG-000003
+same "one ECAB approval authorizes" "$(cat "$TMP/out")" "CHG-000003: submitted -> authorized"
+expect 0 "" as erin start CHG-000003
+# standard: straight to authorized
+expect 0 "" as alice new --template os-patch
+expect 0 "" as alice submit CHG-000004
+same "standard change is pre-authorized" "$(cat "$TMP/out")" "CHG-000004: draft -> authorized"
+fsck_clean .
+done_testing
