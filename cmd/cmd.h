@@ -39,6 +39,9 @@ int cmd_schema(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_help(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_act(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_do(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_member(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_role(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_policy(int argc, char **argv, struct cmd_ctx *ctx);
 
 /* Print "error: <crq_error_last()>" (or "fatal:" for repository
  * failures) and return the exit code for crq error code err. */

@@ -94,6 +94,25 @@ const struct cmd commands[] = {
 	  "comment on a change (a commit; the state stays)", ACT_HELP },
 	{ "do", cmd_do, "crq do ID ACTION [-m MSG]",
 	  "take any action the policy defines", ACT_HELP },
+	{ "member", cmd_member,
+	  "crq member add EMAIL --name NAME [--role ROLE]... [--key FILE.pub] | remove EMAIL",
+	  "add or remove a member of the policy (admins only)",
+	  "Each is one commit changing .crq/policy.yaml, taken by an admin of\n"
+	  "the current policy; the policy's version goes up by one.  A key\n"
+	  "belongs to one member only.\n" },
+	{ "role", cmd_role, "crq role grant|revoke EMAIL ROLE [--until DATE]",
+	  "grant or revoke a member's role (admins only)",
+	  "--until YYYY-MM-DD makes the grant expire after that day (UTC).\n" },
+	{ "policy", cmd_policy,
+	  "crq policy check [FILE] | show [--json] | allowed-signers",
+	  "check, show or export the policy",
+	  "check      validate .crq/policy.yaml (or FILE): schema, and one key\n"
+	  "           per member, unique e-mails, defined roles, an admin\n"
+	  "show       the policy of the branch (--json: as JSON)\n"
+	  "allowed-signers\n"
+	  "           members' keys in git's gpg.ssh.allowedSignersFile format:\n"
+	  "           crq policy allowed-signers > .git/allowed_signers\n"
+	  "           git config gpg.ssh.allowedSignersFile .git/allowed_signers\n" },
 	{ "validate", cmd_validate, "crq validate [--kind change|policy] [FILE...]",
 	  "validate change or policy files",
 	  "Checks each FILE ('-': stdin) with the strict YAML loader and the\n"

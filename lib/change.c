@@ -1186,7 +1186,11 @@ int crq_validate_file(crq_repo *repo, const char *datadir, const char *path,
 			goto done;
 		schema = own;
 	}
-	if ((err = parse_typed(&doc, schema, text, len, path, issues, 1)) < 0)
+	if (policy)
+		err = crq_policy__parse(&doc, schema, text, len, path, issues);
+	else
+		err = parse_typed(&doc, schema, text, len, path, issues, 1);
+	if (err < 0)
 		goto done;
 	if (!policy) {
 		const char *id = crq_node_get_str(doc, "id");

@@ -376,6 +376,29 @@ int crq_change_list_json(crq_repo *repo, const crq_filter *filter,
 	crq_issues *problems, crq_write_fn write, void *payload);
 
 /* ------------------------------------------------------------------ */
+/* The policy (.crq/policy.yaml).  Every change to it is one commit by
+ * an admin of the policy it replaces (judged by the parent commit's
+ * policy) and bumps its version by one; the result must pass the same
+ * checks as `crq policy check`. */
+
+/* The policy on the branch tip (borrowed from repo). */
+int crq_policy_get(const crq_node **out, crq_repo *repo);
+/* Add a member; key is an OpenSSH public key line (may be NULL). */
+int crq_policy_member_add(crq_repo *repo, const char *email,
+	const char *name, const char *const *roles, size_t nroles,
+	const char *key);
+int crq_policy_member_remove(crq_repo *repo, const char *email);
+/* Grant role (replacing an earlier grant of it); until "YYYY-MM-DD"
+ * (inclusive) or NULL for no expiry. */
+int crq_policy_role_grant(crq_repo *repo, const char *email,
+	const char *role, const char *until);
+int crq_policy_role_revoke(crq_repo *repo, const char *email,
+	const char *role);
+/* git's gpg.ssh.allowedSignersFile lines for every member key:
+ * 'EMAIL namespaces="git" TYPE BASE64'. */
+int crq_policy_allowed_signers(crq_buf *out, crq_repo *repo);
+
+/* ------------------------------------------------------------------ */
 /* Validation of files for editors and hooks. */
 
 /* Validate a change or policy file (policy when its path ends in

@@ -460,20 +460,9 @@ int crq_store__policy(const crq_node **out, crq_repo *repo)
 		goto done;
 	}
 	if ((err = policy_schema(&schema, repo)) < 0 ||
-	    (err = crq_yaml_load(&doc, text.ptr, text.size, POLICY_PATH)) < 0)
+	    (err = crq_policy__parse(&doc, schema, text.ptr, text.size,
+			POLICY_PATH, &issues)) < 0)
 		goto done;
-	if (crq_schema_type(schema, doc, &issues) < 0 ||
-	    (err = crq_schema_validate(schema, doc, &issues)) < 0) {
-		if (issues.count) {
-			crq_issue *is = &issues.items[0];
-
-			err = crq_error__set(CRQ_EINVALID, "%s:%u:%u: %s",
-				POLICY_PATH, is->line, is->col, is->message);
-		}
-		if (!err)
-			err = CRQ_EINVALID;
-		goto done;
-	}
 	n = crq_node_path(doc, "store.prefix");
 	if (n && n->kind == CRQ_NODE_STRING)
 		snprintf(repo->prefix, sizeof(repo->prefix), "%s", n->str);

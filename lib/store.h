@@ -50,6 +50,12 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 void crq_store__now(crq_buf *out, crq_repo *repo);
 /* Committer e-mail (user.email), CRQ_EREPO when unset. */
 int crq_store__email(crq_buf *out, crq_repo *repo);
+/* Parse a policy: strict YAML, typed and validated by schema, plus the
+ * rules a schema cannot state (one key one member, unique e-mails,
+ * defined roles, an admin).  Problems go to issues (may be NULL); the
+ * first is the error message. */
+int crq_policy__parse(crq_node **out, const crq_schema *schema,
+	const char *text, size_t len, const char *name, crq_issues *issues);
 /* Load the policy from the tip (cached). */
 int crq_store__policy(const crq_node **out, crq_repo *repo);
 

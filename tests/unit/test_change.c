@@ -253,8 +253,9 @@ static void test_prefix_and_shards(void **state)
 	snprintf(p, sizeof(p), "%s/ops", tmpdir);
 	assert_crq_ok(crq_repo_init(&r, p, &opts));
 	crq_buf_puts(&pol, "version: 2\nstore:\n  prefix: OPS\n  shard_size: 10\n"
+		"roles:\n  requester: raises changes\n  admin: edits policy\n"
 		"members:\n  - email: test@example.com\n    name: T\n"
-		"    roles: [requester]\n"
+		"    roles: [requester, admin]\n"
 		"workflow:\n  actions:\n    - name: create\n"
 		"      from: ['*']\n      to: draft\n      roles: [requester]\n");
 	w.path = ".crq/policy.yaml";

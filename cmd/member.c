@@ -1,0 +1,130 @@
+/*
+ * member.c - crq member add|remove, crq role grant|revoke: policy
+ * changes, each one commit by an admin.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cmd.h"
+
+/* First line of a .pub file, as "type base64 [comment]". */
+static int read_key(crq_buf *out, const char *path)
+{
+	crq_buf text = CRQ_BUF_INIT;
+	int err = crq_buf_read_file(&text, path, 64 * 1024);
+	size_t n;
+
+	if (err < 0) {
+		crq_buf_dispose(&text);
+		return err;
+	}
+	n = strcspn(crq_buf_cstr(&text), "\r\n");
+	crq_buf_put(out, crq_buf_cstr(&text), n);
+	crq_buf_dispose(&text);
+	return 0;
+}
+
+int cmd_member(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	const struct cmd *self = cmd_find("member");
+	const char **roles = calloc((size_t)argc + 1, sizeof(char *));
+	const char *name = NULL, *keyfile = NULL, *email = NULL, *v;
+	crq_repo *repo = NULL;
+	crq_buf key = CRQ_BUF_INIT;
+	size_t nroles = 0;
+	int a, m, rc = 0, err, add;
+
+	if (argc < 3 || (strcmp(argv[1], "add") && strcmp(argv[1], "remove"))) {
+		rc = usage_error(self, argc < 2 ? "add or remove?" :
+			argc < 3 ? "which member (e-mail)?" :
+			"unknown subcommand '%s'", argv[1]);
+		goto done;
+	}
+	add = !strcmp(argv[1], "add");
+	for (a = 2; a < argc; a++) {
+		if (add && (m = opt_value(argc, argv, &a, "--name", &name))) {
+			if (m < 0)
+				goto missing;
+			continue;
+		}
+		if (add && (m = opt_value(argc, argv, &a, "--key", &keyfile))) {
+			if (m < 0)
+				goto missing;
+			continue;
+		}
+		if (add && (m = opt_value(argc, argv, &a, "--role", &v))) {
+			if (m < 0)
+				goto missing;
+			roles[nroles++] = v;
+			continue;
+		}
+		if (argv[a][0] == '-' || email) {
+			rc = usage_error(self, argv[a][0] == '-' ?
+				"unknown option '%s'" : "unexpected argument '%s'",
+				argv[a]);
+			goto done;
+		}
+		email = argv[a];
+	}
+	if (!email) {
+		rc = usage_error(self, "which member (e-mail)?");
+		goto done;
+	}
+	if (add && !name) {
+		rc = usage_error(self, "a member needs a name (--name)");
+		goto done;
+	}
+	if (keyfile && (err = read_key(&key, keyfile)) < 0) {
+		rc = report(err);
+		goto done;
+	}
+	if ((rc = open_repo(&repo, ctx)))
+		goto done;
+	err = add ? crq_policy_member_add(repo, email, name, roles, nroles,
+			keyfile ? key.ptr : NULL) :
+		crq_policy_member_remove(repo, email);
+	rc = err < 0 ? report(err) : finish(0);
+	goto done;
+missing:
+	rc = usage_error(self, "option '%s' needs a value", argv[a]);
+done:
+	crq_buf_dispose(&key);
+	crq_repo_free(repo);
+	free(roles);
+	return rc;
+}
+
+int cmd_role(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	const struct cmd *self = cmd_find("role");
+	const char *until = NULL, *args[2] = { NULL, NULL };
+	crq_repo *repo = NULL;
+	int a, m, n = 0, rc, err, grant;
+
+	if (argc < 2 || (strcmp(argv[1], "grant") && strcmp(argv[1], "revoke")))
+		return usage_error(self, argc < 2 ? "grant or revoke?" :
+			"unknown subcommand '%s'", argv[1]);
+	grant = !strcmp(argv[1], "grant");
+	for (a = 2; a < argc; a++) {
+		if (grant && (m = opt_value(argc, argv, &a, "--until", &until))) {
+			if (m < 0)
+				return usage_error(self,
+					"option '--until' needs a value");
+			continue;
+		}
+		if (argv[a][0] == '-' || n == 2)
+			return usage_error(self, argv[a][0] == '-' ?
+				"unknown option '%s'" : "unexpected argument '%s'",
+				argv[a]);
+		args[n++] = argv[a];
+	}
+	if (n < 2)
+		return usage_error(self, "which member and role?");
+	if ((rc = open_repo(&repo, ctx)))
+		return rc;
+	err = grant ? crq_policy_role_grant(repo, args[0], args[1], until) :
+		crq_policy_role_revoke(repo, args[0], args[1]);
+	rc = err < 0 ? report(err) : finish(0);
+	crq_repo_free(repo);
+	return rc;
+}

@@ -1,0 +1,92 @@
+/*
+ * policy.c - crq policy check [FILE] | show [--json] | allowed-signers
+ */
+#include <stdio.h>
+#include <string.h>
+#include "cmd.h"
+
+int cmd_policy(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	const struct cmd *self = cmd_find("policy");
+	const crq_node *policy;
+	crq_repo *repo = NULL;
+	crq_buf out = CRQ_BUF_INIT, text = CRQ_BUF_INIT;
+	crq_issues issues;
+	size_t i;
+	int rc, err;
+
+	crq_issues_init(&issues);
+	if (argc < 2)
+		return usage_error(self, "check, show or allowed-signers?");
+	if (!strcmp(argv[1], "check")) {
+		const char *file = argc > 2 ? argv[2] : NULL;
+
+		if (argc > 3)
+			return usage_error(self, "too many arguments");
+		if (!file) {
+			/* the branch's policy: loading it runs every check */
+			if ((rc = open_repo(&repo, ctx)))
+				return rc;
+			err = crq_policy_get(&policy, repo);
+			rc = err < 0 ? report(err) : finish(0);
+			goto done;
+		}
+		if ((err = crq_buf_read_file(&text, file, CRQ_YAML_MAX_SIZE)) < 0) {
+			rc = report(err == CRQ_ENOTFOUND ? CRQ_EINVALID : err);
+			goto done;
+		}
+		err = crq_validate_file(NULL, ctx->datadir, strcmp(file, "-") ?
+			file : "<stdin>", crq_buf_cstr(&text), text.size,
+			"policy", &issues);
+		for (i = 0; i < issues.count; i++)
+			fprintf(stderr, "%s:%u:%u: %s\n", file,
+				issues.items[i].line, issues.items[i].col,
+				issues.items[i].message);
+		if (err < 0 && !issues.count)
+			fprintf(stderr, "%s\n", crq_error_last());
+		rc = finish(err < 0 ? EXIT_REFUSED : 0);
+		goto done;
+	}
+	if (!strcmp(argv[1], "show")) {
+		int json = argc > 2 && !strcmp(argv[2], "--json");
+
+		if (argc > 2 + json)
+			return usage_error(self, "unexpected argument '%s'",
+				argv[2 + json]);
+		if ((rc = open_repo(&repo, ctx)))
+			return rc;
+		if ((err = crq_policy_get(&policy, repo)) < 0) {
+			rc = report(err);
+			goto done;
+		}
+		if (json) {
+			crq_json_write(&out, policy, 1);
+			crq_buf_putc(&out, '\n');
+		} else {
+			crq_yaml_emit(&out, policy);
+		}
+		fwrite(out.ptr, 1, out.size, stdout);
+		rc = finish(0);
+		goto done;
+	}
+	if (!strcmp(argv[1], "allowed-signers")) {
+		if (argc > 2)
+			return usage_error(self, "too many arguments");
+		if ((rc = open_repo(&repo, ctx)))
+			return rc;
+		if ((err = crq_policy_allowed_signers(&out, repo)) < 0) {
+			rc = report(err);
+			goto done;
+		}
+		fwrite(crq_buf_cstr(&out), 1, out.size, stdout);
+		rc = finish(0);
+		goto done;
+	}
+	return usage_error(self, "unknown subcommand '%s'", argv[1]);
+done:
+	crq_issues_dispose(&issues);
+	crq_buf_dispose(&out);
+	crq_buf_dispose(&text);
+	crq_repo_free(repo);
+	return rc;
+}

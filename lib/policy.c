@@ -1,0 +1,484 @@
+/*
+ * policy.c - the policy file: parsing with the rules a schema cannot
+ * state, and policy changes (members, roles), each a commit by an admin
+ * of the policy it replaces.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "change.h"
+
+#define POLICY_PATH ".crq/policy.yaml"
+
+/* "type base64" of a key line, for comparing keys whatever comment. */
+static void key_id(char *out, size_t n, const char *line)
+{
+	size_t a = strcspn(line, " "), b;
+
+	b = line[a] ? strcspn(line + a + 1, " ") : 0;
+	snprintf(out, n, "%.*s", (int)(a + (line[a] ? 1 + b : 0)), line);
+}
+
+/* Grants of a member as role names (grant strings or {role, until}). */
+static const char *grant_role(const crq_node *g)
+{
+	return g->kind == CRQ_NODE_STRING ? g->str : crq_node_get_str(g, "role");
+}
+
+static void check_role(crq_issues *issues, const crq_node *roles,
+	const crq_node *at, const char *ptr, const char *role)
+{
+	if (strcmp(role, "*") && !crq_node_get(roles, role))
+		crq_issues_add(issues, at, ptr,
+			"role '%s' is not defined under roles", role);
+}
+
+/* The rules a JSON schema cannot state. */
+static void semantic_checks(const crq_node *doc, crq_issues *issues)
+{
+	const crq_node *members = crq_node_get(doc, "members");
+	const crq_node *roles = crq_node_get(doc, "roles");
+	const crq_node *acts = crq_node_path(doc, "workflow.actions");
+	const crq_node *rules = crq_node_get(doc, "approval_rules");
+	crq_node *emails = crq_node_new(CRQ_NODE_OBJECT);
+	crq_node *keys = crq_node_new(CRQ_NODE_OBJECT);
+	char kid[1024], ptr[128];
+	size_t i, j;
+	int admins = 0;
+
+	for (i = 0; members && i < members->count; i++) {
+		const crq_node *m = members->items[i];
+		const char *email = crq_node_get_str(m, "email");
+		const crq_node *g = crq_node_get(m, "roles");
+		const crq_node *k = crq_node_get(m, "keys");
+
+		snprintf(ptr, sizeof(ptr), "/members/%zu", i);
+		if (email && crq_node_get(emails, email))
+			crq_issues_add(issues, crq_node_get(m, "email"), ptr,
+				"member '%s' is listed twice", email);
+		else if (email)
+			crq_node_set(emails, email, crq_node_new_bool(1));
+		for (j = 0; g && j < g->count; j++) {
+			const char *r = grant_role(g->items[j]);
+
+			if (!r)
+				continue;
+			check_role(issues, roles, g->items[j], ptr, r);
+			if (!strcmp(r, "admin"))
+				admins++;
+		}
+		for (j = 0; k && j < k->count; j++) {
+			const crq_node *owner;
+
+			key_id(kid, sizeof(kid), k->items[j]->str);
+			owner = crq_node_get(keys, kid);
+			if (owner)
+				crq_issues_add(issues, k->items[j], ptr,
+					"key of '%s' already belongs to '%s': one key, one member",
+					email ? email : "?", owner->str);
+			else
+				crq_node_set(keys, kid,
+					crq_node_new_cstr(email ? email : "?"));
+		}
+	}
+	if (members && members->count && !admins)
+		crq_issues_add(issues, members, "/members",
+			"no member holds the admin role: nobody could change the policy");
+	for (i = 0; acts && i < acts->count; i++) {
+		const crq_node *r = crq_node_get(acts->items[i], "roles");
+
+		snprintf(ptr, sizeof(ptr), "/workflow/actions/%zu", i);
+		for (j = 0; r && j < r->count; j++)
+			check_role(issues, roles, r->items[j], ptr,
+				r->items[j]->str);
+	}
+	for (i = 0; rules && i < rules->count; i++) {
+		const crq_node *req = crq_node_get(rules->items[i], "require");
+
+		snprintf(ptr, sizeof(ptr), "/approval_rules/%zu", i);
+		for (j = 0; req && j < req->count; j++) {
+			const char *r = crq_node_get_str(req->items[j], "role");
+
+			if (r)
+				check_role(issues, roles, req->items[j], ptr, r);
+		}
+	}
+	crq_node_free(emails);
+	crq_node_free(keys);
+}
+
+int crq_policy__parse(crq_node **out, const crq_schema *schema,
+	const char *text, size_t len, const char *name, crq_issues *issues)
+{
+	crq_issues local;
+	crq_issues *is = issues ? issues : &local;
+	size_t before;
+	crq_node *doc = NULL;
+	int err;
+
+	*out = NULL;
+	crq_issues_init(&local);
+	before = is->count;
+	if ((err = crq_yaml_load(&doc, text, len, name)) < 0)
+		goto done;
+	if (crq_schema_type(schema, doc, is) == 0 &&
+	    (err = crq_schema_validate(schema, doc, is)) < 0 &&
+	    err != CRQ_EINVALID)
+		goto done;
+	if (is->count == before)
+		semantic_checks(doc, is);
+	if (is->count > before) {
+		crq_issues sub = { is->items + before, is->count - before, 0 };
+
+		err = crq_change__issues_error(&sub, name);
+		goto done;
+	}
+	err = 0;
+	*out = doc;
+	doc = NULL;
+done:
+	crq_node_free(doc);
+	crq_issues_dispose(&local);
+	return err;
+}
+
+int crq_policy_get(const crq_node **out, crq_repo *repo)
+{
+	return crq_store__policy(out, repo);
+}
+
+/* ---- policy changes ---- */
+
+typedef int (*policy_edit_fn)(crq_node *policy, void *payload);
+
+/* The leading comment block of the policy file survives rewrites; the
+ * rest is written in the canonical layout. */
+static void header_of(crq_buf *out, const char *text)
+{
+	const char *p = text;
+
+	while (*p == '#') {
+		const char *nl = strchr(p, '\n');
+
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	crq_buf_put(out, text, (size_t)(p - text));
+}
+
+static int policy_commit(crq_repo *repo, const char *what, policy_edit_fn fn,
+	void *payload)
+{
+	crq_buf text = CRQ_BUF_INIT, out = CRQ_BUF_INIT, msg = CRQ_BUF_INIT,
+		email = CRQ_BUF_INIT, spath = CRQ_BUF_INIT;
+	crq_schema *schema = NULL;
+	crq_node *cur = NULL, *next = NULL, *v;
+	const crq_node *member, *grants;
+	crq_store_write w;
+	git_oid tip, commit;
+	char day[11];
+	size_t i;
+	int err, unborn, attempt, admin;
+
+	crq_repo_datafile(&spath, repo, "schemas/policy.schema.json");
+	if ((err = crq_schema_load(&schema, spath.ptr)) < 0 ||
+	    (err = crq_store__email(&email, repo)) < 0)
+		goto done;
+	for (attempt = 0; attempt < CRQ_STORE_RETRIES; attempt++) {
+		crq_node_free(cur);
+		crq_node_free(next);
+		cur = next = NULL;
+		crq_buf_clear(&text);
+		crq_buf_clear(&out);
+		crq_buf_clear(&msg);
+		if ((err = crq_store__tip(repo, &tip, &unborn)) < 0 ||
+		    (err = crq_store__read(repo, &tip, POLICY_PATH, &text,
+				NULL)) < 0 ||
+		    (err = crq_policy__parse(&cur, schema, text.ptr, text.size,
+				POLICY_PATH, NULL)) < 0)
+			goto done;
+		/* judged by the policy it replaces */
+		member = NULL;
+		for (i = 0; (v = crq_node_get(cur, "members")) &&
+				i < v->count; i++) {
+			const char *e = crq_node_get_str(v->items[i], "email");
+
+			if (e && !strcmp(e, email.ptr))
+				member = v->items[i];
+		}
+		{
+			crq_buf now = CRQ_BUF_INIT;
+
+			crq_store__now(&now, repo);
+			snprintf(day, sizeof(day), "%s", now.ptr);
+			crq_buf_dispose(&now);
+		}
+		admin = 0;
+		grants = member ? crq_node_get(member, "roles") : NULL;
+		for (i = 0; grants && i < grants->count; i++) {
+			const crq_node *g = grants->items[i];
+			const char *until = g->kind == CRQ_NODE_OBJECT ?
+				crq_node_get_str(g, "until") : NULL;
+
+			if (grant_role(g) && !strcmp(grant_role(g), "admin") &&
+			    (!until || strcmp(day, until) <= 0))
+				admin = 1;
+		}
+		if (!admin) {
+			err = crq_error__set(CRQ_EDENIED,
+				"%s may not change the policy: only its admins may\n"
+				"hint: ask an admin of the current policy",
+				email.ptr);
+			goto done;
+		}
+		v = crq_node_get(cur, "admin_threshold");
+		if (v && v->i > 1) {
+			err = crq_error__set(CRQ_EDENIED,
+				"the policy needs %lld admins to change it; "
+				"multi-admin policy changes are not supported yet",
+				v->i);
+			goto done;
+		}
+		next = crq_node_dup(cur);
+		if ((err = fn(next, payload)) < 0)
+			goto done;
+		v = crq_node_get(next, "version");
+		crq_node_set(next, "version", crq_node_new_int(
+			(v ? v->i : 0) + 1));
+		header_of(&out, text.ptr);
+		crq_change_format(&out, schema, next);
+		/* what we write must pass our own checks */
+		crq_node_free(next);
+		next = NULL;
+		if ((err = crq_policy__parse(&next, schema, out.ptr, out.size,
+				POLICY_PATH, NULL)) < 0) {
+			crq_error__prefix("the changed policy would be invalid");
+			goto done;
+		}
+		crq_buf_printf(&msg, "policy: %s\n\nCrq-Action: policy\n"
+			"Crq-Policy-Version: %lld\n", what,
+			crq_node_get(next, "version")->i);
+		w.path = POLICY_PATH;
+		w.data = out.ptr;
+		w.len = out.size;
+		err = crq_store__commit(repo, &tip, &w, 1, msg.ptr, &commit);
+		if (err != CRQ_STORE_RACE)
+			break;
+	}
+	if (err == CRQ_STORE_RACE)
+		err = CRQ_ECONFLICT;
+	if (!err) {
+		/* later reads see the new policy */
+		crq_node_free(repo->policy);
+		repo->policy = NULL;
+	}
+done:
+	crq_schema_free(schema);
+	crq_node_free(cur);
+	crq_node_free(next);
+	crq_buf_dispose(&text);
+	crq_buf_dispose(&out);
+	crq_buf_dispose(&msg);
+	crq_buf_dispose(&email);
+	crq_buf_dispose(&spath);
+	return err;
+}
+
+static crq_node *member_of(crq_node *policy, const char *email, long *index)
+{
+	crq_node *m = crq_node_get(policy, "members");
+	size_t i;
+
+	for (i = 0; m && i < m->count; i++) {
+		const char *e = crq_node_get_str(m->items[i], "email");
+
+		if (e && !strcmp(e, email)) {
+			if (index)
+				*index = (long)i;
+			return m->items[i];
+		}
+	}
+	return NULL;
+}
+
+struct member_args {
+	const char *email, *name, *key, *role, *until;
+	const char *const *roles;
+	size_t nroles;
+};
+
+static int edit_add(crq_node *policy, void *payload)
+{
+	struct member_args *a = payload;
+	crq_node *m, *r, *list;
+	size_t i;
+
+	if (member_of(policy, a->email, NULL))
+		return crq_error__set(CRQ_EEXISTS,
+			"'%s' is already a member", a->email);
+	m = crq_node_new(CRQ_NODE_OBJECT);
+	crq_node_set(m, "email", crq_node_new_cstr(a->email));
+	crq_node_set(m, "name", crq_node_new_cstr(a->name));
+	r = crq_node_new(CRQ_NODE_ARRAY);
+	for (i = 0; i < a->nroles; i++)
+		crq_node_push(r, crq_node_new_cstr(a->roles[i]));
+	crq_node_set(m, "roles", r);
+	if (a->key) {
+		crq_node *k = crq_node_new(CRQ_NODE_ARRAY);
+
+		crq_node_push(k, crq_node_new_cstr(a->key));
+		crq_node_set(m, "keys", k);
+	}
+	if (!(list = crq_node_get(policy, "members"))) {
+		crq_node_set(policy, "members", crq_node_new(CRQ_NODE_ARRAY));
+		list = crq_node_get(policy, "members");
+	}
+	crq_node_push(list, m);
+	return 0;
+}
+
+static int edit_remove(crq_node *policy, void *payload)
+{
+	struct member_args *a = payload;
+	crq_node *list = crq_node_get(policy, "members");
+	long i = -1;
+
+	if (!member_of(policy, a->email, &i))
+		return crq_error__set(CRQ_ENOTFOUND, "'%s' is not a member",
+			a->email);
+	crq_node_free(list->items[i]);
+	memmove(list->items + i, list->items + i + 1,
+		(list->count - (size_t)i - 1) * sizeof(*list->items));
+	list->count--;
+	return 0;
+}
+
+static int edit_grant(crq_node *policy, void *payload)
+{
+	struct member_args *a = payload;
+	crq_node *m = member_of(policy, a->email, NULL), *roles, *g;
+	size_t i;
+
+	if (!m)
+		return crq_error__set(CRQ_ENOTFOUND, "'%s' is not a member",
+			a->email);
+	roles = crq_node_get(m, "roles");
+	for (i = 0; i < roles->count; i++) {
+		const char *r = grant_role(roles->items[i]);
+
+		if (r && !strcmp(r, a->role)) {
+			crq_node_free(roles->items[i]);
+			memmove(roles->items + i, roles->items + i + 1,
+				(roles->count - i - 1) * sizeof(*roles->items));
+			roles->count--;
+			break;
+		}
+	}
+	if (a->until) {
+		g = crq_node_new(CRQ_NODE_OBJECT);
+		crq_node_set(g, "role", crq_node_new_cstr(a->role));
+		crq_node_set(g, "until", crq_node_new_cstr(a->until));
+	} else {
+		g = crq_node_new_cstr(a->role);
+	}
+	crq_node_push(roles, g);
+	return 0;
+}
+
+static int edit_revoke(crq_node *policy, void *payload)
+{
+	struct member_args *a = payload;
+	crq_node *m = member_of(policy, a->email, NULL), *roles;
+	size_t i;
+
+	if (!m)
+		return crq_error__set(CRQ_ENOTFOUND, "'%s' is not a member",
+			a->email);
+	roles = crq_node_get(m, "roles");
+	for (i = 0; i < roles->count; i++) {
+		const char *r = grant_role(roles->items[i]);
+
+		if (r && !strcmp(r, a->role)) {
+			crq_node_free(roles->items[i]);
+			memmove(roles->items + i, roles->items + i + 1,
+				(roles->count - i - 1) * sizeof(*roles->items));
+			roles->count--;
+			return 0;
+		}
+	}
+	return crq_error__set(CRQ_ENOTFOUND, "'%s' does not hold role '%s'",
+		a->email, a->role);
+}
+
+int crq_policy_member_add(crq_repo *repo, const char *email, const char *name,
+	const char *const *roles, size_t nroles, const char *key)
+{
+	struct member_args a = { email, name, key, NULL, NULL, roles, nroles };
+	crq_buf what = CRQ_BUF_INIT;
+	int err;
+
+	crq_buf_printf(&what, "add member %s", email);
+	err = policy_commit(repo, what.ptr, edit_add, &a);
+	crq_buf_dispose(&what);
+	return err;
+}
+
+int crq_policy_member_remove(crq_repo *repo, const char *email)
+{
+	struct member_args a = { email, NULL, NULL, NULL, NULL, NULL, 0 };
+	crq_buf what = CRQ_BUF_INIT;
+	int err;
+
+	crq_buf_printf(&what, "remove member %s", email);
+	err = policy_commit(repo, what.ptr, edit_remove, &a);
+	crq_buf_dispose(&what);
+	return err;
+}
+
+int crq_policy_role_grant(crq_repo *repo, const char *email, const char *role,
+	const char *until)
+{
+	struct member_args a = { email, NULL, NULL, role, until, NULL, 0 };
+	crq_buf what = CRQ_BUF_INIT;
+	int err;
+
+	crq_buf_printf(&what, "grant %s to %s%s%s", role, email,
+		until ? " until " : "", until ? until : "");
+	err = policy_commit(repo, what.ptr, edit_grant, &a);
+	crq_buf_dispose(&what);
+	return err;
+}
+
+int crq_policy_role_revoke(crq_repo *repo, const char *email, const char *role)
+{
+	struct member_args a = { email, NULL, NULL, role, NULL, NULL, 0 };
+	crq_buf what = CRQ_BUF_INIT;
+	int err;
+
+	crq_buf_printf(&what, "revoke %s from %s", role, email);
+	err = policy_commit(repo, what.ptr, edit_revoke, &a);
+	crq_buf_dispose(&what);
+	return err;
+}
+
+int crq_policy_allowed_signers(crq_buf *out, crq_repo *repo)
+{
+	const crq_node *policy, *members;
+	char kid[1024];
+	size_t i, j;
+	int err;
+
+	if ((err = crq_store__policy(&policy, repo)) < 0)
+		return err;
+	members = crq_node_get(policy, "members");
+	for (i = 0; members && i < members->count; i++) {
+		const crq_node *m = members->items[i];
+		const crq_node *k = crq_node_get(m, "keys");
+
+		for (j = 0; k && j < k->count; j++) {
+			key_id(kid, sizeof(kid), k->items[j]->str);
+			crq_buf_printf(out, "%s namespaces=\"git\" %s\n",
+				crq_node_get_str(m, "email"), kid);
+		}
+	}
+	return 0;
+}
