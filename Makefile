@@ -50,7 +50,7 @@ all: $(BUILD)/crq
 deps:
 	@sh tests/deps.sh $(DEBS)
 
-$(BUILD)/%.o: %.c lib/crq.h lib/internal.h
+$(BUILD)/%.o: %.c $(wildcard lib/*.h) cmd/cmd.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

@@ -44,6 +44,11 @@ const struct cmd commands[] = {
 	  "  --format FMT   one line per change; %(field) is replaced by the\n"
 	  "                 field (dotted paths, lists joined by ','), %n is a\n"
 	  "                 newline, %% a percent sign\n" },
+	{ "log", cmd_log, "crq log [--json] ID",
+	  "the steps of a change, from its commits",
+	  "One line per step: commit, time, action, member, from -> to and\n"
+	  "whether the commit is signed, then its message.  --json: an array\n"
+	  "of {commit, at, by, name, action, from, to, message, signed}.\n" },
 	{ "edit", cmd_edit, "crq edit ID",
 	  "edit a change request in $EDITOR",
 	  "Opens the change in the editor; the result is validated and\n"

@@ -351,6 +351,11 @@ typedef struct {
 int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
 	const char *name, const crq_act_opts *opts);
 
+/* The steps of change id, oldest first, from the commits of the branch
+ * (first-parent history back to its creation): an array of objects
+ * {commit, at, by, name, action, from, to, message, signed}. */
+int crq_change_log(crq_node **out, crq_repo *repo, const char *id);
+
 typedef struct {
 	const char *state, *type, *risk, *service, *requester;
 } crq_filter;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "sign.h"
 #include "store.h"
 
 #define POLICY_PATH ".crq/policy.yaml"
@@ -479,6 +480,113 @@ done:
 	return err;
 }
 
+/* ---- signing ---- */
+
+/* The signer git would use: gpg.format and user.signingkey, with -c
+ * overrides.  git NULL reads the global configuration. */
+static int open_signer(crq_signer **out, git_repository *git,
+	const char *const *over, size_t nover)
+{
+	crq_buf fmt = CRQ_BUF_INIT, key = CRQ_BUF_INIT;
+	int err;
+
+	*out = NULL;
+	if ((err = config_get(&fmt, git, over, nover, "gpg.format")) < 0 &&
+	    err != CRQ_ENOTFOUND)
+		goto done;
+	if ((err = config_get(&key, git, over, nover, "user.signingkey")) < 0 &&
+	    err != CRQ_ENOTFOUND)
+		goto done;
+	err = crq_signer_open(out, fmt.size ? fmt.ptr : NULL,
+		key.size ? key.ptr : NULL);
+	if (err < 0 && !key.size)
+		err = crq_error__set(CRQ_ESIGN,
+			"no signing key: every crq step is a signed commit\n"
+			"hint: git config gpg.format ssh; git config user.signingkey ~/.ssh/id_ed25519");
+done:
+	crq_buf_dispose(&fmt);
+	crq_buf_dispose(&key);
+	return err;
+}
+
+int crq_store__signing_key(crq_buf *out, crq_repo *repo)
+{
+	crq_signer *s = NULL;
+	int err = open_signer(&s, repo->git,
+		(const char *const *)repo->config, repo->config_count);
+
+	if (!err)
+		crq_buf_puts(out, crq_signer_public_key(s));
+	crq_signer_free(s);
+	return err;
+}
+
+/* "type base64" of a key line. */
+static void key_of(char *out, size_t n, const char *line)
+{
+	size_t a = strcspn(line, " "), b;
+
+	b = line[a] ? strcspn(line + a + 1, " ") : 0;
+	snprintf(out, n, "%.*s", (int)(a + (line[a] ? 1 + b : 0)), line);
+}
+
+/*
+ * The signing key must be a key of the member the commit names (the
+ * committer e-mail), in the policy of the parent commit: nobody signs
+ * as someone else, and nobody adds their own key in the commit that
+ * uses it.  A store's first commit has no policy yet.
+ */
+static int check_signer(crq_repo *repo, const git_oid *parent,
+	const crq_signer *signer, const git_signature *committer)
+{
+	crq_buf text = CRQ_BUF_INIT;
+	const crq_schema *schema;
+	crq_node *policy = NULL;
+	const crq_node *members, *keys;
+	char want[1024], have[1024];
+	size_t i, j;
+	int err;
+
+	if (!parent)
+		return 0;
+	err = crq_store__read(repo, parent, POLICY_PATH, &text, NULL);
+	if (err == CRQ_ENOTFOUND) {
+		err = 0;
+		goto done;
+	}
+	if (err < 0 || (err = policy_schema(&schema, repo)) < 0 ||
+	    (err = crq_policy__parse(&policy, schema, text.ptr, text.size,
+			POLICY_PATH, NULL)) < 0)
+		goto done;
+	key_of(want, sizeof(want), crq_signer_public_key(signer));
+	members = crq_node_get(policy, "members");
+	for (i = 0; members && i < members->count; i++) {
+		const char *e = crq_node_get_str(members->items[i], "email");
+
+		if (!e || strcmp(e, committer->email))
+			continue;
+		keys = crq_node_get(members->items[i], "keys");
+		for (j = 0; keys && j < keys->count; j++) {
+			key_of(have, sizeof(have), keys->items[j]->str);
+			if (!strcmp(have, want))
+				goto done;
+		}
+		err = crq_error__set(CRQ_EDENIED,
+			"the signing key is not a key of member '%s'\n"
+			"hint: an admin adds it: crq member add / the policy's keys",
+			committer->email);
+		goto done;
+	}
+	err = crq_error__set(CRQ_EDENIED,
+		"'%s' is not a member of this store\n"
+		"hint: an admin adds members with 'crq member add'",
+		committer->email);
+done:
+	crq_node_free(policy);
+	crq_buf_dispose(&text);
+	return err;
+}
+
 /* ---- writing ---- */
 
 /* Insert blob at path below base (which may be NULL), giving out. */
@@ -676,10 +784,16 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	crq_buf reflog = CRQ_BUF_INIT, scratch = CRQ_BUF_INIT;
 	const git_commit *parents[1];
 	size_t i;
+	git_buf payload = { 0 };
+	crq_signer *signer = NULL;
 	int err, lockfd = -1;
 
 	if ((err = make_signature(&author, repo, "AUTHOR")) < 0 ||
-	    (err = make_signature(&committer, repo, "COMMITTER")) < 0)
+	    (err = make_signature(&committer, repo, "COMMITTER")) < 0 ||
+	    (err = open_signer(&signer, repo->git,
+			(const char *const *)repo->config,
+			repo->config_count)) < 0 ||
+	    (err = check_signer(repo, parent, signer, committer)) < 0)
 		goto done;
 	if (parent) {
 		if ((err = git_commit_lookup(&pc, repo->git, parent)) < 0 ||
@@ -762,8 +876,19 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 		goto done;
 	}
 	parents[0] = pc;
-	if ((err = git_commit_create(out, repo->git, NULL, author, committer,
-			NULL, message, tree, pc ? 1 : 0, parents)) < 0) {
+	/* sign what git signs: the commit object without its gpgsig */
+	if ((err = git_commit_create_buffer(&payload, repo->git, author,
+			committer, NULL, message, tree, pc ? 1 : 0,
+			parents)) < 0) {
+		err = crq_store__git_error(err, "cannot write commit");
+		goto done;
+	}
+	crq_buf_clear(&scratch);
+	if ((err = crq_signer_sign(signer, &scratch, payload.ptr,
+			payload.size)) < 0)
+		goto done;
+	if ((err = git_commit_create_with_signature(out, repo->git,
+			payload.ptr, scratch.ptr, NULL)) < 0) {
 		err = crq_store__git_error(err, "cannot write commit");
 		goto done;
 	}
@@ -804,6 +929,8 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	}
 	err = 0;
 done:
+	git_buf_dispose(&payload);
+	crq_signer_free(signer);
 	if (lockfd >= 0)
 		close(lockfd);
 	free(blobs);
@@ -867,6 +994,19 @@ static int add_first_admin(crq_buf *policy, crq_repo *repo)
 	for (i = 0; i < CRQ_ARRAY_SIZE(roles); i++)
 		crq_node_push(r, crq_node_new_cstr(roles[i]));
 	crq_node_set(m, "roles", r);
+	{
+		crq_buf key = CRQ_BUF_INIT;
+		crq_node *keys;
+
+		if ((err = crq_store__signing_key(&key, repo)) < 0) {
+			crq_buf_dispose(&key);
+			goto done;
+		}
+		keys = crq_node_new(CRQ_NODE_ARRAY);
+		crq_node_push(keys, crq_node_new_cstr(key.ptr));
+		crq_node_set(m, "keys", keys);
+		crq_buf_dispose(&key);
+	}
 	crq_node_push(list, m);
 	crq_node_set(doc, "members", list);
 	crq_buf_put(&out, p, (size_t)(at - p) + 1);
@@ -914,8 +1054,14 @@ int crq_repo_init(crq_repo **out, const char *path, const crq_options *opts)
 		crq_buf n = CRQ_BUF_INIT, e = CRQ_BUF_INIT;
 
 		/* refuse before creating anything: no half-made stores */
+		crq_signer *sg = NULL;
+
 		err = identity_with(&n, &e, NULL, opts ? opts->config : NULL,
 			opts ? opts->config_count : 0, "COMMITTER");
+		if (!err)
+			err = open_signer(&sg, NULL, opts ? opts->config : NULL,
+				opts ? opts->config_count : 0);
+		crq_signer_free(sg);
 		crq_buf_dispose(&n);
 		crq_buf_dispose(&e);
 		if (err < 0)

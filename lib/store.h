@@ -46,6 +46,8 @@ int crq_store__read(crq_repo *repo, const git_oid *commit, const char *path,
 int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	const crq_store_write *writes, size_t count, const char *message,
 	git_oid *out);
+/* The public key ("type base64") of the signing key git config names. */
+int crq_store__signing_key(crq_buf *out, crq_repo *repo);
 /* Current time as RFC 3339 UTC, honouring GIT_COMMITTER_DATE. */
 void crq_store__now(crq_buf *out, crq_repo *repo);
 /* Committer e-mail (user.email), CRQ_EREPO when unset. */

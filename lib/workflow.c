@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "change.h"
 
 /* Does the string list arr contain s (or '*')? */
@@ -201,6 +202,32 @@ int crq_workflow__allow(const crq_node **action, const crq_node **member,
 			"hint: an admin adds members with 'crq member add'",
 			email.ptr);
 		goto done;
+	}
+	/* the key that will sign must be this member's, before anything */
+	{
+		crq_buf key = CRQ_BUF_INIT;
+		const crq_node *keys = crq_node_get(*member, "keys");
+		size_t k, n;
+		int mine = 0;
+
+		if ((err = crq_store__signing_key(&key, repo)) < 0) {
+			crq_buf_dispose(&key);
+			goto done;
+		}
+		n = strlen(key.ptr);
+		for (k = 0; keys && k < keys->count; k++)
+			if (!strncmp(keys->items[k]->str, key.ptr, n) &&
+			    (keys->items[k]->str[n] == '\0' ||
+			     keys->items[k]->str[n] == ' '))
+				mine = 1;
+		crq_buf_dispose(&key);
+		if (!mine) {
+			err = crq_error__set(CRQ_EDENIED,
+				"the signing key is not a key of member '%s'\n"
+				"hint: an admin adds it with 'crq member add' or the policy's keys",
+				email.ptr);
+			goto done;
+		}
 	}
 	act = find_action(policy, name, type ? type : "normal", state, &named);
 	if (!act) {
@@ -700,5 +727,144 @@ done:
 	crq_buf_dispose(&path);
 	crq_buf_dispose(&msg);
 	crq_buf_dispose(&now);
+	return err;
+}
+
+/* ---- history ---- */
+
+/* Does the raw commit carry a gpgsig header (in its header, not its
+ * message)? */
+static int has_signature(git_repository *git, const git_oid *id)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	const char *p, *end;
+	int found = 0;
+
+	if (git_repository_odb(&odb, git) < 0 ||
+	    git_odb_read(&obj, odb, id) < 0)
+		goto done;
+	p = git_odb_object_data(obj);
+	end = p + git_odb_object_size(obj);
+	while (p < end && *p != '\n') {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if ((size_t)(end - p) > 7 && !memcmp(p, "gpgsig ", 7))
+			found = 1;
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+done:
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	return found;
+}
+
+int crq_change_log(crq_node **out, crq_repo *repo, const char *id)
+{
+	crq_node *steps = crq_node_new(CRQ_NODE_ARRAY), *rev;
+	git_commit *c = NULL, *p = NULL;
+	git_message_trailer_array tr;
+	crq_buf path = CRQ_BUF_INIT;
+	git_oid tip;
+	char hex[GIT_OID_HEXSZ + 1], when[32];
+	int err, unborn, found = 0;
+	size_t i;
+
+	*out = NULL;
+	if ((err = crq_change_path(&path, repo, id)) < 0 ||
+	    (err = crq_store__tip(repo, &tip, &unborn)) < 0)
+		goto done;
+	if (unborn || (err = git_commit_lookup(&c, repo->git, &tip)) < 0) {
+		err = unborn ? crq_error__set(CRQ_ENOTFOUND,
+			"no such change '%s'", id) :
+			crq_store__git_error(err, "cannot read history");
+		goto done;
+	}
+	while (c) {
+		const char *change = NULL, *action = NULL, *from = NULL,
+			*to = NULL;
+		const git_signature *a = git_commit_author(c);
+
+		memset(&tr, 0, sizeof(tr));
+		git_message_trailers(&tr, git_commit_message(c));
+		for (i = 0; i < tr.count; i++) {
+			const char *k = tr.trailers[i].key;
+
+			if (!strcmp(k, "Crq-Change"))
+				change = tr.trailers[i].value;
+			else if (!strcmp(k, "Crq-Action"))
+				action = tr.trailers[i].value;
+			else if (!strcmp(k, "Crq-From"))
+				from = tr.trailers[i].value;
+			else if (!strcmp(k, "Crq-To"))
+				to = tr.trailers[i].value;
+		}
+		if (change && action && !strcmp(change, id)) {
+			crq_node *s = crq_node_new(CRQ_NODE_OBJECT);
+			const char *body = git_commit_body(c);
+			time_t t = (time_t)a->when.time;
+			struct tm tm;
+			size_t blen = 0;
+
+			found = 1;
+			git_oid_tostr(hex, sizeof(hex), git_commit_id(c));
+			gmtime_r(&t, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			crq_node_set(s, "commit", crq_node_new_cstr(hex));
+			crq_node_set(s, "at", crq_node_new_cstr(when));
+			crq_node_set(s, "by", crq_node_new_cstr(a->email));
+			crq_node_set(s, "name", crq_node_new_cstr(a->name));
+			crq_node_set(s, "action", crq_node_new_cstr(action));
+			if (from)
+				crq_node_set(s, "from", crq_node_new_cstr(from));
+			if (to)
+				crq_node_set(s, "to", crq_node_new_cstr(to));
+			/* the body without the trailer block */
+			if (body) {
+				const char *tb = strstr(body, "Crq-Change:");
+
+				blen = tb ? (size_t)(tb - body) : strlen(body);
+				while (blen && (body[blen - 1] == '\n' ||
+						body[blen - 1] == ' '))
+					blen--;
+			}
+			crq_node_set(s, "message",
+				crq_node_new_string(body ? body : "", blen));
+			crq_node_set(s, "signed", crq_node_new_bool(
+				has_signature(repo->git, git_commit_id(c))));
+			crq_node_push(steps, s);
+		}
+		git_message_trailer_array_free(&tr);
+		if ((change && action && !strcmp(change, id) &&
+		     !strcmp(action, "create")) ||
+		    git_commit_parentcount(c) == 0)
+			break;
+		if ((err = git_commit_parent(&p, c, 0)) < 0) {
+			err = crq_store__git_error(err, "cannot read history");
+			goto done;
+		}
+		git_commit_free(c);
+		c = p;
+		p = NULL;
+	}
+	if (!found) {
+		err = crq_error__set(CRQ_ENOTFOUND, "no such change '%s'", id);
+		goto done;
+	}
+	/* oldest first */
+	rev = crq_node_new(CRQ_NODE_ARRAY);
+	for (i = steps->count; i-- > 0;) {
+		crq_node_push(rev, steps->items[i]);
+		steps->items[i] = NULL;
+	}
+	steps->count = 0;
+	*out = rev;
+	err = 0;
+done:
+	crq_node_free(steps);
+	git_commit_free(c);
+	crq_buf_dispose(&path);
 	return err;
 }

@@ -17,9 +17,51 @@ unset GIT_DIR GIT_WORK_TREE GIT_EDITOR VISUAL EDITOR CRQ_DATADIR
 git config --global user.name "Alice Example"
 git config --global user.email alice@example.com
 git config --global init.defaultBranch main
+# every crq step is a signed commit: alice's key, and one per member
+mkdir -p "$HOME/.ssh" "$TMP/keys"
+ssh-keygen -q -t ed25519 -N '' -C alice -f "$HOME/.ssh/id_ed25519" </dev/null
+git config --global gpg.format ssh
+git config --global user.signingkey "$HOME/.ssh/id_ed25519"
 PY=/usr/bin/python3
 ntest=0
 nfail=0
+
+# keyfor NAME: the private key file of NAME (alice: the global one)
+keyfor() {
+	if [ "$1" = alice ]; then
+		echo "$HOME/.ssh/id_ed25519"
+		return
+	fi
+	[ -f "$TMP/keys/$1" ] ||
+		ssh-keygen -q -t ed25519 -N '' -C "$1" -f "$TMP/keys/$1" </dev/null
+	echo "$TMP/keys/$1"
+}
+
+# as NAME crq-args...: run crq as NAME@example.com with NAME's key
+as() {
+	who=$1
+	shift
+	k=$(keyfor "$who")
+	env GIT_AUTHOR_NAME="$who" GIT_AUTHOR_EMAIL="$who@example.com" \
+		GIT_COMMITTER_NAME="$who" GIT_COMMITTER_EMAIL="$who@example.com" \
+		"$CRQ" -c user.signingkey="$k" "$@"
+}
+
+# verify_all DIR: stock git verify-commit accepts every commit on HEAD
+# with the allowed-signers file crq writes from the policy
+verify_all() {
+	"$CRQ" -C "$1" policy allowed-signers >"$TMP/allowed" || { not_ok "allowed-signers"; return; }
+	bad=0
+	for c in $(git -C "$1" rev-list HEAD); do
+		git -C "$1" -c gpg.ssh.allowedSignersFile="$TMP/allowed" \
+			verify-commit "$c" >/dev/null 2>"$TMP/verr" || { bad=$((bad + 1)); sed 's/^/#   /' "$TMP/verr" | head -3; }
+	done
+	if [ $bad = 0 ]; then
+		ok "git verify-commit accepts all $(git -C "$1" rev-list --count HEAD) commits in $(basename "$1")"
+	else
+		not_ok "git verify-commit refused $bad commits in $1"
+	fi
+}
 
 ok() { ntest=$((ntest + 1)); echo "ok $ntest - $*"; }
 not_ok() { ntest=$((ntest + 1)); nfail=$((nfail + 1)); echo "not ok $ntest - $*"; }

@@ -13,7 +13,7 @@ import sys, yaml
 got = yaml.safe_load(open(sys.argv[1])); ex = yaml.safe_load(open(sys.argv[2]))
 first = got.pop("members"); ex.pop("members")
 print(got == ex, first)' "$TMP/policy" "$TOP/examples/policy.yaml")" \
-	"True [{'email': 'alice@example.com', 'name': 'Alice Example', 'roles': ['admin', 'requester', 'change-manager']}]"
+	"True [{'email': 'alice@example.com', 'name': 'Alice Example', 'roles': ['admin', 'requester', 'change-manager'], 'keys': ['$(cut -d' ' -f1,2 "$HOME/.ssh/id_ed25519.pub")']}]"
 same "the example's comments are kept" "$(grep -c '^#' "$TMP/policy")" "$(grep -c '^#' "$TOP/examples/policy.yaml")"
 check "templates committed" git -C store cat-file -e HEAD:.crq/templates/os-patch.yaml
 same "commit subject" "$(git -C store log -1 --format=%s)" "crq: initialise change store"
@@ -46,7 +46,10 @@ mkdir noid
 expect 128 "user.name is not set" env HOME="$TMP/noid" "$CRQ" init noid/s
 check "no repository left behind by a refused init" test ! -e noid/s
 expect 128 "user.email is not set" env HOME="$TMP/noid" "$CRQ" -c user.name=Bob init noid/s
-expect 0 "" env HOME="$TMP/noid" "$CRQ" -c user.name=Bob -c user.email=bob@example.com init noid/t
+expect 128 "no signing key" env HOME="$TMP/noid" "$CRQ" -c user.name=Bob -c user.email=bob@example.com init noid/t
+check "no repository left behind without a key" test ! -e noid/t
+expect 0 "" env HOME="$TMP/noid" "$CRQ" -c user.name=Bob -c user.email=bob@example.com \
+	-c gpg.format=ssh -c user.signingkey="$TMP/home/.ssh/id_ed25519" init noid/t
 same "-c overrides git config" "$(git -C noid/t log -1 --format='%an <%ae>')" "Bob <bob@example.com>"
 
 # outside any repository

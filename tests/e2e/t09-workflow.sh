@@ -6,14 +6,12 @@
 cd "$TMP"
 "$CRQ" init s >/dev/null
 cd s
-as() { who=$1; shift; env GIT_AUTHOR_NAME="$who" GIT_AUTHOR_EMAIL="$who@example.com" \
-	GIT_COMMITTER_NAME="$who" GIT_COMMITTER_EMAIL="$who@example.com" "$CRQ" "$@"; }
-as alice member add bob@example.com --name Bob --role cab --role change-manager \
+as alice member add bob@example.com --key "$(keyfor bob).pub" --name Bob --role cab --role change-manager \
 	--role implementer --role reviewer >/dev/null
-as alice member add carol@example.com --name Carol --role cab --role security >/dev/null
-as alice member add dave@example.com --name Dave --role security >/dev/null
+as alice member add carol@example.com --key "$(keyfor carol).pub" --name Carol --role cab --role security >/dev/null
+as alice member add dave@example.com --key "$(keyfor dave).pub" --name Dave --role security >/dev/null
 as alice role grant dave@example.com cab --until 2026-01-01 >/dev/null
-as alice member add erin@example.com --name Erin --role ecab --role implementer >/dev/null
+as alice member add erin@example.com --key "$(keyfor erin).pub" --name Erin --role ecab --role implementer >/dev/null
 same "members added by policy commits" "$(git log --format=%s | grep -c '^policy: ')" "5"
 trailers() { git log -1 --format='%(trailers:key=Crq-Action,key=Crq-From,key=Crq-To,valueonly,separator=%x20)'; }
 id=CHG-000001
@@ -27,6 +25,7 @@ grep -q "hint: assess is allowed from submitted" "$TMP/err" && ok "hint names th
 expect 1 "carol@example.com may not edit $id: needs role requester or change-manager" as carol set $id risk=low
 grep -q "hint: members who may: alice@example.com, bob@example.com" "$TMP/err" && ok "hint names who may" || not_ok "who hint"
 expect 1 "'zed@example.com' is not a member of this store" as zed set $id risk=low
+expect 1 "the signing key is not a key of member 'bob@example.com'" env GIT_COMMITTER_EMAIL=bob@example.com GIT_AUTHOR_EMAIL=bob@example.com "$CRQ" -c user.signingkey="$(keyfor carol)" assess $id --risk high
 expect 1 "no action 'frobnicate' for normal changes" as alice do $id frobnicate
 same "refusals made no commit" "$(state .)" "$before"
 
@@ -109,5 +108,6 @@ expect 0 "" as erin start CHG-000003
 expect 0 "" as alice new --template os-patch
 expect 0 "" as alice submit CHG-000004
 same "standard change is pre-authorized" "$(cat "$TMP/out")" "CHG-000004: draft -> authorized"
+verify_all .
 fsck_clean .
 done_testing

@@ -7,10 +7,8 @@
 cd "$TMP"
 "$CRQ" init s >/dev/null
 cd s
-ssh-keygen -q -t ed25519 -N '' -C bob -f "$TMP/bob" </dev/null
-ssh-keygen -q -t ed25519 -N '' -C carol -f "$TMP/carol" </dev/null
-as() { who=$1; shift; env GIT_AUTHOR_NAME="$who" GIT_AUTHOR_EMAIL="$who@example.com" \
-	GIT_COMMITTER_NAME="$who" GIT_COMMITTER_EMAIL="$who@example.com" "$CRQ" "$@"; }
+cp "$(keyfor bob)" "$TMP/bob"; cp "$(keyfor bob).pub" "$TMP/bob.pub"
+cp "$(keyfor carol)" "$TMP/carol"; cp "$(keyfor carol).pub" "$TMP/carol.pub"
 version() { git cat-file blob HEAD:.crq/policy.yaml | sed -n 's/^version: //p'; }
 
 same "a new store's policy is version 1" "$(version)" "1"
@@ -48,7 +46,8 @@ same "refused policy changes made no commit" "$(state .)" "$before"
 expect 0 "" as alice member add carol@example.com --name Carol --role security --key "$TMP/carol.pub"
 expect 0 "" "$CRQ" policy allowed-signers
 same "allowed-signers: one line per key" "$(cut -d' ' -f1,2,3 "$TMP/out")" \
-	"bob@example.com namespaces=\"git\" ssh-ed25519
+	"alice@example.com namespaces=\"git\" ssh-ed25519
+bob@example.com namespaces=\"git\" ssh-ed25519
 carol@example.com namespaces=\"git\" ssh-ed25519"
 # ssh-keygen accepts the file and finds bob's key in it
 printf 'payload' >"$TMP/payload"
@@ -63,5 +62,6 @@ expect 1 "bad.yaml:3:10" "$CRQ" policy check "$TMP/bad.yaml"
 git cat-file blob HEAD:.crq/policy.yaml | sed 's/- cab$/- wizard/' >"$TMP/role.yaml"
 expect 1 "role 'wizard' is not defined under roles" "$CRQ" policy check "$TMP/role.yaml"
 expect 129 "unknown subcommand 'frob'" "$CRQ" policy frob
+verify_all .
 fsck_clean .
 done_testing

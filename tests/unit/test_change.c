@@ -252,10 +252,22 @@ static void test_prefix_and_shards(void **state)
 	(void)state;
 	snprintf(p, sizeof(p), "%s/ops", tmpdir);
 	assert_crq_ok(crq_repo_init(&r, p, &opts));
-	crq_buf_puts(&pol, "version: 2\nstore:\n  prefix: OPS\n  shard_size: 10\n"
-		"roles:\n  requester: raises changes\n  admin: edits policy\n"
-		"members:\n  - email: test@example.com\n    name: T\n"
-		"    roles: [requester, admin]\n"
+	{
+		crq_buf pub = CRQ_BUF_INIT;
+
+		snprintf(p, sizeof(p), "%s/key.pub", tmpdir);
+		assert_crq_ok(crq_buf_read_file(&pub, p, 4096));
+		pub.ptr[strcspn(pub.ptr, "\n")] = '\0';
+		crq_buf_printf(&pol, "version: 2\nstore:\n  prefix: OPS\n"
+			"  shard_size: 10\nroles:\n  requester: raises\n"
+			"  admin: edits policy\nmembers:\n"
+			"  - email: test@example.com\n    name: T\n"
+			"    roles: [requester, admin]\n    keys: ['%s']\n",
+			pub.ptr);
+		crq_buf_dispose(&pub);
+		snprintf(p, sizeof(p), "%s/ops", tmpdir);
+	}
+	crq_buf_puts(&pol, ""
 		"workflow:\n  actions:\n    - name: create\n"
 		"      from: ['*']\n      to: draft\n      roles: [requester]\n");
 	w.path = ".crq/policy.yaml";

@@ -38,18 +38,29 @@
  * that need repositories.  test_env_setup() fills tmpdir (64 bytes) and
  * opts; test_env_teardown() removes the directory.
  */
-static const char *const test_identity[] = { "user.name=Test User",
-	"user.email=test@example.com" };
+static char test_signingkey[128];
+static const char *test_identity[] = { "user.name=Test User",
+	"user.email=test@example.com", "gpg.format=ssh", test_signingkey };
 
 static inline int test_env_setup(char *tmpdir, crq_options *opts)
 {
+	char cmd[256];
+
 	strcpy(tmpdir, "/tmp/crq-unit-XXXXXX");
 	if (!mkdtemp(tmpdir))
 		return -1;
+	/* every crq commit is signed: a throwaway ed25519 key */
+	snprintf(cmd, sizeof(cmd),
+		"ssh-keygen -q -t ed25519 -N '' -C test -f '%s/key' </dev/null",
+		tmpdir);
+	if (system(cmd) != 0)
+		return -1;
+	snprintf(test_signingkey, sizeof(test_signingkey),
+		"user.signingkey=%s/key", tmpdir);
 	memset(opts, 0, sizeof(*opts));
 	opts->datadir = getenv("CRQ_DATADIR") ? getenv("CRQ_DATADIR") : ".";
 	opts->config = test_identity;
-	opts->config_count = 2;
+	opts->config_count = 4;
 	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
 	setenv("HOME", tmpdir, 1);
 	setenv("GIT_COMMITTER_DATE", "2026-11-23T10:00:00Z", 1);
