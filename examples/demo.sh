@@ -1,6 +1,7 @@
 #!/bin/sh
-# make demo: walk one change through crq in a throwaway repository and
-# show what happened, checked with git itself.
+# make demo: walk one change through the whole default workflow with
+# three members, each step a commit signed with the member's own key,
+# and check the result with git itself.
 # usage: examples/demo.sh PATH/TO/crq
 set -eu
 CRQ=$1
@@ -8,38 +9,69 @@ case $CRQ in /*) ;; *) CRQ=$(pwd)/$CRQ ;; esac
 DEMO=$(mktemp -d "${TMPDIR:-/tmp}/crq-demo.XXXXXX")
 trap 'rm -rf "$DEMO"' EXIT
 export HOME="$DEMO/home" GIT_CONFIG_NOSYSTEM=1
-mkdir -p "$HOME"
+mkdir -p "$HOME" "$DEMO/keys"
+for who in alice bob carol; do
+	ssh-keygen -q -t ed25519 -N '' -C "$who" -f "$DEMO/keys/$who" </dev/null
+done
 git config --global user.name "Alice Example"
 git config --global user.email alice@example.com
+git config --global gpg.format ssh
+git config --global user.signingkey "$DEMO/keys/alice"
 
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
-run() { say "$*"; "$@"; }
+say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+run() { say "\$ $*"; "$@"; }
+# as NAME crq-args: crq as another member, signing with their key
+as() {
+	who=$1
+	shift
+	say "\$ ($who) crq $*"
+	env GIT_AUTHOR_NAME="$who" GIT_AUTHOR_EMAIL="$who@example.com" \
+		GIT_COMMITTER_NAME="$who" GIT_COMMITTER_EMAIL="$who@example.com" \
+		"$CRQ" -c user.signingkey="$DEMO/keys/$who" "$@"
+}
 
 cd "$DEMO"
 run "$CRQ" init store
 cd store
-say "$CRQ new --title 'Upgrade PostgreSQL 14 to 15 on billing' ..."
+run "$CRQ" member add bob@example.com --name Bob --role change-manager \
+	--role implementer --role reviewer --key "$DEMO/keys/bob.pub"
+run "$CRQ" member add carol@example.com --name Carol --role cab \
+	--role security --key "$DEMO/keys/carol.pub"
+say "\$ crq new --title 'Upgrade PostgreSQL 14 to 15 on billing' ..."
 id=$("$CRQ" new --title "Upgrade PostgreSQL 14 to 15 on billing" \
-	--service billing --service billing-db --impact high --urgency medium \
-	--risk high --window 2026-12-06T02:00:00Z/2026-12-06T05:00:00Z)
+	--service billing --service billing-db --impact high --urgency medium)
 echo "$id"
+say "\$ crq submit $id      # refused: the plans are missing"
+"$CRQ" submit "$id" || echo "(exit $?)"
 run "$CRQ" set "$id" "implementation_plan=pg_upgrade --link on the primary, then rebuild replicas" \
 	"backout_plan=Promote the untouched replica still on 14" \
 	"test_plan=Billing smoke tests and nightly reconciliation"
-say "$CRQ new --template os-patch --service web-frontend"
-id2=$("$CRQ" new --template os-patch --service web-frontend)
-echo "$id2"
+run "$CRQ" submit "$id" -m "Ready for assessment"
+as bob assess "$id" --risk medium
+say "\$ crq approve $id      # refused: the requester cannot approve"
+"$CRQ" approve "$id" || echo "(exit $?)"
+as bob approve "$id" -m "Plan and backout look sound"
+as carol approve "$id" -m "CAB: go"
+as bob schedule "$id" --start 2026-12-06T02:00:00Z --end 2026-12-06T05:00:00Z
+as bob start "$id"
+as bob complete "$id" --close-code successful -m "Upgraded; replicas rebuilt"
+as bob review "$id" -m "Went to plan; 12 minutes of read-only billing"
+as bob close "$id"
 run "$CRQ" show "$id"
-run "$CRQ" list
-run "$CRQ" list --risk high --format '%(id) %(priority) %(window.start) %(services)'
-say "$CRQ show --json $id2 | head -n 8"
-"$CRQ" show --json "$id2" | head -n 8
-say "$CRQ set $id risk=extreme      # refused: not a level"
-"$CRQ" set "$id" risk=extreme || echo "(exit $?)"
-say "printf 'title: no\n' | $CRQ validate --kind change -   # refused: ambiguous"
-printf 'title: no\n' | "$CRQ" validate --kind change - || echo "(exit $?)"
-run git log --format='%h %s' 
-run git show --stat --format='%B' HEAD~1
+run "$CRQ" log "$id"
+run "$CRQ" list --format '%(id) %(state) %(priority) %(close_code) %(title)'
+say "\$ crq policy allowed-signers > .git/allowed_signers"
+"$CRQ" policy allowed-signers >.git/allowed_signers
+cat .git/allowed_signers
+say "\$ git verify-commit (every commit, stock git, crq's allowed-signers)"
+git config gpg.ssh.allowedSignersFile .git/allowed_signers
+n=0
+for c in $(git rev-list HEAD); do
+	git verify-commit "$c" 2>/dev/null
+	n=$((n + 1))
+done
+echo "all $n commits verified by git"
+run git log --format='%h %G? %<(8,trunc)%an %s'
 run git fsck --strict --no-progress
 echo
-echo "demo ok: every step above is a commit in $DEMO/store (removed on exit)"
+echo "demo ok: every step above is a signed commit in $DEMO/store (removed on exit)"
