@@ -538,7 +538,7 @@ int crq_change_create(crq_buf *id_out, crq_repo *repo, const crq_node *fields,
 	unsigned long long num;
 	git_oid tip;
 	size_t i;
-	int unborn, err, attempt;
+	int unborn, err, attempt, locked = 0;
 
 	if ((err = crq_store__policy(&policy, repo)) < 0 ||
 	    (err = crq_store__email(&email, repo)) < 0)
@@ -570,6 +570,9 @@ int crq_change_create(crq_buf *id_out, crq_repo *repo, const crq_node *fields,
 			goto done;
 	}
 
+	if ((err = crq_store__lock(repo)) < 0)
+		goto done;
+	locked = 1;
 	for (attempt = 0; attempt < CRQ_STORE_RETRIES; attempt++) {
 		crq_node_free(doc);
 		doc = crq_node_new(CRQ_NODE_OBJECT);
@@ -629,6 +632,8 @@ int crq_change_create(crq_buf *id_out, crq_repo *repo, const crq_node *fields,
 	if (!err)
 		crq_buf_puts(id_out, id.ptr);
 done:
+	if (locked)
+		crq_store__unlock(repo);
 	crq_node_free(doc);
 	crq_node_free(tmpl);
 	crq_buf_dispose(&email);
@@ -661,12 +666,14 @@ int crq_change_update(crq_repo *repo, const char *id, const crq_node *doc,
 	const char *state;
 	git_oid tip;
 	size_t i;
-	int unborn, err, attempt;
+	int unborn, err, attempt, locked = 0;
 
 	if (doc->kind != CRQ_NODE_OBJECT)
 		return crq_error__set(CRQ_EINVALID, "a change is a mapping");
-	if ((err = crq_change_path(&path, repo, id)) < 0)
+	if ((err = crq_change_path(&path, repo, id)) < 0 ||
+	    (err = crq_store__lock(repo)) < 0)
 		goto done;
+	locked = 1;
 	for (attempt = 0; attempt < CRQ_STORE_RETRIES; attempt++) {
 		crq_node_free(old);
 		crq_node_free(next);
@@ -704,6 +711,8 @@ int crq_change_update(crq_repo *repo, const char *id, const crq_node *doc,
 	if (err == CRQ_STORE_RACE)
 		err = CRQ_ECONFLICT;
 done:
+	if (locked)
+		crq_store__unlock(repo);
 	crq_node_free(old);
 	crq_node_free(next);
 	crq_buf_dispose(&now);

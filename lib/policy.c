@@ -177,12 +177,15 @@ static int policy_commit(crq_repo *repo, const char *what, policy_edit_fn fn,
 	git_oid tip, commit;
 	char day[11];
 	size_t i;
-	int err, unborn, attempt, admin;
+	int err, unborn, attempt, admin, locked = 0;
 
 	crq_repo_datafile(&spath, repo, "schemas/policy.schema.json");
 	if ((err = crq_schema_load(&schema, spath.ptr)) < 0 ||
 	    (err = crq_store__email(&email, repo)) < 0)
 		goto done;
+	if ((err = crq_store__lock(repo)) < 0)
+		goto done;
+	locked = 1;
 	for (attempt = 0; attempt < CRQ_STORE_RETRIES; attempt++) {
 		crq_node_free(cur);
 		crq_node_free(next);
@@ -272,6 +275,8 @@ static int policy_commit(crq_repo *repo, const char *what, policy_edit_fn fn,
 		repo->policy = NULL;
 	}
 done:
+	if (locked)
+		crq_store__unlock(repo);
 	crq_schema_free(schema);
 	crq_node_free(cur);
 	crq_node_free(next);

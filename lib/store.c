@@ -37,6 +37,8 @@ static void repo_dispose_fields(crq_repo *repo)
 {
 	size_t i;
 
+	if (repo->lock_fd >= 0)
+		close(repo->lock_fd);
 	git_repository_free(repo->git);
 	free(repo->workdir);
 	free(repo->gitdir);
@@ -91,6 +93,7 @@ static int setup(crq_repo **out, git_repository *git, const crq_options *opts)
 		repo->config_count = opts->config_count;
 	}
 	repo->shard_size = 1000;
+	repo->lock_fd = -1;
 	strcpy(repo->prefix, "CHG");
 
 	if ((err = git_reference_lookup(&head, git, "HEAD")) < 0) {
@@ -480,6 +483,39 @@ done:
 	return err;
 }
 
+/* ---- the writers' lock ---- */
+
+int crq_store__lock(crq_repo *repo)
+{
+	crq_buf path = CRQ_BUF_INIT;
+	int fd, err = 0;
+
+	if (repo->lock_depth++ > 0)
+		return 0;
+	/* flock() is released by the kernel if the process dies */
+	crq_buf_printf(&path, "%s/crq.lock", repo->gitdir);
+	fd = open(path.ptr, O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		err = crq_error__set(CRQ_EREPO, "cannot lock '%s': %s",
+			path.ptr, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		repo->lock_depth = 0;
+	} else {
+		repo->lock_fd = fd;
+	}
+	crq_buf_dispose(&path);
+	return err;
+}
+
+void crq_store__unlock(crq_repo *repo)
+{
+	if (repo->lock_depth == 0 || --repo->lock_depth > 0)
+		return;
+	close(repo->lock_fd);
+	repo->lock_fd = -1;
+}
+
 /* ---- signing ---- */
 
 /* The signer git would use: gpg.format and user.signingkey, with -c
@@ -802,21 +838,17 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 			goto done;
 		}
 	}
+	/*
+	 * Serialise crq writers of this repository from the check of the
+	 * work tree to the index write: the index is read, modified and
+	 * written whole, so two writers interleaving there would drop each
+	 * other's entries.  Callers usually hold the lock already, from
+	 * before they read the tip (crq_store__lock).
+	 */
+	if ((err = crq_store__lock(repo)) < 0)
+		goto done;
+	lockfd = 1;
 	if (checked_out(repo)) {
-		/*
-		 * Serialise crq writers of this work tree from the check of
-		 * the work tree to the index write: the index is read,
-		 * modified and written whole, so two writers interleaving
-		 * there would drop each other's entries.  flock() is
-		 * released by the kernel if we die.
-		 */
-		crq_buf_printf(&scratch, "%s/crq.lock", repo->gitdir);
-		lockfd = open(scratch.ptr, O_CREAT | O_RDWR | O_CLOEXEC, 0666);
-		if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
-			err = crq_error__set(CRQ_EREPO, "cannot lock '%s': %s",
-				scratch.ptr, strerror(errno));
-			goto done;
-		}
 		/* a writer that got here first moved the branch: retry */
 		{
 			git_oid now;
@@ -932,7 +964,7 @@ done:
 	git_buf_dispose(&payload);
 	crq_signer_free(signer);
 	if (lockfd >= 0)
-		close(lockfd);
+		crq_store__unlock(repo);
 	free(blobs);
 	crq_buf_dispose(&reflog);
 	crq_buf_dispose(&scratch);

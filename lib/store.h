@@ -27,6 +27,8 @@ struct crq_repo {
 	crq_node *policy;	/* loaded lazily from the tip */
 	char prefix[17];
 	unsigned long shard_size;
+	int lock_fd;		/* crq.lock while held */
+	int lock_depth;
 };
 
 /* Translate the last libgit2 error into a crq error. */
@@ -48,6 +50,12 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	git_oid *out);
 /* The public key ("type base64") of the signing key git config names. */
 int crq_store__signing_key(crq_buf *out, crq_repo *repo);
+/* Take / release the repository's writers' lock (.git/crq.lock,
+ * flock): crq writers on this machine take turns from reading the tip
+ * to moving the branch, so they do not race at all; the ref
+ * compare-and-swap still guards against everyone else.  Recursive. */
+int crq_store__lock(crq_repo *repo);
+void crq_store__unlock(crq_repo *repo);
 /* Current time as RFC 3339 UTC, honouring GIT_COMMITTER_DATE. */
 void crq_store__now(crq_buf *out, crq_repo *repo);
 /* Committer e-mail (user.email), CRQ_EREPO when unset. */

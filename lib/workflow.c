@@ -642,13 +642,17 @@ int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
 	char digest[72] = "";
 	const char *from, *to;
 	size_t i;
-	int unborn, err, attempt, met = 0;
+	int unborn, err, attempt, met = 0, locked = 0;
 
 	crq_issues_init(&issues);
 	if ((err = crq_change_path(&path, repo, id)) < 0 ||
 	    (err = crq_repo_change_schema(&schema, repo)) < 0)
 		goto done;
-	/* every attempt re-reads and re-checks: the branch may have moved */
+	/* turns with other crq writers, then every attempt re-reads and
+	 * re-checks: the branch may still move under us (a push) */
+	if ((err = crq_store__lock(repo)) < 0)
+		goto done;
+	locked = 1;
 	for (attempt = 0; attempt < CRQ_STORE_RETRIES * 4; attempt++) {
 		crq_node_free(old);
 		crq_node_free(doc);
@@ -721,6 +725,8 @@ int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
 	if (!err && to_out)
 		crq_buf_puts(to_out, crq_node_get_str(doc, "state"));
 done:
+	if (locked)
+		crq_store__unlock(repo);
 	crq_issues_dispose(&issues);
 	crq_node_free(old);
 	crq_node_free(doc);
