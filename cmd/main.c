@@ -128,6 +128,15 @@ const struct cmd commands[] = {
 	  "print a JSON Schema",
 	  "Prints schemas/change.schema.json or schemas/policy.schema.json,\n"
 	  "the files crq validates with (editors can use them too).\n" },
+	{ "batch", cmd_batch, "crq batch < COMMANDS",
+	  "run many crq commands from stdin in one process",
+	  "One command per line, without the leading 'crq' (e.g.\n"
+	  "  set CHG-000001 'description=two words'\n"
+	  "  comment CHG-000001 -m \"looks good\"\n"
+	  "); blanks separate words, '...' and \"...\" quote, # starts a\n"
+	  "comment.  Stops at the first command that fails, with its exit\n"
+	  "status; the steps before it stay committed.  Much faster than one\n"
+	  "process per step for scripts and imports.\n" },
 	{ "help", cmd_help, "crq help [COMMAND]",
 	  "show help", "" },
 	{ NULL, NULL, NULL, NULL, NULL }

@@ -264,6 +264,12 @@ typedef struct {
 	size_t config_count;
 } crq_options;
 
+/* Keep the library's global state (libgit2's) alive between repository
+ * opens, for a process that runs many commands (crq batch).  Each call
+ * to crq_global_init() is matched by one to crq_global_shutdown(). */
+void crq_global_init(void);
+void crq_global_shutdown(void);
+
 /* Open the repository containing path (searching upwards like git). */
 int crq_repo_open(crq_repo **out, const char *path, const crq_options *opts);
 /* Create a store at path: init the git repository if there is none

@@ -50,6 +50,7 @@ static void repo_dispose_fields(crq_repo *repo)
 	crq_schema_free(repo->change_schema);
 	crq_schema_free(repo->policy_schema);
 	crq_node_free(repo->policy);
+	crq_signer_free(repo->signer);	/* wipes the private key */
 }
 
 void crq_repo_free(crq_repo *repo)
@@ -127,6 +128,16 @@ static int open_git(git_repository **out, const char *path, unsigned flags)
 	err = git_repository_open_ext(out, path, flags, NULL);
 	git_libgit2_shutdown();
 	return err;
+}
+
+void crq_global_init(void)
+{
+	git_libgit2_init();
+}
+
+void crq_global_shutdown(void)
+{
+	git_libgit2_shutdown();
 }
 
 int crq_repo_open(crq_repo **out, const char *path, const crq_options *opts)
@@ -449,14 +460,21 @@ int crq_store__policy(const crq_node **out, crq_repo *repo)
 	crq_issues issues;
 	const crq_schema *schema;
 	crq_node *doc = NULL, *n;
-	int err;
+	git_oid tip;
+	int err, unborn;
 
 	crq_issues_init(&issues);
 	if (repo->policy) {
 		*out = repo->policy;
 		return 0;
 	}
-	if ((err = crq_store__read(repo, NULL, POLICY_PATH, &text, NULL)) < 0) {
+	if ((err = crq_store__tip(repo, &tip, &unborn)) < 0)
+		goto done;
+	if (unborn)
+		err = CRQ_ENOTFOUND;
+	else
+		err = crq_store__read(repo, &tip, POLICY_PATH, &text, NULL);
+	if (err < 0) {
 		if (err == CRQ_ENOTFOUND)
 			err = crq_error__set(CRQ_EREPO,
 				"not a crq store: branch '%s' has no %s; run 'crq init'",
@@ -474,6 +492,7 @@ int crq_store__policy(const crq_node **out, crq_repo *repo)
 	if (n && n->kind == CRQ_NODE_INT)
 		repo->shard_size = (unsigned long)n->i;
 	repo->policy = doc;
+	git_oid_cpy(&repo->policy_commit, &tip);
 	doc = NULL;
 	*out = repo->policy;
 done:
@@ -502,7 +521,16 @@ int crq_store__lock(crq_repo *repo)
 			close(fd);
 		repo->lock_depth = 0;
 	} else {
+		git_oid tip;
+		int unborn;
+
 		repo->lock_fd = fd;
+		/* a policy read before we held the lock may be stale now */
+		if (repo->policy && (crq_store__tip(repo, &tip, &unborn) < 0 ||
+		    unborn || !git_oid_equal(&tip, &repo->policy_commit))) {
+			crq_node_free(repo->policy);
+			repo->policy = NULL;
+		}
 	}
 	crq_buf_dispose(&path);
 	return err;
@@ -545,15 +573,25 @@ done:
 	return err;
 }
 
+/* The signer of this repository handle, opened once. */
+static int repo_signer(crq_signer **out, crq_repo *repo)
+{
+	int err = 0;
+
+	if (!repo->signer)
+		err = open_signer(&repo->signer, repo->git,
+			(const char *const *)repo->config, repo->config_count);
+	*out = repo->signer;
+	return err;
+}
+
 int crq_store__signing_key(crq_buf *out, crq_repo *repo)
 {
-	crq_signer *s = NULL;
-	int err = open_signer(&s, repo->git,
-		(const char *const *)repo->config, repo->config_count);
+	crq_signer *s;
+	int err = repo_signer(&s, repo);
 
 	if (!err)
 		crq_buf_puts(out, crq_signer_public_key(s));
-	crq_signer_free(s);
 	return err;
 }
 
@@ -578,24 +616,30 @@ static int check_signer(crq_repo *repo, const git_oid *parent,
 	crq_buf text = CRQ_BUF_INIT;
 	const crq_schema *schema;
 	crq_node *policy = NULL;
-	const crq_node *members, *keys;
+	const crq_node *members, *keys, *cached;
 	char want[1024], have[1024];
 	size_t i, j;
-	int err;
+	int err = 0;
 
 	if (!parent)
 		return 0;
-	err = crq_store__read(repo, parent, POLICY_PATH, &text, NULL);
-	if (err == CRQ_ENOTFOUND) {
-		err = 0;
-		goto done;
+	if (repo->policy && git_oid_equal(parent, &repo->policy_commit)) {
+		/* the policy we already hold is the parent's */
+		cached = repo->policy;
+	} else {
+		err = crq_store__read(repo, parent, POLICY_PATH, &text, NULL);
+		if (err == CRQ_ENOTFOUND) {
+			err = 0;
+			goto done;
+		}
+		if (err < 0 || (err = policy_schema(&schema, repo)) < 0 ||
+		    (err = crq_policy__parse(&policy, schema, text.ptr,
+				text.size, POLICY_PATH, NULL)) < 0)
+			goto done;
+		cached = policy;
 	}
-	if (err < 0 || (err = policy_schema(&schema, repo)) < 0 ||
-	    (err = crq_policy__parse(&policy, schema, text.ptr, text.size,
-			POLICY_PATH, NULL)) < 0)
-		goto done;
 	key_of(want, sizeof(want), crq_signer_public_key(signer));
-	members = crq_node_get(policy, "members");
+	members = crq_node_get(cached, "members");
 	for (i = 0; members && i < members->count; i++) {
 		const char *e = crq_node_get_str(members->items[i], "email");
 
@@ -826,9 +870,7 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 
 	if ((err = make_signature(&author, repo, "AUTHOR")) < 0 ||
 	    (err = make_signature(&committer, repo, "COMMITTER")) < 0 ||
-	    (err = open_signer(&signer, repo->git,
-			(const char *const *)repo->config,
-			repo->config_count)) < 0 ||
+	    (err = repo_signer(&signer, repo)) < 0 ||
 	    (err = check_signer(repo, parent, signer, committer)) < 0)
 		goto done;
 	if (parent) {
@@ -962,7 +1004,6 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	err = 0;
 done:
 	git_buf_dispose(&payload);
-	crq_signer_free(signer);
 	if (lockfd >= 0)
 		crq_store__unlock(repo);
 	free(blobs);

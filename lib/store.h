@@ -25,6 +25,8 @@ struct crq_repo {
 	crq_schema *change_schema;
 	crq_schema *policy_schema;
 	crq_node *policy;	/* loaded lazily from the tip */
+	git_oid policy_commit;	/* the commit policy was read from */
+	struct crq_signer *signer;	/* opened once, lazily */
 	char prefix[17];
 	unsigned long shard_size;
 	int lock_fd;		/* crq.lock while held */

@@ -45,3 +45,37 @@ printf '%-12s %10s %10s %8s %12s %12s\n' "list, cold" "$rl_c" "$cl_c" "$(ratio "
 printf '%-12s %10s %10s %8s %12s %12s\n' "list, warm" "$rl_w" "$cl_w" "$(ratio "$cl_w" "$rl_w")x" "$rl_m" "$cl_m"
 printf '%-12s %10s %10s %8s %12s %12s\n' "show one" "$rs_w" "$cs_w" "$(ratio "$cs_w" "$rs_w")x" "$rs_m" "$cs_m"
 echo "target: cold crq list within 2.00x of the raw git read"
+
+# Signed steps: STEPS transitions with crq (crq set: an edit, one signed
+# commit each) against STEPS signed `git commit -S` (ssh) doing the same
+# file edit, one process per step on both sides.
+STEPS=${STEPS:-1000}
+S="$B/steps"
+mkdir -p "$S/home"
+ssh-keygen -q -t ed25519 -N '' -C bench -f "$S/key" </dev/null
+export HOME="$S/home"
+git config --global user.name Bench
+git config --global user.email bench@example.com
+git config --global gpg.format ssh
+git config --global user.signingkey "$S/key"
+"$CRQ" init "$S/crq" >/dev/null
+(cd "$S/crq" && "$CRQ" new --title "Bench change" >/dev/null)
+git init -q -b main "$S/git"
+(cd "$S/git" && echo init >f && git add f && git commit -q -S -m init)
+crq_steps="cd '$S/crq' && i=0; while [ \$i -lt $STEPS ]; do '$CRQ' set CHG-000001 description=\$i || exit 1; i=\$((i + 1)); done"
+git_steps="cd '$S/git' && i=0; while [ \$i -lt $STEPS ]; do echo \$i >f; git commit -q -S -am step || exit 1; i=\$((i + 1)); done"
+i=0
+while [ $i -lt "$STEPS" ]; do echo "set CHG-000001 'description=batch $i'"; i=$((i + 1)); done >"$S/batch"
+batch_steps="cd '$S/crq' && '$CRQ' batch <'$S/batch' >/dev/null"
+set -- $($PY "$TOP/tests/bench-time.py" 1 warm "$git_steps"); gs=$1
+set -- $($PY "$TOP/tests/bench-time.py" 1 warm "$crq_steps"); cs=$1
+set -- $($PY "$TOP/tests/bench-time.py" 1 warm "$batch_steps"); bs=$1
+per() { $PY -c "print('%.2f' % ($1 / $STEPS))"; }
+echo "$STEPS signed steps (same file edit, each one signed commit):"
+printf '  git commit -S, a process per step  %8s ms/step\n' "$(per "$gs")"
+printf '  crq set, a process per step        %8s ms/step  %sx faster than git\n' "$(per "$cs")" "$(ratio "$gs" "$cs")"
+printf '  crq batch, one process             %8s ms/step  %sx faster than git\n' "$(per "$bs")" "$(ratio "$gs" "$bs")"
+same_count=$(git -C "$S/crq" rev-list --count HEAD)
+"$CRQ" -C "$S/crq" policy allowed-signers >"$S/allowed"
+echo "crq store: $same_count commits (init, new, 2 x $STEPS edits); git's verdicts (%G?): $(git -C "$S/crq" -c gpg.ssh.allowedSignersFile="$S/allowed" log --format=%G? | sort | uniq -c | tr -s ' ' | tr '\n' ' ')"
+echo "aim: crq at least 5x faster per step than git commit -S"
