@@ -1,0 +1,49 @@
+#!/bin/sh
+# crq log (the steps of a change from its commits) and crq batch (many
+# commands in one process).
+. "$(dirname "$0")/lib.sh"
+
+cd "$TMP"
+"$CRQ" init s >/dev/null
+cd s
+cat >"$TMP/cmds" <<'EOT'
+# set up and submit a change in one process
+new --title "Batch change" --service web
+set CHG-000001 'implementation_plan=step one' "backout_plan=say \"undo\"" test_plan=t
+submit CHG-000001 -m 'ready now'
+comment CHG-000001 -m "second thoughts"
+EOT
+expect 0 "" "$CRQ" batch <"$TMP/cmds"
+same "batch output: each command's stdout in order" "$(cat "$TMP/out")" "CHG-000001
+CHG-000001: draft -> submitted
+CHG-000001: submitted -> submitted"
+same "quoting: double quotes with escapes" "$(git cat-file blob HEAD:changes/000/CHG-000001.yaml | grep '^backout_plan')" \
+	"backout_plan: say \"undo\""
+same "four steps, four commits" "$(git log --format=%s | grep -c '^CHG-000001:')" "4"
+printf 'comment CHG-000001 -m one\nsubmit CHG-000001\ncomment CHG-000001 -m never\n' >"$TMP/cmds2"
+before=$(git rev-list --count HEAD)
+expect 1 "stdin:2: stopped at 'submit' (exit 1)" "$CRQ" batch <"$TMP/cmds2"
+same "steps before the failure stay, none after" "$(($(git rev-list --count HEAD) - before))" "1"
+printf "comment CHG-000001 -m 'open\n" >"$TMP/cmds3"
+expect 129 "stdin:1: unterminated quote" "$CRQ" batch <"$TMP/cmds3"
+printf 'batch\n' >"$TMP/cmds4"
+expect 129 "'batch' is not a command crq batch runs" "$CRQ" batch <"$TMP/cmds4"
+expect 129 "reads its commands from stdin" "$CRQ" batch x
+
+expect 0 "" "$CRQ" log CHG-000001
+same "log: one line per step, oldest first" "$(grep -c ' signed$' "$TMP/out")" "5"
+same "log shows actions in order" "$(grep ' signed$' "$TMP/out" | awk '{print $3}' | tr '\n' ' ')" \
+	"create edit submit comment comment "
+expect 0 "" "$CRQ" log --json CHG-000001
+same "log --json matches git (python json)" "$($PY -c '
+import json, sys, subprocess
+steps = json.load(open(sys.argv[1]))
+git = subprocess.run(["git", "rev-list", "HEAD"], capture_output=True, text=True).stdout.split()
+ours = [s["commit"] for s in steps]
+print(all(c in git for c in ours), [s["action"] for s in steps][2], steps[2]["message"], steps[2]["from"], steps[2]["to"], all(s["signed"] for s in steps))' "$TMP/out")" \
+	"True submit ready now draft submitted True"
+expect 1 "no such change 'CHG-000009'" "$CRQ" log CHG-000009
+expect 129 "which change?" "$CRQ" log
+verify_all .
+fsck_clean .
+done_testing
