@@ -50,8 +50,7 @@ int cmd_log(int argc, char **argv, struct cmd_ctx *ctx)
 				crq_node_get_str(s, "by"),
 				from ? from : "", from || to ? " -> " : "",
 				to ? to : "",
-				crq_node_get(s, "signed")->b ? "signed" :
-				"UNSIGNED");
+				crq_node_get_str(s, "signature"));
 			if (msg && *msg)
 				crq_buf_printf(&out, "    %s\n", msg);
 		}

@@ -47,8 +47,9 @@ const struct cmd commands[] = {
 	{ "log", cmd_log, "crq log [--json] ID",
 	  "the steps of a change, from its commits",
 	  "One line per step: commit, time, action, member, from -> to and\n"
-	  "whether the commit is signed, then its message.  --json: an array\n"
-	  "of {commit, at, by, name, action, from, to, message, signed}.\n" },
+	  "its signature (good: by one of the author's keys in the policy;\n"
+	  "unknown-key, bad, unsigned), then its message.  --json: an array\n"
+	  "of {commit, at, by, name, action, from, to, message, signature}.\n" },
 	{ "edit", cmd_edit, "crq edit ID",
 	  "edit a change request in $EDITOR",
 	  "Opens the change in the editor; the result is validated and\n"

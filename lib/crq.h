@@ -359,7 +359,9 @@ int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
 
 /* The steps of change id, oldest first, from the commits of the branch
  * (first-parent history back to its creation): an array of objects
- * {commit, at, by, name, action, from, to, message, signed}. */
+ * {commit, at, by, name, action, from, to, message, signature}; signature
+ * is "good" (a valid SSH signature by one of the author's keys in the
+ * current policy), "unknown-key", "bad" or "unsigned". */
 int crq_change_log(crq_node **out, crq_repo *repo, const char *id);
 
 typedef struct {

@@ -31,8 +31,8 @@ expect 129 "'batch' is not a command crq batch runs" "$CRQ" batch <"$TMP/cmds4"
 expect 129 "reads its commands from stdin" "$CRQ" batch x
 
 expect 0 "" "$CRQ" log CHG-000001
-same "log: one line per step, oldest first" "$(grep -c ' signed$' "$TMP/out")" "5"
-same "log shows actions in order" "$(grep ' signed$' "$TMP/out" | awk '{print $3}' | tr '\n' ' ')" \
+same "log: one line per step, oldest first, signatures good" "$(grep -c ' good$' "$TMP/out")" "5"
+same "log shows actions in order" "$(grep ' good$' "$TMP/out" | awk '{print $3}' | tr '\n' ' ')" \
 	"create edit submit comment comment "
 expect 0 "" "$CRQ" log --json CHG-000001
 same "log --json matches git (python json)" "$($PY -c '
@@ -40,10 +40,22 @@ import json, sys, subprocess
 steps = json.load(open(sys.argv[1]))
 git = subprocess.run(["git", "rev-list", "HEAD"], capture_output=True, text=True).stdout.split()
 ours = [s["commit"] for s in steps]
-print(all(c in git for c in ours), [s["action"] for s in steps][2], steps[2]["message"], steps[2]["from"], steps[2]["to"], all(s["signed"] for s in steps))' "$TMP/out")" \
+print(all(c in git for c in ours), [s["action"] for s in steps][2], steps[2]["message"], steps[2]["from"], steps[2]["to"], all(s["signature"] == "good" for s in steps))' "$TMP/out")" \
 	"True submit ready now draft submitted True"
 expect 1 "no such change 'CHG-000009'" "$CRQ" log CHG-000009
-expect 129 "which change?" "$CRQ" log
 verify_all .
+# a step committed by hand, unsigned, and one signed by a stranger's key
+git commit -q --allow-empty -m "CHG-000001: comment — x
+
+Crq-Change: CHG-000001
+Crq-Action: comment"
+ssh-keygen -q -t ed25519 -N '' -C eve -f "$TMP/eve" </dev/null
+git -c user.signingkey="$TMP/eve" commit -q -S --allow-empty -m "CHG-000001: comment — y
+
+Crq-Change: CHG-000001
+Crq-Action: comment"
+expect 0 "" "$CRQ" log CHG-000001
+same "hand-made steps are flagged" "$(tail -n 2 "$TMP/out" | awk '{print $NF}' | tr '\n' ' ')" "unsigned unknown-key "
+expect 129 "which change?" "$CRQ" log
 fsck_clean .
 done_testing
