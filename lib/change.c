@@ -145,9 +145,9 @@ int crq_change__issues_error(const crq_issues *issues, const char *name)
 	return err;
 }
 
-static int parse_typed(crq_node **out, const crq_schema *schema,
+int crq_change__parse_typed(crq_node **out, const crq_schema *schema,
 	const char *text, size_t len, const char *name, crq_issues *issues,
-	int validate)
+	int validate, void (*extra)(const crq_node *doc, crq_issues *issues))
 {
 	crq_issues local;
 	crq_issues *is = issues ? issues : &local;
@@ -169,6 +169,8 @@ static int parse_typed(crq_node **out, const crq_schema *schema,
 	    (err = crq_schema_validate(schema, doc, is)) < 0 &&
 	    err != CRQ_EINVALID)
 		goto done;
+	if (extra && is->count == before)
+		extra(doc, is);
 	if (is->count > before) {
 		crq_issues sub = { is->items + before, is->count - before, 0 };
 
@@ -187,7 +189,8 @@ done:
 int crq_change_parse_with(crq_node **out, const crq_schema *schema,
 	const char *text, size_t len, const char *name, crq_issues *issues)
 {
-	return parse_typed(out, schema, text, len, name, issues, 1);
+	return crq_change__parse_typed(out, schema, text, len, name, issues,
+		1, NULL);
 }
 
 int crq_change_parse(crq_node **out, crq_repo *repo, const char *text,
@@ -512,8 +515,8 @@ static int load_template(crq_node **out, crq_repo *repo, const char *name)
 		goto done;
 	}
 	if ((err = crq_repo_change_schema(&schema, repo)) < 0 ||
-	    (err = parse_typed(out, schema, text.ptr, text.size, path.ptr,
-			NULL, 0)) < 0)
+	    (err = crq_change__parse_typed(out, schema, text.ptr, text.size,
+			path.ptr, NULL, 0, NULL)) < 0)
 		goto done;
 	if ((*out)->kind != CRQ_NODE_OBJECT) {
 		err = crq_error__set(CRQ_EINVALID, "%s: not a mapping",
@@ -1198,7 +1201,8 @@ int crq_validate_file(crq_repo *repo, const char *datadir, const char *path,
 	if (policy)
 		err = crq_policy__parse(&doc, schema, text, len, path, issues);
 	else
-		err = parse_typed(&doc, schema, text, len, path, issues, 1);
+		err = crq_change__parse_typed(&doc, schema, text, len, path,
+			issues, 1, NULL);
 	if (err < 0)
 		goto done;
 	if (!policy) {

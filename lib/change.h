@@ -24,6 +24,13 @@ void crq_change__priority(crq_repo *repo, crq_node *doc);
 /* First issue as "name:line:col: message (and N more problems)". */
 int crq_change__issues_error(const crq_issues *issues, const char *name);
 
+/* Strict YAML, typed by schema, validated when validate is set, then
+ * extra's checks (may be NULL); problems go to issues (may be NULL) and
+ * the first becomes the error. */
+int crq_change__parse_typed(crq_node **out, const crq_schema *schema,
+	const char *text, size_t len, const char *name, crq_issues *issues,
+	int validate, void (*extra)(const crq_node *doc, crq_issues *issues));
+
 /* Workflow: may the current user take action on a change of this type
  * in this state?  Fills the action's policy entry and the acting
  * member (both borrowed from the policy).  state NULL: a new change. */

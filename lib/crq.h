@@ -126,6 +126,8 @@ long crq_node_index(const crq_node *obj, const char *key);
 void crq_node_set(crq_node *obj, const char *key, crq_node *val);
 /* Remove obj[key]; returns 1 when something was removed. */
 int crq_node_remove(crq_node *obj, const char *key);
+/* Remove and free item i of an array (i < count). */
+void crq_node_remove_at(crq_node *arr, size_t i);
 /* Append to an array, taking ownership. */
 void crq_node_push(crq_node *arr, crq_node *val);
 /* Convenience: string value of obj[key] or NULL when absent/not string. */

@@ -200,14 +200,23 @@ int crq_node_remove(crq_node *obj, const char *key)
 
 	if (i < 0)
 		return 0;
-	free(obj->keys[i]);
-	crq_node_free(obj->items[i]);
-	memmove(obj->keys + i, obj->keys + i + 1,
-		(obj->count - i - 1) * sizeof(*obj->keys));
-	memmove(obj->items + i, obj->items + i + 1,
-		(obj->count - i - 1) * sizeof(*obj->items));
-	obj->count--;
+	crq_node_remove_at(obj, (size_t)i);
 	return 1;
+}
+
+void crq_node_remove_at(crq_node *arr, size_t i)
+{
+	if (i >= arr->count)
+		return;
+	if (arr->keys) {
+		free(arr->keys[i]);
+		memmove(arr->keys + i, arr->keys + i + 1,
+			(arr->count - i - 1) * sizeof(*arr->keys));
+	}
+	crq_node_free(arr->items[i]);
+	memmove(arr->items + i, arr->items + i + 1,
+		(arr->count - i - 1) * sizeof(*arr->items));
+	arr->count--;
 }
 
 void crq_node_push(crq_node *arr, crq_node *val)

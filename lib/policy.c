@@ -110,36 +110,8 @@ static void semantic_checks(const crq_node *doc, crq_issues *issues)
 int crq_policy__parse(crq_node **out, const crq_schema *schema,
 	const char *text, size_t len, const char *name, crq_issues *issues)
 {
-	crq_issues local;
-	crq_issues *is = issues ? issues : &local;
-	size_t before;
-	crq_node *doc = NULL;
-	int err;
-
-	*out = NULL;
-	crq_issues_init(&local);
-	before = is->count;
-	if ((err = crq_yaml_load(&doc, text, len, name)) < 0)
-		goto done;
-	if (crq_schema_type(schema, doc, is) == 0 &&
-	    (err = crq_schema_validate(schema, doc, is)) < 0 &&
-	    err != CRQ_EINVALID)
-		goto done;
-	if (is->count == before)
-		semantic_checks(doc, is);
-	if (is->count > before) {
-		crq_issues sub = { is->items + before, is->count - before, 0 };
-
-		err = crq_change__issues_error(&sub, name);
-		goto done;
-	}
-	err = 0;
-	*out = doc;
-	doc = NULL;
-done:
-	crq_node_free(doc);
-	crq_issues_dispose(&local);
-	return err;
+	return crq_change__parse_typed(out, schema, text, len, name, issues,
+		1, semantic_checks);
 }
 
 int crq_policy_get(const crq_node **out, crq_repo *repo)
@@ -350,10 +322,24 @@ static int edit_remove(crq_node *policy, void *payload)
 	if (!member_of(policy, a->email, &i))
 		return crq_error__set(CRQ_ENOTFOUND, "'%s' is not a member",
 			a->email);
-	crq_node_free(list->items[i]);
-	memmove(list->items + i, list->items + i + 1,
-		(list->count - (size_t)i - 1) * sizeof(*list->items));
-	list->count--;
+	crq_node_remove_at(list, (size_t)i);
+	return 0;
+}
+
+/* Drop member's grant of role; 1 when there was one. */
+static int drop_grant(crq_node *member, const char *role)
+{
+	crq_node *roles = crq_node_get(member, "roles");
+	size_t i;
+
+	for (i = 0; roles && i < roles->count; i++) {
+		const char *r = grant_role(roles->items[i]);
+
+		if (r && !strcmp(r, role)) {
+			crq_node_remove_at(roles, i);
+			return 1;
+		}
+	}
 	return 0;
 }
 
@@ -361,23 +347,12 @@ static int edit_grant(crq_node *policy, void *payload)
 {
 	struct member_args *a = payload;
 	crq_node *m = member_of(policy, a->email, NULL), *roles, *g;
-	size_t i;
 
 	if (!m)
 		return crq_error__set(CRQ_ENOTFOUND, "'%s' is not a member",
 			a->email);
+	drop_grant(m, a->role);
 	roles = crq_node_get(m, "roles");
-	for (i = 0; i < roles->count; i++) {
-		const char *r = grant_role(roles->items[i]);
-
-		if (r && !strcmp(r, a->role)) {
-			crq_node_free(roles->items[i]);
-			memmove(roles->items + i, roles->items + i + 1,
-				(roles->count - i - 1) * sizeof(*roles->items));
-			roles->count--;
-			break;
-		}
-	}
 	if (a->until) {
 		g = crq_node_new(CRQ_NODE_OBJECT);
 		crq_node_set(g, "role", crq_node_new_cstr(a->role));
@@ -392,24 +367,13 @@ static int edit_grant(crq_node *policy, void *payload)
 static int edit_revoke(crq_node *policy, void *payload)
 {
 	struct member_args *a = payload;
-	crq_node *m = member_of(policy, a->email, NULL), *roles;
-	size_t i;
+	crq_node *m = member_of(policy, a->email, NULL);
 
 	if (!m)
 		return crq_error__set(CRQ_ENOTFOUND, "'%s' is not a member",
 			a->email);
-	roles = crq_node_get(m, "roles");
-	for (i = 0; i < roles->count; i++) {
-		const char *r = grant_role(roles->items[i]);
-
-		if (r && !strcmp(r, a->role)) {
-			crq_node_free(roles->items[i]);
-			memmove(roles->items + i, roles->items + i + 1,
-				(roles->count - i - 1) * sizeof(*roles->items));
-			roles->count--;
-			return 0;
-		}
-	}
+	if (drop_grant(m, a->role))
+		return 0;
 	return crq_error__set(CRQ_ENOTFOUND, "'%s' does not hold role '%s'",
 		a->email, a->role);
 }
