@@ -821,7 +821,7 @@ int crq_change_log(crq_node **out, crq_repo *repo, const char *id)
 	const crq_node *policy;
 	git_oid tip;
 	char hex[GIT_OID_HEXSZ + 1], when[32];
-	int err, unborn, found = 0;
+	int err, unborn, found = 0, stop;
 	size_t i;
 
 	*out = NULL;
@@ -890,10 +890,11 @@ int crq_change_log(crq_node **out, crq_repo *repo, const char *id)
 					policy, a->email)));
 			crq_node_push(steps, s);
 		}
+		/* change and action point into tr: decide before freeing */
+		stop = change && action && !strcmp(change, id) &&
+			!strcmp(action, "create");
 		git_message_trailer_array_free(&tr);
-		if ((change && action && !strcmp(change, id) &&
-		     !strcmp(action, "create")) ||
-		    git_commit_parentcount(c) == 0)
+		if (stop || git_commit_parentcount(c) == 0)
 			break;
 		if ((err = git_commit_parent(&p, c, 0)) < 0) {
 			err = crq_store__git_error(err, "cannot read history");
