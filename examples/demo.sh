@@ -52,7 +52,10 @@ say "\$ crq approve $id      # refused: the requester cannot approve"
 "$CRQ" approve "$id" || echo "(exit $?)"
 as bob approve "$id" -m "Plan and backout look sound"
 as carol approve "$id" -m "CAB: go"
-as bob schedule "$id" --start 2026-12-06T02:00:00Z --end 2026-12-06T05:00:00Z
+# next week, outside the policy's year-end freeze of billing
+start=$(date -u -d '+7 days' +%Y-%m-%dT02:00:00Z)
+end=$(date -u -d '+7 days' +%Y-%m-%dT05:00:00Z)
+as bob schedule "$id" --start "$start" --end "$end"
 as bob start "$id"
 as bob complete "$id" --close-code successful -m "Upgraded; replicas rebuilt"
 as bob review "$id" -m "Went to plan; 12 minutes of read-only billing"

@@ -297,6 +297,11 @@ static int parse_date(const char *s, long long *out)
 	return 0;
 }
 
+int crq_store__parse_time(const char *s, long long *out)
+{
+	return parse_date(s, out) < 0 ? CRQ_EINVALID : 0;
+}
+
 static long long now_epoch(const char *env)
 {
 	const char *s = getenv(env);

@@ -58,6 +58,8 @@ int crq_store__signing_key(crq_buf *out, crq_repo *repo);
  * compare-and-swap still guards against everyone else.  Recursive. */
 int crq_store__lock(crq_repo *repo);
 void crq_store__unlock(crq_repo *repo);
+/* Seconds since the epoch of an RFC 3339 time (or git's "@T +zone"). */
+int crq_store__parse_time(const char *s, long long *out);
 /* Current time as RFC 3339 UTC, honouring GIT_COMMITTER_DATE. */
 void crq_store__now(crq_buf *out, crq_repo *repo);
 /* Committer e-mail (user.email), CRQ_EREPO when unset. */

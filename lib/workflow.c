@@ -631,6 +631,87 @@ static int check_requires(const crq_node *action, const crq_node *doc,
 	return 0;
 }
 
+/* Does freeze f apply to doc (its types and services)? */
+static int freeze_applies(const crq_node *f, const crq_node *doc)
+{
+	const crq_node *svc = crq_node_get(f, "services");
+	const crq_node *types = crq_node_get(f, "types");
+	const crq_node *mine = crq_node_get(doc, "services");
+	const char *type = crq_node_get_str(doc, "type");
+	size_t i;
+
+	if (types ? !in_list(types, type ? type : "normal") :
+	    (type && !strcmp(type, "emergency")))
+		return 0;
+	if (!svc || !svc->count)
+		return 1;
+	for (i = 0; mine && i < mine->count; i++)
+		if (mine->items[i]->kind == CRQ_NODE_STRING &&
+		    in_list(svc, mine->items[i]->str))
+			return 1;
+	return 0;
+}
+
+/* The action's guards: no-freeze (the change's window, or now when it
+ * has none, must not overlap a freeze that applies to it) and
+ * window-ahead (the window starts in the future). */
+static int check_guards(crq_repo *repo, const crq_node *action,
+	const crq_node *doc, const char *name, const char *now)
+{
+	const crq_node *guards = crq_node_get(action, "guards");
+	const crq_node *policy, *freezes;
+	const char *id = crq_node_get_str(doc, "id");
+	const crq_node *ws = crq_node_path(doc, "window.start");
+	const crq_node *we = crq_node_path(doc, "window.end");
+	long long t_now = 0, a, b, fs, fe;
+	size_t i;
+	int err;
+
+	if (!guards || !guards->count)
+		return 0;
+	if ((err = crq_store__policy(&policy, repo)) < 0)
+		return err;
+	crq_store__parse_time(now, &t_now);
+	a = b = t_now;
+	if (ws && we && ws->kind == CRQ_NODE_STRING &&
+	    we->kind == CRQ_NODE_STRING &&
+	    (crq_store__parse_time(ws->str, &a) < 0 ||
+	     crq_store__parse_time(we->str, &b) < 0))
+		return crq_error__set(CRQ_EINVALID,
+			"%s: the window is not a pair of RFC 3339 times", id);
+	if (a > b)
+		return crq_error__set(CRQ_EDENIED,
+			"cannot %s %s: the window ends before it starts", name,
+			id);
+	if (in_list(guards, "window-ahead") && ws && a <= t_now)
+		return crq_error__set(CRQ_EDENIED,
+			"cannot %s %s: the window starts in the past (%s)\n"
+			"hint: crq %s %s --start LATER --end LATER", name, id,
+			ws->str, name, id);
+	if (!in_list(guards, "no-freeze"))
+		return 0;
+	freezes = crq_node_get(policy, "freeze");
+	for (i = 0; freezes && i < freezes->count; i++) {
+		const crq_node *f = freezes->items[i];
+
+		if (!freeze_applies(f, doc) ||
+		    crq_store__parse_time(crq_node_get_str(f, "start"),
+			&fs) < 0 ||
+		    crq_store__parse_time(crq_node_get_str(f, "end"),
+			&fe) < 0)
+			continue;
+		if (a < fe && fs < b)
+			return crq_error__set(CRQ_EDENIED,
+				"cannot %s %s: %s overlaps the freeze '%s' (%s to %s)\n"
+				"hint: choose a window outside it, or an emergency change",
+				name, id, ws ? "its window" : "now",
+				crq_node_get_str(f, "name"),
+				crq_node_get_str(f, "start"),
+				crq_node_get_str(f, "end"));
+	}
+	return 0;
+}
+
 int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
 	const char *name, const crq_act_opts *opts)
 {
@@ -688,7 +769,9 @@ int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
 				crq_node_get_str(member, "email")));
 			crq_node_set(rv, "at", crq_node_new_cstr(now.ptr));
 		}
-		if ((err = check_requires(action, doc, name)) < 0)
+		if ((err = check_requires(action, doc, name)) < 0 ||
+		    (err = check_guards(repo, action, doc, name,
+				now.ptr)) < 0)
 			goto done;
 		to = crq_node_get_str(action, "to");
 		if (crq_node_get(action, "approval") &&

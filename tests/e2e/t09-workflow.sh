@@ -97,17 +97,35 @@ expect 0 "" as alice set $id2 test_plan=best
 expect 0 "" as carol approve $id2
 same "stale approval does not count: carol approves again" "$(cat "$TMP/out")" "$id2: assessed -> assessed"
 
+# guards: freeze windows and windows in the past
+expect 0 "" as alice new --title "Billing tweak" --service billing --risk low \
+	--set implementation_plan=a --set backout_plan=b --set test_plan=c
+b=CHG-000003
+expect 0 "" as alice submit $b
+expect 0 "" as bob assess $b --risk low --impact low
+expect 0 "" as bob approve $b --role change-manager
+same "low risk: one change-manager approval authorizes" "$(cat "$TMP/out")" "$b: assessed -> authorized"
+before=$(state .)
+expect 1 "cannot schedule $b: its window overlaps the freeze 'year-end close'" \
+	as bob schedule $b --start 2026-12-30T10:00:00Z --end 2026-12-30T11:00:00Z
+expect 1 "cannot schedule $b: the window starts in the past (2026-11-01T10:00:00Z)" \
+	as bob schedule $b --start 2026-11-01T10:00:00Z --end 2026-11-01T11:00:00Z
+expect 1 "the window ends before it starts" \
+	as bob schedule $b --start 2026-12-02T10:00:00Z --end 2026-12-02T09:00:00Z
+same "refused schedules made no commit" "$(state .)" "$before"
+expect 0 "" as bob schedule $b --start 2026-12-10T10:00:00+01:00 --end 2026-12-10T11:00:00+01:00
+
 # emergency: ECAB approves, start without schedule
 expect 0 "" as alice new --title "Hotfix" --type emergency --set incident=INC-1 \
 	--set implementation_plan=p --set backout_plan=b
-expect 0 "" as alice submit CHG-000003
-expect 0 "" as erin approve CHG-000003
-same "one ECAB approval authorizes" "$(cat "$TMP/out")" "CHG-000003: submitted -> authorized"
-expect 0 "" as erin start CHG-000003
+expect 0 "" as alice submit CHG-000004
+expect 0 "" as erin approve CHG-000004
+same "one ECAB approval authorizes" "$(cat "$TMP/out")" "CHG-000004: submitted -> authorized"
+expect 0 "" as erin start CHG-000004
 # standard: straight to authorized
 expect 0 "" as alice new --template os-patch
-expect 0 "" as alice submit CHG-000004
-same "standard change is pre-authorized" "$(cat "$TMP/out")" "CHG-000004: draft -> authorized"
+expect 0 "" as alice submit CHG-000005
+same "standard change is pre-authorized" "$(cat "$TMP/out")" "CHG-000005: draft -> authorized"
 verify_all .
 fsck_clean .
 done_testing
