@@ -101,7 +101,8 @@ const struct cmd commands[] = {
 	{ "do", cmd_do, "crq do ID ACTION [-m MSG]",
 	  "take any action the policy defines", ACT_HELP },
 	{ "member", cmd_member,
-	  "crq member add EMAIL --name NAME [--role ROLE]... [--key FILE.pub] | remove EMAIL",
+	  "crq member add EMAIL --name NAME [--role ROLE]... [--key FILE.pub]\n"
+	  "                  [--handle FORGE=NAME]... | remove EMAIL",
 	  "add or remove a member of the policy (admins only)",
 	  "Each is one commit changing .crq/policy.yaml, taken by an admin of\n"
 	  "the current policy; the policy's version goes up by one.  A key\n"

@@ -28,10 +28,11 @@ int cmd_member(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("member");
 	const char **roles = calloc((size_t)argc + 1, sizeof(char *));
+	const char **handles = calloc((size_t)argc + 1, sizeof(char *));
 	const char *name = NULL, *keyfile = NULL, *email = NULL, *v;
 	crq_repo *repo = NULL;
 	crq_buf key = CRQ_BUF_INIT;
-	size_t nroles = 0;
+	size_t nroles = 0, nhandles = 0;
 	int a, m, rc = 0, err, add;
 
 	if (argc < 3 || (strcmp(argv[1], "add") && strcmp(argv[1], "remove"))) {
@@ -50,6 +51,12 @@ int cmd_member(int argc, char **argv, struct cmd_ctx *ctx)
 		if (add && (m = opt_value(argc, argv, &a, "--key", &keyfile))) {
 			if (m < 0)
 				goto missing;
+			continue;
+		}
+		if (add && (m = opt_value(argc, argv, &a, "--handle", &v))) {
+			if (m < 0)
+				goto missing;
+			handles[nhandles++] = v;
 			continue;
 		}
 		if (add && (m = opt_value(argc, argv, &a, "--role", &v))) {
@@ -81,7 +88,7 @@ int cmd_member(int argc, char **argv, struct cmd_ctx *ctx)
 	if ((rc = open_repo(&repo, ctx)))
 		goto done;
 	err = add ? crq_policy_member_add(repo, email, name, roles, nroles,
-			keyfile ? key.ptr : NULL) :
+			keyfile ? key.ptr : NULL, handles, nhandles) :
 		crq_policy_member_remove(repo, email);
 	rc = err < 0 ? report(err) : finish(0);
 	goto done;
@@ -91,6 +98,7 @@ done:
 	crq_buf_dispose(&key);
 	crq_repo_free(repo);
 	free(roles);
+	free(handles);
 	return rc;
 }
 

@@ -398,10 +398,11 @@ int crq_change_list_json(crq_repo *repo, const crq_filter *filter,
 
 /* The policy on the branch tip (borrowed from repo). */
 int crq_policy_get(const crq_node **out, crq_repo *repo);
-/* Add a member; key is an OpenSSH public key line (may be NULL). */
+/* Add a member; key is an OpenSSH public key line (may be NULL);
+ * handles are "forge=name" strings (github=alice), nhandles of them. */
 int crq_policy_member_add(crq_repo *repo, const char *email,
 	const char *name, const char *const *roles, size_t nroles,
-	const char *key);
+	const char *key, const char *const *handles, size_t nhandles);
 int crq_policy_member_remove(crq_repo *repo, const char *email);
 /* Grant role (replacing an earlier grant of it); until "YYYY-MM-DD"
  * (inclusive) or NULL for no expiry. */

@@ -281,6 +281,8 @@ struct member_args {
 	const char *email, *name, *key, *role, *until;
 	const char *const *roles;
 	size_t nroles;
+	const char *const *handles;
+	size_t nhandles;
 };
 
 static int edit_add(crq_node *policy, void *payload)
@@ -304,6 +306,27 @@ static int edit_add(crq_node *policy, void *payload)
 
 		crq_node_push(k, crq_node_new_cstr(a->key));
 		crq_node_set(m, "keys", k);
+	}
+	if (a->nhandles) {
+		crq_node *h = crq_node_new(CRQ_NODE_OBJECT);
+
+		for (i = 0; i < a->nhandles; i++) {
+			const char *eq = strchr(a->handles[i], '=');
+			char forge[64];
+
+			if (!eq || eq == a->handles[i] || !eq[1] ||
+			    (size_t)(eq - a->handles[i]) >= sizeof(forge)) {
+				crq_node_free(m);
+				return crq_error__set(CRQ_EINVALID,
+					"'%s' is not FORGE=NAME (github=alice)",
+					a->handles[i]);
+			}
+			memcpy(forge, a->handles[i],
+				(size_t)(eq - a->handles[i]));
+			forge[eq - a->handles[i]] = '\0';
+			crq_node_set(h, forge, crq_node_new_cstr(eq + 1));
+		}
+		crq_node_set(m, "handles", h);
 	}
 	if (!(list = crq_node_get(policy, "members"))) {
 		crq_node_set(policy, "members", crq_node_new(CRQ_NODE_ARRAY));
@@ -379,9 +402,11 @@ static int edit_revoke(crq_node *policy, void *payload)
 }
 
 int crq_policy_member_add(crq_repo *repo, const char *email, const char *name,
-	const char *const *roles, size_t nroles, const char *key)
+	const char *const *roles, size_t nroles, const char *key,
+	const char *const *handles, size_t nhandles)
 {
-	struct member_args a = { email, name, key, NULL, NULL, roles, nroles };
+	struct member_args a = { email, name, key, NULL, NULL, roles, nroles,
+		handles, nhandles };
 	crq_buf what = CRQ_BUF_INIT;
 	int err;
 
@@ -393,7 +418,8 @@ int crq_policy_member_add(crq_repo *repo, const char *email, const char *name,
 
 int crq_policy_member_remove(crq_repo *repo, const char *email)
 {
-	struct member_args a = { email, NULL, NULL, NULL, NULL, NULL, 0 };
+	struct member_args a = { email, NULL, NULL, NULL, NULL, NULL, 0,
+		NULL, 0 };
 	crq_buf what = CRQ_BUF_INIT;
 	int err;
 
@@ -406,7 +432,8 @@ int crq_policy_member_remove(crq_repo *repo, const char *email)
 int crq_policy_role_grant(crq_repo *repo, const char *email, const char *role,
 	const char *until)
 {
-	struct member_args a = { email, NULL, NULL, role, until, NULL, 0 };
+	struct member_args a = { email, NULL, NULL, role, until, NULL, 0,
+		NULL, 0 };
 	crq_buf what = CRQ_BUF_INIT;
 	int err;
 
@@ -419,7 +446,8 @@ int crq_policy_role_grant(crq_repo *repo, const char *email, const char *role,
 
 int crq_policy_role_revoke(crq_repo *repo, const char *email, const char *role)
 {
-	struct member_args a = { email, NULL, NULL, role, NULL, NULL, 0 };
+	struct member_args a = { email, NULL, NULL, role, NULL, NULL, 0,
+		NULL, 0 };
 	crq_buf what = CRQ_BUF_INIT;
 	int err;
 

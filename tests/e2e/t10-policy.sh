@@ -43,7 +43,13 @@ expect 129 "add or remove?" as alice member
 expect 129 "which member and role?" as alice role grant bob@example.com
 same "refused policy changes made no commit" "$(state .)" "$before"
 
-expect 0 "" as alice member add carol@example.com --name Carol --role security --key "$TMP/carol.pub"
+expect 1 "'github' is not FORGE=NAME" as alice member add carol@example.com --name Carol --handle github
+expect 0 "" as alice member add carol@example.com --name Carol --role security --key "$TMP/carol.pub" \
+	--handle github=carol-gh --handle gitlab=carol
+same "forge handles recorded (PyYAML)" "$(git cat-file blob HEAD:.crq/policy.yaml | $PY -c '
+import sys, yaml
+print([m.get("handles") for m in yaml.safe_load(sys.stdin)["members"] if m["email"] == "carol@example.com"][0])')" \
+	"{'github': 'carol-gh', 'gitlab': 'carol'}"
 expect 0 "" "$CRQ" policy allowed-signers
 same "allowed-signers: one line per key" "$(cut -d' ' -f1,2,3 "$TMP/out")" \
 	"alice@example.com namespaces=\"git\" ssh-ed25519
