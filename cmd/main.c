@@ -111,11 +111,18 @@ const struct cmd commands[] = {
 	  "grant or revoke a member's role (admins only)",
 	  "--until YYYY-MM-DD makes the grant expire after that day (UTC).\n" },
 	{ "policy", cmd_policy,
-	  "crq policy check [FILE] | show [--json] | allowed-signers",
-	  "check, show or export the policy",
+	  "crq policy check [FILE] | show [--json] | apply FILE | approve | withdraw |\n"
+	  "                  allowed-signers",
+	  "check, show, change or export the policy",
 	  "check      validate .crq/policy.yaml (or FILE): schema, and one key\n"
 	  "           per member, unique e-mails, defined roles, an admin\n"
 	  "show       the policy of the branch (--json: as JSON)\n"
+	  "apply      replace the policy with FILE ('-': stdin); admins only,\n"
+	  "           the version goes up by one\n"
+	  "approve    approve the pending policy change (admin_threshold > 1:\n"
+	  "           a change is proposed first and in force once that many\n"
+	  "           distinct admins approved it)\n"
+	  "withdraw   drop the pending policy change\n"
 	  "allowed-signers\n"
 	  "           members' keys in git's gpg.ssh.allowedSignersFile format:\n"
 	  "           crq policy allowed-signers > .git/allowed_signers\n"

@@ -17,7 +17,8 @@ int cmd_policy(int argc, char **argv, struct cmd_ctx *ctx)
 
 	crq_issues_init(&issues);
 	if (argc < 2)
-		return usage_error(self, "check, show or allowed-signers?");
+		return usage_error(self,
+			"check, show, apply, approve, withdraw or allowed-signers?");
 	if (!strcmp(argv[1], "check")) {
 		const char *file = argc > 2 ? argv[2] : NULL;
 
@@ -80,6 +81,31 @@ int cmd_policy(int argc, char **argv, struct cmd_ctx *ctx)
 		}
 		fwrite(crq_buf_cstr(&out), 1, out.size, stdout);
 		rc = finish(0);
+		goto done;
+	}
+	if (!strcmp(argv[1], "approve") || !strcmp(argv[1], "withdraw")) {
+		if (argc > 2)
+			return usage_error(self, "too many arguments");
+		if ((rc = open_repo(&repo, ctx)))
+			return rc;
+		err = !strcmp(argv[1], "approve") ? crq_policy_approve(repo) :
+			crq_policy_withdraw(repo);
+		rc = err < 0 ? report(err) : finish(0);
+		goto done;
+	}
+	if (!strcmp(argv[1], "apply")) {
+		if (argc != 3)
+			return usage_error(self, "apply which file?");
+		if ((err = crq_buf_read_file(&text, argv[2],
+				CRQ_YAML_MAX_SIZE)) < 0) {
+			rc = report(err == CRQ_ENOTFOUND ? CRQ_EINVALID : err);
+			goto done;
+		}
+		if ((rc = open_repo(&repo, ctx)))
+			goto done;
+		err = crq_policy_apply(repo, crq_buf_cstr(&text), text.size,
+			strcmp(argv[2], "-") ? argv[2] : "<stdin>");
+		rc = err < 0 ? report(err) : finish(0);
 		goto done;
 	}
 	return usage_error(self, "unknown subcommand '%s'", argv[1]);

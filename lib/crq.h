@@ -410,6 +410,16 @@ int crq_policy_role_grant(crq_repo *repo, const char *email,
 	const char *role, const char *until);
 int crq_policy_role_revoke(crq_repo *repo, const char *email,
 	const char *role);
+/* Replace the policy with text (a whole policy file; its version and
+ * any pending change are ignored: the version goes up by one). */
+int crq_policy_apply(crq_repo *repo, const char *text, size_t len,
+	const char *name);
+/* With admin_threshold N > 1, a policy change is first proposed (kept
+ * under `pending`; the policy in force does not change) and takes
+ * effect with the approval that makes N distinct admins.  Approve or
+ * withdraw the pending change (admins only). */
+int crq_policy_approve(crq_repo *repo);
+int crq_policy_withdraw(crq_repo *repo);
 /* git's gpg.ssh.allowedSignersFile lines for every member key:
  * 'EMAIL namespaces="git" TYPE BASE64'. */
 int crq_policy_allowed_signers(crq_buf *out, crq_repo *repo);

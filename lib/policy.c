@@ -84,6 +84,16 @@ static void semantic_checks(const crq_node *doc, crq_issues *issues)
 	if (members && members->count && !admins)
 		crq_issues_add(issues, members, "/members",
 			"no member holds the admin role: nobody could change the policy");
+	{
+		const crq_node *t = crq_node_get(doc, "admin_threshold");
+
+		if (t && t->kind == CRQ_NODE_INT && members &&
+		    members->count && t->i > admins)
+			crq_issues_add(issues, t, "/admin_threshold",
+				"admin_threshold is %lld but only %d member%s hold%s the admin role: nobody could change the policy",
+				t->i, admins, admins == 1 ? "" : "s",
+				admins == 1 ? "s" : "");
+	}
 	for (i = 0; acts && i < acts->count; i++) {
 		const crq_node *r = crq_node_get(acts->items[i], "roles");
 
@@ -137,13 +147,116 @@ static void header_of(crq_buf *out, const char *text)
 	crq_buf_put(out, text, (size_t)(p - text));
 }
 
+enum policy_mode { EDIT, APPROVE, WITHDRAW };
+
+/* The policy to write for mode, and the commit's title. */
+static int next_policy(crq_node **out, crq_buf *title, const crq_node *cur,
+	const crq_schema *schema, const char *what, policy_edit_fn fn,
+	void *payload, enum policy_mode mode, long long threshold,
+	const char *email, const char *now)
+{
+	const crq_node *pending = crq_node_get(cur, "pending");
+	const crq_node *v;
+	crq_node *next, *apps, *p;
+	crq_buf text = CRQ_BUF_INIT;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	if (mode == EDIT) {
+		if (pending)
+			return crq_error__set(CRQ_EDENIED,
+				"a policy change is pending: '%s'\n"
+				"hint: crq policy approve, or crq policy withdraw",
+				crq_node_get_str(pending, "change"));
+		next = crq_node_dup(cur);
+		if ((err = fn(next, payload)) < 0) {
+			crq_node_free(next);
+			return err;
+		}
+		v = crq_node_get(next, "version");
+		crq_node_set(next, "version", crq_node_new_int(
+			(v ? v->i : 0) + 1));
+		if (threshold <= 1) {
+			crq_buf_puts(title, what);
+			*out = next;
+			return 0;
+		}
+		/* the proposal must itself be a valid policy */
+		crq_change_format(&text, schema, next);
+		p = NULL;
+		err = crq_policy__parse(&p, schema, text.ptr, text.size,
+			POLICY_PATH, NULL);
+		crq_buf_dispose(&text);
+		crq_node_free(p);
+		if (err < 0) {
+			crq_node_free(next);
+			return crq_error__prefix(
+				"the changed policy would be invalid");
+		}
+		p = crq_node_new(CRQ_NODE_OBJECT);
+		crq_node_set(p, "change", crq_node_new_cstr(what));
+		crq_node_set(p, "by", crq_node_new_cstr(email));
+		crq_node_set(p, "at", crq_node_new_cstr(now));
+		apps = crq_node_new(CRQ_NODE_ARRAY);
+		crq_node_push(apps, crq_node_new_cstr(email));
+		crq_node_set(p, "approvals", apps);
+		crq_node_set(p, "policy", next);
+		*out = crq_node_dup(cur);
+		crq_node_set(*out, "pending", p);
+		crq_buf_printf(title, "propose %s (1 of %lld admins)", what,
+			threshold);
+		return 0;
+	}
+	if (!pending)
+		return crq_error__set(CRQ_ENOTFOUND,
+			"no policy change is pending");
+	if (mode == WITHDRAW) {
+		*out = crq_node_dup(cur);
+		crq_node_remove(*out, "pending");
+		crq_buf_printf(title, "withdraw %s",
+			crq_node_get_str(pending, "change"));
+		return 0;
+	}
+	apps = crq_node_get(pending, "approvals");
+	for (i = 0; apps && i < apps->count; i++)
+		if (!strcmp(apps->items[i]->str, email))
+			return crq_error__set(CRQ_EDENIED,
+				"%s already approved the pending policy change\n"
+				"hint: it needs %lld distinct admins", email,
+				threshold);
+	if ((long long)(apps ? apps->count : 0) + 1 >= threshold) {
+		*out = crq_node_dup(crq_node_get(pending, "policy"));
+		crq_buf_printf(title, "approve %s (%lld of %lld admins: in force)",
+			crq_node_get_str(pending, "change"),
+			(long long)(apps ? apps->count : 0) + 1, threshold);
+		return 0;
+	}
+	*out = crq_node_dup(cur);
+	p = crq_node_get(*out, "pending");
+	crq_node_push(crq_node_get(p, "approvals"), crq_node_new_cstr(email));
+	crq_buf_printf(title, "approve %s (%zu of %lld admins)",
+		crq_node_get_str(pending, "change"),
+		crq_node_get(p, "approvals")->count, threshold);
+	return 0;
+}
+
+/*
+ * Change the policy.  With admin_threshold N > 1 an edit is proposed
+ * (kept under `pending` of the current policy, which stays in force)
+ * and takes effect with the approval that makes N distinct admins; the
+ * proposal is withdrawn by any admin.  Every step is one commit of the
+ * one file.
+ */
 static int policy_commit(crq_repo *repo, const char *what, policy_edit_fn fn,
-	void *payload)
+	void *payload, enum policy_mode mode)
 {
 	crq_buf text = CRQ_BUF_INIT, out = CRQ_BUF_INIT, msg = CRQ_BUF_INIT,
 		email = CRQ_BUF_INIT, spath = CRQ_BUF_INIT;
 	crq_schema *schema = NULL;
-	crq_node *cur = NULL, *next = NULL, *v;
+	crq_node *cur = NULL, *next = NULL, *v, *written = NULL;
+	crq_buf title = CRQ_BUF_INIT, now = CRQ_BUF_INIT;
+	long long threshold;
 	const crq_node *member, *grants;
 	crq_store_write w;
 	git_oid tip, commit;
@@ -161,7 +274,10 @@ static int policy_commit(crq_repo *repo, const char *what, policy_edit_fn fn,
 	for (attempt = 0; attempt < CRQ_STORE_RETRIES; attempt++) {
 		crq_node_free(cur);
 		crq_node_free(next);
-		cur = next = NULL;
+		crq_node_free(written);
+		cur = next = written = NULL;
+		crq_buf_clear(&title);
+		crq_buf_clear(&now);
 		crq_buf_clear(&text);
 		crq_buf_clear(&out);
 		crq_buf_clear(&msg);
@@ -180,13 +296,8 @@ static int policy_commit(crq_repo *repo, const char *what, policy_edit_fn fn,
 			if (e && !strcmp(e, email.ptr))
 				member = v->items[i];
 		}
-		{
-			crq_buf now = CRQ_BUF_INIT;
-
-			crq_store__now(&now, repo);
-			snprintf(day, sizeof(day), "%s", now.ptr);
-			crq_buf_dispose(&now);
-		}
+		crq_store__now(&now, repo);
+		snprintf(day, sizeof(day), "%s", now.ptr);
 		admin = 0;
 		grants = member ? crq_node_get(member, "roles") : NULL;
 		for (i = 0; grants && i < grants->count; i++) {
@@ -206,31 +317,21 @@ static int policy_commit(crq_repo *repo, const char *what, policy_edit_fn fn,
 			goto done;
 		}
 		v = crq_node_get(cur, "admin_threshold");
-		if (v && v->i > 1) {
-			err = crq_error__set(CRQ_EDENIED,
-				"the policy needs %lld admins to change it; "
-				"multi-admin policy changes are not supported yet",
-				v->i);
+		threshold = v ? v->i : 1;
+		if ((err = next_policy(&written, &title, cur, schema, what, fn,
+				payload, mode, threshold, email.ptr,
+				now.ptr)) < 0)
 			goto done;
-		}
-		next = crq_node_dup(cur);
-		if ((err = fn(next, payload)) < 0)
-			goto done;
-		v = crq_node_get(next, "version");
-		crq_node_set(next, "version", crq_node_new_int(
-			(v ? v->i : 0) + 1));
 		header_of(&out, text.ptr);
-		crq_change_format(&out, schema, next);
+		crq_change_format(&out, schema, written);
 		/* what we write must pass our own checks */
-		crq_node_free(next);
-		next = NULL;
 		if ((err = crq_policy__parse(&next, schema, out.ptr, out.size,
 				POLICY_PATH, NULL)) < 0) {
 			crq_error__prefix("the changed policy would be invalid");
 			goto done;
 		}
 		crq_buf_printf(&msg, "policy: %s\n\nCrq-Action: policy\n"
-			"Crq-Policy-Version: %lld\n", what,
+			"Crq-Policy-Version: %lld\n", title.ptr,
 			crq_node_get(next, "version")->i);
 		w.path = POLICY_PATH;
 		w.data = out.ptr;
@@ -252,6 +353,9 @@ done:
 	crq_schema_free(schema);
 	crq_node_free(cur);
 	crq_node_free(next);
+	crq_node_free(written);
+	crq_buf_dispose(&title);
+	crq_buf_dispose(&now);
 	crq_buf_dispose(&text);
 	crq_buf_dispose(&out);
 	crq_buf_dispose(&msg);
@@ -411,7 +515,7 @@ int crq_policy_member_add(crq_repo *repo, const char *email, const char *name,
 	int err;
 
 	crq_buf_printf(&what, "add member %s", email);
-	err = policy_commit(repo, what.ptr, edit_add, &a);
+	err = policy_commit(repo, what.ptr, edit_add, &a, EDIT);
 	crq_buf_dispose(&what);
 	return err;
 }
@@ -424,7 +528,7 @@ int crq_policy_member_remove(crq_repo *repo, const char *email)
 	int err;
 
 	crq_buf_printf(&what, "remove member %s", email);
-	err = policy_commit(repo, what.ptr, edit_remove, &a);
+	err = policy_commit(repo, what.ptr, edit_remove, &a, EDIT);
 	crq_buf_dispose(&what);
 	return err;
 }
@@ -439,7 +543,7 @@ int crq_policy_role_grant(crq_repo *repo, const char *email, const char *role,
 
 	crq_buf_printf(&what, "grant %s to %s%s%s", role, email,
 		until ? " until " : "", until ? until : "");
-	err = policy_commit(repo, what.ptr, edit_grant, &a);
+	err = policy_commit(repo, what.ptr, edit_grant, &a, EDIT);
 	crq_buf_dispose(&what);
 	return err;
 }
@@ -452,9 +556,57 @@ int crq_policy_role_revoke(crq_repo *repo, const char *email, const char *role)
 	int err;
 
 	crq_buf_printf(&what, "revoke %s from %s", role, email);
-	err = policy_commit(repo, what.ptr, edit_revoke, &a);
+	err = policy_commit(repo, what.ptr, edit_revoke, &a, EDIT);
 	crq_buf_dispose(&what);
 	return err;
+}
+
+static int edit_replace(crq_node *policy, void *payload)
+{
+	const crq_node *with = payload;
+	size_t i;
+
+	/* the version is the commit's to bump */
+	for (i = policy->count; i-- > 0;)
+		if (strcmp(policy->keys[i], "version"))
+			crq_node_remove_at(policy, i);
+	for (i = 0; i < with->count; i++)
+		if (strcmp(with->keys[i], "version") &&
+		    strcmp(with->keys[i], "pending"))
+			crq_node_set(policy, with->keys[i],
+				crq_node_dup(with->items[i]));
+	return 0;
+}
+
+int crq_policy_apply(crq_repo *repo, const char *text, size_t len,
+	const char *name)
+{
+	crq_buf spath = CRQ_BUF_INIT;
+	crq_schema *schema = NULL;
+	crq_node *doc = NULL;
+	int err;
+
+	crq_repo_datafile(&spath, repo, "schemas/policy.schema.json");
+	if ((err = crq_schema_load(&schema, spath.ptr)) < 0 ||
+	    (err = crq_policy__parse(&doc, schema, text, len, name,
+			NULL)) < 0)
+		goto done;
+	err = policy_commit(repo, "edit", edit_replace, doc, EDIT);
+done:
+	crq_node_free(doc);
+	crq_schema_free(schema);
+	crq_buf_dispose(&spath);
+	return err;
+}
+
+int crq_policy_approve(crq_repo *repo)
+{
+	return policy_commit(repo, "", NULL, NULL, APPROVE);
+}
+
+int crq_policy_withdraw(crq_repo *repo)
+{
+	return policy_commit(repo, "", NULL, NULL, WITHDRAW);
 }
 
 int crq_policy_allowed_signers(crq_buf *out, crq_repo *repo)

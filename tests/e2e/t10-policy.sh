@@ -68,6 +68,41 @@ expect 1 "bad.yaml:3:10" "$CRQ" policy check "$TMP/bad.yaml"
 git cat-file blob HEAD:.crq/policy.yaml | sed 's/- cab$/- wizard/' >"$TMP/role.yaml"
 expect 1 "role 'wizard' is not defined under roles" "$CRQ" policy check "$TMP/role.yaml"
 expect 129 "unknown subcommand 'frob'" "$CRQ" policy frob
+
+# any policy edit: crq policy apply, by an admin, version + 1
+expect 0 "" as alice role grant bob@example.com admin
+same "threshold 1: in force at once" "$(version)" "7"
+git cat-file blob HEAD:.crq/policy.yaml | sed 's/^admin_threshold: 1/admin_threshold: 2/' >"$TMP/two.yaml"
+git cat-file blob HEAD:.crq/policy.yaml | sed 's/^admin_threshold: 1/admin_threshold: 3/' >"$TMP/three.yaml"
+expect 1 "carol@example.com may not change the policy" as carol policy apply "$TMP/two.yaml"
+expect 1 "role 'wizard' is not defined under roles" as alice policy apply "$TMP/role.yaml"
+expect 1 "admin_threshold is 3 but only 2 members hold the admin role" as alice policy apply "$TMP/three.yaml"
+expect 0 "" as alice policy apply "$TMP/two.yaml"
+same "apply bumps the version" "$(version)" "8"
+same "apply commit" "$(git log -1 --format=%s)" "policy: edit"
+
+# threshold 2: a change is proposed, in force with a second admin
+expect 0 "" as alice member remove carol@example.com
+same "only proposed: the version stays" "$(version)" "8"
+same "proposal commit" "$(git log -1 --format=%s)" "policy: propose remove member carol@example.com (1 of 2 admins)"
+same "carol is still a member while it is pending" "$("$CRQ" policy allowed-signers | grep -c '^carol@')" "1"
+before=$(state .)
+expect 1 "a policy change is pending: 'remove member carol@example.com'" as alice role revoke bob@example.com cab
+expect 1 "alice@example.com already approved the pending policy change" as alice policy approve
+expect 1 "carol@example.com may not change the policy" as carol policy approve
+same "refusals made no commit" "$(state .)" "$before"
+expect 0 "" as bob policy approve
+same "second admin puts it in force" "$(git log -1 --format=%s)" "policy: approve remove member carol@example.com (2 of 2 admins: in force)"
+same "version 9, carol gone, nothing pending" "$("$CRQ" policy show --json | $PY -c '
+import json, sys
+p = json.load(sys.stdin)
+print(p["version"], [m["email"] for m in p["members"]], "pending" in p)')" \
+	"9 ['alice@example.com', 'bob@example.com'] False"
+expect 0 "" as bob member add dan@example.com --name Dan
+expect 0 "" as alice policy withdraw
+same "withdrawn" "$(git log -1 --format=%s)" "policy: withdraw add member dan@example.com"
+expect 1 "no policy change is pending" as alice policy approve
+same "still version 9" "$(version)" "9"
 verify_all .
 fsck_clean .
 done_testing
