@@ -117,6 +117,10 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 			json = 1;
 			continue;
 		}
+		if (!strcmp(argv[a], "--overdue")) {
+			f.overdue = 1;
+			continue;
+		}
 #define OPT(name, dst) \
 		if ((m = opt_value(argc, argv, &a, name, dst)) < 0) \
 			return usage_error(self, "option '%s' needs a value", name); \

@@ -39,6 +39,7 @@ const struct cmd commands[] = {
 	  "Filters (all must match):\n"
 	  "  --state STATE  --type TYPE  --risk LEVEL  --service NAME\n"
 	  "  --requester EMAIL\n"
+	  "  --overdue      emergency changes whose review is past due\n"
 	  "Output:\n"
 	  "  --json         one JSON array of change objects\n"
 	  "  --format FMT   one line per change; %(field) is replaced by the\n"

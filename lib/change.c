@@ -13,7 +13,7 @@
 /* Fields only crq writes: set on creation or by workflow actions. */
 static const char *const protected_fields[] = {
 	"id", "state", "requester", "created", "updated", "priority",
-	"approvals", NULL
+	"approvals", "review_due", NULL
 };
 
 static int is_protected(const char *key)
@@ -818,7 +818,8 @@ done:
 
 /* ---- listing ---- */
 
-static int matches(const crq_node *doc, const crq_filter *f)
+static int matches(const crq_node *doc, const crq_filter *f,
+	const char *now)
 {
 	const char *v;
 	const crq_node *svc;
@@ -826,6 +827,14 @@ static int matches(const crq_node *doc, const crq_filter *f)
 
 	if (!f)
 		return 1;
+	if (f->overdue) {
+		const char *due = crq_node_get_str(doc, "review_due");
+		const char *st = crq_node_get_str(doc, "state");
+
+		if (!due || strcmp(due, now) >= 0 || !st ||
+		    (strcmp(st, "completed") && strcmp(st, "failed")))
+			return 0;
+	}
 #define EQ(field) \
 	if (f->field && (!(v = crq_node_get_str(doc, #field)) || \
 			strcmp(v, f->field))) \
@@ -874,6 +883,7 @@ struct list_work {
 	const char *gitdir;
 	const crq_schema *schema;	/* shared: loaded schemas are read-only */
 	const crq_filter *filter;
+	const char *now;	/* for filter->overdue */
 	struct list_sync *sync;	/* NULL when run on the caller's thread */
 	int json;		/* serialise and free each change here */
 	int err;
@@ -900,7 +910,7 @@ static void parse_job(struct list_work *w, struct list_job *j,
 			git_blob_rawcontent(blob),
 			(size_t)git_blob_rawsize(blob), j->name, NULL) < 0) {
 		j->error = crq__strdup(crq_error_last());
-	} else if (!matches(j->doc, w->filter)) {
+	} else if (!matches(j->doc, w->filter, w->now)) {
 		crq_node_free(j->doc);
 		j->doc = NULL;
 	} else if (w->json) {
@@ -1050,6 +1060,7 @@ static int list_run(crq_node *list, crq_write_fn write, void *payload,
 	struct list_work *work = NULL;
 	struct list_sync sync;
 	pthread_t *tids = NULL;
+	crq_buf now = CRQ_BUF_INIT;
 	size_t i, njobs = 0, nthreads = 0, started = 0, nout = 0;
 	git_oid tip;
 	int unborn, err, werr = 0, threaded = 0;
@@ -1059,6 +1070,7 @@ static int list_run(crq_node *list, crq_write_fn write, void *payload,
 	    (err = crq_store__tip(repo, &tip, &unborn)) < 0 ||
 	    (err = list_jobs(&jobs, &njobs, repo, &tip)) < 0)
 		goto done;
+	crq_store__now(&now, repo);
 	nthreads = list_threads(njobs);
 	work = crq__calloc(nthreads, sizeof(*work));
 	tids = crq__calloc(nthreads, sizeof(*tids));
@@ -1070,6 +1082,7 @@ static int list_run(crq_node *list, crq_write_fn write, void *payload,
 		work[i].gitdir = repo->gitdir;
 		work[i].schema = schema;
 		work[i].filter = filter;
+		work[i].now = now.ptr;
 		work[i].json = write != NULL;
 	}
 	/*
@@ -1149,6 +1162,7 @@ done:
 	free(jobs);
 	free(work);
 	free(tids);
+	crq_buf_dispose(&now);
 	return err;
 }
 

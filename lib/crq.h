@@ -368,6 +368,9 @@ int crq_change_log(crq_node **out, crq_repo *repo, const char *id);
 
 typedef struct {
 	const char *state, *type, *risk, *service, *requester;
+	/* only changes whose review_due has passed (now: the clock, or
+	 * GIT_COMMITTER_DATE) and that still owe their review */
+	int overdue;
 } crq_filter;
 
 /* All changes on the branch tip matching filter (may be NULL), in id

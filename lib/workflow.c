@@ -792,6 +792,30 @@ int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
 		}
 		if (to)
 			crq_node_set(doc, "state", crq_node_new_cstr(to));
+		/* an emergency change owes its review within the policy's
+		 * deadline from the moment it is implemented */
+		if (to && (!strcmp(to, "completed") || !strcmp(to, "failed")) &&
+		    !crq_node_get(doc, "review_due")) {
+			const char *type = crq_node_get_str(doc, "type");
+			const crq_node *policy, *h;
+			long long t;
+
+			if (type && !strcmp(type, "emergency") &&
+			    crq_store__policy(&policy, repo) == 0 &&
+			    (h = crq_node_path(policy,
+				"emergency.review_within_hours")) &&
+			    crq_store__parse_time(now.ptr, &t) == 0) {
+				time_t due = (time_t)(t + h->i * 3600);
+				struct tm tm;
+				char buf[32];
+
+				gmtime_r(&due, &tm);
+				strftime(buf, sizeof(buf),
+					"%Y-%m-%dT%H:%M:%SZ", &tm);
+				crq_node_set(doc, "review_due",
+					crq_node_new_cstr(buf));
+			}
+		}
 		crq_node_set(doc, "updated", crq_node_new_cstr(now.ptr));
 		crq_change__priority(repo, doc);
 		crq_change__message(&msg, id, name, doc,

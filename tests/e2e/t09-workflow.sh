@@ -122,6 +122,18 @@ expect 0 "" as alice submit CHG-000004
 expect 0 "" as erin approve CHG-000004
 same "one ECAB approval authorizes" "$(cat "$TMP/out")" "CHG-000004: submitted -> authorized"
 expect 0 "" as erin start CHG-000004
+expect 0 "" as erin complete CHG-000004 --close-code successful
+same "an implemented emergency owes its review in 72 hours" \
+	"$(git cat-file blob HEAD:changes/000/CHG-000004.yaml | grep '^review_due:')" "review_due: '2026-11-26T10:00:00Z'"
+expect 0 "" "$CRQ" list --overdue
+same "not overdue yet" "$(cat "$TMP/out")" ""
+expect 0 "" env GIT_COMMITTER_DATE=2026-11-27T00:00:00Z "$CRQ" list --overdue --format '%(id) %(review_due)'
+same "overdue after the deadline" "$(cat "$TMP/out")" "CHG-000004 2026-11-26T10:00:00Z"
+expect 1 "field 'review_due' is set by crq" as alice set CHG-000004 review_due=2030-01-01T00:00:00Z
+expect 0 "" env GIT_COMMITTER_DATE=2026-11-27T00:00:00Z GIT_AUTHOR_DATE=2026-11-27T00:00:00Z \
+	"$CRQ" -c user.signingkey="$(keyfor bob)" -c user.email=bob@example.com -c user.name=bob review CHG-000004 -m "late but done"
+expect 0 "" env GIT_COMMITTER_DATE=2026-11-27T00:00:00Z "$CRQ" list --overdue
+same "reviewed: no longer overdue" "$(cat "$TMP/out")" ""
 # standard: straight to authorized
 expect 0 "" as alice new --template os-patch
 expect 0 "" as alice submit CHG-000005
