@@ -174,6 +174,24 @@ static void main_usage(FILE *f)
 	for (c = commands; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fprintf(f,
+		"\nWorkflow (the default; .crq/policy.yaml decides, see 'crq policy show'):\n"
+		"  draft -submit-> submitted -assess-> assessed -approve...-> authorized\n"
+		"  -schedule-> scheduled -start-> implementing -complete-> completed\n"
+		"  (or -fail-> failed) -review-> reviewed -close-> closed;\n"
+		"  reject -> rejected; cancel (before implementing) -> cancelled.\n"
+		"  Standard changes: submit -> authorized.  Emergency: submit, one ecab\n"
+		"  approval, start without a schedule, review due within a deadline.\n"
+		"  Each action needs a role the policy names, the right state and its\n"
+		"  fields; approvals follow the policy's rules (not the requester, not\n"
+		"  a recent editor, distinct members).  Every step is one commit signed\n"
+		"  with your ssh key (gpg.format=ssh, user.signingkey), which must be\n"
+		"  yours in the policy's members.\n"
+		"\nThe policy file: members (e-mail, name, roles with optional expiry,\n"
+		"  ssh keys, forge handles), roles, workflow.actions, approval_rules,\n"
+		"  priority_matrix, freeze windows, emergency deadline, admin_threshold,\n"
+		"  version.  Schema: 'crq schema policy'.  Changed only by admins\n"
+		"  ('crq member', 'crq role', 'crq policy apply|approve|withdraw').\n");
+	fprintf(f,
 		"\nGlobal options:\n"
 		"  -C DIR          run as if started in DIR\n"
 		"  -c NAME=VALUE   override a git config value for this run\n"
