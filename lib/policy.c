@@ -420,6 +420,7 @@ static int edit_add(crq_node *policy, void *payload)
 
 			if (!eq || eq == a->handles[i] || !eq[1] ||
 			    (size_t)(eq - a->handles[i]) >= sizeof(forge)) {
+				crq_node_free(h);
 				crq_node_free(m);
 				return crq_error__set(CRQ_EINVALID,
 					"'%s' is not FORGE=NAME (github=alice)",
