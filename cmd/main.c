@@ -138,6 +138,17 @@ const struct cmd commands[] = {
 	  "print a JSON Schema",
 	  "Prints schemas/change.schema.json or schemas/policy.schema.json,\n"
 	  "the files crq validates with (editors can use them too).\n" },
+	{ "verify", cmd_verify, "crq verify [--json] [REV]",
+	  "prove from the history that every step was legal",
+	  "Walks REV (default: the branch) from the commit that introduced the\n"
+	  "policy and checks every commit touching crq files: one canonical\n"
+	  "ed25519 signature by a member of the parent commit's policy who is\n"
+	  "the committer; one file; a legal action of the workflow by a role\n"
+	  "that may take it; trailers that agree with the file; approvals only\n"
+	  "by their author in an approve step, never the requester; policy\n"
+	  "changes by admins, version + 1; merges without crq content of\n"
+	  "their own.  One line per violation: commit, change, rule, text.\n"
+	  "Exit 0 clean, 1 violations, 128 unreadable history.\n" },
 	{ "batch", cmd_batch, "crq batch < COMMANDS",
 	  "run many crq commands from stdin in one process",
 	  "One command per line, without the leading 'crq' (e.g.\n"

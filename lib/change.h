@@ -38,4 +38,11 @@ int crq_workflow__allow(const crq_node **action, const crq_node **member,
 	crq_repo *repo, const crq_node *doc, const char *type,
 	const char *state, const char *name);
 
+/* Split a raw commit object into its signed payload (the object
+ * without the gpgsig header) and the armored signature; problem gets
+ * the first header a crq commit may not have.  Returns the number of
+ * gpgsig headers. */
+int crq_verify__split_commit(crq_buf *payload, crq_buf *sig,
+	crq_buf *problem, const char *data, size_t len);
+
 #endif

@@ -428,6 +428,26 @@ int crq_policy_withdraw(crq_repo *repo);
 int crq_policy_allowed_signers(crq_buf *out, crq_repo *repo);
 
 /* ------------------------------------------------------------------ */
+/* Verification: the history proves itself. */
+
+/* Walk rev (the branch when NULL) from the commit that introduced the
+ * policy (trusted) to its tip and check every commit touching crq
+ * paths: a strict parse of the raw object (allowed headers, one
+ * canonical ed25519 SSH signature), the signer a member of the parent
+ * commit's policy and the committer, exactly one file, regular, in a
+ * crq place, trailers that agree with the diff, a legal action of the
+ * parent's workflow by a member holding a role for it, approvals only
+ * added in a decision by their author and never by the requester,
+ * policy changes by admins with the version bumped by one (or a
+ * proposal under admin_threshold), merges without crq content of their
+ * own, committer times that never go backwards.  One issue per
+ * violation: pointer = commit id, message "COMMIT CHANGE RULE: text".
+ * *checked: the commits examined.  0 when the walk ran (violations or
+ * not); CRQ_EREPO when the history cannot be read. */
+int crq_verify(crq_repo *repo, const char *rev, crq_issues *violations,
+	size_t *checked);
+
+/* ------------------------------------------------------------------ */
 /* Validation of files for editors and hooks. */
 
 /* Validate a change or policy file (policy when its path ends in

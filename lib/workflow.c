@@ -860,36 +860,18 @@ static const char *signature_status(git_repository *git, const git_oid *id,
 	git_odb *odb = NULL;
 	git_odb_object *obj = NULL;
 	crq_buf payload = CRQ_BUF_INIT, sig = CRQ_BUF_INIT, key = CRQ_BUF_INIT;
-	const char *p, *end, *status = "unsigned";
-	int nsig = 0, in_sig = 0;
+	const char *status = "unsigned";
+	int nsig = 0;
 
 	if (git_repository_odb(&odb, git) < 0 ||
 	    git_odb_read(&obj, odb, id) < 0)
 		goto done;
-	p = git_odb_object_data(obj);
-	end = p + git_odb_object_size(obj);
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+	{
+		crq_buf problem = CRQ_BUF_INIT;
 
-		if (len == 1 && *p == '\n') {
-			/* end of the header: the rest is payload as is */
-			crq_buf_put(&payload, p, (size_t)(end - p));
-			break;
-		}
-		if (in_sig && *p == ' ') {
-			crq_buf_put(&sig, p + 1, len - 1);
-		} else if (len > 7 && !memcmp(p, "gpgsig ", 7)) {
-			nsig++;
-			in_sig = 1;
-			crq_buf_put(&sig, p + 7, len - 7);
-		} else {
-			in_sig = 0;
-			if (len > 7 && !memcmp(p, "gpgsig", 6))
-				nsig += 2;	/* gpgsig-sha256 and the like */
-			crq_buf_put(&payload, p, len);
-		}
-		p += len;
+		nsig = crq_verify__split_commit(&payload, &sig, &problem,
+			git_odb_object_data(obj), git_odb_object_size(obj));
+		crq_buf_dispose(&problem);
 	}
 	if (!nsig)
 		goto done;

@@ -1,0 +1,703 @@
+/*
+ * verify.c - the trail proves itself: walk the branch from the commit
+ * that introduced the policy and check every commit that touches crq
+ * paths against the policy of its parent.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "change.h"
+#include "sign.h"
+
+#define POLICY_PATH ".crq/policy.yaml"
+#define MAX_FILE (1024 * 1024)
+
+int crq_verify__split_commit(crq_buf *payload, crq_buf *sig,
+	crq_buf *problem, const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+	int nsig = 0, in_sig = 0, seen_committer = 0, n = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+
+		if (l == 1 && *p == '\n') {
+			crq_buf_put(payload, p, (size_t)(end - p));
+			break;
+		}
+		if (in_sig && *p == ' ') {
+			crq_buf_put(sig, p + 1, l - 1);
+			p += l;
+			continue;
+		}
+		in_sig = 0;
+		n++;
+		if (l > 7 && !memcmp(p, "gpgsig ", 7)) {
+			if (!seen_committer && !problem->size)
+				crq_buf_puts(problem,
+					"gpgsig header before committer");
+			if (nsig++ && !problem->size)
+				crq_buf_puts(problem,
+					"more than one signature header");
+			in_sig = 1;
+			crq_buf_put(sig, p + 7, l - 7);
+		} else if ((n == 1 && l > 5 && !memcmp(p, "tree ", 5)) ||
+			   (l > 7 && !memcmp(p, "parent ", 7)) ||
+			   (l > 7 && !memcmp(p, "author ", 7))) {
+			crq_buf_put(payload, p, l);
+		} else if (l > 10 && !memcmp(p, "committer ", 10)) {
+			seen_committer = 1;
+			crq_buf_put(payload, p, l);
+		} else {
+			if (!problem->size)
+				crq_buf_printf(problem,
+					"header '%.*s' is not allowed in a crq commit",
+					(int)strcspn(p, " \n"), p);
+			crq_buf_put(payload, p, l);
+		}
+		p += l;
+	}
+	/* the armor's own final newline is not part of it */
+	if (sig->size && sig->ptr[sig->size - 1] == '\n')
+		sig->ptr[--sig->size] = '\0';
+	return nsig;
+}
+
+/* ---- the walk ---- */
+
+struct vctx {
+	crq_repo *repo;
+	const crq_schema *schema, *pschema;
+	crq_issues *out;
+	size_t checked;
+};
+
+static void violation(struct vctx *v, const git_oid *commit,
+	const char *change, const char *rule, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void violation(struct vctx *v, const git_oid *commit,
+	const char *change, const char *rule, const char *fmt, ...)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	crq_buf msg = CRQ_BUF_INIT;
+	va_list ap;
+
+	git_oid_tostr(hex, sizeof(hex), commit);
+	va_start(ap, fmt);
+	crq_buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	crq_issues_add(v->out, NULL, hex, "%s %s %s: %s", hex,
+		change ? change : "-", rule, msg.ptr);
+	crq_buf_dispose(&msg);
+}
+
+static const char *trailer(const git_message_trailer_array *tr,
+	const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < tr->count; i++)
+		if (!strcmp(tr->trailers[i].key, key))
+			return tr->trailers[i].value;
+	return NULL;
+}
+
+/* Member of policy owning key ("type base64"), or NULL. */
+static const crq_node *key_owner(const crq_node *policy, const char *key)
+{
+	const crq_node *members = crq_node_get(policy, "members");
+	size_t i, j, n = strlen(key);
+
+	for (i = 0; members && i < members->count; i++) {
+		const crq_node *keys = crq_node_get(members->items[i], "keys");
+
+		for (j = 0; keys && j < keys->count; j++) {
+			const char *k = keys->items[j]->str;
+
+			if (!strncmp(k, key, n) && (!k[n] || k[n] == ' '))
+				return members->items[i];
+		}
+	}
+	return NULL;
+}
+
+static int holds(const crq_node *member, const char *role, const char *day)
+{
+	const crq_node *roles = crq_node_get(member, "roles");
+	size_t i;
+
+	if (!strcmp(role, "*"))
+		return 1;
+	for (i = 0; roles && i < roles->count; i++) {
+		const crq_node *g = roles->items[i];
+		const char *name = g->kind == CRQ_NODE_STRING ? g->str :
+			crq_node_get_str(g, "role");
+		const char *until = g->kind == CRQ_NODE_OBJECT ?
+			crq_node_get_str(g, "until") : NULL;
+
+		if (name && !strcmp(name, role) &&
+		    (!until || strcmp(day, until) <= 0))
+			return 1;
+	}
+	return 0;
+}
+
+static int listed(const crq_node *arr, const char *s)
+{
+	size_t i;
+
+	for (i = 0; arr && i < arr->count; i++)
+		if (arr->items[i]->kind == CRQ_NODE_STRING &&
+		    (!strcmp(arr->items[i]->str, "*") ||
+		     !strcmp(arr->items[i]->str, s)))
+			return 1;
+	return 0;
+}
+
+/* The policy's action entry for name on a change of type from state. */
+static const crq_node *action_of(const crq_node *policy, const char *name,
+	const char *type, const char *state)
+{
+	const crq_node *acts = crq_node_path(policy, "workflow.actions");
+	size_t i;
+
+	for (i = 0; acts && i < acts->count; i++) {
+		const crq_node *a = acts->items[i];
+		const char *n = crq_node_get_str(a, "name");
+		const crq_node *types = crq_node_get(a, "types");
+
+		if (n && !strcmp(n, name) && (!types || listed(types, type)) &&
+		    (!state || listed(crq_node_get(a, "from"), state)))
+			return a;
+	}
+	return NULL;
+}
+
+/* Read and parse a blob as a change or policy. */
+static int load_blob(crq_node **out, struct vctx *v, const git_oid *blob,
+	const char *name, int policy)
+{
+	git_blob *b = NULL;
+	int err;
+
+	*out = NULL;
+	if ((err = git_blob_lookup(&b, v->repo->git, blob)) < 0)
+		return crq_store__git_error(err, "cannot read blob");
+	err = policy ? crq_policy__parse(out, v->pschema,
+			git_blob_rawcontent(b), (size_t)git_blob_rawsize(b),
+			name, NULL) :
+		crq_change_parse_with(out, v->schema, git_blob_rawcontent(b),
+			(size_t)git_blob_rawsize(b), name, NULL);
+	git_blob_free(b);
+	return err;
+}
+
+struct delta_file {
+	char path[256];
+	git_oid old_id, new_id;
+	int had_old, has_new;
+	unsigned mode;
+};
+
+static int is_crq_path(const char *p)
+{
+	return !strncmp(p, ".crq/", 5) || !strncmp(p, "changes/", 8);
+}
+
+/* Equal apart from their `pending` sections? */
+static int same_but_pending(const crq_node *a, const crq_node *b)
+{
+	crq_node *x = crq_node_dup(a), *y = crq_node_dup(b);
+	int same;
+
+	crq_node_remove(x, "pending");
+	crq_node_remove(y, "pending");
+	same = crq_node_equal(x, y);
+	crq_node_free(x);
+	crq_node_free(y);
+	return same;
+}
+
+/* A policy step: a plain change (threshold 1, version + 1), a
+ * proposal or an approval of one (policy in force unchanged), the
+ * approval that puts a proposal in force (version + 1, enough
+ * admins) or a withdrawal. */
+static void check_policy_step(struct vctx *v, const git_oid *id,
+	const crq_node *old, const crq_node *np, const char *email,
+	long long ov, long long nv)
+{
+	const crq_node *op = crq_node_get(old, "pending");
+	const crq_node *pp = crq_node_get(np, "pending");
+	const crq_node *th = crq_node_get(old, "admin_threshold");
+	long long threshold = th ? th->i : 1;
+
+	if (pp) {
+		const crq_node *apps = crq_node_get(pp, "approvals");
+
+		if (!same_but_pending(old, np) || nv != ov)
+			violation(v, id, NULL, "policy-proposal",
+				"a proposal may not change the policy in force");
+		if (!listed(apps, email) || (op && apps->count !=
+		    crq_node_get(op, "approvals")->count + 1))
+			violation(v, id, NULL, "policy-proposal",
+				"the proposal's approvals do not match its signer %s",
+				email);
+		return;
+	}
+	if (op && same_but_pending(old, np) && nv == ov)
+		return;		/* withdrawn */
+	if (op) {
+		const crq_node *apps = crq_node_get(op, "approvals");
+
+		if (!crq_node_equal(crq_node_get(op, "policy"), np))
+			violation(v, id, NULL, "policy-proposal",
+				"the policy put in force is not the one proposed");
+		else if (listed(apps, email) ||
+		    (long long)apps->count + 1 < threshold)
+			violation(v, id, NULL, "policy-admins",
+				"the proposal needed %lld distinct admins",
+				threshold);
+	} else if (threshold > 1) {
+		violation(v, id, NULL, "policy-admins",
+			"the policy needs %lld admins: changes must be proposed",
+			threshold);
+	}
+	if (nv != ov + 1)
+		violation(v, id, NULL, "policy-version",
+			"version %lld after %lld: a policy change bumps it by one",
+			nv, ov);
+}
+
+/* Check one non-merge commit.  policy: the parent's (NULL for the
+ * root, which brings its own). */
+static void check_commit(struct vctx *v, git_commit *c,
+	const crq_node *policy, const struct delta_file *files, size_t nfiles)
+{
+	const git_oid *id = git_commit_id(c);
+	const git_signature *cm = git_commit_committer(c);
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	git_message_trailer_array tr;
+	crq_buf payload = CRQ_BUF_INIT, sig = CRQ_BUF_INIT,
+		problem = CRQ_BUF_INIT, key = CRQ_BUF_INIT;
+	crq_node *old = NULL, *new = NULL;
+	const crq_node *member = NULL, *act;
+	const char *cid = NULL, *action, *from, *to, *type, *ostate, *nstate;
+	char day[11];
+	time_t t = (time_t)cm->when.time;
+	struct tm tm;
+	size_t i;
+	int nsig;
+
+	memset(&tr, 0, sizeof(tr));
+	gmtime_r(&t, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	git_message_trailers(&tr, git_commit_message(c));
+	cid = trailer(&tr, "Crq-Change");
+	/* 1. the raw object, its signature, its signer */
+	if (git_repository_odb(&odb, v->repo->git) < 0 ||
+	    git_odb_read(&obj, odb, id) < 0) {
+		violation(v, id, cid, "unreadable", "%s",
+			git_error_last() ? git_error_last()->message : "?");
+		goto done;
+	}
+	nsig = crq_verify__split_commit(&payload, &sig, &problem,
+		git_odb_object_data(obj), git_odb_object_size(obj));
+	if (problem.size)
+		violation(v, id, cid, "commit-format", "%s", problem.ptr);
+	if (!nsig) {
+		violation(v, id, cid, "unsigned",
+			"a commit touching crq files must be signed");
+		goto done;
+	}
+	if (crq_sshsig_verify(sig.ptr, sig.size, payload.ptr, payload.size,
+			"git", &key) < 0) {
+		violation(v, id, cid, "bad-signature", "%s",
+			crq_error_last());
+		goto done;
+	}
+	if (strncmp(key.ptr, "ssh-ed25519 ", 12))
+		violation(v, id, cid, "key-type",
+			"crq signatures are ed25519, not '%.*s'",
+			(int)strcspn(key.ptr, " "), key.ptr);
+	if (policy && !(member = key_owner(policy, key.ptr))) {
+		violation(v, id, cid, "unknown-key",
+			"the signing key belongs to no member of the parent's policy");
+		goto done;
+	}
+	if (member && strcmp(crq_node_get_str(member, "email"), cm->email)) {
+		violation(v, id, cid, "committer",
+			"signed by %s's key but committed as %s",
+			crq_node_get_str(member, "email"), cm->email);
+		goto done;
+	}
+	/* 2. the shape of the change */
+	for (i = 0; i < nfiles; i++) {
+		const struct delta_file *f = &files[i];
+
+		if (f->has_new && f->mode != GIT_FILEMODE_BLOB)
+			violation(v, id, cid, "file-mode",
+				"'%s' is not a regular file (mode %o)", f->path,
+				f->mode);
+	}
+	if (!policy)
+		goto done;	/* the trusted root brings its own policy */
+	if (nfiles != 1) {
+		violation(v, id, cid, "one-file",
+			"a crq step changes exactly one file, this one %zu",
+			nfiles);
+		goto done;
+	}
+	if (!strcmp(files[0].path, POLICY_PATH)) {
+		crq_node *np = NULL;
+		const crq_node *ov = crq_node_get(policy, "version"), *nv;
+
+		if (!holds(member, "admin", day))
+			violation(v, id, NULL, "policy-admin",
+				"%s changed the policy without the admin role",
+				cm->email);
+		if (!files[0].has_new ||
+		    load_blob(&np, v, &files[0].new_id, POLICY_PATH, 1) < 0) {
+			violation(v, id, NULL, "policy-invalid", "%s",
+				files[0].has_new ? crq_error_last() :
+				"the policy was deleted");
+			goto done;
+		}
+		nv = crq_node_get(np, "version");
+		check_policy_step(v, id, policy, np, cm->email,
+			ov ? ov->i : 0, nv ? nv->i : 0);
+		crq_node_free(np);
+		goto done;
+	}
+	if (strncmp(files[0].path, "changes/", 8) ||
+	    !strstr(files[0].path, ".yaml")) {
+		violation(v, id, cid, "path",
+			"'%s' is not a place crq writes", files[0].path);
+		goto done;
+	}
+	if (!files[0].has_new) {
+		violation(v, id, cid, "deleted",
+			"'%s' was deleted: no action removes a change",
+			files[0].path);
+		goto done;
+	}
+	if (load_blob(&new, v, &files[0].new_id, files[0].path, 0) < 0) {
+		violation(v, id, cid, "invalid-file", "%s", crq_error_last());
+		goto done;
+	}
+	if (files[0].had_old &&
+	    load_blob(&old, v, &files[0].old_id, files[0].path, 0) < 0)
+		old = NULL;
+	{
+		const char *fid = crq_node_get_str(new, "id");
+		const char *base = strrchr(files[0].path, '/');
+
+		if (!fid || !base || strncmp(base + 1, fid, strlen(fid)) ||
+		    strcmp(base + 1 + strlen(fid), ".yaml")) {
+			violation(v, id, cid, "path",
+				"'%s' does not hold change '%s'",
+				files[0].path, fid ? fid : "?");
+			goto done;
+		}
+		if (!cid || strcmp(cid, fid)) {
+			violation(v, id, fid, "trailers",
+				"Crq-Change '%s' disagrees with the file",
+				cid ? cid : "(none)");
+			goto done;
+		}
+	}
+	/* 3. one legal action by that member */
+	action = trailer(&tr, "Crq-Action");
+	from = trailer(&tr, "Crq-From");
+	to = trailer(&tr, "Crq-To");
+	type = crq_node_get_str(new, "type");
+	ostate = old ? crq_node_get_str(old, "state") : NULL;
+	nstate = crq_node_get_str(new, "state");
+	if (!action) {
+		violation(v, id, cid, "trailers", "no Crq-Action trailer");
+		goto done;
+	}
+	if (!old != !strcmp(action, "create")) {
+		violation(v, id, cid, "trailers",
+			"'%s' %s a new change file", action,
+			old ? "does not create" : "cannot create");
+		goto done;
+	}
+	if ((from || ostate) && (!from || !ostate || strcmp(from, ostate)))
+		violation(v, id, cid, "trailers",
+			"Crq-From '%s' but the change was '%s'",
+			from ? from : "(none)", ostate ? ostate : "(new)");
+	if (!to || !nstate || strcmp(to, nstate))
+		violation(v, id, cid, "trailers",
+			"Crq-To '%s' but the change is now '%s'",
+			to ? to : "(none)", nstate ? nstate : "?");
+	if (old && type && strcmp(type, crq_node_get_str(old, "type")))
+		violation(v, id, cid, "type-changed",
+			"a change's type cannot change");
+	act = action_of(policy, action, type ? type : "normal", ostate);
+	if (!act) {
+		violation(v, id, cid, "illegal-action",
+			"no '%s' from '%s' for %s changes in the parent's policy",
+			action, ostate ? ostate : "(new)", type ? type : "?");
+		goto done;
+	}
+	{
+		const crq_node *roles = crq_node_get(act, "roles");
+		const char *want_to = crq_node_get_str(act, "to");
+		int ok = 0;
+
+		for (i = 0; roles && i < roles->count && !ok; i++)
+			ok = holds(member, roles->items[i]->str, day);
+		if (!ok)
+			violation(v, id, cid, "role",
+				"%s took '%s' without a role it needs",
+				cm->email, action);
+		if (want_to && strcmp(want_to, nstate) &&
+		    !(crq_node_get(act, "approval") && ostate &&
+		      !strcmp(ostate, nstate)))
+			violation(v, id, cid, "illegal-transition",
+				"'%s' leads to '%s', not '%s'", action,
+				want_to, nstate);
+		if (!want_to && ostate && strcmp(ostate, nstate))
+			violation(v, id, cid, "illegal-transition",
+				"'%s' keeps the state, but it went %s -> %s",
+				action, ostate, nstate);
+	}
+	/* approvals: only added, only by this member, only in a decision */
+	{
+		const crq_node *oa = old ? crq_node_get(old, "approvals") : NULL;
+		const crq_node *na = crq_node_get(new, "approvals");
+		size_t on = oa ? oa->count : 0, nn = na ? na->count : 0;
+		int decision = !strcmp(action, "approve") ||
+			!strcmp(action, "reject");
+
+		for (i = 0; i < on; i++)
+			if (i >= nn || !crq_node_equal(oa->items[i],
+					na->items[i])) {
+				violation(v, id, cid, "approvals",
+					"a recorded approval was changed or removed");
+				break;
+			}
+		if (nn > on && (!decision || nn != on + 1))
+			violation(v, id, cid, "approvals",
+				"approvals were written outside a signed approve step");
+		else if (nn == on + 1) {
+			const crq_node *a = na->items[on];
+			const char *by = crq_node_get_str(a, "by");
+			const char *req = crq_node_get_str(new, "requester");
+
+			if (!by || strcmp(by, cm->email))
+				violation(v, id, cid, "approvals",
+					"an approval by %s was written by %s",
+					by ? by : "?", cm->email);
+			else if (req && !strcmp(req, by))
+				violation(v, id, cid, "self-approval",
+					"%s decided on their own change", by);
+		}
+	}
+done:
+	v->checked++;
+	git_message_trailer_array_free(&tr);
+	crq_node_free(old);
+	crq_node_free(new);
+	crq_buf_dispose(&payload);
+	crq_buf_dispose(&sig);
+	crq_buf_dispose(&problem);
+	crq_buf_dispose(&key);
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+}
+
+struct diff_acc {
+	struct delta_file *files;
+	size_t count, alloc;
+};
+
+static int diff_cb(const git_diff_delta *d, float progress, void *payload)
+{
+	struct diff_acc *acc = payload;
+	const char *path = d->new_file.path ? d->new_file.path :
+		d->old_file.path;
+	struct delta_file *f;
+
+	(void)progress;
+	if (!is_crq_path(path))
+		return 0;
+	crq__grow((void **)&acc->files, &acc->alloc, acc->count + 1,
+		sizeof(*acc->files));
+	f = &acc->files[acc->count++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	f->had_old = d->status != GIT_DELTA_ADDED;
+	f->has_new = d->status != GIT_DELTA_DELETED;
+	git_oid_cpy(&f->old_id, &d->old_file.id);
+	git_oid_cpy(&f->new_id, &d->new_file.id);
+	f->mode = d->new_file.mode;
+	return 0;
+}
+
+/* The crq files commit changes against its first parent (or all of
+ * them for a root). */
+static int crq_delta(struct diff_acc *acc, git_repository *git,
+	git_commit *c)
+{
+	git_tree *t = NULL, *pt = NULL;
+	git_commit *p = NULL;
+	git_diff *diff = NULL;
+	git_diff_options o;
+	int err;
+
+	git_diff_options_init(&o, GIT_DIFF_OPTIONS_VERSION);
+	acc->count = 0;
+	o.flags = GIT_DIFF_INCLUDE_TYPECHANGE;
+	if ((err = git_commit_tree(&t, c)) < 0 ||
+	    (git_commit_parentcount(c) &&
+	     ((err = git_commit_parent(&p, c, 0)) < 0 ||
+	      (err = git_commit_tree(&pt, p)) < 0)) ||
+	    (err = git_diff_tree_to_tree(&diff, git, pt, t, &o)) < 0 ||
+	    (err = git_diff_foreach(diff, diff_cb, NULL, NULL, NULL,
+			acc)) < 0)
+		err = crq_store__git_error(err, "cannot diff");
+	git_diff_free(diff);
+	git_tree_free(t);
+	git_tree_free(pt);
+	git_commit_free(p);
+	return err < 0 ? err : 0;
+}
+
+int crq_verify(crq_repo *repo, const char *rev, crq_issues *violations,
+	size_t *checked)
+{
+	struct vctx v;
+	struct diff_acc acc = { NULL, 0, 0 };
+	git_object *obj = NULL;
+	git_commit *c = NULL, *p = NULL;
+	git_oid *chain = NULL;
+	crq_node *policy = NULL, *np = NULL;
+	crq_buf spath = CRQ_BUF_INIT;
+	crq_schema *pschema = NULL;
+	const crq_schema *schema;
+	size_t n = 0, alloc = 0, i, j;
+	git_time_t last = 0;
+	int err;
+
+	memset(&v, 0, sizeof(v));
+	v.repo = repo;
+	v.out = violations;
+	crq_repo_datafile(&spath, repo, "schemas/policy.schema.json");
+	if ((err = crq_repo_change_schema(&schema, repo)) < 0 ||
+	    (err = crq_schema_load(&pschema, spath.ptr)) < 0)
+		goto done;
+	v.schema = schema;
+	v.pschema = pschema;
+	if ((err = git_revparse_single(&obj, repo->git,
+			rev ? rev : repo->branch)) < 0 ||
+	    (err = git_commit_lookup(&c, repo->git, git_object_id(obj))) < 0) {
+		err = crq_error__set(CRQ_EREPO, "cannot resolve '%s'",
+			rev ? rev : repo->branch + 11);
+		goto done;
+	}
+	/* first-parent chain back to the commit that brought the policy */
+	for (;;) {
+		git_tree_entry *e = NULL;
+		git_tree *t = NULL;
+		int has;
+
+		if (git_commit_tree(&t, c) < 0)
+			break;
+		has = git_tree_entry_bypath(&e, t, POLICY_PATH) == 0;
+		git_tree_entry_free(e);
+		git_tree_free(t);
+		if (!has)
+			break;
+		crq__grow((void **)&chain, &alloc, n + 1, sizeof(*chain));
+		git_oid_cpy(&chain[n++], git_commit_id(c));
+		if (!git_commit_parentcount(c) ||
+		    git_commit_parent(&p, c, 0) < 0)
+			break;
+		git_commit_free(c);
+		c = p;
+		p = NULL;
+	}
+	if (!n) {
+		err = crq_error__set(CRQ_EREPO, "no crq policy on '%s'",
+			rev ? rev : repo->branch + 11);
+		goto done;
+	}
+	/* oldest first: the root is trusted and brings the first policy */
+	for (i = n; i-- > 0;) {
+		git_commit *cc = NULL;
+		const git_signature *cm;
+
+		if ((err = git_commit_lookup(&cc, repo->git, &chain[i])) < 0) {
+			err = crq_store__git_error(err, "cannot read commit");
+			goto done;
+		}
+		cm = git_commit_committer(cc);
+		if (cm->when.time < last)
+			violation(&v, &chain[i], NULL, "time",
+				"committer time goes backwards");
+		last = cm->when.time;
+		if ((err = crq_delta(&acc, repo->git, cc)) < 0) {
+			git_commit_free(cc);
+			goto done;
+		}
+		if (git_commit_parentcount(cc) > 1) {
+			/* merges bring no crq content of their own */
+			for (j = 0; j < acc.count; j++) {
+				git_commit *op = NULL;
+				git_tree *ot = NULL;
+				git_tree_entry *oe = NULL;
+				int same = 0;
+
+				if (git_commit_parent(&op, cc, 1) == 0 &&
+				    git_commit_tree(&ot, op) == 0 &&
+				    git_tree_entry_bypath(&oe, ot,
+					acc.files[j].path) == 0)
+					same = git_oid_equal(
+						git_tree_entry_id(oe),
+						&acc.files[j].new_id);
+				if (!same)
+					violation(&v, &chain[i], NULL,
+						"evil-merge",
+						"'%s' in the merge matches neither parent",
+						acc.files[j].path);
+				git_tree_entry_free(oe);
+				git_tree_free(ot);
+				git_commit_free(op);
+			}
+		} else if (acc.count) {
+			check_commit(&v, cc, i == n - 1 ? NULL : policy,
+				acc.files, acc.count);
+		}
+		/* the next commit is judged by this one's policy */
+		for (j = 0; j < acc.count; j++) {
+			if (strcmp(acc.files[j].path, POLICY_PATH) ||
+			    !acc.files[j].has_new)
+				continue;
+			if (load_blob(&np, &v, &acc.files[j].new_id,
+					POLICY_PATH, 1) == 0) {
+				crq_node_free(policy);
+				policy = np;
+				np = NULL;
+			}
+		}
+		git_commit_free(cc);
+	}
+	err = 0;
+	if (checked)
+		*checked = v.checked;
+done:
+	crq_schema_free(pschema);
+	crq_buf_dispose(&spath);
+	crq_node_free(policy);
+	crq_node_free(np);
+	free(chain);
+	free(acc.files);
+	git_commit_free(c);
+	git_commit_free(p);
+	git_object_free(obj);
+	return err;
+}

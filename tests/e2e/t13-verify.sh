@@ -1,0 +1,210 @@
+#!/bin/sh
+# crq verify: a legitimate history verifies clean; hostile histories
+# built with plain git, ssh-keygen and git hash-object are each refused,
+# naming the commit and the rule.
+. "$(dirname "$0")/lib.sh"
+
+cd "$TMP"
+"$CRQ" init s >/dev/null
+cd s
+as alice member add bob@example.com --key "$(keyfor bob).pub" --name Bob \
+	--role change-manager --role cab --role implementer >/dev/null
+as alice member add carol@example.com --key "$(keyfor carol).pub" --name Carol \
+	--role cab --role security >/dev/null
+as alice new --title "Upgrade DB" --service db --impact high --urgency low \
+	--set implementation_plan=a --set backout_plan=b --set test_plan=c >/dev/null
+as alice submit CHG-000001 >/dev/null
+as bob assess CHG-000001 --risk medium >/dev/null
+as bob approve CHG-000001 --role change-manager >/dev/null
+as carol approve CHG-000001 >/dev/null
+as alice new --title "Second" --service web >/dev/null
+expect 0 "" "$CRQ" verify
+grep -q "9 commits checked, 0 violations" "$TMP/err" && ok "the legitimate history verifies clean" || not_ok "clean summary: $(cat "$TMP/err")"
+git branch -q legit
+ssh-keygen -q -t ed25519 -N '' -C eve -f "$TMP/eve" </dev/null
+
+# gitas NAME KEY args...: plain git as NAME, signing with KEY
+gitas() {
+	who=$1 key=$2
+	shift 2
+	git -c user.name="$who" -c user.email="$who@example.com" \
+		-c gpg.format=ssh -c user.signingkey="$key" "$@"
+}
+msg() { printf '%s: %s \342\200\224 x\n\nCrq-Change: %s\nCrq-Action: %s\nCrq-From: %s\nCrq-To: %s\n' "$1" "$2" "$1" "$2" "$3" "$4"; }
+f1=changes/000/CHG-000001.yaml
+f2=changes/000/CHG-000002.yaml
+# refused NAME RULE: crq verify of branch NAME names the tip commit and rule
+refused() {
+	"$CRQ" verify "$1" >"$TMP/vout" 2>"$TMP/verr"
+	rc=$?
+	tip=$(git rev-parse "${3:-$1}")
+	if [ $rc = 1 ] && grep -q "^$tip .* $2: " "$TMP/vout"; then
+		ok "refused: $1 ($2)"
+	else
+		not_ok "$1: wanted rule $2 at $tip, exit $rc"
+		sed 's/^/#   /' "$TMP/vout" "$TMP/verr"
+	fi
+}
+case_() { git checkout -q -B "$1" legit; }
+
+case_ unsigned
+sed -i 's/^title: Second$/title: Changed by hand/' $f2
+git add $f2
+git -c user.name=alice -c user.email=alice@example.com commit -q -m "$(msg CHG-000002 edit draft draft)"
+refused unsigned unsigned
+
+case_ stranger
+sed -i 's/^title: Second$/title: Changed by eve/' $f2
+git add $f2
+gitas alice "$TMP/eve" commit -q -S -m "$(msg CHG-000002 edit draft draft)"
+refused stranger unknown-key
+
+case_ spoof
+sed -i 's/^title: Second$/title: Spoofed/' $f2
+git add $f2
+gitas alice "$(keyfor bob)" commit -q -S -m "$(msg CHG-000002 edit draft draft)"
+refused spoof committer
+
+case_ selfapprove
+$PY - "$f2" <<'EOT'
+import sys
+p = sys.argv[1]
+s = open(p).read().replace("created:", "approvals:\n  - by: alice@example.com\n    role: cab\n    decision: approved\n    at: '2026-11-23T10:00:00Z'\n    digest: sha256:" + "0" * 64 + "\ncreated:")
+open(p, "w").write(s)
+EOT
+git add $f2
+gitas alice "$(keyfor alice)" commit -q -S -m "$(msg CHG-000002 edit draft draft)"
+refused selfapprove approvals
+
+case_ forged
+$PY - "$f2" <<'EOT'
+import sys
+p = sys.argv[1]
+s = open(p).read().replace("created:", "approvals:\n  - by: carol@example.com\n    role: cab\n    decision: approved\n    at: '2026-11-23T10:00:00Z'\n    digest: sha256:" + "0" * 64 + "\ncreated:")
+open(p, "w").write(s)
+EOT
+git add $f2
+gitas bob "$(keyfor bob)" commit -q -S -m "$(msg CHG-000002 approve draft draft)"
+refused forged illegal-action
+
+case_ twofiles
+sed -i 's/^title: Second$/title: Two/' $f2
+sed -i 's/^title: Upgrade DB$/title: Two too/' $f1
+git add $f1 $f2
+gitas alice "$(keyfor alice)" commit -q -S -m "$(msg CHG-000002 edit draft draft)"
+refused twofiles one-file
+
+case_ trailers
+sed -i 's/^title: Second$/title: Trailers/' $f2
+git add $f2
+gitas alice "$(keyfor alice)" commit -q -S -m "$(msg CHG-000002 edit draft submitted)"
+refused trailers trailers
+
+case_ skipstate
+sed -i 's/^state: draft$/state: rejected/' $f2
+git add $f2
+gitas alice "$(keyfor alice)" commit -q -S -m "$(msg CHG-000002 edit draft rejected)"
+refused skipstate illegal-transition
+
+case_ symlink
+git rm -q $f2
+ln -s ../../.crq/policy.yaml $f2
+git add $f2
+gitas alice "$(keyfor alice)" commit -q -S -m "$(msg CHG-000002 edit draft draft)"
+refused symlink file-mode
+
+case_ escalate
+$PY - <<'EOT'
+p = ".crq/policy.yaml"
+s = open(p).read().replace("      - change-manager\n      - cab\n      - implementer", "      - change-manager\n      - cab\n      - implementer\n      - admin", 1)
+s = s.replace("version: 3", "version: 4")
+open(p, "w").write(s)
+EOT
+git add .crq/policy.yaml
+gitas bob "$(keyfor bob)" commit -q -S -m "policy: grant admin to bob
+
+Crq-Action: policy"
+refused escalate policy-admin
+
+case_ noversion
+sed -i 's/^  shard_size: 1000$/  shard_size: 500/' .crq/policy.yaml
+git add .crq/policy.yaml
+gitas alice "$(keyfor alice)" commit -q -S -m "policy: quietly
+
+Crq-Action: policy"
+refused noversion policy-version
+
+# object surgery on the tip of the legitimate history
+tipc=$(git rev-parse legit)
+git cat-file commit "$tipc" >"$TMP/obj"
+tamper() {
+	new=$($PY - "$TMP/obj" "$1" <<'EOT' | git hash-object -t commit -w --stdin
+import sys
+raw = open(sys.argv[1], "rb").read()
+head, _, body = raw.partition(b"\n\n")
+lines = head.split(b"\n")
+mode = sys.argv[2]
+if mode == "payload":
+    body = body.replace(b"Second", b"Sekond", 1)
+elif mode == "moved":
+    sig = [l for l in lines if l.startswith(b"gpgsig ") or l.startswith(b" ")]
+    lines = [l for l in lines if not (l.startswith(b"gpgsig ") or l.startswith(b" "))]
+    body = body + b"\n" + b"\n".join(sig) + b"\n"
+elif mode == "junk":
+    i = max(i for i, l in enumerate(lines) if l.startswith(b" -----END"))
+    lines.insert(i + 1, b" junk")
+elif mode == "dup":
+    sig = [l for l in lines if l.startswith(b"gpgsig ") or l.startswith(b" ")]
+    lines = lines + sig
+elif mode == "rewrap":
+    i0 = [i for i, l in enumerate(lines) if l.startswith(b"gpgsig ")][0]
+    i1 = max(i for i, l in enumerate(lines) if l.startswith(b" -----END"))
+    b64 = b"".join(l[1:] for l in lines[i0 + 1:i1])
+    wrapped = [b" " + b64[j:j + 76] for j in range(0, len(b64), 76)]
+    lines = lines[:i0 + 1] + wrapped + lines[i1:]
+elif mode == "extra":
+    lines.insert(1 + [i for i, l in enumerate(lines) if l.startswith(b"committer ")][0], b"encoding ISO-8859-1")
+sys.stdout.buffer.write(b"\n".join(lines) + b"\n\n" + body)
+EOT
+)
+	git update-ref "refs/heads/$1" "$new"
+}
+for m in payload moved junk dup rewrap extra; do tamper $m; done
+refused payload bad-signature
+refused moved unsigned
+refused junk bad-signature
+refused dup commit-format
+refused rewrap bad-signature
+refused extra commit-format
+git checkout -q legit
+"$CRQ" policy allowed-signers >"$TMP/as"
+for m in junk dup rewrap; do
+	git -c gpg.ssh.allowedSignersFile="$TMP/as" verify-commit $m >/dev/null 2>&1 &&
+		ok "stock git calls the $m variant Good; crq refuses it" || not_ok "git on $m"
+done
+
+# an evil merge: crq content that matches neither parent
+git checkout -q -B evil2 legit
+git checkout -q -b feature legit
+git -c user.name=x -c user.email=x@example.com commit -q --allow-empty -m "code"
+git checkout -q evil2
+git -c user.name=alice -c user.email=alice@example.com merge -q --no-ff --no-commit feature 2>/dev/null
+sed -i 's/^title: Second$/title: Evil/' $f2
+git add $f2
+git -c user.name=alice -c user.email=alice@example.com commit -q -m "merge feature"
+refused evil2 evil-merge
+# its legitimate twin: a plain merge of code verifies clean
+git checkout -q -B goodmerge legit
+git -c user.name=alice -c user.email=alice@example.com merge -q --no-ff -m "merge feature" feature
+expect 0 "" "$CRQ" verify goodmerge
+expect 0 "" "$CRQ" verify --json legit
+same "verify --json of a clean history is []" "$(tr -d ' \n' <"$TMP/out")" "[]"
+"$CRQ" verify --json unsigned >"$TMP/vj"
+same "verify --json names commit, change, rule (python json)" "$($PY -c '
+import json, sys
+v = json.load(open(sys.argv[1]))[0]
+print(v["change"], v["rule"], len(v["commit"]))' "$TMP/vj")" "CHG-000002 unsigned 40"
+git checkout -q legit
+expect 128 "cannot resolve 'nope'" "$CRQ" verify nope
+expect 129 "unknown option '--frob'" "$CRQ" verify --frob
+done_testing
