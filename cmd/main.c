@@ -149,6 +149,17 @@ const struct cmd commands[] = {
 	  "changes by admins, version + 1; merges without crq content of\n"
 	  "their own.  One line per violation: commit, change, rule, text.\n"
 	  "Exit 0 clean, 1 violations, 128 unreadable history.\n" },
+	{ "hook", cmd_hook, "crq hook install | pre-receive | pre-push | pre-commit",
+	  "git hooks that refuse what crq verify refuses",
+	  "install      write the hooks into this repository: pre-receive in\n"
+	  "             a bare repository (the server side), pre-commit and\n"
+	  "             pre-push in a work tree; an existing hook that is not\n"
+	  "             crq's is left alone (call 'crq hook NAME' from it)\n"
+	  "pre-receive  reads git's 'old new ref' lines; refuses an update\n"
+	  "             whose history crq verify rejects, a rewrite of a change\n"
+	  "             store's history, or its deletion\n"
+	  "pre-push     the same for what is being pushed\n"
+	  "pre-commit   crq validate\n" },
 	{ "batch", cmd_batch, "crq batch < COMMANDS",
 	  "run many crq commands from stdin in one process",
 	  "One command per line, without the leading 'crq' (e.g.\n"

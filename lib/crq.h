@@ -446,6 +446,11 @@ int crq_policy_allowed_signers(crq_buf *out, crq_repo *repo);
  * not); CRQ_EREPO when the history cannot be read. */
 int crq_verify(crq_repo *repo, const char *rev, crq_issues *violations,
 	size_t *checked);
+/* 1 when commit a is b or one of its ancestors, 0 when not, < 0 on
+ * error (revisions by name or id). */
+int crq_repo_descends(crq_repo *repo, const char *b, const char *a);
+/* 1 when rev's tree holds a crq policy, 0 when not, < 0 on error. */
+int crq_repo_has_policy(crq_repo *repo, const char *rev);
 
 /* ------------------------------------------------------------------ */
 /* Validation of files for editors and hooks. */

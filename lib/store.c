@@ -147,7 +147,13 @@ int crq_repo_open(crq_repo **out, const char *path, const crq_options *opts)
 
 	*out = NULL;
 	git_libgit2_init();
-	err = open_git(&git, path, 0);
+	/* inside a git hook (pre-receive) the pushed objects sit in a
+	 * quarantine that only git's environment points to */
+	if (getenv("GIT_DIR") && (getenv("GIT_QUARANTINE_PATH") ||
+			getenv("GIT_OBJECT_DIRECTORY")))
+		err = open_git(&git, NULL, GIT_REPOSITORY_OPEN_FROM_ENV);
+	else
+		err = open_git(&git, path, 0);
 	if (err == GIT_ENOTFOUND) {
 		err = crq_error__set(CRQ_EREPO,
 			"not a git repository (or any parent): '%s'", path);

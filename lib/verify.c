@@ -701,3 +701,57 @@ done:
 	git_object_free(obj);
 	return err;
 }
+
+static int resolve(git_oid *out, crq_repo *repo, const char *rev)
+{
+	git_object *o = NULL;
+	int err = git_revparse_single(&o, repo->git, rev);
+
+	if (err < 0)
+		return crq_error__set(CRQ_EREPO, "cannot resolve '%s'", rev);
+	git_oid_cpy(out, git_object_id(o));
+	git_object_free(o);
+	return 0;
+}
+
+int crq_repo_descends(crq_repo *repo, const char *b, const char *a)
+{
+	git_oid ob, oa;
+	int err;
+
+	if ((err = resolve(&ob, repo, b)) < 0 ||
+	    (err = resolve(&oa, repo, a)) < 0)
+		return err;
+	if (git_oid_equal(&ob, &oa))
+		return 1;
+	err = git_graph_descendant_of(repo->git, &ob, &oa);
+	return err < 0 ? crq_store__git_error(err, "cannot walk history") :
+		err;
+}
+
+int crq_repo_has_policy(crq_repo *repo, const char *rev)
+{
+	git_oid id;
+	crq_buf text = CRQ_BUF_INIT;
+	int err;
+
+	if ((err = resolve(&id, repo, rev)) < 0)
+		return err;
+	{
+		git_object *o = NULL;
+		git_commit *c = NULL;
+
+		/* peel to a commit */
+		if (git_object_lookup(&o, repo->git, &id, GIT_OBJECT_ANY) < 0 ||
+		    git_object_peel((git_object **)&c, o, GIT_OBJECT_COMMIT) < 0) {
+			git_object_free(o);
+			return 0;
+		}
+		git_oid_cpy(&id, git_commit_id(c));
+		git_commit_free(c);
+		git_object_free(o);
+	}
+	err = crq_store__read(repo, &id, POLICY_PATH, &text, NULL);
+	crq_buf_dispose(&text);
+	return err == 0 ? 1 : err == CRQ_ENOTFOUND ? 0 : err;
+}

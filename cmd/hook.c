@@ -1,0 +1,169 @@
+/*
+ * hook.c - crq hook install | pre-receive | pre-push | pre-commit:
+ * git hooks that refuse what crq verify refuses.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cmd.h"
+
+#define ZERO "0000000000000000000000000000000000000000"
+#define MARK "# written by crq hook install"
+
+/* Verify one ref update; prints why it refuses.  Returns an exit code. */
+static int check_update(crq_repo *repo, const char *old, const char *new,
+	const char *ref)
+{
+	crq_issues v;
+	size_t i, checked = 0;
+	int err, rc = 0, had, has;
+
+	had = strcmp(old, ZERO) ? crq_repo_has_policy(repo, old) : 0;
+	if (!strcmp(new, ZERO)) {
+		if (had > 0) {
+			fprintf(stderr, "crq: refusing to delete %s: it holds a change store\n",
+				ref);
+			return EXIT_REFUSED;
+		}
+		return 0;
+	}
+	has = crq_repo_has_policy(repo, new);
+	if (has < 0)
+		return report(has);
+	if (!has && !had)
+		return 0;	/* not a crq branch */
+	if (had > 0 && crq_repo_descends(repo, new, old) != 1) {
+		fprintf(stderr, "crq: refusing %s: %.10s does not descend from %.10s "
+			"(history of a change store is never rewritten)\n",
+			ref, new, old);
+		return EXIT_REFUSED;
+	}
+	crq_issues_init(&v);
+	if ((err = crq_verify(repo, new, &v, &checked)) < 0) {
+		crq_issues_dispose(&v);
+		return report(err);
+	}
+	for (i = 0; i < v.count; i++)
+		fprintf(stderr, "crq: %s\n", v.items[i].message);
+	if (v.count) {
+		fprintf(stderr, "crq: refusing %s: %zu violation%s in %zu commits checked\n",
+			ref, v.count, v.count == 1 ? "" : "s", checked);
+		rc = EXIT_REFUSED;
+	}
+	crq_issues_dispose(&v);
+	return rc;
+}
+
+/* Lines "old new ref" (pre-receive) or "lref lsha rref rsha"
+ * (pre-push) on stdin. */
+static int updates(struct cmd_ctx *ctx, int push)
+{
+	crq_repo *repo = NULL;
+	char line[1024], a[64], b[64], c[512], d[64];
+	int rc, worst = 0;
+
+	if ((rc = open_repo(&repo, ctx)))
+		return rc;
+	while (fgets(line, sizeof(line), stdin)) {
+		if (push) {
+			if (sscanf(line, "%511s %63s %*s %63s", c, b, d) != 3)
+				continue;
+			rc = check_update(repo, d, b, c);
+		} else {
+			if (sscanf(line, "%63s %63s %511s", a, b, c) != 3)
+				continue;
+			rc = check_update(repo, a, b, c);
+		}
+		if (rc > worst)
+			worst = rc;
+	}
+	crq_repo_free(repo);
+	return worst;
+}
+
+static int write_hook(const char *dir, const char *name, const char *exe)
+{
+	char path[PATH_MAX], head[256];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "r"))) {
+		n = fread(head, 1, sizeof(head) - 1, f);
+		head[n] = '\0';
+		fclose(f);
+		if (!strstr(head, MARK)) {
+			fprintf(stderr, "error: '%s' exists and is not crq's; "
+				"add 'crq hook %s' to it yourself\n", path, name);
+			return EXIT_REFUSED;
+		}
+	}
+	if (!(f = fopen(path, "w"))) {
+		fprintf(stderr, "fatal: cannot write '%s': %s\n", path,
+			strerror(errno));
+		return EXIT_FAILURE_REPO;
+	}
+	fprintf(f, "#!/bin/sh\n%s\nexec '%s' hook %s \"$@\"\n", MARK, exe,
+		name);
+	if (fclose(f) != 0 || chmod(path, 0755) < 0) {
+		fprintf(stderr, "fatal: cannot write '%s': %s\n", path,
+			strerror(errno));
+		return EXIT_FAILURE_REPO;
+	}
+	printf("installed %s\n", path);
+	return 0;
+}
+
+static int install(struct cmd_ctx *ctx)
+{
+	crq_repo *repo = NULL;
+	char exe[PATH_MAX], dir[PATH_MAX];
+	ssize_t n;
+	int rc;
+
+	if ((rc = open_repo(&repo, ctx)))
+		return rc;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		fprintf(stderr, "fatal: cannot find the crq binary\n");
+		rc = EXIT_FAILURE_REPO;
+		goto done;
+	}
+	exe[n] = '\0';
+	snprintf(dir, sizeof(dir), "%s/hooks", crq_repo_gitdir(repo));
+	mkdir(dir, 0777);
+	if (!crq_repo_workdir(repo))
+		rc = write_hook(dir, "pre-receive", exe);
+	else if (!(rc = write_hook(dir, "pre-commit", exe)))
+		rc = write_hook(dir, "pre-push", exe);
+	if (!rc)
+		rc = finish(0);
+done:
+	crq_repo_free(repo);
+	return rc;
+}
+
+int cmd_hook(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	const struct cmd *self = cmd_find("hook");
+
+	if (argc < 2)
+		return usage_error(self, "which hook?");
+	if (!strcmp(argv[1], "install") && argc == 2)
+		return install(ctx);
+	if (!strcmp(argv[1], "pre-receive") && argc == 2)
+		return updates(ctx, 0);
+	if (!strcmp(argv[1], "pre-push"))
+		return updates(ctx, 1);
+	if (!strcmp(argv[1], "pre-commit") && argc == 2) {
+		/* the files crq would write must be valid as staged */
+		char *args[] = { (char *)"validate", NULL };
+
+		return cmd_validate(1, args, ctx);
+	}
+	return usage_error(self, "unknown hook '%s'", argv[1]);
+}

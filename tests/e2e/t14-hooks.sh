@@ -1,0 +1,64 @@
+#!/bin/sh
+# Git hooks with a real git push: a bare server with crq's pre-receive
+# hook takes legal histories and rejects hostile ones, rewrites and
+# deletions of a change store; the client's pre-push does the same.
+. "$(dirname "$0")/lib.sh"
+
+cd "$TMP"
+git init -q --bare -b main server.git
+expect 0 "" "$CRQ" -C server.git hook install
+same "pre-receive installed, executable" "$(test -x server.git/hooks/pre-receive && echo yes)" "yes"
+expect 0 "" "$CRQ" -C server.git hook install
+printf '#!/bin/sh\nexit 0\n' >"$TMP/foreign"
+git init -q --bare -b main other.git
+cp "$TMP/foreign" other.git/hooks/pre-receive
+expect 1 "exists and is not crq's" "$CRQ" -C other.git hook install
+same "a foreign hook is left alone" "$(cat other.git/hooks/pre-receive)" "$(cat "$TMP/foreign")"
+
+"$CRQ" init s >/dev/null
+cd s
+as alice member add bob@example.com --key "$(keyfor bob).pub" --name Bob \
+	--role change-manager --role implementer >/dev/null
+as alice new --title "Pushed change" --service web >/dev/null
+git remote add origin "$TMP/server.git"
+expect 0 "" git push -q origin main
+same "legal history landed" "$(git -C "$TMP/server.git" rev-parse main)" "$(git rev-parse main)"
+old=$(git rev-parse main)
+as alice set CHG-000001 risk=low >/dev/null
+expect 0 "" git push -q origin main
+same "a new legal step landed" "$(git -C "$TMP/server.git" rev-parse main)" "$(git rev-parse main)"
+
+# an unsigned step by hand
+git checkout -q -b hostile
+sed -i 's/^title: Pushed change$/title: Sneaky/' changes/000/CHG-000001.yaml
+git commit -q -am "CHG-000001: edit — x
+
+Crq-Change: CHG-000001
+Crq-Action: edit
+Crq-From: draft
+Crq-To: draft"
+expect 1 "unsigned: a commit touching crq files must be signed" git push origin hostile:main
+grep -q "pre-receive hook declined" "$TMP/err" && ok "git reports the hook's refusal" || not_ok "declined"
+same "server unchanged" "$(git -C "$TMP/server.git" rev-parse main)" "$(git rev-parse main)"
+
+# a rewrite of verified history
+expect 1 "does not descend from" git push --force origin "$old:main"
+same "server still at its tip" "$(git -C "$TMP/server.git" rev-parse main)" "$(git rev-parse main)"
+expect 1 "refusing to delete refs/heads/main" git push origin :main
+# branches without a change store are not crq's business
+git checkout -q --orphan code
+git rm -q -rf . >/dev/null
+echo code >main.c && git add main.c && git -c user.name=x -c user.email=x@example.com commit -q -m code
+expect 0 "" git push -q origin code
+git checkout -q main
+
+# the client side: pre-push refuses before anything leaves
+expect 0 "" "$CRQ" hook install
+same "pre-commit and pre-push installed" "$(ls .git/hooks/pre-commit .git/hooks/pre-push | wc -l)" "2"
+git -C "$TMP/server.git" config receive.denyNonFastForwards false
+rm "$TMP/server.git/hooks/pre-receive"
+expect 1 "unsigned" git push origin hostile:refs/heads/hostile
+same "nothing reached the server" "$(git -C "$TMP/server.git" rev-parse -q --verify hostile || echo none)" "none"
+expect 0 "" as alice comment CHG-000001 -m "via pre-push"
+expect 0 "" git push -q origin main
+done_testing
