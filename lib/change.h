@@ -38,6 +38,14 @@ int crq_workflow__allow(const crq_node **action, const crq_node **member,
 	crq_repo *repo, const crq_node *doc, const char *type,
 	const char *state, const char *name);
 
+/* Do doc's fresh approvals (digest of its current content, distinct
+ * members) meet policy's approval rules?  1 yes, 0 no (missing gets
+ * what is still needed), < 0 error. */
+int crq_workflow__approved(crq_buf *missing, crq_repo *repo,
+	const crq_node *policy, const crq_node *doc);
+/* "sha256:..." of what an approval of doc covers. */
+int crq_workflow__digest(char out[72], crq_repo *repo, const crq_node *doc);
+
 /* Split a raw commit object into its signed payload (the object
  * without the gpgsig header) and the armored signature; problem gets
  * the first header a crq commit may not have.  Returns the number of

@@ -206,6 +206,21 @@ static int is_crq_path(const char *p)
 	return !strncmp(p, ".crq/", 5) || !strncmp(p, "changes/", 8);
 }
 
+/* Is word one of the blank-separated words of list? */
+static int word_in(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	while (*list) {
+		size_t w = strcspn(list, " ");
+
+		if (w == n && !strncmp(list, word, n))
+			return 1;
+		list += w + (list[w] == ' ');
+	}
+	return 0;
+}
+
 /* Equal apart from their `pending` sections? */
 static int same_but_pending(const crq_node *a, const crq_node *b)
 {
@@ -465,6 +480,69 @@ static void check_commit(struct vctx *v, git_commit *c,
 				"'%s' keeps the state, but it went %s -> %s",
 				action, ostate, nstate);
 	}
+	/* what the action may change */
+	{
+		static const char *const always[] = { "state", "updated",
+			"priority", NULL };
+		static const struct { const char *action, *fields; } may[] = {
+			{ "approve", "approvals" }, { "reject", "approvals" },
+			{ "assess", "risk impact urgency" },
+			{ "schedule", "window" },
+			{ "complete", "close_code review_due" },
+			{ "fail", "close_code review_due" },
+			{ "review", "review" },
+		};
+		static const char *const fixed[] = { "id", "requester",
+			"created", "approvals", "review_due", "type", NULL };
+		crq_node *keys = crq_node_new(CRQ_NODE_OBJECT);
+		const crq_node *side[2] = { old, new };
+		size_t k, m;
+		int s2;
+
+		for (s2 = 0; s2 < 2 && old; s2++)
+			for (k = 0; k < side[s2]->count; k++)
+				crq_node_set(keys, side[s2]->keys[k],
+					crq_node_new_bool(1));
+		for (k = 0; old && k < keys->count; k++) {
+			const char *f = keys->keys[k];
+			const crq_node *a = crq_node_get(old, f);
+			const crq_node *b = crq_node_get(new, f);
+			int allowed = 0;
+
+			if ((!a) == (!b) && (!a || crq_node_equal(a, b)))
+				continue;
+			for (m = 0; always[m]; m++)
+				if (!strcmp(always[m], f))
+					allowed = 1;
+			if (!strcmp(action, "edit")) {
+				allowed = 1;
+				for (m = 0; fixed[m]; m++)
+					if (!strcmp(fixed[m], f))
+						allowed = 0;
+			}
+			for (m = 0; m < sizeof(may) / sizeof(may[0]); m++)
+				if (!strcmp(may[m].action, action) &&
+				    word_in(may[m].fields, f))
+					allowed = 1;
+			if (!allowed)
+				violation(v, id, cid, "changed-field",
+					"'%s' may not change '%s'", action, f);
+		}
+		crq_node_free(keys);
+	}
+	/* fresh, sufficient approvals before a change is authorized */
+	if (nstate && !strcmp(nstate, "authorized") && (!ostate ||
+	    strcmp(ostate, "authorized")) && type &&
+	    strcmp(type, "standard")) {
+		crq_buf missing = CRQ_BUF_INIT;
+
+		if (crq_workflow__approved(&missing, v->repo, policy,
+				new) == 0)
+			violation(v, id, cid, "approvals",
+				"authorized without fresh approvals meeting the rules: still needed %s",
+				missing.ptr);
+		crq_buf_dispose(&missing);
+	}
 	/* approvals: only added, only by this member, only in a decision */
 	{
 		const crq_node *oa = old ? crq_node_get(old, "approvals") : NULL;
@@ -488,6 +566,10 @@ static void check_commit(struct vctx *v, git_commit *c,
 			const char *by = crq_node_get_str(a, "by");
 			const char *req = crq_node_get_str(new, "requester");
 
+			char want[72];
+			const char *dig = crq_node_get_str(a, "digest");
+			const char *role = crq_node_get_str(a, "role");
+
 			if (!by || strcmp(by, cm->email))
 				violation(v, id, cid, "approvals",
 					"an approval by %s was written by %s",
@@ -495,6 +577,14 @@ static void check_commit(struct vctx *v, git_commit *c,
 			else if (req && !strcmp(req, by))
 				violation(v, id, cid, "self-approval",
 					"%s decided on their own change", by);
+			else if (!role || !holds(member, role, day))
+				violation(v, id, cid, "approvals",
+					"%s approved as %s without that role",
+					by, role ? role : "?");
+			else if (crq_workflow__digest(want, v->repo, new) == 0 &&
+				 (!dig || strcmp(dig, want)))
+				violation(v, id, cid, "approvals",
+					"the approval's digest is not that of the content it approves");
 		}
 	}
 done:

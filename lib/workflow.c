@@ -11,6 +11,9 @@
 #include "change.h"
 #include "sign.h"
 
+static void still_needed(crq_buf *out, const crq_node *req,
+	const crq_node *held);
+
 /* Does the string list arr contain s (or '*')? */
 static int in_list(const crq_node *arr, const char *s)
 {
@@ -412,6 +415,30 @@ static int rules_met(const crq_node *req, const crq_node *held)
 			return 0;
 	}
 	return 1;
+}
+
+int crq_workflow__approved(crq_buf *missing, crq_repo *repo,
+	const crq_node *policy, const crq_node *doc)
+{
+	char digest[72];
+	crq_node *req, *held;
+	int err, met;
+
+	if ((err = content_digest(digest, repo, doc)) < 0)
+		return err;
+	req = requirements(policy, doc);
+	held = approvals_held(doc, digest);
+	met = rules_met(req, held);
+	if (!met && missing)
+		still_needed(missing, req, held);
+	crq_node_free(req);
+	crq_node_free(held);
+	return met;
+}
+
+int crq_workflow__digest(char out[72], crq_repo *repo, const crq_node *doc)
+{
+	return content_digest(out, repo, doc);
 }
 
 static void still_needed(crq_buf *out, const crq_node *req,

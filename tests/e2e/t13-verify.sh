@@ -113,6 +113,61 @@ git add $f2
 gitas alice "$(keyfor alice)" commit -q -S -m "$(msg CHG-000002 edit draft draft)"
 refused symlink file-mode
 
+case_ comment_edits
+sed -i 's/^implementation_plan: a$/implementation_plan: something else/' $f1
+git add $f1
+gitas alice "$(keyfor alice)" commit -q -S -m "$(msg CHG-000001 comment authorized authorized)"
+refused comment_edits changed-field
+
+case_ replay
+# carol's approval of CHG-000001 copied onto CHG-000002 by carol herself
+$PY - "$f1" "$f2" <<'EOT'
+import sys, yaml
+a = yaml.safe_load(open(sys.argv[1]))["approvals"][-1]
+p = sys.argv[2]
+s = open(p).read().replace("created:", "approvals:\n  - by: %s\n    role: %s\n    decision: approved\n    at: '%s'\n    digest: %s\ncreated:" % (a["by"], a["role"], a["at"], a["digest"]))
+open(p, "w").write(s)
+EOT
+git add $f2
+gitas carol "$(keyfor carol)" commit -q -S -m "$(msg CHG-000002 approve draft draft)"
+refused replay illegal-action
+
+case_ earlyauth
+# a change pushed to authorized with an approve step the rules do not cover
+as alice set CHG-000002 implementation_plan=a backout_plan=b test_plan=c >/dev/null
+as alice submit CHG-000002 >/dev/null
+as bob assess CHG-000002 --risk high --impact low >/dev/null
+$PY - "$f2" <<'EOT'
+import sys, yaml, hashlib
+p = sys.argv[1]
+s = open(p).read().replace("state: assessed", "state: authorized")
+s = s.replace("created:", "approvals:\n  - by: bob@example.com\n    role: cab\n    decision: approved\n    at: '2026-11-23T10:00:00Z'\n    digest: sha256:" + "0" * 64 + "\ncreated:")
+open(p, "w").write(s)
+EOT
+git add $f2
+gitas bob "$(keyfor bob)" commit -q -S -m "$(msg CHG-000002 approve assessed authorized)"
+refused earlyauth approvals
+
+case_ replay2
+# the same replay where an approval is legal: the digest gives it away
+as alice set CHG-000002 implementation_plan=a backout_plan=b test_plan=c >/dev/null
+as alice submit CHG-000002 >/dev/null
+as bob assess CHG-000002 --risk medium --impact low >/dev/null
+$PY - "$f1" "$f2" <<'EOT'
+import sys, yaml
+a = yaml.safe_load(open(sys.argv[1]))["approvals"][-1]
+p = sys.argv[2]
+s = open(p).read().replace("created:", "approvals:\n  - by: %s\n    role: %s\n    decision: approved\n    at: '%s'\n    digest: %s\ncreated:" % (a["by"], a["role"], a["at"], a["digest"]))
+open(p, "w").write(s)
+EOT
+git add $f2
+gitas carol "$(keyfor carol)" commit -q -S -m "$(msg CHG-000002 approve assessed assessed)"
+refused replay2 approvals
+# its legitimate twin: carol approves through crq
+git checkout -q -B replay2ok replay2~1
+expect 0 "" as carol approve CHG-000002
+expect 0 "" "$CRQ" verify replay2ok
+
 case_ escalate
 $PY - <<'EOT'
 p = ".crq/policy.yaml"
