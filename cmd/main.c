@@ -138,7 +138,7 @@ const struct cmd commands[] = {
 	  "print a JSON Schema",
 	  "Prints schemas/change.schema.json or schemas/policy.schema.json,\n"
 	  "the files crq validates with (editors can use them too).\n" },
-	{ "verify", cmd_verify, "crq verify [--json] [REV]",
+	{ "verify", cmd_verify, "crq verify [--json] [--trust COMMIT] [REV]",
 	  "prove from the history that every step was legal",
 	  "Walks REV (default: the branch) from the commit that introduced the\n"
 	  "policy and checks every commit touching crq files: one canonical\n"
@@ -148,6 +148,10 @@ const struct cmd commands[] = {
 	  "by their author in an approve step, never the requester; policy\n"
 	  "changes by admins, version + 1; merges without crq content of\n"
 	  "their own.  One line per violation: commit, change, rule, text.\n"
+	  "Verifying the branch pins its root in .git/crq/trust and remembers\n"
+	  "the last clean tip: later runs check only newer commits and report\n"
+	  "a rollback or rewrite.  --trust COMMIT (or git config crq.trust)\n"
+	  "starts from another trusted commit.\n"
 	  "Exit 0 clean, 1 violations, 128 unreadable history.\n" },
 	{ "hook", cmd_hook, "crq hook install | pre-receive | pre-push | pre-commit",
 	  "git hooks that refuse what crq verify refuses",

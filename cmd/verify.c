@@ -8,7 +8,8 @@
 int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("verify");
-	const char *rev = NULL;
+	const char *rev = NULL, *trust = NULL;
+	crq_buf cfg = CRQ_BUF_INIT;
 	crq_repo *repo = NULL;
 	crq_issues v;
 	crq_buf out = CRQ_BUF_INIT;
@@ -16,6 +17,12 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx)
 	int json = 0, a, rc, err;
 
 	for (a = 1; a < argc; a++) {
+		int m;
+
+		if ((m = opt_value(argc, argv, &a, "--trust", &trust)) < 0)
+			return usage_error(self, "option '--trust' needs a value");
+		if (m)
+			continue;
 		if (!strcmp(argv[a], "--json"))
 			json = 1;
 		else if (argv[a][0] == '-')
@@ -28,7 +35,9 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx)
 	if ((rc = open_repo(&repo, ctx)))
 		return rc;
 	crq_issues_init(&v);
-	if ((err = crq_verify(repo, rev, &v, &checked)) < 0) {
+	if (!trust && crq_repo_config(&cfg, repo, "crq.trust") == 0)
+		trust = cfg.ptr;
+	if ((err = crq_verify_ext(repo, rev, trust, &v, &checked)) < 0) {
 		rc = report(err);
 		goto done;
 	}
@@ -66,6 +75,7 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx)
 done:
 	crq_issues_dispose(&v);
 	crq_buf_dispose(&out);
+	crq_buf_dispose(&cfg);
 	crq_repo_free(repo);
 	return rc;
 }

@@ -446,6 +446,14 @@ int crq_policy_allowed_signers(crq_buf *out, crq_repo *repo);
  * not); CRQ_EREPO when the history cannot be read. */
 int crq_verify(crq_repo *repo, const char *rev, crq_issues *violations,
 	size_t *checked);
+/* Same, from a trusted commit (trust, may be NULL).  Verifying the
+ * branch itself (rev and trust NULL) keeps state in .git/crq/: the root
+ * is pinned on first use (a different root later is a violation), and
+ * the last tip verified clean is remembered: the next run checks only
+ * the commits after it, and reports it when it has vanished from the
+ * history (rollback, force push). */
+int crq_verify_ext(crq_repo *repo, const char *rev, const char *trust,
+	crq_issues *violations, size_t *checked);
 /* 1 when commit a is b or one of its ancestors, 0 when not, < 0 on
  * error (revisions by name or id). */
 int crq_repo_descends(crq_repo *repo, const char *b, const char *a);

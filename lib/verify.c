@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "change.h"
 #include "sign.h"
 
@@ -657,8 +659,53 @@ static int crq_delta(struct diff_acc *acc, git_repository *git,
 	return err < 0 ? err : 0;
 }
 
+/* .git/crq/NAME: a commit id kept between runs. */
+static int state_read(git_oid *out, crq_repo *repo, const char *name)
+{
+	crq_buf path = CRQ_BUF_INIT, text = CRQ_BUF_INIT;
+	int ok;
+
+	crq_buf_printf(&path, "%s/crq/%s", repo->gitdir, name);
+	ok = crq_buf_read_file(&text, path.ptr, 128) == 0 &&
+		text.size >= GIT_OID_HEXSZ &&
+		git_oid_fromstrn(out, text.ptr, GIT_OID_HEXSZ) == 0;
+	crq_error_clear();
+	crq_buf_dispose(&path);
+	crq_buf_dispose(&text);
+	return ok;
+}
+
+static void state_write(crq_repo *repo, const char *name, const git_oid *id)
+{
+	crq_buf path = CRQ_BUF_INIT, tmp = CRQ_BUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	FILE *f;
+
+	crq_buf_printf(&path, "%s/crq", repo->gitdir);
+	mkdir(path.ptr, 0777);
+	crq_buf_printf(&path, "/%s", name);
+	crq_buf_printf(&tmp, "%s.tmp", path.ptr);
+	git_oid_tostr(hex, sizeof(hex), id);
+	if ((f = fopen(tmp.ptr, "w"))) {
+		fprintf(f, "%s\n", hex);
+		/* best effort: a cache that cannot be written only costs time */
+		if (fclose(f) == 0)
+			rename(tmp.ptr, path.ptr);
+		else
+			unlink(tmp.ptr);
+	}
+	crq_buf_dispose(&path);
+	crq_buf_dispose(&tmp);
+}
+
 int crq_verify(crq_repo *repo, const char *rev, crq_issues *violations,
 	size_t *checked)
+{
+	return crq_verify_ext(repo, rev, NULL, violations, checked);
+}
+
+int crq_verify_ext(crq_repo *repo, const char *rev, const char *trust,
+	crq_issues *violations, size_t *checked)
 {
 	struct vctx v;
 	struct diff_acc acc = { NULL, 0, 0 };
@@ -669,9 +716,11 @@ int crq_verify(crq_repo *repo, const char *rev, crq_issues *violations,
 	crq_buf spath = CRQ_BUF_INIT;
 	crq_schema *pschema = NULL;
 	const crq_schema *schema;
-	size_t n = 0, alloc = 0, i, j;
+	size_t n = 0, alloc = 0, i, j, resume = 0;
 	git_time_t last = 0;
-	int err;
+	git_oid pinned, verified, trusted;
+	int err, have_pin, have_verified, have_trust = 0, cacheable;
+	int found_verified = 0;
 
 	memset(&v, 0, sizeof(v));
 	v.repo = repo;
@@ -689,12 +738,37 @@ int crq_verify(crq_repo *repo, const char *rev, crq_issues *violations,
 			rev ? rev : repo->branch + 11);
 		goto done;
 	}
+	/*
+	 * The branch itself (not another revision) keeps state in
+	 * .git/crq/: the pinned root, and the last tip verified clean,
+	 * where a later run resumes and which must stay in the history.
+	 */
+	cacheable = !rev && !trust;
+	have_pin = state_read(&pinned, repo, "trust");
+	have_verified = cacheable && state_read(&verified, repo, "verified");
+	if (trust) {
+		git_object *to = NULL;
+
+		if (git_revparse_single(&to, repo->git, trust) < 0) {
+			err = crq_error__set(CRQ_EREPO,
+				"cannot resolve trusted commit '%s'", trust);
+			goto done;
+		}
+		git_oid_cpy(&trusted, git_object_id(to));
+		git_object_free(to);
+		have_trust = 1;
+	}
 	/* first-parent chain back to the commit that brought the policy */
 	for (;;) {
 		git_tree_entry *e = NULL;
 		git_tree *t = NULL;
 		int has;
 
+		if (have_verified && git_oid_equal(git_commit_id(c),
+				&verified)) {
+			found_verified = 1;
+			break;
+		}
 		if (git_commit_tree(&t, c) < 0)
 			break;
 		has = git_tree_entry_bypath(&e, t, POLICY_PATH) == 0;
@@ -704,6 +778,8 @@ int crq_verify(crq_repo *repo, const char *rev, crq_issues *violations,
 			break;
 		crq__grow((void **)&chain, &alloc, n + 1, sizeof(*chain));
 		git_oid_cpy(&chain[n++], git_commit_id(c));
+		if (have_trust && git_oid_equal(git_commit_id(c), &trusted))
+			break;
 		if (!git_commit_parentcount(c) ||
 		    git_commit_parent(&p, c, 0) < 0)
 			break;
@@ -711,10 +787,33 @@ int crq_verify(crq_repo *repo, const char *rev, crq_issues *violations,
 		c = p;
 		p = NULL;
 	}
-	if (!n) {
+	if (found_verified) {
+		/* resume: the policy in force at the verified tip */
+		git_tree *t = NULL;
+		git_tree_entry *e = NULL;
+
+		if (git_commit_tree(&t, c) == 0 &&
+		    git_tree_entry_bypath(&e, t, POLICY_PATH) == 0)
+			load_blob(&policy, &v, git_tree_entry_id(e),
+				POLICY_PATH, 1);
+		last = git_commit_committer(c)->when.time;
+		git_tree_entry_free(e);
+		git_tree_free(t);
+		resume = 1;
+	} else if (!n) {
 		err = crq_error__set(CRQ_EREPO, "no crq policy on '%s'",
 			rev ? rev : repo->branch + 11);
 		goto done;
+	} else {
+		if (have_verified)
+			violation(&v, &verified, NULL, "rewrite",
+				"the last verified tip is no longer in the history (rollback or force push)");
+		if (!trust && have_pin && !git_oid_equal(&pinned,
+				&chain[n - 1]))
+			violation(&v, &chain[n - 1], NULL, "root",
+				"the history starts at another commit than the pinned root");
+		if (!trust && !have_pin && !rev)
+			state_write(repo, "trust", &chain[n - 1]);
 	}
 	/* oldest first: the root is trusted and brings the first policy */
 	for (i = n; i-- > 0;) {
@@ -759,8 +858,8 @@ int crq_verify(crq_repo *repo, const char *rev, crq_issues *violations,
 				git_commit_free(op);
 			}
 		} else if (acc.count) {
-			check_commit(&v, cc, i == n - 1 ? NULL : policy,
-				acc.files, acc.count);
+			check_commit(&v, cc, i == n - 1 && !resume ? NULL :
+				policy, acc.files, acc.count);
 		}
 		/* the next commit is judged by this one's policy */
 		for (j = 0; j < acc.count; j++) {
@@ -779,6 +878,8 @@ int crq_verify(crq_repo *repo, const char *rev, crq_issues *violations,
 	err = 0;
 	if (checked)
 		*checked = v.checked;
+	if (cacheable && n && violations->count == 0)
+		state_write(repo, "verified", &chain[0]);
 done:
 	crq_schema_free(pschema);
 	crq_buf_dispose(&spath);
