@@ -153,6 +153,15 @@ const struct cmd commands[] = {
 	  "a rollback or rewrite.  --trust COMMIT (or git config crq.trust)\n"
 	  "starts from another trusted commit.\n"
 	  "Exit 0 clean, 1 violations, 128 unreadable history.\n" },
+	{ "check", cmd_check,
+	  "crq check --base REV [--head REV] [--format text|json|github|junit]",
+	  "the pull-request gate: verify what head adds, report what is missing",
+	  "Verifies the commits head (default HEAD) adds over its merge base\n"
+	  "with REV (trusted, as upstream verified it) and, for every change\n"
+	  "touched, says its state and what approvals it still needs, e.g.\n"
+	  "'CHG-000042 assessed: needs 1 cab (has: bob@example.com)'.\n"
+	  "github prints workflow annotations (::error / ::notice); junit an\n"
+	  "XML report.  Exit 1 when anything is illegal.\n" },
 	{ "hook", cmd_hook, "crq hook install | pre-receive | pre-push | pre-commit",
 	  "git hooks that refuse what crq verify refuses",
 	  "install      write the hooks into this repository: pre-receive in\n"

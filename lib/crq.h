@@ -454,6 +454,16 @@ int crq_verify(crq_repo *repo, const char *rev, crq_issues *violations,
  * history (rollback, force push). */
 int crq_verify_ext(crq_repo *repo, const char *rev, const char *trust,
 	crq_issues *violations, size_t *checked);
+/* The merge base of a and b, as a hex id, into out. */
+int crq_merge_base(crq_buf *out, crq_repo *repo, const char *a,
+	const char *b);
+/* The changes head touches over base (files that differ), as of head:
+ * an array of {id, state, type, approvals: [by...], needs} where needs
+ * (only for submitted/assessed normal and emergency changes whose fresh
+ * approvals do not meet the rules yet) says what is still needed, e.g.
+ * "1 cab, 1 security". */
+int crq_change_status(crq_node **out, crq_repo *repo, const char *base,
+	const char *head);
 /* 1 when commit a is b or one of its ancestors, 0 when not, < 0 on
  * error (revisions by name or id). */
 int crq_repo_descends(crq_repo *repo, const char *b, const char *a);

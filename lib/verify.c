@@ -946,3 +946,114 @@ int crq_repo_has_policy(crq_repo *repo, const char *rev)
 	crq_buf_dispose(&text);
 	return err == 0 ? 1 : err == CRQ_ENOTFOUND ? 0 : err;
 }
+
+/* ---- the pull-request gate ---- */
+
+int crq_merge_base(crq_buf *out, crq_repo *repo, const char *a,
+	const char *b)
+{
+	git_oid oa, ob, mb;
+	char hex[GIT_OID_HEXSZ + 1];
+	int err;
+
+	if ((err = resolve(&oa, repo, a)) < 0 ||
+	    (err = resolve(&ob, repo, b)) < 0)
+		return err;
+	if ((err = git_merge_base(&mb, repo->git, &oa, &ob)) < 0)
+		return err == GIT_ENOTFOUND ? crq_error__set(CRQ_EREPO,
+			"'%s' and '%s' share no history", a, b) :
+			crq_store__git_error(err, "cannot find merge base");
+	git_oid_tostr(hex, sizeof(hex), &mb);
+	crq_buf_puts(out, hex);
+	return 0;
+}
+
+int crq_change_status(crq_node **out, crq_repo *repo, const char *base,
+	const char *head)
+{
+	git_oid ob, oh;
+	git_commit *cb = NULL, *ch = NULL;
+	git_tree *tb = NULL, *th = NULL;
+	git_diff *diff = NULL;
+	git_diff_options o;
+	crq_node *list = crq_node_new(CRQ_NODE_ARRAY), *policy = NULL;
+	crq_buf text = CRQ_BUF_INIT, spath = CRQ_BUF_INIT;
+	crq_schema *pschema = NULL;
+	const crq_schema *schema;
+	size_t i, j;
+	int err;
+
+	*out = NULL;
+	git_diff_options_init(&o, GIT_DIFF_OPTIONS_VERSION);
+	crq_repo_datafile(&spath, repo, "schemas/policy.schema.json");
+	if ((err = resolve(&ob, repo, base)) < 0 ||
+	    (err = resolve(&oh, repo, head)) < 0 ||
+	    (err = crq_repo_change_schema(&schema, repo)) < 0 ||
+	    (err = crq_schema_load(&pschema, spath.ptr)) < 0)
+		goto done;
+	if ((err = git_commit_lookup(&cb, repo->git, &ob)) < 0 ||
+	    (err = git_commit_lookup(&ch, repo->git, &oh)) < 0 ||
+	    (err = git_commit_tree(&tb, cb)) < 0 ||
+	    (err = git_commit_tree(&th, ch)) < 0 ||
+	    (err = git_diff_tree_to_tree(&diff, repo->git, tb, th, &o)) < 0) {
+		err = crq_store__git_error(err, "cannot compare");
+		goto done;
+	}
+	if ((err = crq_store__read(repo, &oh, POLICY_PATH, &text, NULL)) < 0 ||
+	    (err = crq_policy__parse(&policy, pschema, text.ptr, text.size,
+			POLICY_PATH, NULL)) < 0)
+		goto done;
+	for (i = 0; i < git_diff_num_deltas(diff); i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		const char *path = d->new_file.path;
+		crq_node *doc = NULL, *s, *by;
+		const crq_node *apps;
+		crq_buf blob = CRQ_BUF_INIT, missing = CRQ_BUF_INIT;
+		const char *state, *type;
+
+		if (strncmp(path, "changes/", 8) ||
+		    d->status == GIT_DELTA_DELETED)
+			continue;
+		if (crq_store__read(repo, &oh, path, &blob, NULL) < 0 ||
+		    crq_change_parse_with(&doc, schema, blob.ptr, blob.size,
+			path, NULL) < 0) {
+			crq_buf_dispose(&blob);
+			continue;	/* verify reports it */
+		}
+		crq_buf_dispose(&blob);
+		s = crq_node_new(CRQ_NODE_OBJECT);
+		state = crq_node_get_str(doc, "state");
+		type = crq_node_get_str(doc, "type");
+		crq_node_set(s, "id", crq_node_dup(crq_node_get(doc, "id")));
+		crq_node_set(s, "state", crq_node_new_cstr(state));
+		crq_node_set(s, "type", crq_node_new_cstr(type));
+		by = crq_node_new(CRQ_NODE_ARRAY);
+		apps = crq_node_get(doc, "approvals");
+		for (j = 0; apps && j < apps->count; j++)
+			crq_node_push(by, crq_node_new_cstr(
+				crq_node_get_str(apps->items[j], "by")));
+		crq_node_set(s, "approvals", by);
+		if ((!strcmp(state, "submitted") || !strcmp(state, "assessed")) &&
+		    strcmp(type, "standard") &&
+		    crq_workflow__approved(&missing, repo, policy, doc) == 0)
+			crq_node_set(s, "needs", crq_node_new_cstr(missing.ptr));
+		crq_buf_dispose(&missing);
+		crq_node_push(list, s);
+		crq_node_free(doc);
+	}
+	*out = list;
+	list = NULL;
+	err = 0;
+done:
+	crq_node_free(list);
+	crq_node_free(policy);
+	crq_schema_free(pschema);
+	crq_buf_dispose(&text);
+	crq_buf_dispose(&spath);
+	git_diff_free(diff);
+	git_tree_free(tb);
+	git_tree_free(th);
+	git_commit_free(cb);
+	git_commit_free(ch);
+	return err;
+}

@@ -1,0 +1,183 @@
+/*
+ * check.c - crq check --base REV [--head REV] [--format FMT]: the
+ * pull-request gate.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "cmd.h"
+
+/* Split "COMMIT CHANGE RULE: text" (crq_verify's message). */
+static void parts(const char *msg, char *commit, char *change, char *rule,
+	const char **text)
+{
+	commit[0] = change[0] = rule[0] = '\0';
+	sscanf(msg, "%40s %63s %63[^:]", commit, change, rule);
+	*text = strstr(msg, ": ") ? strstr(msg, ": ") + 2 : msg;
+}
+
+static void xml(crq_buf *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': crq_buf_puts(out, "&lt;"); break;
+		case '>': crq_buf_puts(out, "&gt;"); break;
+		case '&': crq_buf_puts(out, "&amp;"); break;
+		case '"': crq_buf_puts(out, "&quot;"); break;
+		default: crq_buf_putc(out, *s);
+		}
+	}
+}
+
+/* GitHub workflow commands: % CR LF are escaped in the message. */
+static void gh(crq_buf *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '%')
+			crq_buf_puts(out, "%25");
+		else if (*s == '\n')
+			crq_buf_puts(out, "%0A");
+		else if (*s == '\r')
+			crq_buf_puts(out, "%0D");
+		else
+			crq_buf_putc(out, *s);
+	}
+}
+
+int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	const struct cmd *self = cmd_find("check");
+	const char *base = NULL, *head = "HEAD", *format = "text";
+	crq_repo *repo = NULL;
+	crq_buf mb = CRQ_BUF_INIT, out = CRQ_BUF_INIT;
+	crq_issues v;
+	crq_node *status = NULL;
+	size_t i, checked = 0;
+	int a, m, rc, err;
+	char commit[41], change[64], rule[64];
+	const char *text;
+
+	crq_issues_init(&v);
+	for (a = 1; a < argc; a++) {
+		if ((m = opt_value(argc, argv, &a, "--base", &base)) ||
+		    (m = opt_value(argc, argv, &a, "--head", &head)) ||
+		    (m = opt_value(argc, argv, &a, "--format", &format))) {
+			if (m < 0)
+				return usage_error(self,
+					"option '%s' needs a value", argv[a]);
+			continue;
+		}
+		return usage_error(self, argv[a][0] == '-' ?
+			"unknown option '%s'" : "unexpected argument '%s'",
+			argv[a]);
+	}
+	if (!base)
+		return usage_error(self, "--base is required (e.g. origin/main)");
+	if (strcmp(format, "text") && strcmp(format, "json") &&
+	    strcmp(format, "github") && strcmp(format, "junit"))
+		return usage_error(self, "unknown format '%s'", format);
+	if ((rc = open_repo(&repo, ctx)))
+		return rc;
+	/* what head adds over base: base is trusted, as upstream verified it */
+	if ((err = crq_merge_base(&mb, repo, base, head)) < 0 ||
+	    (err = crq_verify_ext(repo, head, mb.ptr, &v, &checked)) < 0 ||
+	    (err = crq_change_status(&status, repo, mb.ptr, head)) < 0) {
+		rc = report(err);
+		goto done;
+	}
+	if (!strcmp(format, "json")) {
+		crq_node *o = crq_node_new(CRQ_NODE_OBJECT);
+		crq_node *arr = crq_node_new(CRQ_NODE_ARRAY);
+
+		for (i = 0; i < v.count; i++) {
+			crq_node *e = crq_node_new(CRQ_NODE_OBJECT);
+
+			parts(v.items[i].message, commit, change, rule, &text);
+			crq_node_set(e, "commit", crq_node_new_cstr(commit));
+			if (strcmp(change, "-"))
+				crq_node_set(e, "change",
+					crq_node_new_cstr(change));
+			crq_node_set(e, "rule", crq_node_new_cstr(rule));
+			crq_node_set(e, "message", crq_node_new_cstr(text));
+			crq_node_push(arr, e);
+		}
+		crq_node_set(o, "ok", crq_node_new_bool(v.count == 0));
+		crq_node_set(o, "checked", crq_node_new_int((long long)checked));
+		crq_node_set(o, "violations", arr);
+		crq_node_set(o, "changes", status);
+		status = NULL;
+		crq_json_write(&out, o, 1);
+		crq_buf_putc(&out, '\n');
+		crq_node_free(o);
+	} else if (!strcmp(format, "junit")) {
+		crq_buf_printf(&out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+			"<testsuite name=\"crq check\" tests=\"%zu\" failures=\"%zu\">\n",
+			status->count + 1, v.count ? (size_t)1 : 0);
+		crq_buf_puts(&out, "  <testcase classname=\"crq\" name=\"verify\">\n");
+		for (i = 0; i < v.count; i++) {
+			crq_buf_puts(&out, "    <failure message=\"");
+			xml(&out, v.items[i].message);
+			crq_buf_puts(&out, "\"/>\n");
+		}
+		crq_buf_puts(&out, "  </testcase>\n");
+		for (i = 0; i < status->count; i++) {
+			const crq_node *s = status->items[i];
+			const char *needs = crq_node_get_str(s, "needs");
+
+			crq_buf_puts(&out, "  <testcase classname=\"crq\" name=\"");
+			xml(&out, crq_node_get_str(s, "id"));
+			crq_buf_puts(&out, "\">");
+			if (needs) {
+				crq_buf_puts(&out, "<system-out>needs ");
+				xml(&out, needs);
+				crq_buf_puts(&out, "</system-out>");
+			}
+			crq_buf_puts(&out, "</testcase>\n");
+		}
+		crq_buf_puts(&out, "</testsuite>\n");
+	} else {
+		int github = !strcmp(format, "github");
+
+		for (i = 0; i < v.count; i++) {
+			parts(v.items[i].message, commit, change, rule, &text);
+			if (github) {
+				crq_buf_printf(&out, "::error title=crq %s::", rule);
+				gh(&out, v.items[i].message);
+				crq_buf_putc(&out, '\n');
+			} else {
+				crq_buf_printf(&out, "%s\n", v.items[i].message);
+			}
+		}
+		for (i = 0; i < status->count; i++) {
+			const crq_node *s = status->items[i];
+			const crq_node *by = crq_node_get(s, "approvals");
+			const char *needs = crq_node_get_str(s, "needs");
+			size_t j;
+
+			crq_buf_printf(&out, "%s%s %s", github ? "::notice title=" : "",
+				crq_node_get_str(s, "id"), github ? "::" : "");
+			crq_buf_printf(&out, "%s%s", github ? "" : "",
+				crq_node_get_str(s, "state"));
+			if (needs) {
+				crq_buf_printf(&out, ": needs %s (has: ", needs);
+				for (j = 0; j < by->count; j++)
+					crq_buf_printf(&out, "%s%s", j ? ", " : "",
+						by->items[j]->str);
+				crq_buf_puts(&out, by->count ? ")" : "nobody)");
+			}
+			crq_buf_putc(&out, '\n');
+		}
+		if (!github)
+			crq_buf_printf(&out, "%zu commit%s checked, %zu violation%s\n",
+				checked, checked == 1 ? "" : "s", v.count,
+				v.count == 1 ? "" : "s");
+	}
+	fwrite(crq_buf_cstr(&out), 1, out.size, stdout);
+	rc = finish(v.count ? EXIT_REFUSED : 0);
+done:
+	crq_issues_dispose(&v);
+	crq_node_free(status);
+	crq_buf_dispose(&mb);
+	crq_buf_dispose(&out);
+	crq_repo_free(repo);
+	return rc;
+}
