@@ -73,6 +73,9 @@ struct vctx {
 	const crq_schema *schema, *pschema;
 	crq_issues *out;
 	size_t checked;
+	/* per change id: {email: true} of who edited it since its last
+	 * decision (separation of duties) */
+	crq_node *editors;
 };
 
 static void violation(struct vctx *v, const git_oid *commit,
@@ -287,6 +290,25 @@ static void check_policy_step(struct vctx *v, const git_oid *id,
 			nv, ov);
 }
 
+/* Is path the one crq writes change id to under policy's store layout
+ * (prefix, shard size)?  Case twins and copies in other shards are not. */
+static int canonical_path(const crq_node *policy, const char *id,
+	const char *path)
+{
+	const crq_node *pre = crq_node_path(policy, "store.prefix");
+	const crq_node *size = crq_node_path(policy, "store.shard_size");
+	const char *prefix = pre ? pre->str : "CHG";
+	unsigned long long shard = size ? (unsigned long long)size->i : 1000;
+	size_t plen = strlen(prefix);
+	char want[256];
+
+	if (strncmp(id, prefix, plen) || id[plen] != '-')
+		return 0;
+	snprintf(want, sizeof(want), "changes/%03llu/%s.yaml",
+		strtoull(id + plen + 1, NULL, 10) / shard, id);
+	return !strcmp(want, path);
+}
+
 /* Check one non-merge commit.  policy: the parent's (NULL for the
  * root, which brings its own). */
 static void check_commit(struct vctx *v, git_commit *c,
@@ -358,6 +380,16 @@ static void check_commit(struct vctx *v, git_commit *c,
 			violation(v, id, cid, "file-mode",
 				"'%s' is not a regular file (mode %o)", f->path,
 				f->mode);
+		else if (f->has_new) {
+			size_t sz = 0;
+			git_object_t ty;
+
+			if (git_odb_read_header(&sz, &ty, odb, &f->new_id) == 0 &&
+			    sz > MAX_FILE)
+				violation(v, id, cid, "file-size",
+					"'%s' is larger than %d bytes", f->path,
+					MAX_FILE);
+		}
 	}
 	if (!policy)
 		goto done;	/* the trusted root brings its own policy */
@@ -412,9 +444,10 @@ static void check_commit(struct vctx *v, git_commit *c,
 		const char *base = strrchr(files[0].path, '/');
 
 		if (!fid || !base || strncmp(base + 1, fid, strlen(fid)) ||
-		    strcmp(base + 1 + strlen(fid), ".yaml")) {
+		    strcmp(base + 1 + strlen(fid), ".yaml") ||
+		    !canonical_path(policy, fid, files[0].path)) {
 			violation(v, id, cid, "path",
-				"'%s' does not hold change '%s'",
+				"'%s' is not where change '%s' lives",
 				files[0].path, fid ? fid : "?");
 			goto done;
 		}
@@ -544,6 +577,42 @@ static void check_commit(struct vctx *v, git_commit *c,
 				"authorized without fresh approvals meeting the rules: still needed %s",
 				missing.ptr);
 		crq_buf_dispose(&missing);
+	}
+	/* separation of duties: who edited since the last decision */
+	{
+		crq_node *eds = crq_node_get(v->editors, cid);
+		int decision = !strcmp(action, "approve") ||
+			!strcmp(action, "reject");
+
+		if (!eds) {
+			crq_node_set(v->editors, cid,
+				crq_node_new(CRQ_NODE_OBJECT));
+			eds = crq_node_get(v->editors, cid);
+		}
+		if (decision && crq_node_get(eds, cm->email))
+			violation(v, id, cid, "separation",
+				"%s decided on a change they edited since its last decision",
+				cm->email);
+		if (decision) {
+			while (eds->count)
+				crq_node_remove_at(eds, eds->count - 1);
+		} else if (!strcmp(action, "edit") ||
+			   !strcmp(action, "create")) {
+			crq_node_set(eds, cm->email, crq_node_new_bool(1));
+		}
+	}
+	/* a late review is a fact of the history */
+	if (!strcmp(action, "review")) {
+		const char *due = crq_node_get_str(old, "review_due");
+		const char *at = crq_node_path(new, "review.at") ?
+			crq_node_path(new, "review.at")->str : NULL;
+		long long td, ta;
+
+		if (due && at && crq_store__parse_time(due, &td) == 0 &&
+		    crq_store__parse_time(at, &ta) == 0 && ta > td)
+			violation(v, id, cid, "review-late",
+				"the emergency review came after its deadline %s",
+				due);
 	}
 	/* approvals: only added, only by this member, only in a decision */
 	{
@@ -725,6 +794,7 @@ int crq_verify_ext(crq_repo *repo, const char *rev, const char *trust,
 	memset(&v, 0, sizeof(v));
 	v.repo = repo;
 	v.out = violations;
+	v.editors = crq_node_new(CRQ_NODE_OBJECT);
 	crq_repo_datafile(&spath, repo, "schemas/policy.schema.json");
 	if ((err = crq_repo_change_schema(&schema, repo)) < 0 ||
 	    (err = crq_schema_load(&pschema, spath.ptr)) < 0)
@@ -833,6 +903,11 @@ int crq_verify_ext(crq_repo *repo, const char *rev, const char *trust,
 			git_commit_free(cc);
 			goto done;
 		}
+		if (git_commit_parentcount(cc) > 1 && policy &&
+		    crq_node_get(policy, "linear_history") &&
+		    crq_node_get(policy, "linear_history")->b)
+			violation(&v, &chain[i], NULL, "linear-history",
+				"the policy requires a linear history: no merges");
 		if (git_commit_parentcount(cc) > 1) {
 			/* merges bring no crq content of their own */
 			for (j = 0; j < acc.count; j++) {
@@ -875,12 +950,33 @@ int crq_verify_ext(crq_repo *repo, const char *rev, const char *trust,
 		}
 		git_commit_free(cc);
 	}
+	/* emergency reviews still owed past their deadline, at the tip */
+	if (!rev && !trust) {
+		crq_filter f;
+		crq_node *owed = NULL;
+
+		memset(&f, 0, sizeof(f));
+		f.type = "emergency";
+		f.overdue = 1;
+		if (crq_change_list(&owed, repo, &f, NULL) == 0) {
+			for (i = 0; i < owed->count; i++)
+				violation(&v, n ? &chain[0] : &verified,
+					crq_node_get_str(owed->items[i], "id"),
+					"review-overdue",
+					"the emergency review was due %s",
+					crq_node_get_str(owed->items[i],
+						"review_due"));
+		}
+		crq_node_free(owed);
+		crq_error_clear();
+	}
 	err = 0;
 	if (checked)
 		*checked = v.checked;
 	if (cacheable && n && violations->count == 0)
 		state_write(repo, "verified", &chain[0]);
 done:
+	crq_node_free(v.editors);
 	crq_schema_free(pschema);
 	crq_buf_dispose(&spath);
 	crq_node_free(policy);

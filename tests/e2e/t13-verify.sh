@@ -189,6 +189,37 @@ gitas alice "$(keyfor alice)" commit -q -S -m "policy: quietly
 Crq-Action: policy"
 refused noversion policy-version
 
+case_ twin
+mkdir -p changes/001
+cp $f2 changes/001/CHG-000002.yaml
+git add changes/001/CHG-000002.yaml
+gitas alice "$(keyfor alice)" commit -q -S -m "$(msg CHG-000002 edit draft draft)"
+refused twin path
+
+case_ big
+$PY -c 'import sys; sys.stdout.write("title: x\ndescription: " + "y" * (1536 * 1024) + "\n")' >$f2
+git add $f2
+gitas alice "$(keyfor alice)" commit -q -S -m "$(msg CHG-000002 edit draft draft)"
+refused big file-size
+
+# separation of duties: bob edits, then an approval of his lands anyway
+git checkout -q -B sod_x legit
+as alice set CHG-000002 implementation_plan=a backout_plan=b test_plan=c >/dev/null
+as alice submit CHG-000002 >/dev/null
+as bob assess CHG-000002 --risk low --impact low >/dev/null
+git checkout -q -B sod sod_x
+as bob approve CHG-000002 >/dev/null
+approve_commit=$(git rev-parse HEAD)
+git checkout -q -B sod sod_x
+# bob's edit that changes nothing the approval covers
+sed -i "s/^updated: .*/updated: '2026-11-23T10:00:01Z'/" $f2
+git add $f2
+gitas bob "$(keyfor bob)" commit -q -S -m "$(msg CHG-000002 edit assessed assessed)"
+git show "$approve_commit:$f2" >$f2
+git add $f2
+gitas bob "$(keyfor bob)" commit -q -S -C "$approve_commit"
+refused sod separation
+
 # object surgery on the tip of the legitimate history
 tipc=$(git rev-parse legit)
 git cat-file commit "$tipc" >"$TMP/obj"

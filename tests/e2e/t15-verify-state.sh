@@ -42,5 +42,37 @@ n=$(sed -n 's/^\([0-9]*\) commits checked, 0 violations$/\1/p' "$TMP/err")
 [ -n "$n" ] && [ "$n" -lt 6 ] && ok "--trust starts at the trusted commit ($n checked)" || not_ok "trust: $(cat "$TMP/err")"
 expect 0 "" "$CRQ" -c crq.trust="$mid" verify
 expect 128 "cannot resolve trusted commit 'nope'" "$CRQ" verify --trust nope
+
+# emergency reviews: late ones and ones still owed are reported
+rm -f .git/crq/verified
+as alice member add erin@example.com --key "$(keyfor erin).pub" --name Erin \
+	--role ecab --role implementer --role reviewer >/dev/null
+for n in 2 3; do
+	as alice new --title "Hotfix $n" --type emergency --set incident=INC-$n \
+		--set implementation_plan=p --set backout_plan=b >/dev/null
+	as alice submit CHG-00000$n >/dev/null
+	as erin approve CHG-00000$n >/dev/null
+	as erin start CHG-00000$n >/dev/null
+	as erin complete CHG-00000$n --close-code successful >/dev/null
+done
+expect 0 "" "$CRQ" verify
+GIT_COMMITTER_DATE=2026-11-27T00:00:00Z GIT_AUTHOR_DATE=2026-11-27T00:00:00Z as erin review CHG-000002 -m late >/dev/null
+expect 1 "" env GIT_COMMITTER_DATE=2026-11-27T00:00:00Z "$CRQ" verify
+grep -q " CHG-000002 review-late: the emergency review came after its deadline 2026-11-26T10:00:00Z" "$TMP/out" && ok "late review reported" || not_ok "late: $(cat "$TMP/out")"
+grep -q " CHG-000003 review-overdue: the emergency review was due 2026-11-26T10:00:00Z" "$TMP/out" && ok "owed review reported" || not_ok "owed: $(cat "$TMP/out")"
+
+# a policy that wants a linear history refuses merges
+"$CRQ" policy show --json | $PY -c '
+import json, sys, yaml
+p = json.load(sys.stdin)
+p["linear_history"] = True
+print(yaml.safe_dump(p, sort_keys=False), end="")' >"$TMP/linear.yaml"
+expect 0 "" "$CRQ" policy apply "$TMP/linear.yaml"
+git checkout -q -b side
+git -c user.name=x -c user.email=x@example.com commit -q --allow-empty -m "code"
+git checkout -q main
+git -c user.name=x -c user.email=x@example.com merge -q --no-ff -m "merge side" side
+expect 1 "" env GIT_COMMITTER_DATE=2026-11-24T00:00:00Z "$CRQ" verify
+grep -q "^$(git rev-parse HEAD) - linear-history: " "$TMP/out" && ok "merge refused under linear_history" || not_ok "linear: $(cat "$TMP/out")"
 fsck_clean .
 done_testing
