@@ -588,6 +588,11 @@ static void check_commit(struct vctx *v, git_commit *c,
 			crq_node_set(v->editors, cid,
 				crq_node_new(CRQ_NODE_OBJECT));
 			eds = crq_node_get(v->editors, cid);
+			/* first seen mid-life (a resumed walk, --trust): read
+			 * its edits so far from the history */
+			if (old && git_commit_parentcount(c))
+				crq_workflow__editors(eds, v->repo,
+					git_commit_parent_id(c, 0), cid);
 		}
 		if (decision && crq_node_get(eds, cm->email))
 			violation(v, id, cid, "separation",
@@ -884,6 +889,23 @@ int crq_verify_ext(crq_repo *repo, const char *rev, const char *trust,
 				"the history starts at another commit than the pinned root");
 		if (!trust && !have_pin && !rev)
 			state_write(repo, "trust", &chain[n - 1]);
+		/* the trusted root's policy judges the commit after it, even
+		 * when the root did not change the policy itself (--trust) */
+		{
+			git_commit *rc = NULL;
+			git_tree *t = NULL;
+			git_tree_entry *e = NULL;
+
+			if (git_commit_lookup(&rc, repo->git,
+					&chain[n - 1]) == 0 &&
+			    git_commit_tree(&t, rc) == 0 &&
+			    git_tree_entry_bypath(&e, t, POLICY_PATH) == 0)
+				load_blob(&policy, &v, git_tree_entry_id(e),
+					POLICY_PATH, 1);
+			git_tree_entry_free(e);
+			git_tree_free(t);
+			git_commit_free(rc);
+		}
 	}
 	/* oldest first: the root is trusted and brings the first policy */
 	for (i = n; i-- > 0;) {

@@ -513,6 +513,12 @@ static int plan_editors(crq_node *out, crq_repo *repo, const git_oid *tip,
 	return err < 0 ? err : 0;
 }
 
+int crq_workflow__editors(crq_node *out, crq_repo *repo, const git_oid *tip,
+	const char *id)
+{
+	return plan_editors(out, repo, tip, id);
+}
+
 /* Record the actor's approval (or rejection) on doc.  Picks the role
  * the approval counts for; refuses self-approval and approval by
  * anyone who changed the plan since the last approval. */

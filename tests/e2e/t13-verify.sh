@@ -219,6 +219,36 @@ git show "$approve_commit:$f2" >$f2
 git add $f2
 gitas bob "$(keyfor bob)" commit -q -S -C "$approve_commit"
 refused sod separation
+# the same when the walk starts later (a trusted commit, a resumed run):
+# the edits before it are read from the history
+"$CRQ" verify --trust sod~1 sod >"$TMP/vout" 2>&1
+grep -q "^$(git rev-parse sod) CHG-000002 separation: " "$TMP/vout" && ok "separation found across a later start" || not_ok "sod resumed: $(cat "$TMP/vout")"
+
+# a removed member's key, back-dated to before the removal
+case_ removed
+as alice member remove carol@example.com >/dev/null
+sed -i 's/^title: Second$/title: Carol was here/' $f2
+git add $f2
+GIT_COMMITTER_DATE=2026-11-20T10:00:00Z GIT_AUTHOR_DATE=2026-11-20T10:00:00Z \
+	gitas carol "$(keyfor carol)" commit -q -S -m "$(msg CHG-000002 edit draft draft)"
+refused removed unknown-key
+
+# self-escalation in two steps: a non-admin grants himself admin, then uses it
+case_ escalate2
+sed -i '0,/      - implementer$/s//      - implementer\n      - admin/' .crq/policy.yaml
+sed -i 's/^version: 3$/version: 4/' .crq/policy.yaml
+git add .crq/policy.yaml
+gitas bob "$(keyfor bob)" commit -q -S -m "policy: tidy
+
+Crq-Action: policy"
+first=$(git rev-parse HEAD)
+sed -i 's/^version: 4$/version: 5/; s/^admin_threshold: 1$/admin_threshold: 1/' .crq/policy.yaml
+sed -i 's/^  shard_size: 1000$/  shard_size: 999/' .crq/policy.yaml
+git add .crq/policy.yaml
+gitas bob "$(keyfor bob)" commit -q -S -m "policy: use it
+
+Crq-Action: policy"
+refused escalate2 policy-admin "$first"
 
 # object surgery on the tip of the legitimate history
 tipc=$(git rev-parse legit)
