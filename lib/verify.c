@@ -510,6 +510,20 @@ static void check_commit(struct vctx *v, git_commit *c,
 			violation(v, id, cid, "illegal-transition",
 				"'%s' leads to '%s', not '%s'", action,
 				want_to, nstate);
+		{
+			const crq_node *req = crq_node_get(act, "requires");
+
+			for (i = 0; req && i < req->count; i++) {
+				const crq_node *f = crq_node_path(new,
+					req->items[i]->str);
+
+				if (!f || f->kind == CRQ_NODE_NULL ||
+				    (f->kind == CRQ_NODE_STRING && !f->len))
+					violation(v, id, cid, "required-field",
+						"'%s' needs '%s' first", action,
+						req->items[i]->str);
+			}
+		}
 		if (!want_to && ostate && strcmp(ostate, nstate))
 			violation(v, id, cid, "illegal-transition",
 				"'%s' keeps the state, but it went %s -> %s",

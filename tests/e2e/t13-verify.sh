@@ -168,6 +168,34 @@ git checkout -q -B replay2ok replay2~1
 expect 0 "" as carol approve CHG-000002
 expect 0 "" "$CRQ" verify replay2ok
 
+case_ afterapproval
+sed -i 's/^implementation_plan: a$/implementation_plan: switched after approval/' $f1
+git add $f1
+gitas alice "$(keyfor alice)" commit -q -S -m "$(msg CHG-000001 edit authorized authorized)"
+refused afterapproval illegal-action
+
+case_ rollback
+git show "$(git rev-list --max-parents=0 legit)":.crq/policy.yaml >.crq/policy.yaml
+git add .crq/policy.yaml
+gitas alice "$(keyfor alice)" commit -q -S -m "policy: back to the old one
+
+Crq-Action: policy"
+refused rollback policy-version
+
+case_ norequired
+# scheduled without a window
+sed -i 's/^state: authorized$/state: scheduled/' $f1
+git add $f1
+gitas bob "$(keyfor bob)" commit -q -S -m "$(msg CHG-000001 schedule authorized scheduled)"
+refused norequired required-field
+
+case_ dupid
+# a second "create" of an id that exists: the new content replaces it
+sed -i 's/^title: Second$/title: Another second/' $f2
+git add $f2
+gitas alice "$(keyfor alice)" commit -q -S -m "$(msg CHG-000002 create draft draft | sed '/^Crq-From/d')"
+refused dupid trailers
+
 case_ escalate
 $PY - <<'EOT'
 p = ".crq/policy.yaml"
@@ -278,6 +306,27 @@ elif mode == "rewrap":
     b64 = b"".join(l[1:] for l in lines[i0 + 1:i1])
     wrapped = [b" " + b64[j:j + 76] for j in range(0, len(b64), 76)]
     lines = lines[:i0 + 1] + wrapped + lines[i1:]
+elif mode in ("reserved", "namespace"):
+    import base64, struct
+    i0 = [i for i, l in enumerate(lines) if l.startswith(b"gpgsig ")][0]
+    i1 = max(i for i, l in enumerate(lines) if l.startswith(b" -----END"))
+    blob = base64.b64decode(b"".join(l[1:] for l in lines[i0 + 1:i1]))
+    def fields(b):
+        out, p = [b[:6], b[6:10]], 10
+        for _ in range(5):
+            n = struct.unpack(">I", b[p:p + 4])[0]
+            out.append(b[p + 4:p + 4 + n]); p += 4 + n
+        return out
+    magic, ver, pk, ns, res, alg, sig = fields(blob)
+    if mode == "reserved":
+        res = b"x"
+    else:
+        ns = b"file"
+    s = lambda x: struct.pack(">I", len(x)) + x
+    blob = magic + ver + s(pk) + s(ns) + s(res) + s(alg) + s(sig)
+    b64 = base64.b64encode(blob)
+    wrapped = [b" " + b64[j:j + 70] for j in range(0, len(b64), 70)]
+    lines = lines[:i0 + 1] + wrapped + lines[i1:]
 elif mode == "extra":
     lines.insert(1 + [i for i, l in enumerate(lines) if l.startswith(b"committer ")][0], b"encoding ISO-8859-1")
 sys.stdout.buffer.write(b"\n".join(lines) + b"\n\n" + body)
@@ -285,16 +334,18 @@ EOT
 )
 	git update-ref "refs/heads/$1" "$new"
 }
-for m in payload moved junk dup rewrap extra; do tamper $m; done
+for m in payload moved junk dup rewrap extra reserved namespace; do tamper $m; done
 refused payload bad-signature
 refused moved unsigned
 refused junk bad-signature
 refused dup commit-format
 refused rewrap bad-signature
 refused extra commit-format
+refused reserved bad-signature
+refused namespace bad-signature
 git checkout -q legit
 "$CRQ" policy allowed-signers >"$TMP/as"
-for m in junk dup rewrap; do
+for m in junk dup rewrap reserved; do
 	git -c gpg.ssh.allowedSignersFile="$TMP/as" verify-commit $m >/dev/null 2>&1 &&
 		ok "stock git calls the $m variant Good; crq refuses it" || not_ok "git on $m"
 done
