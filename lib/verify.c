@@ -786,6 +786,94 @@ static void state_write(crq_repo *repo, const char *name, const git_oid *id)
 	crq_buf_dispose(&tmp);
 }
 
+/* Blob id of path in commit c (zero id when absent). */
+static void blob_at(git_oid *out, git_repository *git, const git_oid *c,
+	const char *path)
+{
+	git_commit *cm = NULL;
+	git_tree *t = NULL;
+	git_tree_entry *e = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (git_commit_lookup(&cm, git, c) == 0 &&
+	    git_commit_tree(&t, cm) == 0 &&
+	    git_tree_entry_bypath(&e, t, path) == 0)
+		git_oid_cpy(out, git_tree_entry_id(e));
+	git_tree_entry_free(e);
+	git_tree_free(t);
+	git_commit_free(cm);
+}
+
+/*
+ * A merge may take a crq file from its other side only when the first
+ * side left that file alone since the two parted: otherwise a step of
+ * the first side would be lost (or the merge resolved a conflict by
+ * hand).
+ */
+static void check_both_sides(struct vctx *v, git_commit *merge,
+	const struct diff_acc *acc)
+{
+	const git_oid *p0 = git_commit_parent_id(merge, 0);
+	const git_oid *p1 = git_commit_parent_id(merge, 1);
+	git_oid base, a, b;
+	size_t j;
+
+	if (git_merge_base(&base, v->repo->git, p0, p1) < 0)
+		return;
+	for (j = 0; j < acc->count; j++) {
+		blob_at(&a, v->repo->git, p0, acc->files[j].path);
+		blob_at(&b, v->repo->git, &base, acc->files[j].path);
+		if (!git_oid_equal(&a, &b))
+			violation(v, git_commit_id(merge), NULL, "both-sides",
+				"both sides changed '%s' since they parted: a step would be lost\n"
+				"hint: run crq sync (rebase the branch's steps) instead of merging",
+				acc->files[j].path);
+	}
+}
+
+/* Check the commits a merge brings in from its other parents, oldest
+ * first, each against the policy of its own parent. */
+static int check_side(struct vctx *v, git_commit *merge)
+{
+	git_revwalk *walk = NULL;
+	struct diff_acc acc = { NULL, 0, 0 };
+	git_oid id;
+	unsigned k;
+	int err;
+
+	if ((err = git_revwalk_new(&walk, v->repo->git)) < 0)
+		return crq_store__git_error(err, "cannot walk history");
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+	for (k = 1; k < git_commit_parentcount(merge); k++)
+		git_revwalk_push(walk, git_commit_parent_id(merge, k));
+	git_revwalk_hide(walk, git_commit_parent_id(merge, 0));
+	while (git_revwalk_next(&id, walk) == 0) {
+		git_commit *c = NULL;
+		crq_node *policy = NULL;
+		git_oid pb;
+
+		if (git_commit_lookup(&c, v->repo->git, &id) < 0)
+			continue;
+		if (git_commit_parentcount(c) == 1 &&
+		    crq_delta(&acc, v->repo->git, c) == 0 && acc.count) {
+			blob_at(&pb, v->repo->git, git_commit_parent_id(c, 0),
+				POLICY_PATH);
+			if (git_oid_is_zero(&pb) ||
+			    load_blob(&policy, v, &pb, POLICY_PATH, 1) < 0)
+				violation(v, &id, NULL, "no-policy",
+					"a merged commit changes crq files without a policy before it");
+			else
+				check_commit(v, c, policy, acc.files,
+					acc.count);
+		}
+		crq_node_free(policy);
+		git_commit_free(c);
+	}
+	free(acc.files);
+	git_revwalk_free(walk);
+	return 0;
+}
+
 int crq_verify(crq_repo *repo, const char *rev, crq_issues *violations,
 	size_t *checked)
 {
@@ -945,6 +1033,16 @@ int crq_verify_ext(crq_repo *repo, const char *rev, const char *trust,
 			violation(&v, &chain[i], NULL, "linear-history",
 				"the policy requires a linear history: no merges");
 		if (git_commit_parentcount(cc) > 1) {
+			/* the steps the merge brings in are checked too */
+			if ((err = check_side(&v, cc)) < 0) {
+				git_commit_free(cc);
+				goto done;
+			}
+			if ((err = crq_delta(&acc, repo->git, cc)) < 0) {
+				git_commit_free(cc);
+				goto done;
+			}
+			check_both_sides(&v, cc, &acc);
 			/* merges bring no crq content of their own */
 			for (j = 0; j < acc.count; j++) {
 				git_commit *op = NULL;
