@@ -31,6 +31,20 @@ int crq_change__parse_typed(crq_node **out, const crq_schema *schema,
 	const char *text, size_t len, const char *name, crq_issues *issues,
 	int validate, void (*extra)(const crq_node *doc, crq_issues *issues));
 
+/* Policy queries (lib/policy.c).  A string list contains s, or '*'. */
+int crq_policy__in_list(const crq_node *arr, const char *s);
+/* member holds role on day (YYYY-MM-DD; grants with until count through
+ * that day); role '*' is anyone. */
+int crq_policy__has_role(const crq_node *member, const char *role,
+	const char *day);
+/* The member with e-mail email, or NULL (borrowed). */
+const crq_node *crq_policy__member(const crq_node *policy, const char *email);
+/* Is the key line ("type base64 [comment]") the key "type base64"? */
+int crq_policy__key_is(const char *line, const char *key);
+/* The member owning key ("type base64"), or NULL (borrowed). */
+const crq_node *crq_policy__key_owner(const crq_node *policy,
+	const char *key);
+
 /* Workflow: may the current user take action on a change of this type
  * in this state?  Fills the action's policy entry and the acting
  * member (both borrowed from the policy).  state NULL: a new change. */

@@ -25,6 +25,84 @@ static const char *grant_role(const crq_node *g)
 	return g->kind == CRQ_NODE_STRING ? g->str : crq_node_get_str(g, "role");
 }
 
+/* ---- queries shared by the workflow and verify ---- */
+
+int crq_policy__in_list(const crq_node *arr, const char *s)
+{
+	size_t i;
+
+	if (!arr || arr->kind != CRQ_NODE_ARRAY)
+		return 0;
+	for (i = 0; i < arr->count; i++) {
+		const crq_node *n = arr->items[i];
+
+		if (n->kind == CRQ_NODE_STRING &&
+		    (!strcmp(n->str, "*") || !strcmp(n->str, s)))
+			return 1;
+	}
+	return 0;
+}
+
+int crq_policy__has_role(const crq_node *member, const char *role,
+	const char *day)
+{
+	const crq_node *roles = crq_node_get(member, "roles");
+	size_t i;
+
+	if (!strcmp(role, "*"))
+		return 1;
+	for (i = 0; roles && roles->kind == CRQ_NODE_ARRAY &&
+			i < roles->count; i++) {
+		const crq_node *g = roles->items[i];
+		const char *name = grant_role(g);
+		const char *until = g->kind == CRQ_NODE_OBJECT ?
+			crq_node_get_str(g, "until") : NULL;
+
+		if (name && !strcmp(name, role) &&
+		    (!until || strcmp(day, until) <= 0))
+			return 1;
+	}
+	return 0;
+}
+
+const crq_node *crq_policy__member(const crq_node *policy, const char *email)
+{
+	const crq_node *members = crq_node_get(policy, "members");
+	size_t i;
+
+	for (i = 0; members && members->kind == CRQ_NODE_ARRAY &&
+			i < members->count; i++) {
+		const char *e = crq_node_get_str(members->items[i], "email");
+
+		if (e && !strcmp(e, email))
+			return members->items[i];
+	}
+	return NULL;
+}
+
+int crq_policy__key_is(const char *line, const char *key)
+{
+	size_t n = strlen(key);
+
+	return !strncmp(line, key, n) && (!line[n] || line[n] == ' ');
+}
+
+const crq_node *crq_policy__key_owner(const crq_node *policy,
+	const char *key)
+{
+	const crq_node *members = crq_node_get(policy, "members");
+	size_t i, j;
+
+	for (i = 0; members && i < members->count; i++) {
+		const crq_node *keys = crq_node_get(members->items[i], "keys");
+
+		for (j = 0; keys && j < keys->count; j++)
+			if (crq_policy__key_is(keys->items[j]->str, key))
+				return members->items[i];
+	}
+	return NULL;
+}
+
 static void check_role(crq_issues *issues, const crq_node *roles,
 	const crq_node *at, const char *ptr, const char *role)
 {

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "change.h"
 #include "sign.h"
-#include "store.h"
 
 #define POLICY_PATH ".crq/policy.yaml"
 #define TEMPLATE_DIR ".crq/templates"
@@ -606,15 +606,6 @@ int crq_store__signing_key(crq_buf *out, crq_repo *repo)
 	return err;
 }
 
-/* "type base64" of a key line. */
-static void key_of(char *out, size_t n, const char *line)
-{
-	size_t a = strcspn(line, " "), b;
-
-	b = line[a] ? strcspn(line + a + 1, " ") : 0;
-	snprintf(out, n, "%.*s", (int)(a + (line[a] ? 1 + b : 0)), line);
-}
-
 /*
  * The signing key must be a key of the member the commit names (the
  * committer e-mail), in the policy of the parent commit: nobody signs
@@ -627,9 +618,8 @@ static int check_signer(crq_repo *repo, const git_oid *parent,
 	crq_buf text = CRQ_BUF_INIT;
 	const crq_schema *schema;
 	crq_node *policy = NULL;
-	const crq_node *members, *keys, *cached;
-	char want[1024], have[1024];
-	size_t i, j;
+	const crq_node *member, *keys, *cached;
+	size_t i;
 	int err = 0;
 
 	if (!parent)
@@ -649,19 +639,13 @@ static int check_signer(crq_repo *repo, const git_oid *parent,
 			goto done;
 		cached = policy;
 	}
-	key_of(want, sizeof(want), crq_signer_public_key(signer));
-	members = crq_node_get(cached, "members");
-	for (i = 0; members && i < members->count; i++) {
-		const char *e = crq_node_get_str(members->items[i], "email");
-
-		if (!e || strcmp(e, committer->email))
-			continue;
-		keys = crq_node_get(members->items[i], "keys");
-		for (j = 0; keys && j < keys->count; j++) {
-			key_of(have, sizeof(have), keys->items[j]->str);
-			if (!strcmp(have, want))
+	member = crq_policy__member(cached, committer->email);
+	if (member) {
+		keys = crq_node_get(member, "keys");
+		for (i = 0; keys && i < keys->count; i++)
+			if (crq_policy__key_is(keys->items[i]->str,
+					crq_signer_public_key(signer)))
 				goto done;
-		}
 		err = crq_error__set(CRQ_EDENIED,
 			"the signing key is not a key of member '%s'\n"
 			"hint: an admin adds it: crq member add / the policy's keys",

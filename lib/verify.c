@@ -109,58 +109,6 @@ static const char *trailer(const git_message_trailer_array *tr,
 	return NULL;
 }
 
-/* Member of policy owning key ("type base64"), or NULL. */
-static const crq_node *key_owner(const crq_node *policy, const char *key)
-{
-	const crq_node *members = crq_node_get(policy, "members");
-	size_t i, j, n = strlen(key);
-
-	for (i = 0; members && i < members->count; i++) {
-		const crq_node *keys = crq_node_get(members->items[i], "keys");
-
-		for (j = 0; keys && j < keys->count; j++) {
-			const char *k = keys->items[j]->str;
-
-			if (!strncmp(k, key, n) && (!k[n] || k[n] == ' '))
-				return members->items[i];
-		}
-	}
-	return NULL;
-}
-
-static int holds(const crq_node *member, const char *role, const char *day)
-{
-	const crq_node *roles = crq_node_get(member, "roles");
-	size_t i;
-
-	if (!strcmp(role, "*"))
-		return 1;
-	for (i = 0; roles && i < roles->count; i++) {
-		const crq_node *g = roles->items[i];
-		const char *name = g->kind == CRQ_NODE_STRING ? g->str :
-			crq_node_get_str(g, "role");
-		const char *until = g->kind == CRQ_NODE_OBJECT ?
-			crq_node_get_str(g, "until") : NULL;
-
-		if (name && !strcmp(name, role) &&
-		    (!until || strcmp(day, until) <= 0))
-			return 1;
-	}
-	return 0;
-}
-
-static int listed(const crq_node *arr, const char *s)
-{
-	size_t i;
-
-	for (i = 0; arr && i < arr->count; i++)
-		if (arr->items[i]->kind == CRQ_NODE_STRING &&
-		    (!strcmp(arr->items[i]->str, "*") ||
-		     !strcmp(arr->items[i]->str, s)))
-			return 1;
-	return 0;
-}
-
 /* The policy's action entry for name on a change of type from state. */
 static const crq_node *action_of(const crq_node *policy, const char *name,
 	const char *type, const char *state)
@@ -173,8 +121,8 @@ static const crq_node *action_of(const crq_node *policy, const char *name,
 		const char *n = crq_node_get_str(a, "name");
 		const crq_node *types = crq_node_get(a, "types");
 
-		if (n && !strcmp(n, name) && (!types || listed(types, type)) &&
-		    (!state || listed(crq_node_get(a, "from"), state)))
+		if (n && !strcmp(n, name) && (!types || crq_policy__in_list(types, type)) &&
+		    (!state || crq_policy__in_list(crq_node_get(a, "from"), state)))
 			return a;
 	}
 	return NULL;
@@ -259,7 +207,7 @@ static void check_policy_step(struct vctx *v, const git_oid *id,
 		if (!same_but_pending(old, np) || nv != ov)
 			violation(v, id, NULL, "policy-proposal",
 				"a proposal may not change the policy in force");
-		if (!listed(apps, email) || (op && apps->count !=
+		if (!crq_policy__in_list(apps, email) || (op && apps->count !=
 		    crq_node_get(op, "approvals")->count + 1))
 			violation(v, id, NULL, "policy-proposal",
 				"the proposal's approvals do not match its signer %s",
@@ -274,7 +222,7 @@ static void check_policy_step(struct vctx *v, const git_oid *id,
 		if (!crq_node_equal(crq_node_get(op, "policy"), np))
 			violation(v, id, NULL, "policy-proposal",
 				"the policy put in force is not the one proposed");
-		else if (listed(apps, email) ||
+		else if (crq_policy__in_list(apps, email) ||
 		    (long long)apps->count + 1 < threshold)
 			violation(v, id, NULL, "policy-admins",
 				"the proposal needed %lld distinct admins",
@@ -361,7 +309,7 @@ static void check_commit(struct vctx *v, git_commit *c,
 		violation(v, id, cid, "key-type",
 			"crq signatures are ed25519, not '%.*s'",
 			(int)strcspn(key.ptr, " "), key.ptr);
-	if (policy && !(member = key_owner(policy, key.ptr))) {
+	if (policy && !(member = crq_policy__key_owner(policy, key.ptr))) {
 		violation(v, id, cid, "unknown-key",
 			"the signing key belongs to no member of the parent's policy");
 		goto done;
@@ -403,7 +351,7 @@ static void check_commit(struct vctx *v, git_commit *c,
 		crq_node *np = NULL;
 		const crq_node *ov = crq_node_get(policy, "version"), *nv;
 
-		if (!holds(member, "admin", day))
+		if (!crq_policy__has_role(member, "admin", day))
 			violation(v, id, NULL, "policy-admin",
 				"%s changed the policy without the admin role",
 				cm->email);
@@ -499,7 +447,7 @@ static void check_commit(struct vctx *v, git_commit *c,
 		int ok = 0;
 
 		for (i = 0; roles && i < roles->count && !ok; i++)
-			ok = holds(member, roles->items[i]->str, day);
+			ok = crq_policy__has_role(member, roles->items[i]->str, day);
 		if (!ok)
 			violation(v, id, cid, "role",
 				"%s took '%s' without a role it needs",
@@ -667,7 +615,7 @@ static void check_commit(struct vctx *v, git_commit *c,
 			else if (req && !strcmp(req, by))
 				violation(v, id, cid, "self-approval",
 					"%s decided on their own change", by);
-			else if (!role || !holds(member, role, day))
+			else if (!role || !crq_policy__has_role(member, role, day))
 				violation(v, id, cid, "approvals",
 					"%s approved as %s without that role",
 					by, role ? role : "?");

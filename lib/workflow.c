@@ -14,23 +14,6 @@
 static void still_needed(crq_buf *out, const crq_node *req,
 	const crq_node *held);
 
-/* Does the string list arr contain s (or '*')? */
-static int in_list(const crq_node *arr, const char *s)
-{
-	size_t i;
-
-	if (!arr || arr->kind != CRQ_NODE_ARRAY)
-		return 0;
-	for (i = 0; i < arr->count; i++) {
-		const crq_node *n = arr->items[i];
-
-		if (n->kind == CRQ_NODE_STRING &&
-		    (!strcmp(n->str, "*") || !strcmp(n->str, s)))
-			return 1;
-	}
-	return 0;
-}
-
 static void join_list(crq_buf *out, const crq_node *arr, const char *sep,
 	const char *last)
 {
@@ -53,35 +36,6 @@ static void today(char out[11], crq_repo *repo)
 	crq_buf_dispose(&now);
 }
 
-/* Does member hold role today?  A grant is a name, or {role, until}:
- * valid through the until date (UTC). */
-static int has_role(const crq_node *member, const char *role,
-	const char *day)
-{
-	const crq_node *roles = crq_node_get(member, "roles");
-	size_t i;
-
-	if (!strcmp(role, "*"))
-		return 1;
-	for (i = 0; roles && roles->kind == CRQ_NODE_ARRAY &&
-			i < roles->count; i++) {
-		const crq_node *g = roles->items[i];
-		const char *name, *until;
-
-		if (g->kind == CRQ_NODE_STRING) {
-			if (!strcmp(g->str, role))
-				return 1;
-			continue;
-		}
-		name = crq_node_get_str(g, "role");
-		until = crq_node_get_str(g, "until");
-		if (name && !strcmp(name, role) &&
-		    (!until || strcmp(day, until) <= 0))
-			return 1;
-	}
-	return 0;
-}
-
 /* Is there an expired grant of role (for a better message)? */
 static const char *expired_grant(const crq_node *member, const char *role)
 {
@@ -94,21 +48,6 @@ static const char *expired_grant(const crq_node *member, const char *role)
 
 		if (name && !strcmp(name, role))
 			return crq_node_get_str(roles->items[i], "until");
-	}
-	return NULL;
-}
-
-static const crq_node *find_member(const crq_node *policy, const char *email)
-{
-	const crq_node *members = crq_node_get(policy, "members");
-	size_t i;
-
-	for (i = 0; members && members->kind == CRQ_NODE_ARRAY &&
-			i < members->count; i++) {
-		const char *e = crq_node_get_str(members->items[i], "email");
-
-		if (e && !strcmp(e, email))
-			return members->items[i];
 	}
 	return NULL;
 }
@@ -126,7 +65,7 @@ static void who_may(crq_buf *out, const crq_node *policy,
 
 		for (j = 0; j < roles->count; j++) {
 			if (roles->items[j]->kind == CRQ_NODE_STRING &&
-			    has_role(m, roles->items[j]->str, day)) {
+			    crq_policy__has_role(m, roles->items[j]->str, day)) {
 				crq_buf_printf(out, "%s%s", n++ ? ", " : "",
 					crq_node_get_str(m, "email"));
 				break;
@@ -154,11 +93,11 @@ static const crq_node *find_action(const crq_node *policy, const char *name,
 		if (!n || strcmp(n, name))
 			continue;
 		*named = 1;
-		if (types && !in_list(types, type))
+		if (types && !crq_policy__in_list(types, type))
 			continue;
 		if (!typed)
 			typed = a;
-		if (!state || in_list(crq_node_get(a, "from"), state))
+		if (!state || crq_policy__in_list(crq_node_get(a, "from"), state))
 			return a;
 	}
 	return typed;
@@ -176,7 +115,7 @@ static void action_names(crq_buf *out, const crq_node *policy,
 		const char *n = crq_node_get_str(a, "name");
 		const crq_node *types = crq_node_get(a, "types");
 
-		if (!n || (types && !in_list(types, type)) ||
+		if (!n || (types && !crq_policy__in_list(types, type)) ||
 		    strstr(out->ptr ? out->ptr : "", n))
 			continue;
 		crq_buf_printf(out, "%s%s", out->size ? ", " : "", n);
@@ -200,7 +139,7 @@ int crq_workflow__allow(const crq_node **action, const crq_node **member,
 	    (err = crq_store__email(&email, repo)) < 0)
 		goto done;
 	today(day, repo);
-	if (!(*member = find_member(policy, email.ptr))) {
+	if (!(*member = crq_policy__member(policy, email.ptr))) {
 		err = crq_error__set(CRQ_EDENIED,
 			"'%s' is not a member of this store\n"
 			"hint: an admin adds members with 'crq member add'",
@@ -211,18 +150,15 @@ int crq_workflow__allow(const crq_node **action, const crq_node **member,
 	{
 		crq_buf key = CRQ_BUF_INIT;
 		const crq_node *keys = crq_node_get(*member, "keys");
-		size_t k, n;
+		size_t k;
 		int mine = 0;
 
 		if ((err = crq_store__signing_key(&key, repo)) < 0) {
 			crq_buf_dispose(&key);
 			goto done;
 		}
-		n = strlen(key.ptr);
 		for (k = 0; keys && k < keys->count; k++)
-			if (!strncmp(keys->items[k]->str, key.ptr, n) &&
-			    (keys->items[k]->str[n] == '\0' ||
-			     keys->items[k]->str[n] == ' '))
+			if (crq_policy__key_is(keys->items[k]->str, key.ptr))
 				mine = 1;
 		crq_buf_dispose(&key);
 		if (!mine) {
@@ -242,7 +178,7 @@ int crq_workflow__allow(const crq_node **action, const crq_node **member,
 			type ? type : "normal", crq_buf_cstr(&hint));
 		goto done;
 	}
-	if (state && !in_list(crq_node_get(act, "from"), state)) {
+	if (state && !crq_policy__in_list(crq_node_get(act, "from"), state)) {
 		join_list(&hint, crq_node_get(act, "from"), ", ", " or ");
 		err = crq_error__set(CRQ_EDENIED,
 			"cannot %s %s: it is %s\nhint: %s is allowed from %s",
@@ -254,7 +190,7 @@ int crq_workflow__allow(const crq_node **action, const crq_node **member,
 	for (i = 0; roles && i < roles->count; i++) {
 		const char *r = roles->items[i]->str;
 
-		if (has_role(*member, r, day)) {
+		if (crq_policy__has_role(*member, r, day)) {
 			*action = act;
 			err = 0;
 			goto done;
@@ -561,7 +497,7 @@ static int record_decision(int *met, crq_repo *repo, const git_oid *tip,
 			email, approve ? "approve" : "reject", id);
 		goto done;
 	}
-	if (want_role && !has_role(member, want_role, day)) {
+	if (want_role && !crq_policy__has_role(member, want_role, day)) {
 		const char *until = expired_grant(member, want_role);
 
 		if (until)
@@ -597,7 +533,7 @@ static int record_decision(int *met, crq_repo *repo, const git_oid *tip,
 		const crq_node *h = crq_node_get(held, r);
 
 		if ((want_role && strcmp(want_role, r)) ||
-		    !in_list(roles, r) || !has_role(member, r, day))
+		    !crq_policy__in_list(roles, r) || !crq_policy__has_role(member, r, day))
 			continue;
 		if (!approve || !h || h->i < req->items[i]->i)
 			role = r;
@@ -606,7 +542,7 @@ static int record_decision(int *met, crq_repo *repo, const git_oid *tip,
 		for (i = 0; roles && i < roles->count && !role; i++)
 			if ((!want_role || !strcmp(want_role,
 					roles->items[i]->str)) &&
-			    has_role(member, roles->items[i]->str, day))
+			    crq_policy__has_role(member, roles->items[i]->str, day))
 				role = roles->items[i]->str;
 	}
 	if (!role) {
@@ -673,14 +609,14 @@ static int freeze_applies(const crq_node *f, const crq_node *doc)
 	const char *type = crq_node_get_str(doc, "type");
 	size_t i;
 
-	if (types ? !in_list(types, type ? type : "normal") :
+	if (types ? !crq_policy__in_list(types, type ? type : "normal") :
 	    (type && !strcmp(type, "emergency")))
 		return 0;
 	if (!svc || !svc->count)
 		return 1;
 	for (i = 0; mine && i < mine->count; i++)
 		if (mine->items[i]->kind == CRQ_NODE_STRING &&
-		    in_list(svc, mine->items[i]->str))
+		    crq_policy__in_list(svc, mine->items[i]->str))
 			return 1;
 	return 0;
 }
@@ -716,12 +652,12 @@ static int check_guards(crq_repo *repo, const crq_node *action,
 		return crq_error__set(CRQ_EDENIED,
 			"cannot %s %s: the window ends before it starts", name,
 			id);
-	if (in_list(guards, "window-ahead") && ws && a <= t_now)
+	if (crq_policy__in_list(guards, "window-ahead") && ws && a <= t_now)
 		return crq_error__set(CRQ_EDENIED,
 			"cannot %s %s: the window starts in the past (%s)\n"
 			"hint: crq %s %s --start LATER --end LATER", name, id,
 			ws->str, name, id);
-	if (!in_list(guards, "no-freeze"))
+	if (!crq_policy__in_list(guards, "no-freeze"))
 		return 0;
 	freezes = crq_node_get(policy, "freeze");
 	for (i = 0; freezes && i < freezes->count; i++) {
@@ -914,15 +850,11 @@ static const char *signature_status(git_repository *git, const git_oid *id,
 		goto done;
 	status = "unknown-key";
 	{
-		const crq_node *m = find_member(policy, email);
-		const crq_node *keys = m ? crq_node_get(m, "keys") : NULL;
-		size_t i, n = strlen(key.ptr);
+		const crq_node *m = crq_policy__key_owner(policy, key.ptr);
+		const char *owner = m ? crq_node_get_str(m, "email") : NULL;
 
-		for (i = 0; keys && i < keys->count; i++)
-			if (!strncmp(keys->items[i]->str, key.ptr, n) &&
-			    (keys->items[i]->str[n] == '\0' ||
-			     keys->items[i]->str[n] == ' '))
-				status = "good";
+		if (owner && !strcmp(owner, email))
+			status = "good";
 	}
 done:
 	crq_error_clear();
