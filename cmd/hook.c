@@ -147,6 +147,34 @@ done:
 	return rc;
 }
 
+/* The change files and policy as staged must be valid. */
+static int pre_commit(struct cmd_ctx *ctx)
+{
+	crq_repo *repo = NULL;
+	crq_issues issues;
+	size_t i, files = 0;
+	int rc, err;
+
+	if ((rc = open_repo(&repo, ctx)))
+		return rc;
+	crq_issues_init(&issues);
+	if ((err = crq_validate_staged(repo, ctx->datadir, &issues,
+			&files)) < 0) {
+		rc = report(err);
+		goto done;
+	}
+	for (i = 0; i < issues.count; i++)
+		fprintf(stderr, "%s\n", issues.items[i].message);
+	if (issues.count)
+		fprintf(stderr, "crq: commit refused: %zu problem%s in the staged crq files\n",
+			issues.count, issues.count == 1 ? "" : "s");
+	rc = issues.count ? EXIT_REFUSED : 0;
+done:
+	crq_issues_dispose(&issues);
+	crq_repo_free(repo);
+	return rc;
+}
+
 int cmd_hook(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("hook");
@@ -159,11 +187,7 @@ int cmd_hook(int argc, char **argv, struct cmd_ctx *ctx)
 		return updates(ctx, 0);
 	if (!strcmp(argv[1], "pre-push"))
 		return updates(ctx, 1);
-	if (!strcmp(argv[1], "pre-commit") && argc == 2) {
-		/* the files crq would write must be valid as staged */
-		char *args[] = { (char *)"validate", NULL };
-
-		return cmd_validate(1, args, ctx);
-	}
+	if (!strcmp(argv[1], "pre-commit") && argc == 2)
+		return pre_commit(ctx);
 	return usage_error(self, "unknown hook '%s'", argv[1]);
 }

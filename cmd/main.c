@@ -172,7 +172,7 @@ const struct cmd commands[] = {
 	  "             whose history crq verify rejects, a rewrite of a change\n"
 	  "             store's history, or its deletion\n"
 	  "pre-push     the same for what is being pushed\n"
-	  "pre-commit   crq validate\n" },
+	  "pre-commit   validates the staged change files and policy\n" },
 	{ "batch", cmd_batch, "crq batch < COMMANDS",
 	  "run many crq commands from stdin in one process",
 	  "One command per line, without the leading 'crq' (e.g.\n"

@@ -473,6 +473,12 @@ int crq_repo_has_policy(crq_repo *repo, const char *rev);
 /* ------------------------------------------------------------------ */
 /* Validation of files for editors and hooks. */
 
+/* Validate the change files and policy staged in the index (what a
+ * commit would record), for pre-commit hooks; *files: how many.  Each
+ * problem is an issue whose message is "path:line:col: problem". */
+int crq_validate_staged(crq_repo *repo, const char *datadir,
+	crq_issues *issues, size_t *files);
+
 /* Validate a change or policy file (policy when its path ends in
  * .crq/policy.yaml or when kind is "policy"); issues collects every
  * problem.  Returns 0, CRQ_EINVALID, or another error. */

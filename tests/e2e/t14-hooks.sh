@@ -55,6 +55,14 @@ git checkout -q main
 # the client side: pre-push refuses before anything leaves
 expect 0 "" "$CRQ" hook install
 same "pre-commit and pre-push installed" "$(ls .git/hooks/pre-commit .git/hooks/pre-push | wc -l)" "2"
+# pre-commit: what is staged must be valid
+printf 'title: no\n' >>changes/000/CHG-000001.yaml
+git add changes/000/CHG-000001.yaml
+expect 1 "changes/000/CHG-000001.yaml:" git -c user.name=x -c user.email=x@example.com commit -m "hand edit"
+grep -q "commit refused: " "$TMP/err" && ok "pre-commit refuses an invalid staged change file" || not_ok "pre-commit: $(cat "$TMP/err")"
+git reset -q --hard
+echo "notes" >README && git add README
+expect 0 "" git -c user.name=x -c user.email=x@example.com commit -q -m "code only"
 git -C "$TMP/server.git" config receive.denyNonFastForwards false
 rm "$TMP/server.git/hooks/pre-receive"
 expect 1 "unsigned" git push origin hostile:refs/heads/hostile
