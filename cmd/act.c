@@ -133,12 +133,69 @@ done:
 	return rc;
 }
 
+/* crq approve ID --from-review FILE [--forge github|gitlab] [--pr N] */
+static int import_reviews(const struct cmd *self, int argc, char **argv,
+	struct cmd_ctx *ctx)
+{
+	const char *file = NULL, *forge = "github", *pr = NULL;
+	crq_repo *repo = NULL;
+	crq_buf text = CRQ_BUF_INIT;
+	crq_node *reviews = NULL;
+	crq_issues problems;
+	size_t i, imported = 0;
+	int a, m, rc, err;
+
+	crq_issues_init(&problems);
+	for (a = 2; a < argc; a++) {
+		if ((m = opt_value(argc, argv, &a, "--from-review", &file)) ||
+		    (m = opt_value(argc, argv, &a, "--forge", &forge)) ||
+		    (m = opt_value(argc, argv, &a, "--pr", &pr))) {
+			if (m < 0)
+				return usage_error(self,
+					"option '%s' needs a value", argv[a]);
+			continue;
+		}
+		return usage_error(self, "'%s' does not go with --from-review",
+			argv[a]);
+	}
+	if ((err = crq_buf_read_file(&text, file, 16 * 1024 * 1024)) < 0 ||
+	    (err = crq_json_parse(&reviews, crq_buf_cstr(&text), text.size,
+			file)) < 0) {
+		rc = report(err == CRQ_ENOTFOUND ? CRQ_EINVALID : err);
+		goto done;
+	}
+	if ((rc = open_repo(&repo, ctx)))
+		goto done;
+	err = crq_change_import_reviews(repo, argv[1], forge, pr, reviews,
+		&problems, &imported);
+	for (i = 0; i < problems.count; i++)
+		fprintf(stderr, "error: %s\n", problems.items[i].message);
+	if (err < 0) {
+		rc = report(err);
+		goto done;
+	}
+	printf("%s: imported %zu %s approval%s\n", argv[1], imported, forge,
+		imported == 1 ? "" : "s");
+	rc = finish(problems.count ? EXIT_REFUSED : 0);
+done:
+	crq_issues_dispose(&problems);
+	crq_node_free(reviews);
+	crq_buf_dispose(&text);
+	crq_repo_free(repo);
+	return rc;
+}
+
 int cmd_act(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find(argv[0]);
+	int a;
 
 	if (argc < 2 || argv[1][0] == '-')
 		return usage_error(self, "which change?");
+	for (a = 2; a < argc; a++)
+		if (!strcmp(argv[0], "approve") &&
+		    !strncmp(argv[a], "--from-review", 13))
+			return import_reviews(self, argc, argv, ctx);
 	return act(self, argv[1], argv[0], argc, argv, 2, ctx);
 }
 

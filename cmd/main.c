@@ -71,14 +71,20 @@ const struct cmd commands[] = {
 	{ "assess", cmd_act,
 	  "crq assess ID --risk LEVEL [--impact LEVEL] [--urgency LEVEL] [-m MSG]",
 	  "assess a submitted change: risk, impact, urgency", ACT_HELP },
-	{ "approve", cmd_act, "crq approve ID [--role ROLE] [-m MSG]",
+	{ "approve", cmd_act, "crq approve ID [--role ROLE] [-m MSG]\n"
+	  "       crq approve ID --from-review FILE [--forge github|gitlab] [--pr N]",
 	  "approve a change; the approval that meets the rules authorizes it",
 	  ACT_HELP
 	  "  --role ROLE          the role you approve in (default: one the\n"
 	  "                       rules still need)\n"
 	  "Not the requester, not anyone who edited the change since the last\n"
 	  "approval; each member counts once; the approval records a SHA-256\n"
-	  "digest of the content and goes stale when it changes.\n" },
+	  "digest of the content and goes stale when it changes.\n"
+	  "--from-review FILE imports a forge's reviews (the JSON its API\n"
+	  "returns) as approvals, run as a bot member whose policy entry has\n"
+	  "attests: [github] (or gitlab): one signed commit per approving\n"
+	  "reviewer mapped by handles.<forge>; stale, self and unmapped\n"
+	  "reviews are refused and reported.\n" },
 	{ "reject", cmd_act, "crq reject ID [--role ROLE] [-m MSG]",
 	  "reject a change", ACT_HELP },
 	{ "schedule", cmd_act, "crq schedule ID --start TIME --end TIME [-m MSG]",

@@ -359,6 +359,23 @@ typedef struct {
 int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
 	const char *name, const crq_act_opts *opts);
 
+/* Import approvals given in a forge (a pull request review) as signed
+ * evidence.  reviews is the JSON the forge's API returns (forge
+ * "github": the array of GET /repos/{o}/{r}/pulls/{n}/reviews; "gitlab":
+ * the merge request approvals object, with "sha").  The current user
+ * must be a bot member whose policy entry has attests: [forge] and
+ * whose key signs.  Per reviewer the latest review counts, only
+ * APPROVED ones; reviewers map to members by handles.<forge>; each
+ * becomes one approve commit by the bot recording, for the mapped
+ * member, forge, PR, reviewer, review id and reviewed commit in
+ * trailers.  Unmapped reviewers, stale reviews (the change differed at
+ * the reviewed commit) and approvals the rules refuse (requester,
+ * recent editor, role, state) are added to problems, not imported.
+ * *imported: how many were. */
+int crq_change_import_reviews(crq_repo *repo, const char *id,
+	const char *forge, const char *pr, const crq_node *reviews,
+	crq_issues *problems, size_t *imported);
+
 /* The steps of change id, oldest first, from the commits of the branch
  * (first-parent history back to its creation): an array of objects
  * {commit, at, by, name, action, from, to, message, signature}; signature

@@ -257,6 +257,44 @@ static int canonical_path(const crq_node *policy, const char *id,
 	return !strcmp(want, path);
 }
 
+/* Blob id of path in commit c (zero id when absent). */
+static void blob_at(git_oid *out, git_repository *git, const git_oid *c,
+	const char *path)
+{
+	git_commit *cm = NULL;
+	git_tree *t = NULL;
+	git_tree_entry *e = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (git_commit_lookup(&cm, git, c) == 0 &&
+	    git_commit_tree(&t, cm) == 0 &&
+	    git_tree_entry_bypath(&e, t, path) == 0)
+		git_oid_cpy(out, git_tree_entry_id(e));
+	git_tree_entry_free(e);
+	git_tree_free(t);
+	git_commit_free(cm);
+}
+
+/* Did the change at path have content digest want at commit hex? */
+static int review_fresh(struct vctx *v, const char *hex, const char *path,
+	const char *want)
+{
+	git_oid c, b;
+	crq_node *then = NULL;
+	char was[72];
+	int ok = 0;
+
+	if (git_oid_fromstr(&c, hex) < 0)
+		return 0;
+	blob_at(&b, v->repo->git, &c, path);
+	if (!git_oid_is_zero(&b) && load_blob(&then, v, &b, path, 0) == 0 &&
+	    crq_workflow__digest(was, v->repo, then) == 0)
+		ok = !strcmp(was, want);
+	crq_node_free(then);
+	crq_error_clear();
+	return ok;
+}
+
 /* Check one non-merge commit.  policy: the parent's (NULL for the
  * root, which brings its own). */
 static void check_commit(struct vctx *v, git_commit *c,
@@ -270,7 +308,8 @@ static void check_commit(struct vctx *v, git_commit *c,
 	crq_buf payload = CRQ_BUF_INIT, sig = CRQ_BUF_INIT,
 		problem = CRQ_BUF_INIT, key = CRQ_BUF_INIT;
 	crq_node *old = NULL, *new = NULL;
-	const crq_node *member = NULL, *act;
+	const crq_node *member = NULL, *act, *actor;
+	const char *actor_email;
 	const char *cid = NULL, *action, *from, *to, *type, *ostate, *nstate;
 	char day[11];
 	time_t t = (time_t)cm->when.time;
@@ -406,7 +445,34 @@ static void check_commit(struct vctx *v, git_commit *c,
 			goto done;
 		}
 	}
-	/* 3. one legal action by that member */
+	/* 3. one legal action by that member, or by the member a bot
+	 * attests for (a forge review imported as an approval) */
+	actor = member;
+	actor_email = cm->email;
+	if (trailer(&tr, "Crq-Forge")) {
+		const char *forge = trailer(&tr, "Crq-Forge");
+		const char *login = trailer(&tr, "Crq-Reviewer");
+		const crq_node *mm = NULL, *ms = crq_node_get(policy, "members");
+
+		for (i = 0; login && ms && i < ms->count; i++) {
+			const crq_node *h = crq_node_get(ms->items[i], "handles");
+			const char *hv = h ? crq_node_get_str(h, forge) : NULL;
+
+			if (hv && !strcmp(hv, login))
+				mm = ms->items[i];
+		}
+		if (!crq_policy__in_list(crq_node_get(member, "attests"),
+				forge) || !mm ||
+		    strcmp(trailer(&tr, "Crq-Action") ?
+			trailer(&tr, "Crq-Action") : "", "approve")) {
+			violation(v, id, cid, "attestation",
+				"%s may not attest this %s review (bot, handle or action)",
+				cm->email, forge);
+			goto done;
+		}
+		actor = mm;
+		actor_email = crq_node_get_str(mm, "email");
+	}
 	action = trailer(&tr, "Crq-Action");
 	from = trailer(&tr, "Crq-From");
 	to = trailer(&tr, "Crq-To");
@@ -447,11 +513,12 @@ static void check_commit(struct vctx *v, git_commit *c,
 		int ok = 0;
 
 		for (i = 0; roles && i < roles->count && !ok; i++)
-			ok = crq_policy__has_role(member, roles->items[i]->str, day);
+			ok = crq_policy__has_role(actor, roles->items[i]->str,
+				day);
 		if (!ok)
 			violation(v, id, cid, "role",
 				"%s took '%s' without a role it needs",
-				cm->email, action);
+				actor_email, action);
 		if (want_to && strcmp(want_to, nstate) &&
 		    !(crq_node_get(act, "approval") && ostate &&
 		      !strcmp(ostate, nstate)))
@@ -556,16 +623,16 @@ static void check_commit(struct vctx *v, git_commit *c,
 				crq_workflow__editors(eds, v->repo,
 					git_commit_parent_id(c, 0), cid);
 		}
-		if (decision && crq_node_get(eds, cm->email))
+		if (decision && crq_node_get(eds, actor_email))
 			violation(v, id, cid, "separation",
 				"%s decided on a change they edited since its last decision",
-				cm->email);
+				actor_email);
 		if (decision) {
 			while (eds->count)
 				crq_node_remove_at(eds, eds->count - 1);
 		} else if (!strcmp(action, "edit") ||
 			   !strcmp(action, "create")) {
-			crq_node_set(eds, cm->email, crq_node_new_bool(1));
+			crq_node_set(eds, actor_email, crq_node_new_bool(1));
 		}
 	}
 	/* a late review is a fact of the history */
@@ -608,14 +675,14 @@ static void check_commit(struct vctx *v, git_commit *c,
 			const char *dig = crq_node_get_str(a, "digest");
 			const char *role = crq_node_get_str(a, "role");
 
-			if (!by || strcmp(by, cm->email))
+			if (!by || strcmp(by, actor_email))
 				violation(v, id, cid, "approvals",
 					"an approval by %s was written by %s",
 					by ? by : "?", cm->email);
 			else if (req && !strcmp(req, by))
 				violation(v, id, cid, "self-approval",
 					"%s decided on their own change", by);
-			else if (!role || !crq_policy__has_role(member, role, day))
+			else if (!role || !crq_policy__has_role(actor, role, day))
 				violation(v, id, cid, "approvals",
 					"%s approved as %s without that role",
 					by, role ? role : "?");
@@ -623,6 +690,13 @@ static void check_commit(struct vctx *v, git_commit *c,
 				 (!dig || strcmp(dig, want)))
 				violation(v, id, cid, "approvals",
 					"the approval's digest is not that of the content it approves");
+			else if (trailer(&tr, "Crq-Reviewed-Commit") &&
+				 !review_fresh(v, trailer(&tr,
+					"Crq-Reviewed-Commit"), files[0].path,
+					want))
+				violation(v, id, cid, "stale-review",
+					"the attested review is of %s, where the change differed",
+					trailer(&tr, "Crq-Reviewed-Commit"));
 		}
 	}
 done:
@@ -732,24 +806,6 @@ static void state_write(crq_repo *repo, const char *name, const git_oid *id)
 	}
 	crq_buf_dispose(&path);
 	crq_buf_dispose(&tmp);
-}
-
-/* Blob id of path in commit c (zero id when absent). */
-static void blob_at(git_oid *out, git_repository *git, const git_oid *c,
-	const char *path)
-{
-	git_commit *cm = NULL;
-	git_tree *t = NULL;
-	git_tree_entry *e = NULL;
-
-	memset(out, 0, sizeof(*out));
-	if (git_commit_lookup(&cm, git, c) == 0 &&
-	    git_commit_tree(&t, cm) == 0 &&
-	    git_tree_entry_bypath(&e, t, path) == 0)
-		git_oid_cpy(out, git_tree_entry_id(e));
-	git_tree_entry_free(e);
-	git_tree_free(t);
-	git_commit_free(cm);
 }
 
 /*

@@ -977,3 +977,237 @@ done:
 	crq_buf_dispose(&path);
 	return err;
 }
+
+/* ---- forge reviews as signed evidence ---- */
+
+struct review {
+	const char *login, *state, *commit;
+	char id[32];
+};
+
+/* The latest review of each reviewer, in the forge's API shape:
+ * GitHub's array of reviews, or GitLab's approvals object. */
+static int read_reviews(struct review **out, size_t *count,
+	const crq_node *doc, const char *forge)
+{
+	struct review *r = NULL;
+	size_t n = 0, alloc = 0, i, j;
+
+	*out = NULL;
+	*count = 0;
+	if (!strcmp(forge, "github")) {
+		if (doc->kind != CRQ_NODE_ARRAY)
+			return crq_error__set(CRQ_EINVALID,
+				"a GitHub review list is a JSON array");
+		for (i = 0; i < doc->count; i++) {
+			const crq_node *rv = doc->items[i];
+			const char *login = crq_node_path(rv, "user.login") ?
+				crq_node_path(rv, "user.login")->str : NULL;
+			const crq_node *idn = crq_node_get(rv, "id");
+
+			if (!login || !crq_node_get_str(rv, "state"))
+				continue;
+			/* a later review by the same person replaces theirs */
+			for (j = 0; j < n && strcmp(r[j].login, login); j++)
+				;
+			if (j == n) {
+				crq__grow((void **)&r, &alloc, n + 1, sizeof(*r));
+				n++;
+			}
+			r[j].login = login;
+			r[j].state = crq_node_get_str(rv, "state");
+			r[j].commit = crq_node_get_str(rv, "commit_id");
+			if (idn && idn->kind == CRQ_NODE_INT)
+				snprintf(r[j].id, sizeof(r[j].id), "%lld",
+					idn->i);
+			else
+				snprintf(r[j].id, sizeof(r[j].id), "%s",
+					idn && idn->kind == CRQ_NODE_STRING ?
+					idn->str : "?");
+		}
+	} else if (!strcmp(forge, "gitlab")) {
+		const crq_node *by = crq_node_get(doc, "approved_by");
+
+		if (doc->kind != CRQ_NODE_OBJECT || !by ||
+		    by->kind != CRQ_NODE_ARRAY)
+			return crq_error__set(CRQ_EINVALID,
+				"a GitLab approvals object has 'approved_by'");
+		for (i = 0; i < by->count; i++) {
+			const crq_node *u = crq_node_path(by->items[i],
+				"user.username");
+
+			if (!u || u->kind != CRQ_NODE_STRING)
+				continue;
+			crq__grow((void **)&r, &alloc, n + 1, sizeof(*r));
+			r[n].login = u->str;
+			r[n].state = "APPROVED";
+			r[n].commit = crq_node_get_str(doc, "sha");
+			snprintf(r[n].id, sizeof(r[n].id), "approval");
+			n++;
+		}
+	} else {
+		return crq_error__set(CRQ_EUSAGE,
+			"unknown forge '%s' (github or gitlab)", forge);
+	}
+	*out = r;
+	*count = n;
+	return 0;
+}
+
+static const crq_node *member_by_handle(const crq_node *policy,
+	const char *forge, const char *login)
+{
+	const crq_node *members = crq_node_get(policy, "members");
+	size_t i;
+
+	for (i = 0; members && i < members->count; i++) {
+		const char *h = crq_node_path(members->items[i], "handles") ?
+			crq_node_get_str(crq_node_get(members->items[i],
+				"handles"), forge) : NULL;
+
+		if (h && !strcmp(h, login))
+			return members->items[i];
+	}
+	return NULL;
+}
+
+int crq_change_import_reviews(crq_repo *repo, const char *id,
+	const char *forge, const char *pr, const crq_node *reviews,
+	crq_issues *problems, size_t *imported)
+{
+	const crq_node *policy, *bot, *member, *action, *keys;
+	struct review *rv = NULL;
+	crq_node *doc = NULL, *then = NULL;
+	crq_buf email = CRQ_BUF_INIT, key = CRQ_BUF_INIT, path = CRQ_BUF_INIT,
+		msg = CRQ_BUF_INIT, now = CRQ_BUF_INIT, blob = CRQ_BUF_INIT;
+	const crq_schema *schema;
+	char digest[72], was[72];
+	git_oid tip, rc;
+	size_t n = 0, i, k;
+	int err, unborn, met, mine = 0, locked = 0;
+
+	*imported = 0;
+	if ((err = read_reviews(&rv, &n, reviews, forge)) < 0 ||
+	    (err = crq_store__email(&email, repo)) < 0 ||
+	    (err = crq_store__signing_key(&key, repo)) < 0 ||
+	    (err = crq_change_path(&path, repo, id)) < 0 ||
+	    (err = crq_repo_change_schema(&schema, repo)) < 0 ||
+	    (err = crq_store__lock(repo)) < 0)
+		goto done;
+	locked = 1;
+	if ((err = crq_store__policy(&policy, repo)) < 0)
+		goto done;
+	/* the bot: a member the policy lets attest for this forge */
+	bot = crq_policy__member(policy, email.ptr);
+	keys = bot ? crq_node_get(bot, "keys") : NULL;
+	for (k = 0; keys && k < keys->count; k++)
+		if (crq_policy__key_is(keys->items[k]->str, key.ptr))
+			mine = 1;
+	if (!bot || !mine ||
+	    !crq_policy__in_list(crq_node_get(bot, "attests"), forge)) {
+		err = crq_error__set(CRQ_EDENIED,
+			"%s may not attest %s reviews: the policy names no such bot with this key\n"
+			"hint: a member entry with attests: [%s] and this signing key",
+			email.ptr, forge, forge);
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		if (strcmp(rv[i].state, "APPROVED"))
+			continue;	/* the latest review is what counts */
+		if (!(member = member_by_handle(policy, forge, rv[i].login))) {
+			crq_issues_add(problems, NULL, rv[i].login,
+				"%s reviewer '%s' maps to no member (handles.%s): not imported",
+				forge, rv[i].login, forge);
+			continue;
+		}
+		crq_node_free(doc);
+		doc = NULL;
+		crq_buf_clear(&msg);
+		crq_buf_clear(&now);
+		if ((err = crq_store__tip(repo, &tip, &unborn)) < 0 ||
+		    (err = crq_change__load_at(&doc, repo, &tip, id, NULL,
+				NULL)) < 0)
+			goto done;
+		/* stale: the reviewed commit must hold the content as it is */
+		crq_buf_clear(&blob);
+		crq_node_free(then);
+		then = NULL;
+		if (!rv[i].commit || git_oid_fromstr(&rc, rv[i].commit) < 0 ||
+		    crq_store__read(repo, &rc, path.ptr, &blob, NULL) < 0 ||
+		    crq_change_parse_with(&then, schema, blob.ptr, blob.size,
+			path.ptr, NULL) < 0 ||
+		    content_digest(was, repo, then) < 0 ||
+		    content_digest(digest, repo, doc) < 0 ||
+		    strcmp(was, digest)) {
+			crq_error_clear();
+			crq_issues_add(problems, NULL, rv[i].login,
+				"%s's review %s is of %s, where %s differs from now: stale, not imported",
+				rv[i].login, rv[i].id,
+				rv[i].commit ? rv[i].commit : "an unknown commit",
+				id);
+			continue;
+		}
+		action = NULL;
+		{
+			int named;
+
+			action = find_action(policy, "approve",
+				crq_node_get_str(doc, "type"),
+				crq_node_get_str(doc, "state"), &named);
+		}
+		if (!action || !crq_policy__in_list(crq_node_get(action, "from"),
+				crq_node_get_str(doc, "state"))) {
+			crq_issues_add(problems, NULL, rv[i].login,
+				"%s cannot be approved in state %s: %s's review not imported",
+				id, crq_node_get_str(doc, "state"), rv[i].login);
+			continue;
+		}
+		crq_store__now(&now, repo);
+		if ((err = record_decision(&met, repo, &tip, doc, action,
+				member, "approved", NULL, now.ptr,
+				digest)) < 0) {
+			crq_issues_add(problems, NULL, rv[i].login, "%s",
+				crq_error_last());
+			err = 0;
+			continue;
+		}
+		{
+			char from[32];
+			const char *to = met ? crq_node_get_str(action, "to") :
+				NULL;
+
+			snprintf(from, sizeof(from), "%s",
+				crq_node_get_str(doc, "state"));
+			if (to)
+				crq_node_set(doc, "state", crq_node_new_cstr(to));
+			crq_node_set(doc, "updated", crq_node_new_cstr(now.ptr));
+			crq_change__message(&msg, id, "approve", doc, NULL,
+				from, to ? to : from);
+		}
+		crq_buf_printf(&msg, "Crq-Digest: %s\nCrq-Forge: %s\n"
+			"Crq-PR: %s\nCrq-Reviewer: %s\nCrq-Review-Id: %s\n"
+			"Crq-Reviewed-Commit: %s\n", digest, forge,
+			pr ? pr : "?", rv[i].login, rv[i].id, rv[i].commit);
+		err = crq_change__write(repo, &tip, 0, path.ptr, doc, msg.ptr);
+		if (err == CRQ_STORE_RACE)
+			err = crq_error__set(CRQ_ECONFLICT,
+				"%s: the branch moved; run the import again", id);
+		if (err < 0)
+			goto done;
+		(*imported)++;
+	}
+	err = 0;
+done:
+	if (locked)
+		crq_store__unlock(repo);
+	free(rv);
+	crq_node_free(doc);
+	crq_node_free(then);
+	crq_buf_dispose(&email);
+	crq_buf_dispose(&key);
+	crq_buf_dispose(&path);
+	crq_buf_dispose(&msg);
+	crq_buf_dispose(&now);
+	crq_buf_dispose(&blob);
+	return err;
+}
