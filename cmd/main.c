@@ -159,6 +159,15 @@ const struct cmd commands[] = {
 	  "a rollback or rewrite.  --trust COMMIT (or git config crq.trust)\n"
 	  "starts from another trusted commit.\n"
 	  "Exit 0 clean, 1 violations, 128 unreadable history.\n" },
+	{ "sync", cmd_sync, "crq sync [REMOTE]",
+	  "share the store: fetch, replay your steps on the remote's, push",
+	  "Fetches REMOTE (default origin).  When only the remote moved, takes\n"
+	  "it; when both moved, replays your crq steps on the remote tip as\n"
+	  "your own steps again (re-checked, re-signed; a new change whose id\n"
+	  "was taken upstream gets the next free id and says so); then pushes,\n"
+	  "and when someone pushed first, does it again.  A step that no\n"
+	  "longer applies stops the sync: nothing is pushed and your branch is\n"
+	  "back where it was.  Commit or stash edits to crq files first.\n" },
 	{ "check", cmd_check,
 	  "crq check --base REV [--head REV] [--format text|json|github|junit]",
 	  "the pull-request gate: verify what head adds, report what is missing",

@@ -376,6 +376,16 @@ int crq_change_import_reviews(crq_repo *repo, const char *id,
 	const char *forge, const char *pr, const crq_node *reviews,
 	crq_issues *problems, size_t *imported);
 
+/* Share the store through remote (e.g. "origin"): fetch; when only the
+ * remote moved, take it; when both did, replay the local crq steps on
+ * the remote tip as the user's own steps again (re-checked against the
+ * new state, re-signed; a new change whose id was taken upstream gets
+ * the next free id and says so); push, and when someone pushed first,
+ * do it again.  A step that no longer applies stops the sync: nothing is
+ * pushed and the branch is back where it was.  What happened is
+ * appended to report, a line each. */
+int crq_sync(crq_buf *report, crq_repo *repo, const char *remote);
+
 /* The steps of change id, oldest first, from the commits of the branch
  * (first-parent history back to its creation): an array of objects
  * {commit, at, by, name, action, from, to, message, signature}; signature

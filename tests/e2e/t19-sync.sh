@@ -1,0 +1,50 @@
+#!/bin/sh
+# crq sync: two clones of one store, both busy; steps are replayed on
+# the remote's, a colliding new id is renumbered, nothing is lost, and
+# a step that no longer applies stops the sync with the branch intact.
+. "$(dirname "$0")/lib.sh"
+
+cd "$TMP"
+"$CRQ" init seed >/dev/null
+cd seed
+as alice member add bob@example.com --key "$(keyfor bob).pub" --name Bob \
+	--role requester --role change-manager >/dev/null
+as alice new --title "Shared" >/dev/null
+cd ..
+git clone -q --bare seed server.git
+git clone -q server.git a
+git clone -q server.git b
+
+(cd a && as alice new --title "From A" >/dev/null && as alice set CHG-000002 risk=low >/dev/null)
+(cd b && as bob new --title "From B" >/dev/null && as bob comment CHG-000001 -m "B was here" >/dev/null)
+cd a
+expect 0 "" "$CRQ" sync
+grep -q "^pushed to origin/main" "$TMP/out" && ok "a pushes first" || not_ok "a: $(cat "$TMP/out")"
+cd ../b
+expect 0 "" as bob sync
+grep -q "^renumbered CHG-000002 to CHG-000003: the id was taken upstream" "$TMP/out" && ok "b's new change renumbered" || not_ok "b: $(cat "$TMP/out")"
+grep -q "^pushed to origin/main" "$TMP/out" && ok "b pushes after replaying" || not_ok "b push: $(cat "$TMP/out")"
+same "b's change lives at its new id" "$(git cat-file blob HEAD:changes/000/CHG-000003.yaml | grep '^title:')" "title: From B"
+same "a's change kept its id" "$(git cat-file blob HEAD:changes/000/CHG-000002.yaml | grep '^title:')" "title: From A"
+same "b's comment is on the shared branch" "$(git log --format=%b | grep -c '^B was here$')" "1"
+same "the work tree follows" "$(grep '^title:' changes/000/CHG-000003.yaml)" "title: From B"
+expect 0 "" "$CRQ" verify
+cd ../a
+expect 0 "" "$CRQ" sync
+grep -q "^up to date with origin/main" "$TMP/out" && ok "a takes the remote" || not_ok "a2: $(cat "$TMP/out")"
+expect 0 "" "$CRQ" verify
+same "both clones agree" "$(git rev-parse HEAD)" "$(git -C ../b rev-parse HEAD)"
+same "ids unique on the shared branch" "$(git -C "$TMP/server.git" ls-tree -r --name-only main changes | sort | uniq -d | wc -l)" "0"
+
+# a step that no longer applies: b edits a change a has cancelled
+(cd ../b && as bob set CHG-000002 risk=medium >/dev/null)
+as alice cancel CHG-000002 >/dev/null
+expect 0 "" "$CRQ" sync
+cd ../b
+before=$(git rev-parse HEAD)
+expect 1 "cannot edit CHG-000002: it is cancelled" as bob sync
+grep -q "nothing was pushed; your branch is back at" "$TMP/err" && ok "the sync stops and explains" || not_ok "stop: $(cat "$TMP/err")"
+same "b's branch and step are intact" "$(git rev-parse HEAD)" "$before"
+same "the server has a's cancel, not b's edit" "$(git -C "$TMP/server.git" show main:changes/000/CHG-000002.yaml | grep -E '^(state|risk):' | tr '\n' ' ')" "state: cancelled risk: low "
+fsck_clean .
+done_testing
