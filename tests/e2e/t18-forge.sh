@@ -74,6 +74,16 @@ expect 0 "" "$CRQ" verify
 grep -q " 0 violations" "$TMP/err" && ok "attested approvals verify" || not_ok "verify: $(cat "$TMP/out" "$TMP/err")"
 expect 129 "unknown forge 'gitea'" as review-bot approve CHG-000001 --from-review "$TMP/gitlab.json" --forge gitea
 
+# the same import on a pull request's branch, merged with a merge commit
+git checkout -q -B main-pr "$cur"
+git checkout -q -b pr-review
+{ echo "["; review 301 bob-gh APPROVED "$cur" 2026-11-23T13:00:00Z; echo "]"; } >"$TMP/ok.json"
+expect 0 "" as review-bot approve CHG-000001 --from-review "$TMP/ok.json" --forge github --pr 7
+git checkout -q main-pr
+git -c user.name=alice -c user.email=alice@example.com merge -q --no-ff -m "Merge pull request #7" pr-review
+expect 0 "" "$CRQ" verify main-pr
+grep -q " 0 violations" "$TMP/err" && ok "a forge-review import rides in with a merge commit" || not_ok "pr merge: $(cat "$TMP/out")"
+
 # someone who is not the bot writing an "attestation" by hand
 git checkout -q -B fake "$cur"
 sed -i "s/^updated: .*/updated: '2026-11-23T10:00:01Z'/" changes/000/CHG-000001.yaml

@@ -46,5 +46,22 @@ expect 1 "cannot edit CHG-000002: it is cancelled" as bob sync
 grep -q "nothing was pushed; your branch is back at" "$TMP/err" && ok "the sync stops and explains" || not_ok "stop: $(cat "$TMP/err")"
 same "b's branch and step are intact" "$(git rev-parse HEAD)" "$before"
 same "the server has a's cancel, not b's edit" "$(git -C "$TMP/server.git" show main:changes/000/CHG-000002.yaml | grep -E '^(state|risk):' | tr '\n' ' ')" "state: cancelled risk: low "
+
+# merging instead of syncing: two clones took the same new id
+cd ../a
+as alice new --title "A again" >/dev/null
+git reset -q --hard
+cd ../b
+git reset -q --hard origin/main 2>/dev/null
+as bob new --title "B again" >/dev/null
+cd ../a
+"$CRQ" sync >/dev/null 2>&1
+cd ../b
+git fetch -q origin
+git -c user.name=bob -c user.email=bob@example.com merge -q --no-ff -X theirs -m "merge" origin/main >/dev/null 2>&1
+expect 1 "" "$CRQ" verify
+grep -q "both-sides: both sides changed 'changes/000/CHG-000004.yaml' since they parted" "$TMP/out" && ok "a duplicate id by merge is refused" || not_ok "dup: $(cat "$TMP/out")"
+grep -q "hint: run crq sync" "$TMP/out" && ok "the refusal points at crq sync" || not_ok "hint: $(cat "$TMP/out")"
+git reset -q --hard ORIG_HEAD
 fsck_clean .
 done_testing
