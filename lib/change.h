@@ -45,6 +45,12 @@ int crq_policy__key_is(const char *line, const char *key);
 const crq_node *crq_policy__key_owner(const crq_node *policy,
 	const char *key);
 
+/* The policy's action name for a change of type: the one that may
+ * start from state, else the first for the type (to say why not);
+ * *named tells whether the policy knows the name at all. */
+const crq_node *crq_policy__action(const crq_node *policy, const char *name,
+	const char *type, const char *state, int *named);
+
 /* Workflow: may the current user take action on a change of this type
  * in this state?  Fills the action's policy entry and the acting
  * member (both borrowed from the policy).  state NULL: a new change. */

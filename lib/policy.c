@@ -103,6 +103,34 @@ const crq_node *crq_policy__key_owner(const crq_node *policy,
 	return NULL;
 }
 
+const crq_node *crq_policy__action(const crq_node *policy, const char *name,
+	const char *type, const char *state, int *named)
+{
+	const crq_node *acts = crq_node_path(policy, "workflow.actions");
+	const crq_node *typed = NULL;
+	size_t i;
+
+	*named = 0;
+	for (i = 0; acts && acts->kind == CRQ_NODE_ARRAY && i < acts->count;
+			i++) {
+		const crq_node *a = acts->items[i];
+		const char *n = crq_node_get_str(a, "name");
+		const crq_node *types = crq_node_get(a, "types");
+
+		if (!n || strcmp(n, name))
+			continue;
+		*named = 1;
+		if (types && !crq_policy__in_list(types, type))
+			continue;
+		if (!typed)
+			typed = a;
+		if (!state || crq_policy__in_list(crq_node_get(a, "from"),
+				state))
+			return a;
+	}
+	return typed;
+}
+
 static void check_role(crq_issues *issues, const crq_node *roles,
 	const crq_node *at, const char *ptr, const char *role)
 {

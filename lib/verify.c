@@ -109,25 +109,6 @@ static const char *trailer(const git_message_trailer_array *tr,
 	return NULL;
 }
 
-/* The policy's action entry for name on a change of type from state. */
-static const crq_node *action_of(const crq_node *policy, const char *name,
-	const char *type, const char *state)
-{
-	const crq_node *acts = crq_node_path(policy, "workflow.actions");
-	size_t i;
-
-	for (i = 0; acts && i < acts->count; i++) {
-		const crq_node *a = acts->items[i];
-		const char *n = crq_node_get_str(a, "name");
-		const crq_node *types = crq_node_get(a, "types");
-
-		if (n && !strcmp(n, name) && (!types || crq_policy__in_list(types, type)) &&
-		    (!state || crq_policy__in_list(crq_node_get(a, "from"), state)))
-			return a;
-	}
-	return NULL;
-}
-
 /* Read and parse a blob as a change or policy. */
 static int load_blob(crq_node **out, struct vctx *v, const git_oid *blob,
 	const char *name, int policy)
@@ -500,7 +481,16 @@ static void check_commit(struct vctx *v, git_commit *c,
 	if (old && type && strcmp(type, crq_node_get_str(old, "type")))
 		violation(v, id, cid, "type-changed",
 			"a change's type cannot change");
-	act = action_of(policy, action, type ? type : "normal", ostate);
+	{
+		int named;
+
+		act = crq_policy__action(policy, action, type ? type :
+			"normal", ostate, &named);
+	}
+	/* the typed fallback is not enough here: the state must fit */
+	if (act && ostate &&
+	    !crq_policy__in_list(crq_node_get(act, "from"), ostate))
+		act = NULL;
 	if (!act) {
 		violation(v, id, cid, "illegal-action",
 			"no '%s' from '%s' for %s changes in the parent's policy",

@@ -76,33 +76,6 @@ static void who_may(crq_buf *out, const crq_node *policy,
 		crq_buf_puts(out, "nobody");
 }
 
-static const crq_node *find_action(const crq_node *policy, const char *name,
-	const char *type, const char *state, int *named)
-{
-	const crq_node *acts = crq_node_path(policy, "workflow.actions");
-	const crq_node *typed = NULL;
-	size_t i;
-
-	*named = 0;
-	for (i = 0; acts && acts->kind == CRQ_NODE_ARRAY && i < acts->count;
-			i++) {
-		const crq_node *a = acts->items[i];
-		const char *n = crq_node_get_str(a, "name");
-		const crq_node *types = crq_node_get(a, "types");
-
-		if (!n || strcmp(n, name))
-			continue;
-		*named = 1;
-		if (types && !crq_policy__in_list(types, type))
-			continue;
-		if (!typed)
-			typed = a;
-		if (!state || crq_policy__in_list(crq_node_get(a, "from"), state))
-			return a;
-	}
-	return typed;
-}
-
 static void action_names(crq_buf *out, const crq_node *policy,
 	const char *type)
 {
@@ -169,7 +142,7 @@ int crq_workflow__allow(const crq_node **action, const crq_node **member,
 			goto done;
 		}
 	}
-	act = find_action(policy, name, type ? type : "normal", state, &named);
+	act = crq_policy__action(policy, name, type ? type : "normal", state, &named);
 	if (!act) {
 		action_names(&hint, policy, type ? type : "normal");
 		err = crq_error__set(named ? CRQ_EDENIED : CRQ_EINVALID,
@@ -1151,7 +1124,7 @@ int crq_change_import_reviews(crq_repo *repo, const char *id,
 		{
 			int named;
 
-			action = find_action(policy, "approve",
+			action = crq_policy__action(policy, "approve",
 				crq_node_get_str(doc, "type"),
 				crq_node_get_str(doc, "state"), &named);
 		}
