@@ -44,10 +44,9 @@ done:
 	return err;
 }
 
-static int set_string(crq_node *fields, const char *key, const char *val)
+static void set_string(crq_node *fields, const char *key, const char *val)
 {
 	crq_node_set(fields, key, crq_node_new_cstr(val));
-	return 0;
 }
 
 int cmd_new(int argc, char **argv, struct cmd_ctx *ctx)

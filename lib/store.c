@@ -861,7 +861,7 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	size_t i;
 	git_buf payload = { 0 };
 	crq_signer *signer = NULL;
-	int err, lockfd = -1;
+	int err, locked = 0;
 
 	if ((err = make_signature(&author, repo, "AUTHOR")) < 0 ||
 	    (err = make_signature(&committer, repo, "COMMITTER")) < 0 ||
@@ -884,7 +884,7 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	 */
 	if ((err = crq_store__lock(repo)) < 0)
 		goto done;
-	lockfd = 1;
+	locked = 1;
 	if (checked_out(repo)) {
 		/* a writer that got here first moved the branch: retry */
 		{
@@ -999,7 +999,7 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	err = 0;
 done:
 	git_buf_dispose(&payload);
-	if (lockfd >= 0)
+	if (locked)
 		crq_store__unlock(repo);
 	free(blobs);
 	crq_buf_dispose(&reflog);

@@ -24,7 +24,8 @@ static int push_status(const char *ref, const char *status, void *data)
 	return 0;
 }
 
-/* The crq change file a commit changes (first parent), or "" */
+/* How many crq files (change files, the policy) commit changes against
+ * its first parent; path gets the last one. */
 static int step_file(crq_buf *path, git_repository *git, git_commit *c)
 {
 	git_tree *t = NULL, *pt = NULL;

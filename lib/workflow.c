@@ -102,7 +102,6 @@ int crq_workflow__allow(const crq_node **action, const crq_node **member,
 	const crq_node *policy, *act, *roles;
 	crq_buf email = CRQ_BUF_INIT, hint = CRQ_BUF_INIT;
 	const char *id = doc ? crq_node_get_str(doc, "id") : NULL;
-	const char *requester = doc ? crq_node_get_str(doc, "requester") : NULL;
 	char day[11];
 	size_t i;
 	int err, named;
@@ -182,7 +181,6 @@ int crq_workflow__allow(const crq_node **action, const crq_node **member,
 			goto done;
 		}
 	}
-	(void)requester;
 	join_list(&hint, roles, ", ", " or ");
 	crq_buf_puts(&hint, "\nhint: members who may: ");
 	who_may(&hint, policy, roles, day);

@@ -72,6 +72,11 @@ expect 0 "" as review-bot approve CHG-000001 --from-review "$TMP/gitlab.json" --
 same "carol's GitLab approval authorizes" "$(git cat-file blob HEAD:changes/000/CHG-000001.yaml | grep '^state:')" "state: authorized"
 expect 0 "" "$CRQ" verify
 grep -q " 0 violations" "$TMP/err" && ok "attested approvals verify" || not_ok "verify: $(cat "$TMP/out" "$TMP/err")"
+expect 1 "cannot open '$TMP/none.json'" as review-bot approve CHG-000001 --from-review "$TMP/none.json"
+printf '[{"id": 1,' >"$TMP/broken.json"
+expect 1 "broken.json:1:" as review-bot approve CHG-000001 --from-review "$TMP/broken.json"
+expect 1 "a GitHub review list is a JSON array" as review-bot approve CHG-000001 --from-review "$TMP/gitlab.json" --forge github
+expect 129 "'-m' does not go with --from-review" as review-bot approve CHG-000001 --from-review "$TMP/gitlab.json" -m x
 expect 129 "unknown forge 'gitea'" as review-bot approve CHG-000001 --from-review "$TMP/gitlab.json" --forge gitea
 
 # the same import on a pull request's branch, merged with a merge commit

@@ -47,6 +47,16 @@ grep -q "nothing was pushed; your branch is back at" "$TMP/err" && ok "the sync 
 same "b's branch and step are intact" "$(git rev-parse HEAD)" "$before"
 same "the server has a's cancel, not b's edit" "$(git -C "$TMP/server.git" show main:changes/000/CHG-000002.yaml | grep -E '^(state|risk):' | tr '\n' ' ')" "state: cancelled risk: low "
 
+# refusals before anything moves
+before=$(git rev-parse HEAD)
+expect 128 "no remote 'nowhere'" "$CRQ" sync nowhere
+echo "# mine" >>changes/000/CHG-000001.yaml
+expect 1 "'changes/000/CHG-000001.yaml' has uncommitted changes; commit or stash them before crq sync" "$CRQ" sync
+git checkout -q -- changes/000/CHG-000001.yaml
+expect 129 "crq sync works in a checked-out store" "$CRQ" -C "$TMP/server.git" sync
+expect 129 "too many arguments" "$CRQ" sync a b
+same "refused syncs moved nothing" "$(git rev-parse HEAD)" "$before"
+
 # merging instead of syncing: two clones took the same new id
 cd ../a
 as alice new --title "A again" >/dev/null
