@@ -293,7 +293,7 @@ int crq_sync(crq_buf *report, crq_repo *repo, const char *remote_name)
 	git_revwalk *walk = NULL;
 	git_oid local, upstream, base, id, *steps = NULL;
 	crq_buf track = CRQ_BUF_INIT, spec = CRQ_BUF_INIT;
-	crq_node *idmap = crq_node_new(CRQ_NODE_OBJECT);
+	crq_node *idmap;
 	struct push_state ps;
 	char *pspec;
 	git_strarray refspecs;
@@ -304,6 +304,7 @@ int crq_sync(crq_buf *report, crq_repo *repo, const char *remote_name)
 	if (!repo->workdir)
 		return crq_error__set(CRQ_EUSAGE,
 			"crq sync works in a checked-out store");
+	idmap = crq_node_new(CRQ_NODE_OBJECT);
 	/* nothing of the user's may be overwritten by the replay */
 	git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
 	so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED;
