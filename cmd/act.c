@@ -129,7 +129,7 @@ done:
 	crq_node_free(doc);
 	crq_buf_dispose(&to);
 	crq_buf_dispose(&from);
-	crq_repo_free(repo);
+	close_repo(repo, ctx);
 	return rc;
 }
 
@@ -181,7 +181,7 @@ done:
 	crq_issues_dispose(&problems);
 	crq_node_free(reviews);
 	crq_buf_dispose(&text);
-	crq_repo_free(repo);
+	close_repo(repo, ctx);
 	return rc;
 }
 

@@ -65,6 +65,9 @@ int cmd_batch(int argc, char **argv, struct cmd_ctx *ctx)
 	if (argc > 1)
 		return usage_error(self, "crq batch reads its commands from stdin");
 	crq_global_init();
+	/* one repository handle for every line: the policy, schemas and
+	 * signing key are read once, not once per step */
+	ctx->keep_repo = 1;
 	while ((len = getline(&line, &cap, stdin)) >= 0) {
 		lineno++;
 		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -93,6 +96,9 @@ int cmd_batch(int argc, char **argv, struct cmd_ctx *ctx)
 		fflush(stdout);
 	}
 	free(line);
+	crq_repo_free(ctx->repo);
+	ctx->repo = NULL;
+	ctx->keep_repo = 0;
 	crq_global_shutdown();
 	return rc ? rc : finish(0);
 }

@@ -178,6 +178,6 @@ done:
 	crq_node_free(status);
 	crq_buf_dispose(&mb);
 	crq_buf_dispose(&out);
-	crq_repo_free(repo);
+	close_repo(repo, ctx);
 	return rc;
 }

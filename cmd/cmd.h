@@ -15,6 +15,8 @@
 struct cmd_ctx {
 	crq_options opts;
 	const char *datadir;
+	int keep_repo;		/* crq batch: one repository handle for all */
+	crq_repo *repo;		/* that handle, once opened */
 };
 
 struct cmd {
@@ -61,6 +63,8 @@ int print_help(const struct cmd *cmd);
 int wants_help(int argc, char **argv);
 /* Open the store containing the current directory. */
 int open_repo(crq_repo **out, struct cmd_ctx *ctx);
+/* Release what open_repo() gave (kept open under crq batch). */
+void close_repo(crq_repo *repo, struct cmd_ctx *ctx);
 /* Exit status after flushing stdout: 128 when stdout failed. */
 int finish(int code);
 

@@ -69,7 +69,7 @@ done:
 	crq_buf_dispose(&text);
 	crq_buf_dispose(&file);
 	crq_node_free(doc);
-	crq_repo_free(repo);
+	close_repo(repo, ctx);
 	return rc;
 }
 
@@ -100,6 +100,6 @@ int cmd_set(int argc, char **argv, struct cmd_ctx *ctx)
 	} else {
 		rc = finish(0);
 	}
-	crq_repo_free(repo);
+	close_repo(repo, ctx);
 	return rc;
 }

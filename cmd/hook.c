@@ -81,7 +81,7 @@ static int updates(struct cmd_ctx *ctx, int push)
 		if (rc > worst)
 			worst = rc;
 	}
-	crq_repo_free(repo);
+	close_repo(repo, ctx);
 	return worst;
 }
 
@@ -143,7 +143,7 @@ static int install(struct cmd_ctx *ctx)
 	if (!rc)
 		rc = finish(0);
 done:
-	crq_repo_free(repo);
+	close_repo(repo, ctx);
 	return rc;
 }
 
@@ -171,7 +171,7 @@ static int pre_commit(struct cmd_ctx *ctx)
 	rc = issues.count ? EXIT_REFUSED : 0;
 done:
 	crq_issues_dispose(&issues);
-	crq_repo_free(repo);
+	close_repo(repo, ctx);
 	return rc;
 }
 

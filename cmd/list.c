@@ -185,6 +185,6 @@ done:
 	crq_issues_dispose(&problems);
 	crq_buf_dispose(&out);
 	crq_node_free(list);
-	crq_repo_free(repo);
+	close_repo(repo, ctx);
 	return rc;
 }

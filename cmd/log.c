@@ -60,6 +60,6 @@ int cmd_log(int argc, char **argv, struct cmd_ctx *ctx)
 done:
 	crq_buf_dispose(&out);
 	crq_node_free(steps);
-	crq_repo_free(repo);
+	close_repo(repo, ctx);
 	return rc;
 }

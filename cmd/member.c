@@ -96,7 +96,7 @@ missing:
 	rc = usage_error(self, "option '%s' needs a value", argv[a]);
 done:
 	crq_buf_dispose(&key);
-	crq_repo_free(repo);
+	close_repo(repo, ctx);
 	free(roles);
 	free(handles);
 	return rc;
@@ -133,6 +133,6 @@ int cmd_role(int argc, char **argv, struct cmd_ctx *ctx)
 	err = grant ? crq_policy_role_grant(repo, args[0], args[1], until) :
 		crq_policy_role_revoke(repo, args[0], args[1]);
 	rc = err < 0 ? report(err) : finish(0);
-	crq_repo_free(repo);
+	close_repo(repo, ctx);
 	return rc;
 }

@@ -189,7 +189,7 @@ done:
 	crq_buf_dispose(&body);
 	crq_node_free(fields);
 	crq_node_free(svc);
-	crq_repo_free(repo);
+	close_repo(repo, ctx);
 	free(sets);
 	return rc;
 }

@@ -113,6 +113,6 @@ done:
 	crq_issues_dispose(&issues);
 	crq_buf_dispose(&out);
 	crq_buf_dispose(&text);
-	crq_repo_free(repo);
+	close_repo(repo, ctx);
 	return rc;
 }

@@ -45,6 +45,6 @@ int cmd_show(int argc, char **argv, struct cmd_ctx *ctx)
 done:
 	crq_buf_dispose(&out);
 	crq_node_free(doc);
-	crq_repo_free(repo);
+	close_repo(repo, ctx);
 	return rc;
 }

@@ -21,6 +21,6 @@ int cmd_sync(int argc, char **argv, struct cmd_ctx *ctx)
 	fputs(crq_buf_cstr(&out), stdout);
 	rc = err < 0 ? report(err) : finish(0);
 	crq_buf_dispose(&out);
-	crq_repo_free(repo);
+	close_repo(repo, ctx);
 	return rc;
 }

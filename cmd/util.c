@@ -69,9 +69,24 @@ int wants_help(int argc, char **argv)
 
 int open_repo(crq_repo **out, struct cmd_ctx *ctx)
 {
-	int err = crq_repo_open(out, ".", &ctx->opts);
+	int err;
 
-	return err < 0 ? report(err) : 0;
+	if (ctx->repo) {
+		crq_repo_refresh(ctx->repo);
+		*out = ctx->repo;
+		return 0;
+	}
+	if ((err = crq_repo_open(out, ".", &ctx->opts)) < 0)
+		return report(err);
+	if (ctx->keep_repo)
+		ctx->repo = *out;
+	return 0;
+}
+
+void close_repo(crq_repo *repo, struct cmd_ctx *ctx)
+{
+	if (repo != ctx->repo)
+		crq_repo_free(repo);
 }
 
 int finish(int code)

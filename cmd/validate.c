@@ -118,6 +118,6 @@ done:
 	crq_issues_dispose(&problems);
 	crq_node_free(list);
 	crq_buf_dispose(&text);
-	crq_repo_free(repo);
+	close_repo(repo, ctx);
 	return rc;
 }

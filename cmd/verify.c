@@ -76,6 +76,6 @@ done:
 	crq_issues_dispose(&v);
 	crq_buf_dispose(&out);
 	crq_buf_dispose(&cfg);
-	crq_repo_free(repo);
+	close_repo(repo, ctx);
 	return rc;
 }

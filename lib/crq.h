@@ -279,6 +279,11 @@ int crq_repo_open(crq_repo **out, const char *path, const crq_options *opts);
  * datadir's examples and commit.  CRQ_EEXISTS if already a store. */
 int crq_repo_init(crq_repo **out, const char *path, const crq_options *opts);
 void crq_repo_free(crq_repo *repo);
+/* Forget what an open repository remembers of the branch (its policy)
+ * when the branch has moved since: for a handle kept open across many
+ * commands (crq batch).  What does not depend on the branch (schemas,
+ * the signing key) stays. */
+void crq_repo_refresh(crq_repo *repo);
 /* Work tree of the repository, or NULL when bare (borrowed). */
 const char *crq_repo_workdir(const crq_repo *repo);
 /* Git directory (borrowed). */

@@ -47,6 +47,7 @@ static void repo_dispose_fields(crq_repo *repo)
 	for (i = 0; i < repo->config_count; i++)
 		free(repo->config[i]);
 	free(repo->config);
+	git_config_free(repo->cfg);
 	crq_schema_free(repo->change_schema);
 	crq_schema_free(repo->policy_schema);
 	crq_node_free(repo->policy);
@@ -133,6 +134,11 @@ static int open_git(git_repository **out, const char *path, unsigned flags)
 void crq_global_init(void)
 {
 	git_libgit2_init();
+	/* many commands on the same changes: keep small blobs (change
+	 * files, the policy) in libgit2's object cache as it keeps trees
+	 * and commits, instead of inflating them from disk at every read */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_BLOB,
+		(size_t)64 * 1024);
 }
 
 void crq_global_shutdown(void)
@@ -191,7 +197,25 @@ void crq_repo_datafile(crq_buf *out, const crq_repo *repo, const char *rel)
 }
 
 /* Config lookup with -c overrides; git NULL reads the global config. */
-static int config_get(crq_buf *out, git_repository *git,
+/* The repository's configuration, read once per command: a snapshot
+ * kept until crq_repo_refresh() (each fresh snapshot stats every
+ * configuration file again). */
+static int repo_cfg(git_config **out, crq_repo *repo)
+{
+	int err;
+
+	if (!repo->cfg &&
+	    (err = git_repository_config_snapshot(&repo->cfg, repo->git)) < 0) {
+		repo->cfg = NULL;
+		return crq_store__git_error(err, "cannot read git config");
+	}
+	*out = repo->cfg;
+	return 0;
+}
+
+/* A configuration value: -c overrides first, then the repository's
+ * configuration (repo NULL: the global one). */
+static int config_get(crq_buf *out, crq_repo *repo,
 	const char *const *over, size_t nover, const char *name)
 {
 	git_config *cfg = NULL, *snap = NULL;
@@ -208,13 +232,17 @@ static int config_get(crq_buf *out, git_repository *git,
 			return 0;
 		}
 	}
-	if (git)
-		err = git_repository_config_snapshot(&cfg, git);
-	else if ((err = git_config_open_default(&snap)) == 0)
-		err = git_config_snapshot(&cfg, snap);
-	git_config_free(snap);
-	if (err < 0)
-		return crq_store__git_error(err, "cannot read git config");
+	if (repo) {
+		if ((err = repo_cfg(&cfg, repo)) < 0)
+			return err;
+	} else {
+		if ((err = git_config_open_default(&snap)) == 0)
+			err = git_config_snapshot(&cfg, snap);
+		git_config_free(snap);
+		if (err < 0)
+			return crq_store__git_error(err,
+				"cannot read git config");
+	}
 	err = git_config_get_string_buf(&val, cfg, name);
 	if (err == GIT_ENOTFOUND) {
 		err = crq_error__set(CRQ_ENOTFOUND, "'%s' is not set", name);
@@ -225,13 +253,14 @@ static int config_get(crq_buf *out, git_repository *git,
 		err = 0;
 	}
 	git_buf_dispose(&val);
-	git_config_free(cfg);
+	if (!repo)
+		git_config_free(cfg);
 	return err;
 }
 
 int crq_repo_config(crq_buf *out, crq_repo *repo, const char *name)
 {
-	return config_get(out, repo->git, (const char *const *)repo->config,
+	return config_get(out, repo, (const char *const *)repo->config,
 		repo->config_count, name);
 }
 
@@ -331,7 +360,7 @@ void crq_store__now(crq_buf *out, crq_repo *repo)
 }
 
 static int identity_with(crq_buf *name, crq_buf *email,
-	git_repository *git, const char *const *over, size_t nover,
+	crq_repo *repo, const char *const *over, size_t nover,
 	const char *who)
 {
 	char env[64];
@@ -341,13 +370,13 @@ static int identity_with(crq_buf *name, crq_buf *email,
 	snprintf(env, sizeof(env), "GIT_%s_NAME", who);
 	if ((v = getenv(env)) && *v)
 		crq_buf_puts(name, v);
-	else if ((err = config_get(name, git, over, nover, "user.name")) < 0)
+	else if ((err = config_get(name, repo, over, nover, "user.name")) < 0)
 		return crq_error__set(CRQ_EREPO,
 			"user.name is not set; run git config user.name 'Your Name'");
 	snprintf(env, sizeof(env), "GIT_%s_EMAIL", who);
 	if ((v = getenv(env)) && *v)
 		crq_buf_puts(email, v);
-	else if ((err = config_get(email, git, over, nover,
+	else if ((err = config_get(email, repo, over, nover,
 			"user.email")) < 0)
 		return crq_error__set(CRQ_EREPO,
 			"user.email is not set; run git config user.email you@example.com");
@@ -357,7 +386,7 @@ static int identity_with(crq_buf *name, crq_buf *email,
 static int identity(crq_buf *name, crq_buf *email, crq_repo *repo,
 	const char *who)
 {
-	return identity_with(name, email, repo->git,
+	return identity_with(name, email, repo,
 		(const char *const *)repo->config, repo->config_count, who);
 }
 
@@ -401,14 +430,28 @@ done:
 
 int crq_store__tip(crq_repo *repo, git_oid *out, int *unborn)
 {
-	int err = git_reference_name_to_id(out, repo->git, repo->branch);
+	int err;
 
+	/* under the writers' lock no crq writer moves the branch; anyone
+	 * else who does loses to the compare-and-swap at commit time */
+	if (repo->tip_known) {
+		git_oid_cpy(out, &repo->tip);
+		*unborn = git_oid_is_zero(out);
+		return 0;
+	}
+	err = git_reference_name_to_id(out, repo->git, repo->branch);
 	*unborn = 0;
 	if (err == GIT_ENOTFOUND) {
 		memset(out, 0, sizeof(*out));
 		*unborn = 1;
-		return 0;
+		err = 0;
 	}
+	if (err == 0 && repo->lock_depth > 0) {
+		git_oid_cpy(&repo->tip, out);
+		repo->tip_known = 1;
+	}
+	if (err == 0)
+		return 0;
 	if (err < 0)
 		return crq_store__git_error(err, "cannot resolve branch");
 	return 0;
@@ -484,7 +527,8 @@ int crq_store__policy(const crq_node **out, crq_repo *repo)
 	if (unborn)
 		err = CRQ_ENOTFOUND;
 	else
-		err = crq_store__read(repo, &tip, POLICY_PATH, &text, NULL);
+		err = crq_store__read(repo, &tip, POLICY_PATH, &text,
+			&repo->policy_blob);
 	if (err < 0) {
 		if (err == CRQ_ENOTFOUND)
 			err = crq_error__set(CRQ_EREPO,
@@ -513,6 +557,49 @@ done:
 	return err;
 }
 
+/* The blob of the policy at commit c, or a zero id when there is none. */
+static void policy_blob_at(crq_repo *repo, const git_oid *c, git_oid *out)
+{
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (git_commit_lookup(&commit, repo->git, c) == 0 &&
+	    git_commit_tree(&tree, commit) == 0 &&
+	    git_tree_entry_bypath(&entry, tree, POLICY_PATH) == 0)
+		git_oid_cpy(out, git_tree_entry_id(entry));
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	git_commit_free(commit);
+}
+
+void crq_repo_refresh(crq_repo *repo)
+{
+	git_oid tip, blob;
+	int unborn;
+
+	if (!repo->lock_depth) {
+		git_config_free(repo->cfg);
+		repo->cfg = NULL;
+	}
+	if (!repo->policy)
+		return;
+	if (crq_store__tip(repo, &tip, &unborn) < 0 || unborn)
+		goto drop;
+	if (git_oid_equal(&tip, &repo->policy_commit))
+		return;
+	/* someone committed: the policy we hold stays if its blob did */
+	policy_blob_at(repo, &tip, &blob);
+	if (git_oid_equal(&blob, &repo->policy_blob)) {
+		git_oid_cpy(&repo->policy_commit, &tip);
+		return;
+	}
+drop:
+	crq_node_free(repo->policy);
+	repo->policy = NULL;
+}
+
 /* ---- the writers' lock ---- */
 
 int crq_store__lock(crq_repo *repo)
@@ -532,16 +619,9 @@ int crq_store__lock(crq_repo *repo)
 			close(fd);
 		repo->lock_depth = 0;
 	} else {
-		git_oid tip;
-		int unborn;
-
 		repo->lock_fd = fd;
 		/* a policy read before we held the lock may be stale now */
-		if (repo->policy && (crq_store__tip(repo, &tip, &unborn) < 0 ||
-		    unborn || !git_oid_equal(&tip, &repo->policy_commit))) {
-			crq_node_free(repo->policy);
-			repo->policy = NULL;
-		}
+		crq_repo_refresh(repo);
 	}
 	crq_buf_dispose(&path);
 	return err;
@@ -553,23 +633,24 @@ void crq_store__unlock(crq_repo *repo)
 		return;
 	close(repo->lock_fd);
 	repo->lock_fd = -1;
+	repo->tip_known = 0;
 }
 
 /* ---- signing ---- */
 
 /* The signer git would use: gpg.format and user.signingkey, with -c
  * overrides.  git NULL reads the global configuration. */
-static int open_signer(crq_signer **out, git_repository *git,
+static int open_signer(crq_signer **out, crq_repo *repo,
 	const char *const *over, size_t nover)
 {
 	crq_buf fmt = CRQ_BUF_INIT, key = CRQ_BUF_INIT;
 	int err;
 
 	*out = NULL;
-	if ((err = config_get(&fmt, git, over, nover, "gpg.format")) < 0 &&
+	if ((err = config_get(&fmt, repo, over, nover, "gpg.format")) < 0 &&
 	    err != CRQ_ENOTFOUND)
 		goto done;
-	if ((err = config_get(&key, git, over, nover, "user.signingkey")) < 0 &&
+	if ((err = config_get(&key, repo, over, nover, "user.signingkey")) < 0 &&
 	    err != CRQ_ENOTFOUND)
 		goto done;
 	err = crq_signer_open(out, fmt.size ? fmt.ptr : NULL,
@@ -590,7 +671,7 @@ static int repo_signer(crq_signer **out, crq_repo *repo)
 	int err = 0;
 
 	if (!repo->signer)
-		err = open_signer(&repo->signer, repo->git,
+		err = open_signer(&repo->signer, repo,
 			(const char *const *)repo->config, repo->config_count);
 	*out = repo->signer;
 	return err;
@@ -975,11 +1056,15 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 			"branch '%s' moved while writing; try again",
 			repo->branch + 11);
 		err = CRQ_STORE_RACE;
+		repo->tip_known = 0;	/* someone else moved it: read again */
 		goto done;
 	} else if (err < 0) {
 		err = crq_store__git_error(err, "cannot update branch");
+		repo->tip_known = 0;
 		goto done;
 	}
+	if (repo->tip_known)
+		git_oid_cpy(&repo->tip, out);
 	if (idx) {
 		for (i = 0; i < count; i++) {
 			if ((err = write_worktree_file(repo, &writes[i])) < 0)

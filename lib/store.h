@@ -26,11 +26,16 @@ struct crq_repo {
 	crq_schema *policy_schema;
 	crq_node *policy;	/* loaded lazily from the tip */
 	git_oid policy_commit;	/* the commit policy was read from */
+	git_oid policy_blob;	/* and its blob: a new tip with the same
+				 * blob keeps the policy */
 	struct crq_signer *signer;	/* opened once, lazily */
 	char prefix[17];
 	unsigned long shard_size;
 	int lock_fd;		/* crq.lock while held */
 	int lock_depth;
+	git_oid tip;		/* the branch tip read under the lock */
+	int tip_known;
+	git_config *cfg;	/* configuration snapshot, read lazily */
 };
 
 /* Translate the last libgit2 error into a crq error. */

@@ -58,4 +58,40 @@ expect 0 "" "$CRQ" log CHG-000001
 same "hand-made steps are flagged" "$(tail -n 2 "$TMP/out" | awk '{print $NF}' | tr '\n' ' ')" "unsigned unknown-key "
 expect 129 "which change?" "$CRQ" log
 fsck_clean .
+
+# crq batch keeps one repository handle: what it remembers of the branch
+# (the policy) must follow commits made by others between its lines
+cd "$TMP"
+"$CRQ" init b >/dev/null
+cd b
+rm -f "$TMP/go"
+{
+	echo "new --title first"
+	# wait until another process has changed the policy
+	while [ ! -f "$TMP/go" ]; do sleep 0.05; done
+	echo "comment CHG-000001 -m 'after the policy change'"
+	echo "new --title second"
+} | "$CRQ" batch >"$TMP/bout" 2>"$TMP/berr" &
+bpid=$!
+n=0
+while [ "$(git rev-list --count HEAD)" -lt 2 ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
+"$CRQ" role revoke alice@example.com change-manager >/dev/null &&
+	"$CRQ" role revoke alice@example.com requester >/dev/null
+"$CRQ" comment CHG-000001 -m "from outside" >/dev/null
+touch "$TMP/go"
+wait $bpid
+same "batch sees the policy another process changed (exit)" "$?" 1
+same "batch: the comment after the outside commits lands, the create is refused" \
+	"$(git log --format=%s -3 | sed 's/ —.*//' | tr '\n' ' ')" \
+	"CHG-000001: comment CHG-000001: comment policy: revoke requester from alice@example.com "
+same "batch: refusal names the missing role" "$(grep -c 'may not create changes' "$TMP/berr")" "1"
+# a policy change inside the batch applies to its next lines
+printf '%s\n' "role grant alice@example.com requester" "new --title third" \
+	"role revoke alice@example.com requester" "new --title fourth" >"$TMP/cmds5"
+expect 1 "stdin:4: stopped at 'new' (exit 1)" "$CRQ" batch <"$TMP/cmds5"
+same "batch: grant, create, revoke; the last create refused" "$(git log --format=%s -3 | sed 's/ —.*//' | tr '\n' ' ')" \
+	"policy: revoke requester from alice@example.com CHG-000002: create policy: grant requester to alice@example.com "
+check "crq verify is clean after the batches" "$CRQ" verify
+verify_all .
+fsck_clean .
 done_testing
