@@ -32,6 +32,14 @@ size_t crq_utf8__length(const char *s, size_t len);
 /* Pretty JSON of node as if nested level deep (two spaces a level). */
 void crq_json__write_at(crq_buf *out, const crq_node *node, int level);
 
+/* The two paths of crq_yaml_load(), for the tests that hold them to
+ * the same trees: the fast one returns 1 and the tree for text in the
+ * subset the emitter writes, else 0 (and writes nothing); the other is
+ * libyaml's. */
+int crq_yaml__load_fast(crq_node **out, const char *text, size_t len);
+int crq_yaml__load_slow(crq_node **out, const char *text, size_t len,
+	const char *name);
+
 #define CRQ_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

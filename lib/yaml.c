@@ -727,7 +727,359 @@ static int precheck(const struct loader *ld)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/*
+ * The fast path.  Nearly every file crq reads was written by the
+ * emitter below, and libyaml's general scanner is most of the time of
+ * loading a whole store.  fast_load() reads only a small block-style
+ * subset: ASCII text, identifier keys, plain and one-line single-quoted
+ * scalars, literal blocks, [] and {}, and the nesting the emitter
+ * writes (two spaces a level, "- key: value" items).  It gives up, and the text
+ * goes to libyaml, at the first byte outside that subset; errors are
+ * therefore always libyaml's.  Where it does not give up it builds
+ * exactly the tree libyaml's events would (kinds, text, plain flags,
+ * positions): tests/unit/test_yaml.c and the yaml fuzz target check
+ * that on every input against the libyaml path.
+ */
+struct fast {
+	const char *text, *end;
+	const char *p;		/* start of the current line */
+	unsigned line;		/* its number, 1-based */
+	int depth;
+};
+
+/* Spaces at the start of the line at fp->p (the text is ASCII, no
+ * tabs: checked before). */
+static size_t fast_indent(const struct fast *fp)
+{
+	const char *q = fp->p;
+
+	while (q < fp->end && *q == ' ')
+		q++;
+	return (size_t)(q - fp->p);
+}
+
+static const char *fast_eol(const struct fast *fp, const char *q)
+{
+	const char *e = memchr(q, '\n', (size_t)(fp->end - q));
+
+	return e ? e : fp->end;
+}
+
+static void fast_next_line(struct fast *fp, const char *eol)
+{
+	fp->p = eol + 1;
+	fp->line++;
+}
+
+static int key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+}
+
+/* Length of "key:" at q (an identifier, then ':' and a space or the
+ * end of the line), 0 when q does not start one. */
+static size_t fast_key(const char *q, const char *eol)
+{
+	const char *k = q;
+
+	if (k >= eol || !(key_char(*k) && *k != '-' && *k != '.'))
+		return 0;
+	while (k < eol && key_char(*k))
+		k++;
+	if (k >= eol || *k != ':' || (k + 1 < eol && k[1] != ' '))
+		return 0;
+	return (size_t)(k - q);
+}
+
+static crq_node *fast_node(crq_node_kind kind, unsigned line, size_t col)
+{
+	crq_node *n = crq_node_new(kind);
+
+	n->line = line;
+	n->col = (unsigned)col + 1;
+	return n;
+}
+
+static void fast_member(crq_node *obj, char *key, crq_node *val)
+{
+	size_t ka = obj->alloc;
+
+	/* keys and items share obj->alloc, as in add_member() */
+	crq__grow((void **)&obj->items, &obj->alloc, obj->count + 1,
+		sizeof(*obj->items));
+	if (!obj->keys || ka != obj->alloc)
+		obj->keys = crq__realloc(obj->keys,
+			obj->alloc * sizeof(*obj->keys));
+	obj->keys[obj->count] = key;
+	obj->items[obj->count++] = val;
+}
+
+/*
+ * A literal block whose indicator ('|', '|-' or '|+') is at q; its
+ * lines are indented by exactly ind.  Leaves fp at the first line
+ * after the block.
+ */
+static crq_node *fast_literal(struct fast *fp, const char *q,
+	const char *eol, size_t ind)
+{
+	crq_buf body = CRQ_BUF_INIT;
+	crq_node *n;
+	char chomp = q + 1 < eol ? q[1] : 0;
+	unsigned line = fp->line;
+	size_t col = (size_t)(q - fp->p), nl;
+
+	if ((q + 1 < eol && chomp != '-' && chomp != '+') ||
+	    eol - q > 2)
+		return NULL;
+	if (eol >= fp->end)
+		return NULL;
+	fast_next_line(fp, eol);
+	/* the first line sets libyaml's indentation: it must be ours */
+	if (fp->p >= fp->end || fast_indent(fp) != ind ||
+	    fp->p[ind] == '\n')
+		return NULL;
+	while (fp->p < fp->end) {
+		const char *e = fast_eol(fp, fp->p);
+		size_t sp = fast_indent(fp);
+
+		if (e == fp->end)
+			break;	/* no final line break: not ours */
+		if (fp->p == e) {
+			crq_buf_putc(&body, '\n');
+		} else if (fp->p + sp == e) {
+			break;	/* a line of spaces only */
+		} else if (sp < ind) {
+			goto end;
+		} else {
+			crq_buf_put(&body, fp->p + ind,
+				(size_t)(e - fp->p) - ind);
+			crq_buf_putc(&body, '\n');
+		}
+		fast_next_line(fp, e);
+	}
+	if (fp->p < fp->end) {
+		crq_buf_dispose(&body);
+		return NULL;
+	}
+end:
+	/* chomping: clip keeps one final line break, strip none, keep all */
+	nl = 0;
+	while (nl < body.size && body.ptr[body.size - 1 - nl] == '\n')
+		nl++;
+	if (chomp == '-')
+		body.size -= nl;
+	else if (!chomp && nl > 1)
+		body.size -= nl - 1;
+	n = fast_node(CRQ_NODE_STRING, line, col);
+	n->str = crq__strndup(body.ptr ? body.ptr : "", body.size);
+	n->len = body.size;
+	crq_buf_dispose(&body);
+	return n;
+}
+
+/* A scalar at q, the rest of the line; literal blocks are indented by
+ * ind.  Leaves fp at the next line. */
+static crq_node *fast_scalar(struct fast *fp, const char *q, size_t ind)
+{
+	const char *eol = fast_eol(fp, q), *r;
+	size_t col = (size_t)(q - fp->p);
+	crq_node *n;
+	char *w;
+
+	if (q >= eol || eol >= fp->end)
+		return NULL;
+	if (*q == '|')
+		return fast_literal(fp, q, eol, ind);
+	if (eol - q == 2 && ((q[0] == '[' && q[1] == ']') ||
+	    (q[0] == '{' && q[1] == '}'))) {
+		/* the emitter's empty list and mapping */
+		n = fast_node(*q == '[' ? CRQ_NODE_ARRAY : CRQ_NODE_OBJECT,
+			fp->line, col);
+		fast_next_line(fp, eol);
+		return n;
+	}
+	if (*q == '\'') {
+		/* one line, '' for a quote, nothing after the closing one */
+		n = fast_node(CRQ_NODE_STRING, fp->line, col);
+		n->str = w = crq__malloc((size_t)(eol - q));
+		for (r = q + 1; r < eol; r++) {
+			if (*r == '\'') {
+				if (r + 1 < eol && r[1] == '\'') {
+					*w++ = *r++;
+					continue;
+				}
+				break;
+			}
+			*w++ = *r;
+		}
+		if (r + 1 != eol) {
+			crq_node_free(n);
+			return NULL;
+		}
+		*w = '\0';
+		n->len = (size_t)(w - n->str);
+		fast_next_line(fp, eol);
+		return n;
+	}
+	/* plain: no indicator first, no ": " or " #", no space or ':' at
+	 * the end (libyaml would drop or refuse those) */
+	if (strchr("-?:,[]{}#&*!|>'\"%@` ", *q) || eol[-1] == ' ' ||
+	    eol[-1] == ':')
+		return NULL;
+	for (r = q; r + 1 < eol; r++)
+		if ((r[0] == ':' && r[1] == ' ') || (r[0] == ' ' && r[1] == '#'))
+			return NULL;
+	n = fast_node(CRQ_NODE_STRING, fp->line, col);
+	n->str = crq__strndup(q, (size_t)(eol - q));
+	n->len = (size_t)(eol - q);
+	n->plain = 1;
+	fast_next_line(fp, eol);
+	return n;
+}
+
+static crq_node *fast_block(struct fast *fp, size_t ind);
+
+/* The value after "key:" (at q, the ':'), whose key is at column ind. */
+static crq_node *fast_value(struct fast *fp, const char *q, size_t ind)
+{
+	const char *eol = fast_eol(fp, q);
+
+	if (q + 1 < eol)
+		return fast_scalar(fp, q + 2, ind + 2);
+	/* "key:" alone: a block two columns deeper on the next line */
+	if (eol >= fp->end)
+		return NULL;
+	fast_next_line(fp, eol);
+	if (fp->p >= fp->end || fast_indent(fp) != ind + 2)
+		return NULL;
+	return fast_block(fp, ind + 2);
+}
+
+/* A mapping whose first key is at q on the current line and whose keys
+ * are at column ind. */
+static crq_node *fast_mapping(struct fast *fp, const char *q, size_t ind)
+{
+	crq_node *obj = fast_node(CRQ_NODE_OBJECT, fp->line,
+		(size_t)(q - fp->p)), *val;
+	size_t klen, i;
+	char *key;
+
+	if (++fp->depth > CRQ_YAML_MAX_DEPTH)
+		goto fail;
+	for (;;) {
+		if (!(klen = fast_key(q, fast_eol(fp, q))) ||
+		    obj->count >= 128)
+			goto fail;
+		for (i = 0; i < obj->count; i++)
+			if (!strncmp(obj->keys[i], q, klen) &&
+			    !obj->keys[i][klen])
+				goto fail;	/* libyaml's path says where */
+		key = crq__strndup(q, klen);
+		if (!(val = fast_value(fp, q + klen, ind))) {
+			free(key);
+			goto fail;
+		}
+		fast_member(obj, key, val);
+		if (fp->p >= fp->end || fast_indent(fp) < ind)
+			break;
+		if (fast_indent(fp) != ind)
+			goto fail;
+		q = fp->p + ind;
+	}
+	fp->depth--;
+	return obj;
+fail:
+	crq_node_free(obj);
+	return NULL;
+}
+
+/* A sequence whose dashes are at column ind, the first on this line. */
+static crq_node *fast_sequence(struct fast *fp, size_t ind)
+{
+	crq_node *arr = fast_node(CRQ_NODE_ARRAY, fp->line, ind), *item;
+	const char *q, *eol;
+
+	if (++fp->depth > CRQ_YAML_MAX_DEPTH)
+		goto fail;
+	for (;;) {
+		q = fp->p + ind;
+		eol = fast_eol(fp, q);
+		if (eol - q < 3 || q[0] != '-' || q[1] != ' ')
+			goto fail;
+		q += 2;
+		if (fast_key(q, eol))
+			item = fast_mapping(fp, q, ind + 2);
+		else if (*q == '-')
+			item = NULL;	/* "- - x": libyaml's */
+		else
+			item = fast_scalar(fp, q, ind + 2);
+		if (!item)
+			goto fail;
+		crq_node_push(arr, item);
+		if (fp->p >= fp->end || fast_indent(fp) < ind)
+			break;
+		if (fast_indent(fp) != ind)
+			goto fail;
+	}
+	fp->depth--;
+	return arr;
+fail:
+	crq_node_free(arr);
+	return NULL;
+}
+
+/* A mapping or sequence starting at column ind of the current line. */
+static crq_node *fast_block(struct fast *fp, size_t ind)
+{
+	const char *q = fp->p + ind;
+
+	if (q < fp->end && *q == '-')
+		return fast_sequence(fp, ind);
+	return fast_mapping(fp, q, ind);
+}
+
+/* 1 and *out when text is in the fast subset, else 0. */
+int crq_yaml__load_fast(crq_node **out, const char *text, size_t len)
+{
+	struct fast fp;
+	crq_node *root;
+	size_t i;
+
+	*out = NULL;
+	if (!len || text[len - 1] != '\n')
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if ((c < 0x20 && c != '\n') || c > 0x7e)
+			return 0;
+	}
+	fp.text = fp.p = text;
+	fp.end = text + len;
+	fp.line = 1;
+	fp.depth = 0;
+	if (!(root = fast_mapping(&fp, text, 0)))
+		return 0;
+	if (fp.p != fp.end) {
+		crq_node_free(root);
+		return 0;
+	}
+	*out = root;
+	return 1;
+}
+
 int crq_yaml_load(crq_node **out, const char *text, size_t len,
+	const char *name)
+{
+	if (text && len <= CRQ_YAML_MAX_SIZE &&
+	    crq_yaml__load_fast(out, text, len))
+		return 0;
+	return crq_yaml__load_slow(out, text, len, name);
+}
+
+int crq_yaml__load_slow(crq_node **out, const char *text, size_t len,
 	const char *name)
 {
 	struct loader ld;

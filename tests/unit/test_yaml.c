@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "testutil.h"
+#include "internal.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1135,6 +1136,220 @@ static void test_pyyaml_cross_check(void **state)
 	crq_node_free(t);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* The fast path builds exactly the tree of the libyaml path */
+
+static void same_tree(const crq_node *a, const crq_node *b)
+{
+	size_t i;
+
+	assert_int_equal(a->kind, b->kind);
+	assert_int_equal(a->plain, b->plain);
+	assert_int_equal(a->line, b->line);
+	assert_int_equal(a->col, b->col);
+	assert_int_equal(a->count, b->count);
+	if (a->kind == CRQ_NODE_STRING) {
+		assert_int_equal(a->len, b->len);
+		assert_memory_equal(a->str, b->str, a->len + 1);
+	}
+	for (i = 0; i < a->count; i++) {
+		if (a->kind == CRQ_NODE_OBJECT)
+			assert_string_equal(a->keys[i], b->keys[i]);
+		same_tree(a->items[i], b->items[i]);
+	}
+}
+
+/* 1 when the fast path took text; then libyaml must agree on the tree */
+static int fast_agrees(const char *text, size_t len)
+{
+	crq_node *fast = NULL, *slow = NULL;
+
+	if (!crq_yaml__load_fast(&fast, text, len)) {
+		assert_null(fast);
+		return 0;
+	}
+	if (crq_yaml__load_slow(&slow, text, len, "x.yaml") != 0)
+		print_error("fast path took what libyaml refuses (%s):\n%.*s\n",
+			crq_error_last(), (int)len, text);
+	assert_non_null(slow);
+	same_tree(fast, slow);
+	crq_node_free(fast);
+	crq_node_free(slow);
+	return 1;
+}
+
+/* A change file as crq writes it, and a policy-like document. */
+static const char canonical_change[] =
+	"id: CHG-000042\n"
+	"title: Rotate TLS certificates on edge-01, edge-02 [prod] {eu}\n"
+	"type: normal\n"
+	"state: submitted\n"
+	"requester: alice@example.com\n"
+	"services:\n"
+	"  - edge\n"
+	"  - 'yes'\n"
+	"  - web\n"
+	"impact: high\n"
+	"urgency: low\n"
+	"description: |\n"
+	"  Certificates expire on 2026-12-01: renew them.\n"
+	"\n"
+	"    indented # not a comment\n"
+	"  'quoted' and \"double\" stay as they are\n"
+	"implementation_plan: |-\n"
+	"  1. drain\n"
+	"  2. rotate\n"
+	"backout_plan: |+\n"
+	"  restore the old bundle\n"
+	"\n"
+	"\n"
+	"test_plan: curl -v https://edge-01/health#ok\n"
+	"justification: 'it''s due: soon # really'\n"
+	"window:\n"
+	"  start: '2026-12-01T02:00:00Z'\n"
+	"  end: '2026-12-01T04:00:00Z'\n"
+	"tasks:\n"
+	"  - title: Prepare\n"
+	"    owner: bob@example.com\n"
+	"    done: true\n"
+	"  - title: Apply\n"
+	"    notes: |\n"
+	"      first\n"
+	"      second\n"
+	"    done: false\n"
+	"approvals:\n"
+	"  - by: carol@example.com\n"
+	"    role: cab\n"
+	"    digest: sha256:0123456789abcdef\n"
+	"created: 2026-11-23T10:00:00Z\n"
+	"x.y-z_0: 12:30\n"
+	"empty: ''\n"
+	"deep:\n"
+	"  a:\n"
+	"    b:\n"
+	"      - c:\n"
+	"          - d\n"
+	"          - 1.5\n"
+	"        e: null\n"
+	"none: []\n"
+	"nothing: {}\n"
+	"lists:\n"
+	"  - []\n"
+	"  - {}\n";
+
+static void test_fast_path_takes_canonical(void **state)
+{
+	static const char *const files[] = {
+		"examples/changes/CHG-000001.yaml",
+		"examples/changes/CHG-000002.yaml",
+		"examples/changes/CHG-000003.yaml",
+		"examples/policy.yaml",
+	};
+	crq_buf text = CRQ_BUF_INIT, out = CRQ_BUF_INIT;
+	crq_node *doc;
+	size_t i;
+
+	(void)state;
+	assert_true(fast_agrees(canonical_change, strlen(canonical_change)));
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		crq_buf_clear(&text);
+		crq_buf_clear(&out);
+		assert_crq_ok(crq_buf_read_file(&text, files[i], 1 << 20));
+		doc = load_ok(crq_buf_cstr(&text));
+		/* what crq writes is what the fast path is for */
+		crq_yaml_emit(&out, doc);
+		if (!fast_agrees(out.ptr, out.size))
+			print_error("fast path refused emitted %s:\n%s\n",
+				files[i], out.ptr);
+		assert_true(fast_agrees(out.ptr, out.size));
+		/* the hand-written file (comments) may go either way */
+		fast_agrees(text.ptr, text.size);
+		crq_node_free(doc);
+	}
+	crq_buf_dispose(&text);
+	crq_buf_dispose(&out);
+}
+
+static void test_fast_path_gives_up(void **state)
+{
+	/* each is outside the subset: libyaml reads it (or says why) */
+	static const char *const outside[] = {
+		"", "a: b", "a: b\r\n", "a:\tb\n", "a: \xc3\xa9\n",
+		"# c\na: b\n", "a: b # c\n", "a: b\n# c\n", "a: b\n\nc: d\n",
+		"---\na: b\n", "%YAML 1.1\n---\na: b\n", "a: b\n...\n",
+		"a: \"b\"\n", "a: {b: c}\n", "a: [b]\n", "a: [ ]\n", "a: []x\n", "a: &x b\nc: *x\n",
+		"a: !!str b\n", "a: b\na: c\n", "a:\n", "a:\nb: c\n",
+		"a: b \n", "a: b:\n", "a: b: c\n", "a: b\n  c\n",
+		"a:\n    b: c\n", "a:\n- b\n", "a:\n  - - b\n", "a:\n  -\n",
+		"a: |2\n   x\n", "a: |\n    x\n", "a: |\n\n  x\n",
+		"a: |\n  x\n  \n", "a: |\n  x", "a: 'b\n  c'\n", "a: 'b' \n",
+		"a: 'b'c\n", "'a': b\n", "? a\n: b\n", "<<: b\n", "- a\n",
+		"a\n", "a: -b\n", "a: :b\n", "a: >\n  x\n", "a: @b\n",
+		" a: b\n", "a: b\n c: d\n", "a: b\n   c: d\n", "-a: b\n",
+		"a : b\n", "a:  b\n",
+	};
+	crq_node *n = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(outside); i++) {
+		if (crq_yaml__load_fast(&n, outside[i], strlen(outside[i])))
+			print_error("fast path took '%s'\n", outside[i]);
+		assert_null(n);
+	}
+	/* nesting beyond the bound is left to libyaml's message */
+	{
+		crq_buf deep = CRQ_BUF_INIT;
+
+		for (i = 0; i < 70; i++) {
+			crq_buf_printf(&deep, "%*sk:\n", (int)(2 * i), "");
+		}
+		crq_buf_printf(&deep, "%*sk: v\n", 140, "");
+		assert_int_equal(crq_yaml__load_fast(&n, deep.ptr, deep.size), 0);
+		load_fails(deep.ptr, deep.size, "nesting deeper than");
+		crq_buf_dispose(&deep);
+	}
+}
+
+/* Every one-byte edit of a canonical document: wherever the fast path
+ * still takes the text, libyaml reads the same tree. */
+static void test_fast_path_mutations(void **state)
+{
+	static const char edits[] = { 0, ' ', '\n', ':', '#', '-', '\'',
+		'|', 'x', '"' };
+	const char *doc = canonical_change;
+	size_t len = strlen(doc), pos, e, taken = 0, total = 0;
+	char *buf = malloc(len + 2);
+
+	(void)state;
+	for (pos = 0; pos < len; pos++) {
+		for (e = 0; e < ARRAY_SIZE(edits); e++) {
+			size_t n;
+
+			if (edits[e] == 0) {	/* delete the byte */
+				memcpy(buf, doc, pos);
+				memcpy(buf + pos, doc + pos + 1, len - pos - 1);
+				n = len - 1;
+			} else if (e & 1) {	/* insert */
+				memcpy(buf, doc, pos);
+				buf[pos] = edits[e];
+				memcpy(buf + pos + 1, doc + pos, len - pos);
+				n = len + 1;
+			} else {		/* replace */
+				memcpy(buf, doc, len);
+				buf[pos] = edits[e];
+				n = len;
+			}
+			taken += (size_t)fast_agrees(buf, n);
+			total++;
+		}
+	}
+	/* the sweep must exercise the fast path, not only its refusals */
+	assert_true(taken > total / 4);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1159,6 +1374,9 @@ int main(void)
 		cmocka_unit_test(test_emit_numbers),
 		cmocka_unit_test(test_emit_long_key),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_fast_path_takes_canonical),
+		cmocka_unit_test(test_fast_path_gives_up),
+		cmocka_unit_test(test_fast_path_mutations),
 		cmocka_unit_test(test_pyyaml_cross_check),
 	};
 
