@@ -76,6 +76,7 @@ struct vctx {
 	/* per change id: {email: true} of who edited it since its last
 	 * decision (separation of duties) */
 	crq_node *editors;
+	crq_node *unread;	/* changes whose earlier edits are unread */
 };
 
 static void violation(struct vctx *v, const git_oid *commit,
@@ -607,11 +608,17 @@ static void check_commit(struct vctx *v, git_commit *c,
 			crq_node_set(v->editors, cid,
 				crq_node_new(CRQ_NODE_OBJECT));
 			eds = crq_node_get(v->editors, cid);
-			/* first seen mid-life (a resumed walk, --trust): read
-			 * its edits so far from the history */
+			/* first seen mid-life (a resumed walk, --trust): its
+			 * edits so far are in the history, read when a
+			 * decision needs them */
 			if (old && git_commit_parentcount(c))
-				crq_workflow__editors(eds, v->repo,
-					git_commit_parent_id(c, 0), cid);
+				crq_node_set(v->unread, cid,
+					crq_node_new_bool(1));
+		}
+		if (decision && crq_node_get(v->unread, cid)) {
+			crq_workflow__editors(eds, v->repo,
+				git_commit_parent_id(c, 0), cid);
+			crq_node_remove(v->unread, cid);
 		}
 		if (decision && crq_node_get(eds, actor_email))
 			violation(v, id, cid, "separation",
@@ -896,6 +903,7 @@ int crq_verify_ext(crq_repo *repo, const char *rev, const char *trust,
 	v.repo = repo;
 	v.out = violations;
 	v.editors = crq_node_new(CRQ_NODE_OBJECT);
+	v.unread = crq_node_new(CRQ_NODE_OBJECT);
 	crq_repo_datafile(&spath, repo, "schemas/policy.schema.json");
 	if ((err = crq_repo_change_schema(&schema, repo)) < 0 ||
 	    (err = crq_schema_load(&pschema, spath.ptr)) < 0)
@@ -1105,6 +1113,7 @@ int crq_verify_ext(crq_repo *repo, const char *rev, const char *trust,
 		state_write(repo, "verified", &chain[0]);
 done:
 	crq_node_free(v.editors);
+	crq_node_free(v.unread);
 	crq_schema_free(pschema);
 	crq_buf_dispose(&spath);
 	crq_node_free(policy);

@@ -251,6 +251,15 @@ refused sod separation
 # the edits before it are read from the history
 "$CRQ" verify --trust sod~1 sod >"$TMP/vout" 2>&1
 grep -q "^$(git rev-parse sod) CHG-000002 separation: " "$TMP/vout" && ok "separation found across a later start" || not_ok "sod resumed: $(cat "$TMP/vout")"
+# ... also when the first step after the start is someone else's and the
+# editor's decision comes later
+git checkout -q -B sod2 sod~1
+as alice comment CHG-000002 -m "looks fine" >/dev/null
+git show "$approve_commit:$f2" >$f2
+git add $f2
+gitas bob "$(keyfor bob)" commit -q -S -C "$approve_commit"
+"$CRQ" verify --trust sod2~2 sod2 >"$TMP/vout" 2>&1
+grep -q "^$(git rev-parse sod2) CHG-000002 separation: " "$TMP/vout" && ok "separation found when the decision comes after other steps" || not_ok "sod2 resumed: $(cat "$TMP/vout")"
 
 # a removed member's key, back-dated to before the removal
 case_ removed
