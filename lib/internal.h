@@ -40,6 +40,9 @@ int crq_yaml__load_fast(crq_node **out, const char *text, size_t len);
 int crq_yaml__load_slow(crq_node **out, const char *text, size_t len,
 	const char *name);
 
+/* Append key (taken over) and val to obj, without a duplicate check. */
+void crq_node__append(crq_node *obj, char *key, crq_node *val);
+
 #define CRQ_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

@@ -410,21 +410,6 @@ static int keyset_add(struct keyset *ks, const crq_node *obj, size_t idx)
 	return 0;
 }
 
-/* Append key (taken over) and val to obj without a duplicate check. */
-static void object_append(crq_node *obj, char *key, crq_node *val)
-{
-	size_t old = obj->alloc;
-
-	/* keys and items share obj->alloc, as in crq_node_set() */
-	crq__grow((void **)&obj->items, &obj->alloc, obj->count + 1,
-		sizeof(*obj->items));
-	if (!obj->keys || old != obj->alloc)
-		obj->keys = crq__realloc(obj->keys,
-			obj->alloc * sizeof(*obj->keys));
-	obj->keys[obj->count] = key;
-	obj->items[obj->count++] = val;
-}
-
 static int is_duplicate(struct keyset *ks, const crq_node *obj)
 {
 	size_t last = obj->count - 1, i;
@@ -459,7 +444,7 @@ static int parse_object(struct parser *ps, crq_node *obj, crq_buf *tmp)
 		keycol = column_at(ps, ps->p);
 		if ((err = parse_string(ps, tmp)) < 0)
 			goto done;
-		object_append(obj, crq__strdup(crq_buf_cstr(tmp)), NULL);
+		crq_node__append(obj, crq__strdup(crq_buf_cstr(tmp)), NULL);
 		if (is_duplicate(&ks, obj)) {
 			err = crq_error__set(CRQ_EINVALID,
 				"%s:%u:%u: duplicate key '%s'", ps->name,

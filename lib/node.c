@@ -176,21 +176,26 @@ const char *crq_node_get_str(const crq_node *obj, const char *key)
 void crq_node_set(crq_node *obj, const char *key, crq_node *val)
 {
 	long i = crq_node_index(obj, key);
-	size_t ka;
 
 	if (i >= 0) {
 		crq_node_free(obj->items[i]);
 		obj->items[i] = val;
 		return;
 	}
+	crq_node__append(obj, crq__strdup(key), val);
+}
+
+void crq_node__append(crq_node *obj, char *key, crq_node *val)
+{
+	size_t ka = obj->alloc;
+
 	/* keys and items share obj->alloc */
-	ka = obj->alloc;
 	crq__grow((void **)&obj->items, &obj->alloc, obj->count + 1,
 		sizeof(*obj->items));
 	if (!obj->keys || ka != obj->alloc)
 		obj->keys = crq__realloc(obj->keys,
 			obj->alloc * sizeof(*obj->keys));
-	obj->keys[obj->count] = crq__strdup(key);
+	obj->keys[obj->count] = key;
 	obj->items[obj->count++] = val;
 }
 

@@ -557,8 +557,8 @@ done:
 	return err;
 }
 
-/* The blob of the policy at commit c, or a zero id when there is none. */
-static void policy_blob_at(crq_repo *repo, const git_oid *c, git_oid *out)
+void crq_store__blob_at(git_oid *out, crq_repo *repo, const git_oid *c,
+	const char *path)
 {
 	git_commit *commit = NULL;
 	git_tree *tree = NULL;
@@ -567,7 +567,7 @@ static void policy_blob_at(crq_repo *repo, const git_oid *c, git_oid *out)
 	memset(out, 0, sizeof(*out));
 	if (git_commit_lookup(&commit, repo->git, c) == 0 &&
 	    git_commit_tree(&tree, commit) == 0 &&
-	    git_tree_entry_bypath(&entry, tree, POLICY_PATH) == 0)
+	    git_tree_entry_bypath(&entry, tree, path) == 0)
 		git_oid_cpy(out, git_tree_entry_id(entry));
 	git_tree_entry_free(entry);
 	git_tree_free(tree);
@@ -590,7 +590,7 @@ void crq_repo_refresh(crq_repo *repo)
 	if (git_oid_equal(&tip, &repo->policy_commit))
 		return;
 	/* someone committed: the policy we hold stays if its blob did */
-	policy_blob_at(repo, &tip, &blob);
+	crq_store__blob_at(&blob, repo, &tip, POLICY_PATH);
 	if (git_oid_equal(&blob, &repo->policy_blob)) {
 		git_oid_cpy(&repo->policy_commit, &tip);
 		return;

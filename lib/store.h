@@ -46,6 +46,9 @@ int crq_store__tip(crq_repo *repo, git_oid *out, int *unborn);
  * be NULL.  CRQ_ENOTFOUND when absent. */
 int crq_store__read(crq_repo *repo, const git_oid *commit, const char *path,
 	crq_buf *out, git_oid *blob_out);
+/* Blob id of path in commit c (a zero id when absent or unreadable). */
+void crq_store__blob_at(git_oid *out, crq_repo *repo, const git_oid *c,
+	const char *path);
 /* Commit writes on top of parent (NULL for the first commit of the
  * branch) with message, moving the branch with compare-and-swap.
  * Refuses with CRQ_ECONFLICT when the branch is no longer at parent or

@@ -239,24 +239,6 @@ static int canonical_path(const crq_node *policy, const char *id,
 	return !strcmp(want, path);
 }
 
-/* Blob id of path in commit c (zero id when absent). */
-static void blob_at(git_oid *out, git_repository *git, const git_oid *c,
-	const char *path)
-{
-	git_commit *cm = NULL;
-	git_tree *t = NULL;
-	git_tree_entry *e = NULL;
-
-	memset(out, 0, sizeof(*out));
-	if (git_commit_lookup(&cm, git, c) == 0 &&
-	    git_commit_tree(&t, cm) == 0 &&
-	    git_tree_entry_bypath(&e, t, path) == 0)
-		git_oid_cpy(out, git_tree_entry_id(e));
-	git_tree_entry_free(e);
-	git_tree_free(t);
-	git_commit_free(cm);
-}
-
 /* Did the change at path have content digest want at commit hex? */
 static int review_fresh(struct vctx *v, const char *hex, const char *path,
 	const char *want)
@@ -268,7 +250,7 @@ static int review_fresh(struct vctx *v, const char *hex, const char *path,
 
 	if (git_oid_fromstr(&c, hex) < 0)
 		return 0;
-	blob_at(&b, v->repo->git, &c, path);
+	crq_store__blob_at(&b, v->repo, &c, path);
 	if (!git_oid_is_zero(&b) && load_blob(&then, v, &b, path, 0) == 0 &&
 	    crq_workflow__digest(was, v->repo, then) == 0)
 		ok = !strcmp(was, want);
@@ -822,8 +804,8 @@ static void check_both_sides(struct vctx *v, git_commit *merge,
 	if (git_merge_base(&base, v->repo->git, p0, p1) < 0)
 		return;
 	for (j = 0; j < acc->count; j++) {
-		blob_at(&a, v->repo->git, p0, acc->files[j].path);
-		blob_at(&b, v->repo->git, &base, acc->files[j].path);
+		crq_store__blob_at(&a, v->repo, p0, acc->files[j].path);
+		crq_store__blob_at(&b, v->repo, &base, acc->files[j].path);
 		if (!git_oid_equal(&a, &b))
 			violation(v, git_commit_id(merge), NULL, "both-sides",
 				"both sides changed '%s' since they parted: a step would be lost\n"
@@ -857,8 +839,8 @@ static int check_side(struct vctx *v, git_commit *merge)
 			continue;
 		if (git_commit_parentcount(c) == 1 &&
 		    crq_delta(&acc, v->repo->git, c) == 0 && acc.count) {
-			blob_at(&pb, v->repo->git, git_commit_parent_id(c, 0),
-				POLICY_PATH);
+			crq_store__blob_at(&pb, v->repo,
+				git_commit_parent_id(c, 0), POLICY_PATH);
 			if (git_oid_is_zero(&pb) ||
 			    load_blob(&policy, v, &pb, POLICY_PATH, 1) < 0)
 				violation(v, &id, NULL, "no-policy",

@@ -486,17 +486,9 @@ static void grow_slots(struct frame *f)
 static void add_member(struct frame *f, crq_node *val)
 {
 	crq_node *obj = f->node;
-	size_t ka = obj->alloc;
 	struct slot *s;
 
-	/* keys and items share obj->alloc, as in crq_node_set() */
-	crq__grow((void **)&obj->items, &obj->alloc, obj->count + 1,
-		sizeof(*obj->items));
-	if (!obj->keys || ka != obj->alloc)
-		obj->keys = crq__realloc(obj->keys,
-			obj->alloc * sizeof(*obj->keys));
-	obj->keys[obj->count] = f->key;
-	obj->items[obj->count++] = val;
+	crq_node__append(obj, f->key, val);
 	f->key = NULL;
 	if ((obj->count + 1) * 2 > f->nslots)
 		grow_slots(f);
@@ -802,20 +794,6 @@ static crq_node *fast_node(crq_node_kind kind, unsigned line, size_t col)
 	return n;
 }
 
-static void fast_member(crq_node *obj, char *key, crq_node *val)
-{
-	size_t ka = obj->alloc;
-
-	/* keys and items share obj->alloc, as in add_member() */
-	crq__grow((void **)&obj->items, &obj->alloc, obj->count + 1,
-		sizeof(*obj->items));
-	if (!obj->keys || ka != obj->alloc)
-		obj->keys = crq__realloc(obj->keys,
-			obj->alloc * sizeof(*obj->keys));
-	obj->keys[obj->count] = key;
-	obj->items[obj->count++] = val;
-}
-
 /*
  * A literal block whose indicator ('|', '|-' or '|+') is at q; its
  * lines are indented by exactly ind.  Leaves fp at the first line
@@ -981,7 +959,7 @@ static crq_node *fast_mapping(struct fast *fp, const char *q, size_t ind)
 			free(key);
 			goto fail;
 		}
-		fast_member(obj, key, val);
+		crq_node__append(obj, key, val);
 		if (fp->p >= fp->end || fast_indent(fp) < ind)
 			break;
 		if (fast_indent(fp) != ind)
