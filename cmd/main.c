@@ -195,8 +195,10 @@ const struct cmd commands[] = {
 	  "  comment CHG-000001 -m \"looks good\"\n"
 	  "); blanks separate words, '...' and \"...\" quote, # starts a\n"
 	  "comment.  Stops at the first command that fails, with its exit\n"
-	  "status; the steps before it stay committed.  Much faster than one\n"
-	  "process per step for scripts and imports.\n" },
+	  "status; the steps before it stay committed.  Each line sees the\n"
+	  "branch as it is then, other processes' steps and policy changes\n"
+	  "included.  Much faster than one process per step for scripts and\n"
+	  "imports.\n" },
 	{ "help", cmd_help, "crq help [COMMAND]",
 	  "show help", "" },
 	{ NULL, NULL, NULL, NULL, NULL }
