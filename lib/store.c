@@ -196,7 +196,6 @@ void crq_repo_datafile(crq_buf *out, const crq_repo *repo, const char *rel)
 	crq_buf_printf(out, "%s/%s", repo->datadir, rel);
 }
 
-/* Config lookup with -c overrides; git NULL reads the global config. */
 /* The repository's configuration, read once per command: a snapshot
  * kept until crq_repo_refresh() (each fresh snapshot stats every
  * configuration file again). */
@@ -446,14 +445,12 @@ int crq_store__tip(crq_repo *repo, git_oid *out, int *unborn)
 		*unborn = 1;
 		err = 0;
 	}
-	if (err == 0 && repo->lock_depth > 0) {
+	if (err < 0)
+		return crq_store__git_error(err, "cannot resolve branch");
+	if (repo->lock_depth > 0) {
 		git_oid_cpy(&repo->tip, out);
 		repo->tip_known = 1;
 	}
-	if (err == 0)
-		return 0;
-	if (err < 0)
-		return crq_store__git_error(err, "cannot resolve branch");
 	return 0;
 }
 
@@ -639,7 +636,7 @@ void crq_store__unlock(crq_repo *repo)
 /* ---- signing ---- */
 
 /* The signer git would use: gpg.format and user.signingkey, with -c
- * overrides.  git NULL reads the global configuration. */
+ * overrides.  repo NULL reads the global configuration. */
 static int open_signer(crq_signer **out, crq_repo *repo,
 	const char *const *over, size_t nover)
 {

@@ -723,15 +723,15 @@ static int precheck(const struct loader *ld)
 /*
  * The fast path.  Nearly every file crq reads was written by the
  * emitter below, and libyaml's general scanner is most of the time of
- * loading a whole store.  fast_load() reads only a small block-style
- * subset: ASCII text, identifier keys, plain and one-line single-quoted
- * scalars, literal blocks, [] and {}, and the nesting the emitter
- * writes (two spaces a level, "- key: value" items).  It gives up, and the text
- * goes to libyaml, at the first byte outside that subset; errors are
- * therefore always libyaml's.  Where it does not give up it builds
- * exactly the tree libyaml's events would (kinds, text, plain flags,
- * positions): tests/unit/test_yaml.c and the yaml fuzz target check
- * that on every input against the libyaml path.
+ * loading a whole store.  crq_yaml__load_fast() reads only a small
+ * block-style subset: ASCII text, identifier keys, plain and one-line
+ * single-quoted scalars, literal blocks, [] and {}, and the nesting the
+ * emitter writes (two spaces a level, "- key: value" items).  At the
+ * first byte outside that subset it gives up and the text goes to the
+ * libyaml path, so every refusal and message is that path's.  Where it
+ * does not give up it builds exactly the tree libyaml's events would
+ * (kinds, text, plain flags, positions): tests/unit/test_yaml.c and the
+ * yaml fuzz target hold the two paths to that.
  */
 struct fast {
 	const char *text, *end;

@@ -1250,8 +1250,16 @@ static void test_fast_path_takes_canonical(void **state)
 	crq_node *doc;
 	size_t i;
 
+	static const char *const small[] = {
+		"null: x\n", "true: 'no'\n", "1: 2\n", "_a.b-c: d e f\n",
+		"a:\n  - b\n  - c: d\n    e: |-\n      f\n",
+		"a: x:y\nb: x#y\nc: '#'\n",
+	};
+
 	(void)state;
 	assert_true(fast_agrees(canonical_change, strlen(canonical_change)));
+	for (i = 0; i < ARRAY_SIZE(small); i++)
+		assert_true(fast_agrees(small[i], strlen(small[i])));
 	for (i = 0; i < ARRAY_SIZE(files); i++) {
 		crq_buf_clear(&text);
 		crq_buf_clear(&out);
