@@ -35,24 +35,10 @@ static const crq_node *deref(const crq_node *root, const crq_node *s)
 
 	while (s && s->kind == CRQ_NODE_OBJECT && guard++ < 32) {
 		const char *ref = crq_node_get_str(s, "$ref");
-		const crq_node *n = root;
-		const char *p;
 
 		if (!ref || strncmp(ref, "#/", 2))
 			return s;
-		p = ref + 2;
-		while (n && *p) {
-			size_t len = strcspn(p, "/");
-			char key[128];
-
-			if (len >= sizeof(key))
-				return NULL;
-			memcpy(key, p, len);
-			key[len] = '\0';
-			n = crq_node_get(n, key);
-			p += len + (p[len] == '/');
-		}
-		s = n;
+		s = crq_node__walk(root, ref + 2, '/');
 	}
 	return s;
 }

@@ -40,6 +40,13 @@ int crq_yaml__load_fast(crq_node **out, const char *text, size_t len);
 int crq_yaml__load_slow(crq_node **out, const char *text, size_t len,
 	const char *name);
 
+/* Index of the first object in arr (an ARRAY) whose field is the
+ * string value, -1 when there is none. */
+long crq_node__find(const crq_node *arr, const char *field,
+	const char *value);
+/* The node at path, keys separated by sep ("a.b", "definitions/x"),
+ * or NULL. */
+crq_node *crq_node__walk(const crq_node *root, const char *path, char sep);
 /* Append key (taken over) and val to obj, without a duplicate check. */
 void crq_node__append(crq_node *obj, char *key, crq_node *val);
 

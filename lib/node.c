@@ -185,6 +185,21 @@ void crq_node_set(crq_node *obj, const char *key, crq_node *val)
 	crq_node__append(obj, crq__strdup(key), val);
 }
 
+long crq_node__find(const crq_node *arr, const char *field,
+	const char *value)
+{
+	size_t i;
+
+	for (i = 0; arr && arr->kind == CRQ_NODE_ARRAY && i < arr->count;
+			i++) {
+		const char *s = crq_node_get_str(arr->items[i], field);
+
+		if (s && !strcmp(s, value))
+			return (long)i;
+	}
+	return -1;
+}
+
 void crq_node__append(crq_node *obj, char *key, crq_node *val)
 {
 	size_t ka = obj->alloc;
@@ -231,14 +246,14 @@ void crq_node_push(crq_node *arr, crq_node *val)
 	arr->items[arr->count++] = val;
 }
 
-crq_node *crq_node_path(const crq_node *root, const char *dotted)
+crq_node *crq_node__walk(const crq_node *root, const char *path, char sep)
 {
 	const crq_node *n = root;
-	const char *p = dotted;
+	const char *p = path;
+	const char seps[2] = { sep, '\0' };
 
 	while (n && *p) {
-		const char *dot = strchr(p, '.');
-		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+		size_t len = strcspn(p, seps);
 		char key[256];
 
 		if (len >= sizeof(key))
@@ -246,7 +261,12 @@ crq_node *crq_node_path(const crq_node *root, const char *dotted)
 		memcpy(key, p, len);
 		key[len] = '\0';
 		n = crq_node_get(n, key);
-		p += len + (dot ? 1 : 0);
+		p += len + (p[len] == sep);
 	}
 	return (crq_node *)n;
+}
+
+crq_node *crq_node_path(const crq_node *root, const char *dotted)
+{
+	return crq_node__walk(root, dotted, '.');
 }

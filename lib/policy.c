@@ -68,16 +68,9 @@ int crq_policy__has_role(const crq_node *member, const char *role,
 const crq_node *crq_policy__member(const crq_node *policy, const char *email)
 {
 	const crq_node *members = crq_node_get(policy, "members");
-	size_t i;
+	long i = crq_node__find(members, "email", email);
 
-	for (i = 0; members && members->kind == CRQ_NODE_ARRAY &&
-			i < members->count; i++) {
-		const char *e = crq_node_get_str(members->items[i], "email");
-
-		if (e && !strcmp(e, email))
-			return members->items[i];
-	}
-	return NULL;
+	return i < 0 ? NULL : members->items[i];
 }
 
 int crq_policy__key_is(const char *line, const char *key)
@@ -358,20 +351,18 @@ static int policy_commit(crq_repo *repo, const char *what, policy_edit_fn fn,
 	void *payload, enum policy_mode mode)
 {
 	crq_buf text = CRQ_BUF_INIT, out = CRQ_BUF_INIT, msg = CRQ_BUF_INIT,
-		email = CRQ_BUF_INIT, spath = CRQ_BUF_INIT;
-	crq_schema *schema = NULL;
+		email = CRQ_BUF_INIT;
+	const crq_schema *schema;
 	crq_node *cur = NULL, *next = NULL, *v, *written = NULL;
 	crq_buf title = CRQ_BUF_INIT, now = CRQ_BUF_INIT;
 	long long threshold;
-	const crq_node *member, *grants;
+	const crq_node *member;
 	crq_store_write w;
 	git_oid tip, commit;
 	char day[11];
-	size_t i;
-	int err, unborn, attempt, admin, locked = 0;
+	int err, unborn, attempt, locked = 0;
 
-	crq_repo_datafile(&spath, repo, "schemas/policy.schema.json");
-	if ((err = crq_schema_load(&schema, spath.ptr)) < 0 ||
+	if ((err = crq_store__policy_schema(&schema, repo)) < 0 ||
 	    (err = crq_store__email(&email, repo)) < 0)
 		goto done;
 	if ((err = crq_store__lock(repo)) < 0)
@@ -394,28 +385,10 @@ static int policy_commit(crq_repo *repo, const char *what, policy_edit_fn fn,
 				POLICY_PATH, NULL)) < 0)
 			goto done;
 		/* judged by the policy it replaces */
-		member = NULL;
-		for (i = 0; (v = crq_node_get(cur, "members")) &&
-				i < v->count; i++) {
-			const char *e = crq_node_get_str(v->items[i], "email");
-
-			if (e && !strcmp(e, email.ptr))
-				member = v->items[i];
-		}
+		member = crq_policy__member(cur, email.ptr);
 		crq_store__now(&now, repo);
 		snprintf(day, sizeof(day), "%s", now.ptr);
-		admin = 0;
-		grants = member ? crq_node_get(member, "roles") : NULL;
-		for (i = 0; grants && i < grants->count; i++) {
-			const crq_node *g = grants->items[i];
-			const char *until = g->kind == CRQ_NODE_OBJECT ?
-				crq_node_get_str(g, "until") : NULL;
-
-			if (grant_role(g) && !strcmp(grant_role(g), "admin") &&
-			    (!until || strcmp(day, until) <= 0))
-				admin = 1;
-		}
-		if (!admin) {
+		if (!member || !crq_policy__has_role(member, "admin", day)) {
 			err = crq_error__set(CRQ_EDENIED,
 				"%s may not change the policy: only its admins may\n"
 				"hint: ask an admin of the current policy",
@@ -456,7 +429,6 @@ static int policy_commit(crq_repo *repo, const char *what, policy_edit_fn fn,
 done:
 	if (locked)
 		crq_store__unlock(repo);
-	crq_schema_free(schema);
 	crq_node_free(cur);
 	crq_node_free(next);
 	crq_node_free(written);
@@ -466,25 +438,17 @@ done:
 	crq_buf_dispose(&out);
 	crq_buf_dispose(&msg);
 	crq_buf_dispose(&email);
-	crq_buf_dispose(&spath);
 	return err;
 }
 
 static crq_node *member_of(crq_node *policy, const char *email, long *index)
 {
 	crq_node *m = crq_node_get(policy, "members");
-	size_t i;
+	long i = crq_node__find(m, "email", email);
 
-	for (i = 0; m && i < m->count; i++) {
-		const char *e = crq_node_get_str(m->items[i], "email");
-
-		if (e && !strcmp(e, email)) {
-			if (index)
-				*index = (long)i;
-			return m->items[i];
-		}
-	}
-	return NULL;
+	if (index)
+		*index = i;
+	return i < 0 ? NULL : m->items[i];
 }
 
 struct member_args {
@@ -688,21 +652,17 @@ static int edit_replace(crq_node *policy, void *payload)
 int crq_policy_apply(crq_repo *repo, const char *text, size_t len,
 	const char *name)
 {
-	crq_buf spath = CRQ_BUF_INIT;
-	crq_schema *schema = NULL;
+	const crq_schema *schema;
 	crq_node *doc = NULL;
 	int err;
 
-	crq_repo_datafile(&spath, repo, "schemas/policy.schema.json");
-	if ((err = crq_schema_load(&schema, spath.ptr)) < 0 ||
+	if ((err = crq_store__policy_schema(&schema, repo)) < 0 ||
 	    (err = crq_policy__parse(&doc, schema, text, len, name,
 			NULL)) < 0)
 		goto done;
 	err = policy_commit(repo, "edit", edit_replace, doc, EDIT);
 done:
 	crq_node_free(doc);
-	crq_schema_free(schema);
-	crq_buf_dispose(&spath);
 	return err;
 }
 

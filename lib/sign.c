@@ -768,6 +768,24 @@ static int agent_io_error(const char *what)
 	return crq_error__set(CRQ_ESIGN, "ssh-agent: %s", what);
 }
 
+/* Read exactly len bytes from the agent. */
+static int agent_recv(int fd, void *buf, size_t len)
+{
+	size_t off;
+	ssize_t n;
+
+	for (off = 0; off < len; off += (size_t)n) {
+		n = recv(fd, (char *)buf + off, len - off, 0);
+		if (n < 0 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n <= 0)
+			return agent_io_error("connection closed");
+	}
+	return 0;
+}
+
 /* Send one request (type byte + body) and read the reply into resp. */
 static int agent_call(int fd, const crq_buf *req, crq_buf *resp)
 {
@@ -792,17 +810,8 @@ static int agent_call(int fd, const crq_buf *req, crq_buf *resp)
 			goto done;
 		}
 	}
-	for (off = 0; off < 4; off += (size_t)n) {
-		n = recv(fd, hdr + off, 4 - off, 0);
-		if (n < 0 && errno == EINTR) {
-			n = 0;
-			continue;
-		}
-		if (n <= 0) {
-			err = agent_io_error("connection closed");
-			goto done;
-		}
-	}
+	if ((err = agent_recv(fd, hdr, 4)) < 0)
+		goto done;
 	want = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 |
 		(size_t)hdr[2] << 8 | hdr[3];
 	if (want == 0 || want > AGENT_MAX) {
@@ -811,17 +820,8 @@ static int agent_call(int fd, const crq_buf *req, crq_buf *resp)
 	}
 	crq_buf_clear(resp);
 	crq_buf_grow(resp, want);
-	for (off = 0; off < want; off += (size_t)n) {
-		n = recv(fd, resp->ptr + off, want - off, 0);
-		if (n < 0 && errno == EINTR) {
-			n = 0;
-			continue;
-		}
-		if (n <= 0) {
-			err = agent_io_error("connection closed");
-			goto done;
-		}
-	}
+	if ((err = agent_recv(fd, resp->ptr, want)) < 0)
+		goto done;
 	resp->size = want;
 	resp->ptr[want] = '\0';
 done:

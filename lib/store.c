@@ -277,7 +277,7 @@ int crq_repo_change_schema(const crq_schema **out, crq_repo *repo)
 	return err;
 }
 
-static int policy_schema(const crq_schema **out, crq_repo *repo)
+int crq_store__policy_schema(const crq_schema **out, crq_repo *repo)
 {
 	crq_buf path = CRQ_BUF_INIT;
 	int err = 0;
@@ -533,7 +533,7 @@ int crq_store__policy(const crq_node **out, crq_repo *repo)
 				repo->branch + 11, POLICY_PATH);
 		goto done;
 	}
-	if ((err = policy_schema(&schema, repo)) < 0 ||
+	if ((err = crq_store__policy_schema(&schema, repo)) < 0 ||
 	    (err = crq_policy__parse(&doc, schema, text.ptr, text.size,
 			POLICY_PATH, &issues)) < 0)
 		goto done;
@@ -711,7 +711,7 @@ static int check_signer(crq_repo *repo, const git_oid *parent,
 			err = 0;
 			goto done;
 		}
-		if (err < 0 || (err = policy_schema(&schema, repo)) < 0 ||
+		if (err < 0 || (err = crq_store__policy_schema(&schema, repo)) < 0 ||
 		    (err = crq_policy__parse(&policy, schema, text.ptr,
 				text.size, POLICY_PATH, NULL)) < 0)
 			goto done;

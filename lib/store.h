@@ -78,6 +78,8 @@ int crq_store__email(crq_buf *out, crq_repo *repo);
  * first is the error message. */
 int crq_policy__parse(crq_node **out, const crq_schema *schema,
 	const char *text, size_t len, const char *name, crq_issues *issues);
+/* The policy schema of this run (read once, borrowed). */
+int crq_store__policy_schema(const crq_schema **out, crq_repo *repo);
 /* Load the policy from the tip (cached). */
 int crq_store__policy(const crq_node **out, crq_repo *repo);
 

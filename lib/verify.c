@@ -872,9 +872,7 @@ int crq_verify_ext(crq_repo *repo, const char *rev, const char *trust,
 	git_commit *c = NULL, *p = NULL;
 	git_oid *chain = NULL;
 	crq_node *policy = NULL, *np = NULL;
-	crq_buf spath = CRQ_BUF_INIT;
-	crq_schema *pschema = NULL;
-	const crq_schema *schema;
+	const crq_schema *schema, *pschema;
 	size_t n = 0, alloc = 0, i, j, resume = 0;
 	git_time_t last = 0;
 	git_oid pinned, verified, trusted;
@@ -886,9 +884,8 @@ int crq_verify_ext(crq_repo *repo, const char *rev, const char *trust,
 	v.out = violations;
 	v.editors = crq_node_new(CRQ_NODE_OBJECT);
 	v.unread = crq_node_new(CRQ_NODE_OBJECT);
-	crq_repo_datafile(&spath, repo, "schemas/policy.schema.json");
 	if ((err = crq_repo_change_schema(&schema, repo)) < 0 ||
-	    (err = crq_schema_load(&pschema, spath.ptr)) < 0)
+	    (err = crq_store__policy_schema(&pschema, repo)) < 0)
 		goto done;
 	v.schema = schema;
 	v.pschema = pschema;
@@ -1096,8 +1093,6 @@ int crq_verify_ext(crq_repo *repo, const char *rev, const char *trust,
 done:
 	crq_node_free(v.editors);
 	crq_node_free(v.unread);
-	crq_schema_free(pschema);
-	crq_buf_dispose(&spath);
 	crq_node_free(policy);
 	crq_node_free(np);
 	free(chain);
@@ -1192,19 +1187,17 @@ int crq_change_status(crq_node **out, crq_repo *repo, const char *base,
 	git_diff *diff = NULL;
 	git_diff_options o;
 	crq_node *list = crq_node_new(CRQ_NODE_ARRAY), *policy = NULL;
-	crq_buf text = CRQ_BUF_INIT, spath = CRQ_BUF_INIT;
-	crq_schema *pschema = NULL;
-	const crq_schema *schema;
+	crq_buf text = CRQ_BUF_INIT;
+	const crq_schema *schema, *pschema;
 	size_t i, j;
 	int err;
 
 	*out = NULL;
 	git_diff_options_init(&o, GIT_DIFF_OPTIONS_VERSION);
-	crq_repo_datafile(&spath, repo, "schemas/policy.schema.json");
 	if ((err = resolve(&ob, repo, base)) < 0 ||
 	    (err = resolve(&oh, repo, head)) < 0 ||
 	    (err = crq_repo_change_schema(&schema, repo)) < 0 ||
-	    (err = crq_schema_load(&pschema, spath.ptr)) < 0)
+	    (err = crq_store__policy_schema(&pschema, repo)) < 0)
 		goto done;
 	if ((err = git_commit_lookup(&cb, repo->git, &ob)) < 0 ||
 	    (err = git_commit_lookup(&ch, repo->git, &oh)) < 0 ||
@@ -1262,9 +1255,7 @@ int crq_change_status(crq_node **out, crq_repo *repo, const char *base,
 done:
 	crq_node_free(list);
 	crq_node_free(policy);
-	crq_schema_free(pschema);
 	crq_buf_dispose(&text);
-	crq_buf_dispose(&spath);
 	git_diff_free(diff);
 	git_tree_free(tb);
 	git_tree_free(th);

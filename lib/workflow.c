@@ -40,16 +40,9 @@ static void today(char out[11], crq_repo *repo)
 static const char *expired_grant(const crq_node *member, const char *role)
 {
 	const crq_node *roles = crq_node_get(member, "roles");
-	size_t i;
+	long i = crq_node__find(roles, "role", role);
 
-	for (i = 0; roles && roles->kind == CRQ_NODE_ARRAY &&
-			i < roles->count; i++) {
-		const char *name = crq_node_get_str(roles->items[i], "role");
-
-		if (name && !strcmp(name, role))
-			return crq_node_get_str(roles->items[i], "until");
-	}
-	return NULL;
+	return i < 0 ? NULL : crq_node_get_str(roles->items[i], "until");
 }
 
 /* Members who hold one of roles today, "a, b and c" ("nobody"). */
