@@ -6,15 +6,6 @@
 #include <string.h>
 #include "cmd.h"
 
-/* Split "COMMIT CHANGE RULE: text" (crq_verify's message). */
-static void parts(const char *msg, char *commit, char *change, char *rule,
-	const char **text)
-{
-	commit[0] = change[0] = rule[0] = '\0';
-	sscanf(msg, "%40s %63s %63[^:]", commit, change, rule);
-	*text = strstr(msg, ": ") ? strstr(msg, ": ") + 2 : msg;
-}
-
 static void xml(crq_buf *out, const char *s)
 {
 	for (; *s; s++) {
@@ -47,20 +38,20 @@ int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("check");
 	const char *base = NULL, *head = "HEAD", *format = "text";
+	crq_verify_options opts = CRQ_VERIFY_OPTIONS_INIT;
+	crq_verify_result v;
 	crq_repo *repo = NULL;
-	crq_buf mb = CRQ_BUF_INIT, out = CRQ_BUF_INIT;
-	crq_issues v;
+	crq_buf mb = CRQ_BUF_INIT, out = CRQ_BUF_INIT, line = CRQ_BUF_INIT;
 	crq_node *status = NULL;
-	size_t i, checked = 0;
+	size_t i;
 	int a, m, rc, err;
-	char commit[41], change[64], rule[64];
-	const char *text;
 
-	crq_issues_init(&v);
+	crq_verify_result_init(&v);
 	for (a = 1; a < argc; a++) {
 		if ((m = opt_value(argc, argv, &a, "--base", &base)) ||
 		    (m = opt_value(argc, argv, &a, "--head", &head)) ||
-		    (m = opt_value(argc, argv, &a, "--format", &format))) {
+		    (m = opt_value(argc, argv, &a, "--format", &format)) ||
+		    (m = opt_value(argc, argv, &a, "--trust", &opts.trust))) {
 			if (m < 0)
 				return usage_error(self,
 					"option '%s' needs a value", argv[a]);
@@ -77,31 +68,25 @@ int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 		return usage_error(self, "unknown format '%s'", format);
 	if ((rc = open_repo(&repo, ctx)))
 		return rc;
-	/* what head adds over base: base is trusted, as upstream verified it */
-	if ((err = crq_merge_base(&mb, repo, base, head)) < 0 ||
-	    (err = crq_verify_ext(repo, head, mb.ptr, &v, &checked)) < 0 ||
+	/* what head adds over base, which upstream verified; base itself
+	 * must descend from the trusted root (in CI: from outside) */
+	opts.rev = head;
+	opts.require_trust = ci_mode();
+	if ((err = crq_merge_base(&mb, repo, base, head)) < 0)
+		goto fail;
+	opts.base = mb.ptr;
+	if ((err = crq_verify_run(&v, repo, &opts)) < 0 ||
 	    (err = crq_change_status(&status, repo, mb.ptr, head)) < 0) {
+fail:
 		rc = report(err);
 		goto done;
 	}
 	if (!strcmp(format, "json")) {
 		crq_node *o = crq_node_new(CRQ_NODE_OBJECT);
-		crq_node *arr = crq_node_new(CRQ_NODE_ARRAY);
+		crq_node *arr = violations_json(&v);
 
-		for (i = 0; i < v.count; i++) {
-			crq_node *e = crq_node_new(CRQ_NODE_OBJECT);
-
-			parts(v.items[i].message, commit, change, rule, &text);
-			crq_node_set(e, "commit", crq_node_new_cstr(commit));
-			if (strcmp(change, "-"))
-				crq_node_set(e, "change",
-					crq_node_new_cstr(change));
-			crq_node_set(e, "rule", crq_node_new_cstr(rule));
-			crq_node_set(e, "message", crq_node_new_cstr(text));
-			crq_node_push(arr, e);
-		}
 		crq_node_set(o, "ok", crq_node_new_bool(v.count == 0));
-		crq_node_set(o, "checked", crq_node_new_int((long long)checked));
+		crq_node_set(o, "checked", crq_node_new_int((long long)v.checked));
 		crq_node_set(o, "violations", arr);
 		crq_node_set(o, "changes", status);
 		status = NULL;
@@ -114,8 +99,10 @@ int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 			status->count + 1, v.count ? (size_t)1 : 0);
 		crq_buf_puts(&out, "  <testcase classname=\"crq\" name=\"verify\">\n");
 		for (i = 0; i < v.count; i++) {
+			crq_buf_clear(&line);
+			violation_text(&line, &v.items[i], "");
 			crq_buf_puts(&out, "    <failure message=\"");
-			xml(&out, v.items[i].message);
+			xml(&out, line.ptr);
 			crq_buf_puts(&out, "\"/>\n");
 		}
 		crq_buf_puts(&out, "  </testcase>\n");
@@ -138,13 +125,19 @@ int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 		int github = !strcmp(format, "github");
 
 		for (i = 0; i < v.count; i++) {
-			parts(v.items[i].message, commit, change, rule, &text);
+			crq_buf_clear(&line);
+			violation_text(&line, &v.items[i], "");
 			if (github) {
-				crq_buf_printf(&out, "::error title=crq %s::", rule);
-				gh(&out, v.items[i].message);
+				/* one annotation: the lines joined */
+				while (line.size && line.ptr[line.size - 1] ==
+						'\n')
+					line.ptr[--line.size] = '\0';
+				crq_buf_printf(&out, "::error title=crq %s::",
+					v.items[i].rule);
+				gh(&out, line.ptr);
 				crq_buf_putc(&out, '\n');
 			} else {
-				crq_buf_printf(&out, "%s\n", v.items[i].message);
+				crq_buf_puts(&out, line.ptr);
 			}
 		}
 		for (i = 0; i < status->count; i++) {
@@ -168,14 +161,15 @@ int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 		}
 		if (!github)
 			crq_buf_printf(&out, "%zu commit%s checked, %zu violation%s\n",
-				checked, checked == 1 ? "" : "s", v.count,
+				v.checked, v.checked == 1 ? "" : "s", v.count,
 				v.count == 1 ? "" : "s");
 	}
 	fwrite(crq_buf_cstr(&out), 1, out.size, stdout);
 	rc = finish(v.count ? EXIT_REFUSED : 0);
 done:
-	crq_issues_dispose(&v);
+	crq_verify_result_dispose(&v);
 	crq_node_free(status);
+	crq_buf_dispose(&line);
 	crq_buf_dispose(&mb);
 	crq_buf_dispose(&out);
 	close_repo(repo, ctx);

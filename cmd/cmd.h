@@ -67,6 +67,15 @@ int open_repo(crq_repo **out, struct cmd_ctx *ctx);
 void close_repo(crq_repo *repo, struct cmd_ctx *ctx);
 /* Exit status after flushing stdout: 128 when stdout failed. */
 int finish(int code);
+/* A violation as "COMMIT CHANGE RULE: message" (+ "hint: ..." line),
+ * each line prefixed with pre. */
+void violation_text(crq_buf *out, const crq_violation *x, const char *pre);
+/* The violations as a JSON array of {commit, change, rule, message,
+ * hint}. */
+crq_node *violations_json(const crq_verify_result *res);
+/* Running in CI (CI set and not "false"/"0"): verify needs a trusted
+ * root from outside the history. */
+int ci_mode(void);
 
 /* Match option name at argv[*i] ("--name VALUE" or "--name=VALUE");
  * 1 and *out set (and *i advanced) on a match, 0 when argv[*i] is

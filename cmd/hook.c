@@ -18,10 +18,18 @@
 static int check_update(crq_repo *repo, const char *old, const char *new,
 	const char *ref)
 {
-	crq_issues v;
-	size_t i, checked = 0;
+	crq_verify_options opts = CRQ_VERIFY_OPTIONS_INIT;
+	crq_verify_result v;
+	crq_buf pin = CRQ_BUF_INIT, out = CRQ_BUF_INIT;
+	size_t i;
 	int err, rc = 0, had, has;
 
+	/* replace refs would show other people's git another history */
+	if (!strncmp(ref, "refs/replace/", 13)) {
+		fprintf(stderr, "crq: refusing %s: replace refs rewrite what git shows of the history\n",
+			ref);
+		return EXIT_REFUSED;
+	}
 	had = strcmp(old, ZERO) ? crq_repo_has_policy(repo, old) : 0;
 	if (!strcmp(new, ZERO)) {
 		if (had > 0) {
@@ -42,19 +50,33 @@ static int check_update(crq_repo *repo, const char *old, const char *new,
 			ref, new, old);
 		return EXIT_REFUSED;
 	}
-	crq_issues_init(&v);
-	if ((err = crq_verify(repo, new, &v, &checked)) < 0) {
-		crq_issues_dispose(&v);
+	/* the root pinned at install (or at the first push) judges it:
+	 * a re-rooted history does not descend from it */
+	if (crq_repo_config(&pin, repo, "crq.trust") < 0) {
+		if ((err = crq_repo_pin_trust(&pin, repo, new)) < 0)
+			return report(err);
+		fprintf(stderr, "crq: pinned the trusted root %.12s (crq.trust)\n",
+			pin.ptr);
+	}
+	opts.rev = new;
+	opts.trust = pin.ptr;
+	crq_verify_result_init(&v);
+	if ((err = crq_verify_run(&v, repo, &opts)) < 0) {
+		crq_verify_result_dispose(&v);
+		crq_buf_dispose(&pin);
 		return report(err);
 	}
 	for (i = 0; i < v.count; i++)
-		fprintf(stderr, "crq: %s\n", v.items[i].message);
+		violation_text(&out, &v.items[i], "crq: ");
+	fputs(crq_buf_cstr(&out), stderr);
 	if (v.count) {
 		fprintf(stderr, "crq: refusing %s: %zu violation%s in %zu commits checked\n",
-			ref, v.count, v.count == 1 ? "" : "s", checked);
+			ref, v.count, v.count == 1 ? "" : "s", v.checked);
 		rc = EXIT_REFUSED;
 	}
-	crq_issues_dispose(&v);
+	crq_verify_result_dispose(&v);
+	crq_buf_dispose(&out);
+	crq_buf_dispose(&pin);
 	return rc;
 }
 
@@ -136,8 +158,19 @@ static int install(struct cmd_ctx *ctx)
 	exe[n] = '\0';
 	snprintf(dir, sizeof(dir), "%s/hooks", crq_repo_gitdir(repo));
 	mkdir(dir, 0777);
-	if (!crq_repo_workdir(repo))
+	if (!crq_repo_workdir(repo)) {
+		crq_buf pin = CRQ_BUF_INIT;
+
+		/* pin the store's root now, when there is one: pushes of a
+		 * history that does not descend from it are refused */
+		if (crq_repo_config(&pin, repo, "crq.trust") < 0 &&
+		    crq_repo_has_policy(repo, crq_repo_branch(repo)) == 1 &&
+		    crq_repo_pin_trust(&pin, repo, NULL) == 0)
+			printf("pinned the trusted root %s (crq.trust)\n",
+				pin.ptr);
+		crq_buf_dispose(&pin);
 		rc = write_hook(dir, "pre-receive", exe);
+	}
 	else if (!(rc = write_hook(dir, "pre-commit", exe)))
 		rc = write_hook(dir, "pre-push", exe);
 	if (!rc)

@@ -247,3 +247,39 @@ int opt_value(int argc, char **argv, int *i, const char *name,
 	*out = argv[++*i];
 	return 1;
 }
+
+void violation_text(crq_buf *out, const crq_violation *x, const char *pre)
+{
+	crq_buf_printf(out, "%s%s %s %s: %s\n", pre, x->commit,
+		x->change ? x->change : "-", x->rule, x->message);
+	if (x->hint)
+		crq_buf_printf(out, "%shint: %s\n", pre, x->hint);
+}
+
+crq_node *violations_json(const crq_verify_result *res)
+{
+	crq_node *arr = crq_node_new(CRQ_NODE_ARRAY);
+	size_t i;
+
+	for (i = 0; i < res->count; i++) {
+		const crq_violation *x = &res->items[i];
+		crq_node *o = crq_node_new(CRQ_NODE_OBJECT);
+
+		crq_node_set(o, "commit", crq_node_new_cstr(x->commit));
+		if (x->change)
+			crq_node_set(o, "change", crq_node_new_cstr(x->change));
+		crq_node_set(o, "rule", crq_node_new_cstr(x->rule));
+		crq_node_set(o, "message", crq_node_new_cstr(x->message));
+		if (x->hint)
+			crq_node_set(o, "hint", crq_node_new_cstr(x->hint));
+		crq_node_push(arr, o);
+	}
+	return arr;
+}
+
+int ci_mode(void)
+{
+	const char *ci = getenv("CI");
+
+	return ci && *ci && strcmp(ci, "false") && strcmp(ci, "0");
+}

@@ -10,18 +10,18 @@
 #include <string.h>
 #include "change.h"
 
-/* Fields only crq writes: set on creation or by workflow actions. */
-static const char *const protected_fields[] = {
+/* Fields only crq writes: on creation or by the rules of an action. */
+static const char *const derived_fields[] = {
 	"id", "state", "requester", "created", "updated", "priority",
-	"approvals", "review_due", NULL
+	"approvals", "review_due", "template", NULL
 };
 
-static int is_protected(const char *key)
+int crq_change__derived(const char *field)
 {
 	size_t i;
 
-	for (i = 0; protected_fields[i]; i++)
-		if (!strcmp(key, protected_fields[i]))
+	for (i = 0; derived_fields[i]; i++)
+		if (!strcmp(field, derived_fields[i]))
 			return 1;
 	return 0;
 }
@@ -343,7 +343,7 @@ static long long name_number(const char *name, const char *prefix)
  * sort by name, and "1000" sorts before "999", so shards are compared
  * by number; only the highest shard that holds a change is read.
  */
-static int max_number(unsigned long long *out, crq_repo *repo,
+int crq_change__max_number(unsigned long long *out, crq_repo *repo,
 	const git_oid *commit)
 {
 	git_tree *changes = NULL, *shard = NULL;
@@ -395,29 +395,6 @@ done:
 	return err;
 }
 
-/* ---- priority ---- */
-
-void crq_change__priority(crq_repo *repo, crq_node *doc)
-{
-	const crq_node *policy, *m;
-	const char *impact = crq_node_get_str(doc, "impact");
-	const char *urgency = crq_node_get_str(doc, "urgency");
-	const char *p;
-
-	if (crq_store__policy(&policy, repo) < 0)
-		return;
-	m = crq_node_get(policy, "priority_matrix");
-	if (!impact || !urgency || !m) {
-		crq_node_remove(doc, "priority");
-		return;
-	}
-	p = crq_node_get_str(crq_node_get(m, impact), urgency);
-	if (p)
-		crq_node_set(doc, "priority", crq_node_new_cstr(p));
-	else
-		crq_node_remove(doc, "priority");
-}
-
 /* ---- writing ---- */
 
 void crq_change__message(crq_buf *msg, const char *id, const char *action,
@@ -445,7 +422,7 @@ void crq_change__message(crq_buf *msg, const char *id, const char *action,
 
 /* Validate doc, format it and commit it at path on top of tip. */
 int crq_change__write(crq_repo *repo, const git_oid *tip, int unborn,
-	const char *path, crq_node *doc, const char *message)
+	const char *path, crq_node *doc, const char *message, long long when)
 {
 	const crq_schema *schema;
 	crq_issues issues;
@@ -470,14 +447,15 @@ int crq_change__write(crq_repo *repo, const git_oid *tip, int unborn,
 	w.data = text.ptr;
 	w.len = text.size;
 	err = crq_store__commit(repo, unborn ? NULL : tip, &w, 1, message,
-		&out);
+		when, &out);
 done:
 	crq_issues_dispose(&issues);
 	crq_buf_dispose(&text);
 	return err;
 }
 
-static int load_template(crq_node **out, crq_repo *repo, const char *name)
+int crq_change__template(crq_node **out, crq_repo *repo,
+	const git_oid *commit, const char *name)
 {
 	crq_buf path = CRQ_BUF_INIT, text = CRQ_BUF_INIT;
 	const crq_schema *schema;
@@ -494,7 +472,7 @@ static int load_template(crq_node **out, crq_repo *repo, const char *name)
 		goto done;
 	}
 	crq_buf_printf(&path, ".crq/templates/%s.yaml", name);
-	if ((err = crq_store__read(repo, NULL, path.ptr, &text, NULL)) < 0) {
+	if ((err = crq_store__read(repo, commit, path.ptr, &text, NULL)) < 0) {
 		if (err == CRQ_ENOTFOUND)
 			err = crq_error__set(CRQ_ENOTFOUND,
 				"no such template '%s' (%s)", name, path.ptr);
@@ -516,199 +494,6 @@ done:
 	return err;
 }
 
-
-int crq_change_create(crq_buf *id_out, crq_repo *repo, const crq_node *fields,
-	const char *template_name)
-{
-	crq_node *doc = NULL, *tmpl = NULL;
-	crq_buf email = CRQ_BUF_INIT, now = CRQ_BUF_INIT, path = CRQ_BUF_INIT,
-		msg = CRQ_BUF_INIT, id = CRQ_BUF_INIT;
-	const crq_node *policy;
-	unsigned long long num;
-	git_oid tip;
-	size_t i;
-	int unborn, err, attempt, locked = 0;
-
-	if ((err = crq_store__policy(&policy, repo)) < 0 ||
-	    (err = crq_store__email(&email, repo)) < 0)
-		goto done;
-	if (fields && fields->kind != CRQ_NODE_OBJECT) {
-		err = crq_error__set(CRQ_EINVALID,
-			"change fields must be a mapping");
-		goto done;
-	}
-	for (i = 0; fields && i < fields->count; i++) {
-		if (is_protected(fields->keys[i])) {
-			err = crq_error__set(CRQ_EDENIED,
-				"field '%s' is set by crq, not by hand",
-				fields->keys[i]);
-			goto done;
-		}
-	}
-	if (template_name &&
-	    (err = load_template(&tmpl, repo, template_name)) < 0)
-		goto done;
-	{
-		const crq_node *act, *member;
-		const char *type = fields ? crq_node_get_str(fields, "type") :
-			NULL;
-
-		if ((err = crq_workflow__allow(&act, &member, repo, NULL,
-				type ? type : template_name ? "standard" :
-				"normal", NULL, "create")) < 0)
-			goto done;
-	}
-
-	if ((err = crq_store__lock(repo)) < 0)
-		goto done;
-	locked = 1;
-	for (attempt = 0; attempt < CRQ_STORE_RETRIES; attempt++) {
-		crq_node_free(doc);
-		doc = crq_node_new(CRQ_NODE_OBJECT);
-		crq_buf_clear(&now);
-		crq_buf_clear(&path);
-		crq_buf_clear(&msg);
-		crq_buf_clear(&id);
-		if ((err = crq_store__tip(repo, &tip, &unborn)) < 0)
-			goto done;
-		if (unborn) {
-			err = crq_error__set(CRQ_EREPO,
-				"branch has no commits; run 'crq init'");
-			goto done;
-		}
-		if ((err = max_number(&num, repo, &tip)) < 0)
-			goto done;
-		num++;
-		crq_buf_printf(&id, "%s-%06llu", repo->prefix, num);
-		crq_store__now(&now, repo);
-		crq_node_set(doc, "id", crq_node_new_cstr(id.ptr));
-		crq_node_set(doc, "type", crq_node_new_cstr(
-			template_name ? "standard" : "normal"));
-		crq_node_set(doc, "state", crq_node_new_cstr("draft"));
-		for (i = 0; tmpl && i < tmpl->count; i++)
-			if (!is_protected(tmpl->keys[i]) &&
-			    strcmp(tmpl->keys[i], "type"))
-				crq_node_set(doc, tmpl->keys[i],
-					crq_node_dup(tmpl->items[i]));
-		for (i = 0; fields && i < fields->count; i++)
-			crq_node_set(doc, fields->keys[i],
-				crq_node_dup(fields->items[i]));
-		if (template_name) {
-			const char *t = crq_node_get_str(doc, "type");
-
-			if (t && strcmp(t, "standard")) {
-				err = crq_error__set(CRQ_EINVALID,
-					"a change from a template is a standard change, not '%s'",
-					t);
-				goto done;
-			}
-			crq_node_set(doc, "template",
-				crq_node_new_cstr(template_name));
-		}
-		crq_node_set(doc, "requester", crq_node_new_cstr(email.ptr));
-		crq_node_set(doc, "created", crq_node_new_cstr(now.ptr));
-		crq_node_set(doc, "updated", crq_node_new_cstr(now.ptr));
-		crq_change__priority(repo, doc);
-		path_for(&path, repo, num);
-		crq_change__message(&msg, id.ptr, "create", doc, NULL, NULL,
-			"draft");
-		err = crq_change__write(repo, &tip, 0, path.ptr, doc, msg.ptr);
-		if (err != CRQ_STORE_RACE)
-			break;
-	}
-	if (err == CRQ_STORE_RACE)
-		err = CRQ_ECONFLICT;
-	if (!err)
-		crq_buf_puts(id_out, id.ptr);
-done:
-	if (locked)
-		crq_store__unlock(repo);
-	crq_node_free(doc);
-	crq_node_free(tmpl);
-	crq_buf_dispose(&email);
-	crq_buf_dispose(&now);
-	crq_buf_dispose(&path);
-	crq_buf_dispose(&msg);
-	crq_buf_dispose(&id);
-	return err;
-}
-
-static int check_unchanged(const crq_node *old, const crq_node *doc,
-	const char *key)
-{
-	const crq_node *a = crq_node_get(old, key), *b = crq_node_get(doc, key);
-
-	if (!strcmp(key, "priority") || !strcmp(key, "updated"))
-		return 0;
-	if ((!a) != (!b) || (a && !crq_node_equal(a, b)))
-		return crq_error__set(CRQ_EDENIED,
-			"field '%s' is set by crq, not by hand", key);
-	return 0;
-}
-
-int crq_change_update(crq_repo *repo, const char *id, const crq_node *doc,
-	const char *action)
-{
-	crq_node *old = NULL, *next = NULL;
-	crq_buf now = CRQ_BUF_INIT, path = CRQ_BUF_INIT, msg = CRQ_BUF_INIT;
-	const crq_node *act, *member;
-	const char *state;
-	git_oid tip;
-	size_t i;
-	int unborn, err, attempt, locked = 0;
-
-	if (doc->kind != CRQ_NODE_OBJECT)
-		return crq_error__set(CRQ_EINVALID, "a change is a mapping");
-	if ((err = crq_change_path(&path, repo, id)) < 0 ||
-	    (err = crq_store__lock(repo)) < 0)
-		goto done;
-	locked = 1;
-	for (attempt = 0; attempt < CRQ_STORE_RETRIES; attempt++) {
-		crq_node_free(old);
-		crq_node_free(next);
-		old = next = NULL;
-		crq_buf_clear(&now);
-		crq_buf_clear(&msg);
-		if ((err = crq_store__tip(repo, &tip, &unborn)) < 0 ||
-		    (err = crq_change__load_at(&old, repo, &tip, id, NULL, NULL)) < 0)
-			goto done;
-		state = crq_node_get_str(old, "state");
-		if ((err = crq_workflow__allow(&act, &member, repo, old,
-				crq_node_get_str(old, "type"), state,
-				action)) < 0)
-			goto done;
-		for (i = 0; protected_fields[i]; i++)
-			if ((err = check_unchanged(old, doc,
-					protected_fields[i])) < 0)
-				goto done;
-		next = crq_node_dup(doc);
-		crq_change__priority(repo, next);
-		crq_node_set(next, "updated", crq_node_dup(
-			crq_node_get(old, "updated")));
-		if (crq_node_equal(old, next)) {
-			err = crq_error__set(CRQ_EEXISTS,
-				"%s: nothing to change", id);
-			goto done;
-		}
-		crq_store__now(&now, repo);
-		crq_node_set(next, "updated", crq_node_new_cstr(now.ptr));
-		crq_change__message(&msg, id, action, next, NULL, state, state);
-		err = crq_change__write(repo, &tip, 0, path.ptr, next, msg.ptr);
-		if (err != CRQ_STORE_RACE)
-			break;
-	}
-	if (err == CRQ_STORE_RACE)
-		err = CRQ_ECONFLICT;
-done:
-	if (locked)
-		crq_store__unlock(repo);
-	crq_node_free(old);
-	crq_node_free(next);
-	crq_buf_dispose(&now);
-	crq_buf_dispose(&path);
-	crq_buf_dispose(&msg);
-	return err;
-}
 
 int crq_change_assign(crq_repo *repo, crq_node *doc, const char *assignment)
 {
@@ -742,7 +527,7 @@ int crq_change_assign(crq_repo *repo, crq_node *doc, const char *assignment)
 			return crq_error__set(CRQ_EINVALID,
 				"unknown field '%s'", key);
 		}
-		if (parent == doc && is_protected(p))
+		if (parent == doc && crq_change__derived(p))
 			return crq_error__set(CRQ_EDENIED,
 				"field '%s' is set by crq, not by hand", p);
 		if (!dot)
@@ -774,35 +559,6 @@ int crq_change_assign(crq_repo *repo, crq_node *doc, const char *assignment)
 	crq_node_set(parent, p, val);
 	return 0;
 }
-
-int crq_change_set(crq_repo *repo, const char *id,
-	const char *const *assignments, size_t count)
-{
-	const crq_schema *schema;
-	crq_node *doc = NULL;
-	crq_issues issues;
-	size_t i;
-	int err;
-
-	crq_issues_init(&issues);
-	if ((err = crq_change_load(&doc, repo, id)) < 0 ||
-	    (err = crq_repo_change_schema(&schema, repo)) < 0)
-		goto done;
-	for (i = 0; i < count; i++)
-		if ((err = crq_change_assign(repo, doc, assignments[i])) < 0)
-			goto done;
-	if (crq_schema_type(schema, doc, &issues) < 0 && issues.count) {
-		err = crq_change__issues_error(&issues, id);
-		goto done;
-	}
-	err = crq_change_update(repo, id, doc, "edit");
-done:
-	crq_issues_dispose(&issues);
-	crq_node_free(doc);
-	return err;
-}
-
-/* ---- listing ---- */
 
 static int matches(const crq_node *doc, const crq_filter *f,
 	const char *now)

@@ -462,30 +462,70 @@ int crq_policy_allowed_signers(crq_buf *out, crq_repo *repo);
 /* ------------------------------------------------------------------ */
 /* Verification: the history proves itself. */
 
-/* Walk rev (the branch when NULL) from the commit that introduced the
- * policy (trusted) to its tip and check every commit touching crq
- * paths: a strict parse of the raw object (allowed headers, one
- * canonical ed25519 SSH signature), the signer a member of the parent
- * commit's policy and the committer, exactly one file, regular, in a
- * crq place, trailers that agree with the diff, a legal action of the
- * parent's workflow by a member holding a role for it, approvals only
- * added in a decision by their author and never by the requester,
- * policy changes by admins with the version bumped by one (or a
- * proposal under admin_threshold), merges without crq content of their
- * own, committer times that never go backwards.  One issue per
- * violation: pointer = commit id, message "COMMIT CHANGE RULE: text".
- * *checked: the commits examined.  0 when the walk ran (violations or
- * not); CRQ_EREPO when the history cannot be read. */
-int crq_verify(crq_repo *repo, const char *rev, crq_issues *violations,
-	size_t *checked);
-/* Same, from a trusted commit (trust, may be NULL).  Verifying the
- * branch itself (rev and trust NULL) keeps state in .git/crq/: the root
- * is pinned on first use (a different root later is a violation), and
- * the last tip verified clean is remembered: the next run checks only
- * the commits after it, and reports it when it has vanished from the
- * history (rollback, force push). */
-int crq_verify_ext(crq_repo *repo, const char *rev, const char *trust,
-	crq_issues *violations, size_t *checked);
+/* One thing verify refuses: the commit, the change it concerns (NULL
+ * for the policy or a merge), the rule's name, a one-line message and
+ * an optional hint. */
+typedef struct {
+	char commit[41];
+	char *change;
+	char *rule;
+	char *message;
+	char *hint;
+} crq_violation;
+
+typedef struct {
+	crq_violation *items;
+	size_t count, alloc;
+	size_t checked;		/* commits examined */
+	char root[41];		/* the trusted root the walk started from */
+	int pinned;		/* 1: this run pinned root (first use) */
+} crq_verify_result;
+
+void crq_verify_result_init(crq_verify_result *res);
+void crq_verify_result_dispose(crq_verify_result *res);
+
+typedef struct {
+	unsigned int version;
+	/* the revision to verify (tags peel to their commit); NULL: the
+	 * branch crq works on */
+	const char *rev;
+	/* the trusted root; NULL: git config crq.trust, then the root
+	 * pinned in .git/crq/trust, then (first use) the commit that
+	 * introduced the policy, pinned from then on */
+	const char *trust;
+	/* refuse to run without a trusted root from outside the history
+	 * (--trust or crq.trust): what CI sets */
+	int require_trust;
+	/* only commits not reachable from base (crq check); base itself is
+	 * taken as verified */
+	const char *base;
+} crq_verify_options;
+
+#define CRQ_VERIFY_OPTIONS_VERSION 1
+#define CRQ_VERIFY_OPTIONS_INIT { CRQ_VERIFY_OPTIONS_VERSION, NULL, NULL, 0, \
+	NULL }
+
+/*
+ * Verify the history: every commit reachable from the tip that the
+ * trusted root does not reach is a commit touching no crq path, one
+ * step that the rule engine makes from its parent under the parent's
+ * policy by its signer at its time, or a merge that loses no step and
+ * adds nothing of its own, whose merged-in steps are also legal under
+ * the landing branch's policy at the merge.  Violations go to res, one
+ * each.  0 when the walk ran (violations or not); CRQ_EREPO when the
+ * history cannot be read, is shallow or partial, or (require_trust)
+ * has no trusted root.  Verifying the branch itself remembers the last
+ * tip verified clean in .git/crq/: the next run checks only what came
+ * after it, and a tip that vanished (rollback, force push) is a
+ * violation.
+ */
+int crq_verify_run(crq_verify_result *res, crq_repo *repo,
+	const crq_verify_options *opts);
+/* Pin rev's trusted root in the repository's git config (crq.trust):
+ * what `crq hook install` does in the bare repository.  The root is
+ * the commit that introduced the policy on rev's first-parent history.
+ * The id goes to out. */
+int crq_repo_pin_trust(crq_buf *out, crq_repo *repo, const char *rev);
 /* The merge base of a and b, as a hex id, into out. */
 int crq_merge_base(crq_buf *out, crq_repo *repo, const char *a,
 	const char *b);

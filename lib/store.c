@@ -392,32 +392,32 @@ static int identity(crq_buf *name, crq_buf *email, crq_repo *repo,
 int crq_store__email(crq_buf *out, crq_repo *repo)
 {
 	crq_buf name = CRQ_BUF_INIT;
-	int err = identity(&name, out, repo, "AUTHOR");
+	int err = identity(&name, out, repo, "COMMITTER");
 
 	crq_buf_dispose(&name);
 	return err;
 }
 
+/* The committer at time when (both author and committer of a crq
+ * commit: the member who takes the step, at the step's time). */
 static int make_signature(git_signature **out, crq_repo *repo,
-	const char *who)
+	long long when)
 {
 	crq_buf name = CRQ_BUF_INIT, email = CRQ_BUF_INIT;
-	char env[64];
 	const char *d;
 	int err, offset = 0, sign, hh, mm;
 	const char *sp;
 
-	if ((err = identity(&name, &email, repo, who)) < 0)
+	if ((err = identity(&name, &email, repo, "COMMITTER")) < 0)
 		goto done;
-	snprintf(env, sizeof(env), "GIT_%s_DATE", who);
-	d = getenv(env);
+	d = getenv("GIT_COMMITTER_DATE");
 	if (d && (sp = strrchr(d, ' ')) && (sp[1] == '+' || sp[1] == '-') &&
 	    sscanf(sp + 2, "%2d%2d", &hh, &mm) == 2) {
 		sign = sp[1] == '-' ? -1 : 1;
 		offset = sign * (hh * 60 + mm);
 	}
 	if ((err = git_signature_new(out, name.ptr, email.ptr,
-			(git_time_t)now_epoch(env), offset)) < 0)
+			(git_time_t)when, offset)) < 0)
 		err = crq_store__git_error(err, "invalid identity");
 done:
 	crq_buf_dispose(&name);
@@ -684,62 +684,6 @@ int crq_store__signing_key(crq_buf *out, crq_repo *repo)
 	return err;
 }
 
-/*
- * The signing key must be a key of the member the commit names (the
- * committer e-mail), in the policy of the parent commit: nobody signs
- * as someone else, and nobody adds their own key in the commit that
- * uses it.  A store's first commit has no policy yet.
- */
-static int check_signer(crq_repo *repo, const git_oid *parent,
-	const crq_signer *signer, const git_signature *committer)
-{
-	crq_buf text = CRQ_BUF_INIT;
-	const crq_schema *schema;
-	crq_node *policy = NULL;
-	const crq_node *member, *keys, *cached;
-	size_t i;
-	int err = 0;
-
-	if (!parent)
-		return 0;
-	if (repo->policy && git_oid_equal(parent, &repo->policy_commit)) {
-		/* the policy we already hold is the parent's */
-		cached = repo->policy;
-	} else {
-		err = crq_store__read(repo, parent, POLICY_PATH, &text, NULL);
-		if (err == CRQ_ENOTFOUND) {
-			err = 0;
-			goto done;
-		}
-		if (err < 0 || (err = crq_store__policy_schema(&schema, repo)) < 0 ||
-		    (err = crq_policy__parse(&policy, schema, text.ptr,
-				text.size, POLICY_PATH, NULL)) < 0)
-			goto done;
-		cached = policy;
-	}
-	member = crq_policy__member(cached, committer->email);
-	if (member) {
-		keys = crq_node_get(member, "keys");
-		for (i = 0; keys && i < keys->count; i++)
-			if (crq_policy__key_is(keys->items[i]->str,
-					crq_signer_public_key(signer)))
-				goto done;
-		err = crq_error__set(CRQ_EDENIED,
-			"the signing key is not a key of member '%s'\n"
-			"hint: an admin adds it: crq member add / the policy's keys",
-			committer->email);
-		goto done;
-	}
-	err = crq_error__set(CRQ_EDENIED,
-		"'%s' is not a member of this store\n"
-		"hint: an admin adds members with 'crq member add'",
-		committer->email);
-done:
-	crq_node_free(policy);
-	crq_buf_dispose(&text);
-	return err;
-}
-
 /* ---- writing ---- */
 
 /* Insert blob at path below base (which may be NULL), giving out. */
@@ -923,9 +867,22 @@ static int checked_out(crq_repo *repo)
 	return repo->workdir && !git_repository_is_bare(repo->git);
 }
 
+long long crq_store__step_time(crq_repo *repo, const git_oid *parent)
+{
+	long long t = now_epoch("GIT_COMMITTER_DATE");
+	git_commit *pc = NULL;
+
+	/* never earlier than the parent: time only goes forward */
+	if (parent && git_commit_lookup(&pc, repo->git, parent) == 0 &&
+	    (long long)git_commit_committer(pc)->when.time > t)
+		t = (long long)git_commit_committer(pc)->when.time;
+	git_commit_free(pc);
+	return t;
+}
+
 int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	const crq_store_write *writes, size_t count, const char *message,
-	git_oid *out)
+	long long when, git_oid *out)
 {
 	git_commit *pc = NULL;
 	git_tree *tree = NULL, *next = NULL;
@@ -941,10 +898,9 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	crq_signer *signer = NULL;
 	int err, locked = 0;
 
-	if ((err = make_signature(&author, repo, "AUTHOR")) < 0 ||
-	    (err = make_signature(&committer, repo, "COMMITTER")) < 0 ||
-	    (err = repo_signer(&signer, repo)) < 0 ||
-	    (err = check_signer(repo, parent, signer, committer)) < 0)
+	if ((err = make_signature(&author, repo, when)) < 0 ||
+	    (err = make_signature(&committer, repo, when)) < 0 ||
+	    (err = repo_signer(&signer, repo)) < 0)
 		goto done;
 	if (parent) {
 		if ((err = git_commit_lookup(&pc, repo->git, parent)) < 0 ||
@@ -1275,7 +1231,9 @@ int crq_repo_init(crq_repo **out, const char *path, const crq_options *opts)
 		writes[i].len = datas[i].size;
 	}
 	if ((err = crq_store__commit(repo, unborn ? NULL : &tip, writes, count,
-			"crq: initialise change store\n", &commit)) < 0)
+			"crq: initialise change store\n",
+			crq_store__step_time(repo, unborn ? NULL : &tip),
+			&commit)) < 0)
 		goto done;
 	/* the policy we just wrote must load: catches a broken datadir */
 	if ((err = crq_store__policy(&policy, repo)) < 0)

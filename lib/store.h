@@ -57,7 +57,10 @@ void crq_store__blob_at(git_oid *out, crq_repo *repo, const git_oid *c,
  * commits are created here. */
 int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	const crq_store_write *writes, size_t count, const char *message,
-	git_oid *out);
+	long long when, git_oid *out);
+/* The time of a step on parent: now (GIT_COMMITTER_DATE when set), but
+ * never earlier than the parent's committer time. */
+long long crq_store__step_time(crq_repo *repo, const git_oid *parent);
 /* The public key ("type base64") of the signing key git config names. */
 int crq_store__signing_key(crq_buf *out, crq_repo *repo);
 /* Take / release the repository's writers' lock (.git/crq.lock,
@@ -70,7 +73,8 @@ void crq_store__unlock(crq_repo *repo);
 int crq_store__parse_time(const char *s, long long *out);
 /* Current time as RFC 3339 UTC, honouring GIT_COMMITTER_DATE. */
 void crq_store__now(crq_buf *out, crq_repo *repo);
-/* Committer e-mail (user.email), CRQ_EREPO when unset. */
+/* Committer e-mail (GIT_COMMITTER_EMAIL, user.email), CRQ_EREPO when
+ * unset. */
 int crq_store__email(crq_buf *out, crq_repo *repo);
 /* Parse a policy: strict YAML, typed and validated by schema, plus the
  * rules a schema cannot state (one key one member, unique e-mails,

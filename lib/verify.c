@@ -1,7 +1,10 @@
 /*
- * verify.c - the trail proves itself: walk the branch from the commit
- * that introduced the policy and check every commit that touches crq
- * paths against the policy of its parent.
+ * verify.c - the trail proves itself.  Every commit reachable from the
+ * tip that the trusted root does not reach is checked: a code commit
+ * (no crq path, no Crq-* trailer), one step that the rule engine
+ * (lib/rules.c) makes from its parent under the parent's policy by its
+ * signer at its time, or a merge that loses no step and adds nothing of
+ * its own, whose merged-in steps are also legal where they land.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,74 +12,66 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "change.h"
+#include "commit.h"
+#include "rules.h"
 #include "sign.h"
 
 #define POLICY_PATH ".crq/policy.yaml"
 #define MAX_FILE (1024 * 1024)
+/* how far a commit may be dated after the verifier's clock */
+#define FUTURE_SLACK 300
 
-int crq_verify__split_commit(crq_buf *payload, crq_buf *sig,
-	crq_buf *problem, const char *data, size_t len)
+void crq_verify_result_init(crq_verify_result *res)
 {
-	const char *p = data, *end = data + len;
-	int nsig = 0, in_sig = 0, seen_committer = 0, n = 0;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t l = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-
-		if (l == 1 && *p == '\n') {
-			crq_buf_put(payload, p, (size_t)(end - p));
-			break;
-		}
-		if (in_sig && *p == ' ') {
-			crq_buf_put(sig, p + 1, l - 1);
-			p += l;
-			continue;
-		}
-		in_sig = 0;
-		n++;
-		if (l > 7 && !memcmp(p, "gpgsig ", 7)) {
-			if (!seen_committer && !problem->size)
-				crq_buf_puts(problem,
-					"gpgsig header before committer");
-			if (nsig++ && !problem->size)
-				crq_buf_puts(problem,
-					"more than one signature header");
-			in_sig = 1;
-			crq_buf_put(sig, p + 7, l - 7);
-		} else if ((n == 1 && l > 5 && !memcmp(p, "tree ", 5)) ||
-			   (l > 7 && !memcmp(p, "parent ", 7)) ||
-			   (l > 7 && !memcmp(p, "author ", 7))) {
-			crq_buf_put(payload, p, l);
-		} else if (l > 10 && !memcmp(p, "committer ", 10)) {
-			seen_committer = 1;
-			crq_buf_put(payload, p, l);
-		} else {
-			if (!problem->size)
-				crq_buf_printf(problem,
-					"header '%.*s' is not allowed in a crq commit",
-					(int)strcspn(p, " \n"), p);
-			crq_buf_put(payload, p, l);
-		}
-		p += l;
-	}
-	/* the armor's own final newline is not part of it */
-	if (sig->size && sig->ptr[sig->size - 1] == '\n')
-		sig->ptr[--sig->size] = '\0';
-	return nsig;
+	memset(res, 0, sizeof(*res));
 }
 
-/* ---- the walk ---- */
+void crq_verify_result_dispose(crq_verify_result *res)
+{
+	size_t i;
+
+	if (!res)
+		return;
+	for (i = 0; i < res->count; i++) {
+		free(res->items[i].change);
+		free(res->items[i].rule);
+		free(res->items[i].message);
+		free(res->items[i].hint);
+	}
+	free(res->items);
+	memset(res, 0, sizeof(*res));
+}
+
+/* What a step needs when a merge lands it on another branch. */
+struct step_rec {
+	git_oid id;
+	char signer[128], actor[128], key[128];
+	char action[48], type[16], from[40], role[64];
+	int policy;		/* a policy step */
+	int used;
+};
+
+struct cached {
+	git_oid blob;
+	crq_node *doc;		/* NULL: the blob does not parse */
+};
+
+#define CACHE_SIZE 16
 
 struct vctx {
 	crq_repo *repo;
 	const crq_schema *schema, *pschema;
-	crq_issues *out;
-	size_t checked;
+	crq_verify_result *out;
+	long long now;
 	/* per change id: {email: true} of who edited it since its last
 	 * decision (separation of duties) */
 	crq_node *editors;
-	crq_node *unread;	/* changes whose earlier edits are unread */
+	/* parsed policies and templates by blob id */
+	struct cached pol[CACHE_SIZE], tmpl[CACHE_SIZE];
+	size_t npol, ntmpl;
+	/* steps by commit id (open addressing) */
+	struct step_rec *recs;
+	size_t nrec, arec;
 };
 
 static void violation(struct vctx *v, const git_oid *commit,
@@ -86,33 +81,121 @@ static void violation(struct vctx *v, const git_oid *commit,
 static void violation(struct vctx *v, const git_oid *commit,
 	const char *change, const char *rule, const char *fmt, ...)
 {
-	char hex[GIT_OID_HEXSZ + 1];
+	crq_verify_result *r = v->out;
+	crq_violation *x;
 	crq_buf msg = CRQ_BUF_INIT;
+	char *hint;
 	va_list ap;
 
-	git_oid_tostr(hex, sizeof(hex), commit);
 	va_start(ap, fmt);
 	crq_buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
-	crq_issues_add(v->out, NULL, hex, "%s %s %s: %s", hex,
-		change ? change : "-", rule, msg.ptr);
+	crq__grow((void **)&r->items, &r->alloc, r->count + 1,
+		sizeof(*r->items));
+	x = &r->items[r->count++];
+	memset(x, 0, sizeof(*x));
+	git_oid_tostr(x->commit, sizeof(x->commit), commit);
+	x->change = change ? crq__strdup(change) : NULL;
+	x->rule = crq__strdup(rule);
+	/* a message may carry its hint on a line of its own */
+	if ((hint = strstr(msg.ptr, "\nhint: "))) {
+		x->hint = crq__strdup(hint + 7);
+		*hint = '\0';
+	}
+	x->message = crq__strdup(msg.ptr);
 	crq_buf_dispose(&msg);
 }
 
-static const char *trailer(const git_message_trailer_array *tr,
-	const char *key)
+/* The error of a refused step as a violation. */
+static void refused(struct vctx *v, const git_oid *commit,
+	const char *change, const char *rule)
 {
-	size_t i;
-
-	for (i = 0; i < tr->count; i++)
-		if (!strcmp(tr->trailers[i].key, key))
-			return tr->trailers[i].value;
-	return NULL;
+	violation(v, commit, change, rule ? rule : "illegal-action", "%s",
+		crq_error_last());
+	crq_error_clear();
 }
 
-/* Read and parse a blob as a change or policy. */
-static int load_blob(crq_node **out, struct vctx *v, const git_oid *blob,
-	const char *name, int policy)
+static const char *tr(const crq_node *t, const char *key)
+{
+	return crq_node_get_str(t, key);
+}
+
+/* ---- caches ---- */
+
+static const crq_node *cached_doc(struct vctx *v, struct cached *c,
+	size_t *n, const git_oid *blob, const char *name, int policy)
+{
+	git_blob *b = NULL;
+	crq_node *doc = NULL;
+	size_t i, slot;
+
+	for (i = 0; i < *n; i++)
+		if (git_oid_equal(&c[i].blob, blob))
+			return c[i].doc;
+	if (git_blob_lookup(&b, v->repo->git, blob) == 0) {
+		if (policy)
+			crq_policy__parse(&doc, v->pschema,
+				git_blob_rawcontent(b),
+				(size_t)git_blob_rawsize(b), name, NULL);
+		else
+			crq_change__parse_typed(&doc, v->schema,
+				git_blob_rawcontent(b),
+				(size_t)git_blob_rawsize(b), name, NULL, 0,
+				NULL);
+		git_blob_free(b);
+	}
+	crq_error_clear();
+	if (doc && doc->kind != CRQ_NODE_OBJECT) {
+		crq_node_free(doc);
+		doc = NULL;
+	}
+	if (*n < CACHE_SIZE) {
+		slot = (*n)++;
+	} else {
+		/* full: evict one (no caller holds two of one cache) */
+		slot = (size_t)(blob->id[0] % CACHE_SIZE);
+		crq_node_free(c[slot].doc);
+	}
+	git_oid_cpy(&c[slot].blob, blob);
+	c[slot].doc = doc;
+	return doc;
+}
+
+/* The policy in force at commit (NULL when it has none or it does
+ * not parse: *present tells which). */
+static const crq_node *policy_at(struct vctx *v, const git_oid *commit,
+	int *present)
+{
+	git_oid blob;
+
+	crq_store__blob_at(&blob, v->repo, commit, POLICY_PATH);
+	*present = !git_oid_is_zero(&blob);
+	if (!*present)
+		return NULL;
+	return cached_doc(v, v->pol, &v->npol, &blob, POLICY_PATH, 1);
+}
+
+static const crq_node *template_at(struct vctx *v, const git_oid *commit,
+	const char *name)
+{
+	crq_buf path = CRQ_BUF_INIT;
+	git_oid blob;
+	size_t i;
+
+	for (i = 0; name[i]; i++)
+		if (name[i] == '/' || (name[i] == '.' && !i))
+			return NULL;
+	crq_buf_printf(&path, ".crq/templates/%s.yaml", name);
+	crq_store__blob_at(&blob, v->repo, commit, path.ptr);
+	crq_buf_dispose(&path);
+	if (git_oid_is_zero(&blob))
+		return NULL;
+	return cached_doc(v, v->tmpl, &v->ntmpl, &blob, name, 0);
+}
+
+/* Read and parse a blob as a change (strict and validated). */
+static int load_change(crq_node **out, struct vctx *v, const git_oid *blob,
+	const char *name, crq_buf *text)
 {
 	git_blob *b = NULL;
 	int err;
@@ -120,40 +203,338 @@ static int load_blob(crq_node **out, struct vctx *v, const git_oid *blob,
 	*out = NULL;
 	if ((err = git_blob_lookup(&b, v->repo->git, blob)) < 0)
 		return crq_store__git_error(err, "cannot read blob");
-	err = policy ? crq_policy__parse(out, v->pschema,
-			git_blob_rawcontent(b), (size_t)git_blob_rawsize(b),
-			name, NULL) :
-		crq_change_parse_with(out, v->schema, git_blob_rawcontent(b),
-			(size_t)git_blob_rawsize(b), name, NULL);
+	if (text)
+		crq_buf_put(text, git_blob_rawcontent(b),
+			(size_t)git_blob_rawsize(b));
+	err = crq_change_parse_with(out, v->schema, git_blob_rawcontent(b),
+		(size_t)git_blob_rawsize(b), name, NULL);
 	git_blob_free(b);
 	return err;
 }
 
-struct delta_file {
-	char path[256];
-	git_oid old_id, new_id;
-	int had_old, has_new;
-	unsigned mode;
-};
-
-static int is_crq_path(const char *p)
+static struct step_rec *rec_find(struct vctx *v, const git_oid *id,
+	int add)
 {
-	return !strncmp(p, ".crq/", 5) || !strncmp(p, "changes/", 8);
+	size_t i, h;
+
+	if (add && (v->nrec + 1) * 2 > v->arec) {
+		struct step_rec *old = v->recs;
+		size_t n = v->arec;
+
+		v->arec = v->arec ? v->arec * 2 : 256;
+		v->recs = crq__calloc(v->arec, sizeof(*v->recs));
+		for (i = 0; i < n; i++)
+			if (old[i].used) {
+				h = (*(const size_t *)old[i].id.id) %
+					v->arec;
+				while (v->recs[h].used)
+					h = (h + 1) % v->arec;
+				v->recs[h] = old[i];
+			}
+		free(old);
+	}
+	if (!v->arec)
+		return NULL;
+	h = (*(const size_t *)id->id) % v->arec;
+	while (v->recs[h].used) {
+		if (git_oid_equal(&v->recs[h].id, id))
+			return &v->recs[h];
+		h = (h + 1) % v->arec;
+	}
+	if (!add)
+		return NULL;
+	v->recs[h].used = 1;
+	git_oid_cpy(&v->recs[h].id, id);
+	v->nrec++;
+	return &v->recs[h];
 }
 
-/* Is word one of the blank-separated words of list? */
-static int word_in(const char *list, const char *word)
+
+/* ---- one step ---- */
+
+/* Who edited change id since its last decision, as of commit parent:
+ * remembered from the walk, or read from the (verified) history when
+ * the walk starts after the change was created. */
+static const crq_node *editors_of(struct vctx *v, const char *id,
+	const git_oid *parent)
 {
-	size_t n = strlen(word);
+	crq_node *eds = crq_node_get(v->editors, id);
 
-	while (*list) {
-		size_t w = strcspn(list, " ");
-
-		if (w == n && !strncmp(list, word, n))
-			return 1;
-		list += w + (list[w] == ' ');
+	if (!eds) {
+		crq_node_set(v->editors, id, crq_node_new(CRQ_NODE_OBJECT));
+		eds = crq_node_get(v->editors, id);
+		if (parent)
+			crq_workflow__editors(eds, v->repo, parent, id);
+		crq_error_clear();
 	}
-	return 0;
+	return eds;
+}
+
+/* The first top-level field where a and b differ. */
+static const char *first_difference(const crq_node *a, const crq_node *b)
+{
+	size_t i;
+
+	for (i = 0; i < a->count; i++)
+		if (!crq_node_get(b, a->keys[i]) ||
+		    !crq_node_equal(a->items[i], crq_node_get(b, a->keys[i])))
+			return a->keys[i];
+	for (i = 0; i < b->count; i++)
+		if (!crq_node_get(a, b->keys[i]))
+			return b->keys[i];
+	return NULL;
+}
+
+/* The rule a wrong derived field breaks. */
+static const char *field_rule(const char *f)
+{
+	if (!strcmp(f, "state"))
+		return "illegal-transition";
+	if (!strcmp(f, "approvals"))
+		return "approvals";
+	return "derived-field";
+}
+
+/* Did the change at path have content digest want at commit hex? */
+static int review_fresh(struct vctx *v, const char *hex, const char *path,
+	const char *want)
+{
+	git_oid c, b;
+	crq_node *then = NULL;
+	char was[72];
+	int ok = 0;
+
+	if (git_oid_fromstr(&c, hex) < 0)
+		return 0;
+	crq_store__blob_at(&b, v->repo, &c, path);
+	if (!git_oid_is_zero(&b) && load_change(&then, v, &b, path, NULL) == 0 &&
+	    crq_rules_digest(was, v->schema, then) == 0)
+		ok = !strcmp(was, want);
+	crq_node_free(then);
+	crq_error_clear();
+	return ok;
+}
+
+/* Is path the one crq writes change id to under policy's store layout
+ * (prefix, shard size)?  Case twins and copies in other shards are not. */
+static int canonical_path(crq_buf *want, const crq_node *policy,
+	const char *id, const char *path)
+{
+	const crq_node *pre = crq_node_path(policy, "store.prefix");
+	const crq_node *size = crq_node_path(policy, "store.shard_size");
+	const char *prefix = pre ? pre->str : "CHG";
+	unsigned long long shard = size ? (unsigned long long)size->i : 1000;
+	size_t plen = strlen(prefix), nd;
+
+	crq_buf_clear(want);
+	if (strncmp(id, prefix, plen) || id[plen] != '-')
+		return 0;
+	nd = strspn(id + plen + 1, "0123456789");
+	if (nd < 6 || nd > 18 || id[plen + 1 + nd])
+		return 0;
+	crq_buf_printf(want, "changes/%03llu/%s.yaml",
+		strtoull(id + plen + 1, NULL, 10) / shard, id);
+	return !path || !strcmp(want->ptr, path);
+}
+
+struct step_in {
+	git_commit *c;
+	const git_oid *id;
+	const git_signature *cm;
+	const crq_node *policy;		/* the parent's */
+	const crq_node *trailers;
+	const char *key;		/* the verified signing key */
+};
+
+static void remember(struct vctx *v, const struct step_in *s,
+	const char *actor, const char *action, const char *type,
+	const char *from, const char *role, int policy)
+{
+	struct step_rec *r = rec_find(v, s->id, 1);
+
+	snprintf(r->signer, sizeof(r->signer), "%s", s->cm->email);
+	snprintf(r->actor, sizeof(r->actor), "%s", actor);
+	snprintf(r->key, sizeof(r->key), "%s", s->key);
+	snprintf(r->action, sizeof(r->action), "%s", action ? action : "");
+	snprintf(r->type, sizeof(r->type), "%s", type ? type : "");
+	snprintf(r->from, sizeof(r->from), "%s", from ? from : "");
+	snprintf(r->role, sizeof(r->role), "%s", role ? role : "");
+	r->policy = policy;
+}
+
+/* A step on a change: what the rule engine makes of the parent's
+ * content must be, byte for byte, what was committed. */
+static void check_change_step(struct vctx *v, const struct step_in *s,
+	const char *path, const git_oid *old_blob, const git_oid *new_blob)
+{
+	const crq_node *t = s->trailers;
+	const char *cid = tr(t, "Crq-Change"), *action = tr(t, "Crq-Action");
+	const git_oid *parent = git_commit_parent_id(s->c, 0);
+	crq_node *old = NULL, *new = NULL;
+	crq_buf text = CRQ_BUF_INIT, want = CRQ_BUF_INIT, mine = CRQ_BUF_INIT;
+	crq_rules_step st;
+	crq_rules_result res;
+	const char *fid, *tname, *f;
+	size_t on, nn;
+
+	memset(&res, 0, sizeof(res));
+	if (git_oid_is_zero(new_blob)) {
+		violation(v, s->id, cid, "deleted",
+			"'%s' was deleted: no action removes a change", path);
+		goto done;
+	}
+	if (load_change(&new, v, new_blob, path, &text) < 0) {
+		violation(v, s->id, cid, "invalid-file", "%s",
+			crq_error_last());
+		goto done;
+	}
+	if (!git_oid_is_zero(old_blob) &&
+	    load_change(&old, v, old_blob, path, NULL) < 0) {
+		violation(v, s->id, cid, "invalid-file",
+			"the parent's '%s' is not a valid change: %s", path,
+			crq_error_last());
+		goto done;
+	}
+	fid = crq_node_get_str(new, "id");
+	if (!fid || !canonical_path(&want, s->policy, fid, path) ||
+	    (old && strcmp(fid, crq_node_get_str(old, "id")))) {
+		violation(v, s->id, cid, "path",
+			"'%s' is not where change '%s' lives", path,
+			fid ? fid : "?");
+		goto done;
+	}
+	if (!cid || strcmp(cid, fid) || !action) {
+		violation(v, s->id, fid, "trailers",
+			"Crq-Change '%s' / Crq-Action '%s' disagree with the file",
+			cid ? cid : "(none)", action ? action : "(none)");
+		goto done;
+	}
+	if (!old != !strcmp(action, "create")) {
+		violation(v, s->id, fid, "trailers",
+			"'%s' %s a new change file", action,
+			old ? "does not create" : "cannot create");
+		goto done;
+	}
+	if (!old) {
+		/* a new change takes the next free number */
+		unsigned long long max = 0;
+		const char *num = strrchr(fid, '-') + 1;
+
+		if (crq_change__max_number(&max, v->repo, parent) == 0 &&
+		    strtoull(num, NULL, 10) != max + 1) {
+			violation(v, s->id, fid, "id",
+				"'%s' is not the next free id (number %llu)",
+				fid, max + 1);
+			goto done;
+		}
+		crq_error_clear();
+	}
+	tname = crq_node_get_str(old ? old : new, "template");
+	memset(&st, 0, sizeof(st));
+	st.policy = s->policy;
+	st.schema = v->schema;
+	st.before = old;
+	st.input = new;
+	st.input_full = 1;
+	st.action = action;
+	st.signer_key = s->key;
+	st.signer_email = s->cm->email;
+	st.forge = tr(t, "Crq-Forge");
+	st.reviewer = tr(t, "Crq-Reviewer");
+	st.time = (long long)s->cm->when.time;
+	st.template_doc = tname ? template_at(v, parent, tname) : NULL;
+	st.template_name = old ? NULL : tname;
+	st.new_id = fid;
+	st.editors = old ? editors_of(v, fid, parent) : NULL;
+	on = old && crq_node_get(old, "approvals") ?
+		crq_node_get(old, "approvals")->count : 0;
+	nn = crq_node_get(new, "approvals") ?
+		crq_node_get(new, "approvals")->count : 0;
+	if (nn == on + 1)
+		st.role = crq_node_get_str(crq_node_get(new,
+			"approvals")->items[on], "role");
+	if (crq_rules_change(&res, &st) < 0) {
+		refused(v, s->id, fid, res.rule);
+		goto done;
+	}
+	crq_change_format(&mine, v->schema, res.after);
+	if (mine.size != text.size || memcmp(mine.ptr, text.ptr, text.size)) {
+		f = first_difference(res.after, new);
+		if (f && !strcmp(f, "state") && res.decision == 1 && !res.met)
+			violation(v, s->id, fid, "approvals",
+				"'%s' moved it on before fresh approvals met the rules",
+				action);
+		else if (f)
+			violation(v, s->id, fid, field_rule(f),
+				"'%s' is not what '%s' writes here%s",
+				f, action, crq_change__derived(f) ?
+				" (crq derives it)" : "");
+		else
+			violation(v, s->id, fid, "canonical",
+				"the file is not in crq's canonical layout");
+		goto done;
+	}
+	if ((old ? !tr(t, "Crq-From") || strcmp(tr(t, "Crq-From"),
+			res.from) : tr(t, "Crq-From") != NULL) ||
+	    !tr(t, "Crq-To") || strcmp(tr(t, "Crq-To"), res.to) ||
+	    (res.decision ? !tr(t, "Crq-Digest") ||
+	     strcmp(tr(t, "Crq-Digest"), res.digest) :
+	     tr(t, "Crq-Digest") != NULL) ||
+	    tr(t, "Crq-Policy-Version")) {
+		violation(v, s->id, fid, "trailers",
+			"the trailers do not say what the step did (%s -> %s)",
+			old ? res.from : "(new)", res.to);
+		goto done;
+	}
+	if (st.forge && (!tr(t, "Crq-Reviewed-Commit") ||
+	    !review_fresh(v, tr(t, "Crq-Reviewed-Commit"), path,
+			res.digest))) {
+		violation(v, s->id, fid, "stale-review",
+			"the attested review is of %s, where the change differed",
+			tr(t, "Crq-Reviewed-Commit") ?
+			tr(t, "Crq-Reviewed-Commit") : "no commit");
+		goto done;
+	}
+	if (!st.forge && (tr(t, "Crq-PR") || tr(t, "Crq-Reviewer") ||
+	    tr(t, "Crq-Review-Id") || tr(t, "Crq-Reviewed-Commit"))) {
+		violation(v, s->id, fid, "trailers",
+			"review trailers without Crq-Forge");
+		goto done;
+	}
+	/* a late review is a fact of the history */
+	if (!strcmp(action, "review")) {
+		const char *due = crq_node_get_str(old, "review_due");
+		long long td;
+
+		if (due && crq_store__parse_time(due, &td) == 0 &&
+		    st.time > td)
+			violation(v, s->id, fid, "review-late",
+				"the emergency review came after its deadline %s",
+				due);
+	}
+	/* separation of duties: who edited since the last decision */
+	{
+		crq_node *eds = (crq_node *)editors_of(v, fid, NULL);
+		const char *who = crq_node_get_str(res.actor, "email");
+
+		if (res.decision) {
+			while (eds->count)
+				crq_node_remove_at(eds, eds->count - 1);
+		} else if (!strcmp(action, "edit") ||
+			   !strcmp(action, "create")) {
+			crq_node_set(eds, who, crq_node_new_bool(1));
+		}
+		remember(v, s, who, action, crq_node_get_str(new, "type"),
+			old ? res.from : NULL, res.decision ? res.role : NULL,
+			0);
+	}
+done:
+	crq_rules_result_dispose(&res);
+	crq_node_free(old);
+	crq_node_free(new);
+	crq_buf_dispose(&text);
+	crq_buf_dispose(&want);
+	crq_buf_dispose(&mine);
 }
 
 /* Equal apart from their `pending` sections? */
@@ -170,531 +551,107 @@ static int same_but_pending(const crq_node *a, const crq_node *b)
 	return same;
 }
 
-/* A policy step: a plain change (threshold 1, version + 1), a
- * proposal or an approval of one (policy in force unchanged), the
- * approval that puts a proposal in force (version + 1, enough
- * admins) or a withdrawal. */
-static void check_policy_step(struct vctx *v, const git_oid *id,
-	const crq_node *old, const crq_node *np, const char *email,
-	long long ov, long long nv)
+/* A policy step: what the rule engine makes of the parent's policy for
+ * this signer must be what was committed. */
+static void check_policy_step(struct vctx *v, const struct step_in *s,
+	const git_oid *new_blob)
 {
-	const crq_node *op = crq_node_get(old, "pending");
-	const crq_node *pp = crq_node_get(np, "pending");
-	const crq_node *th = crq_node_get(old, "admin_threshold");
-	long long threshold = th ? th->i : 1;
+	const crq_node *cur = s->policy, *t = s->trailers;
+	const crq_node *pend = crq_node_get(cur, "pending"), *npend;
+	const crq_node *edited = NULL, *ov, *nv;
+	crq_node *np = NULL, *want = NULL;
+	crq_buf title = CRQ_BUF_INIT;
+	crq_policy_op op;
+	const char *rule = NULL, *what = "";
+	git_blob *b = NULL;
 
-	if (pp) {
-		const crq_node *apps = crq_node_get(pp, "approvals");
-
-		if (!same_but_pending(old, np) || nv != ov)
-			violation(v, id, NULL, "policy-proposal",
-				"a proposal may not change the policy in force");
-		if (!crq_policy__in_list(apps, email) || (op && apps->count !=
-		    crq_node_get(op, "approvals")->count + 1))
-			violation(v, id, NULL, "policy-proposal",
-				"the proposal's approvals do not match its signer %s",
-				email);
-		return;
-	}
-	if (op && same_but_pending(old, np) && nv == ov)
-		return;		/* withdrawn */
-	if (op) {
-		const crq_node *apps = crq_node_get(op, "approvals");
-
-		if (!crq_node_equal(crq_node_get(op, "policy"), np))
-			violation(v, id, NULL, "policy-proposal",
-				"the policy put in force is not the one proposed");
-		else if (crq_policy__in_list(apps, email) ||
-		    (long long)apps->count + 1 < threshold)
-			violation(v, id, NULL, "policy-admins",
-				"the proposal needed %lld distinct admins",
-				threshold);
-	} else if (threshold > 1) {
-		violation(v, id, NULL, "policy-admins",
-			"the policy needs %lld admins: changes must be proposed",
-			threshold);
-	}
-	if (nv != ov + 1)
-		violation(v, id, NULL, "policy-version",
-			"version %lld after %lld: a policy change bumps it by one",
-			nv, ov);
-}
-
-/* Is path the one crq writes change id to under policy's store layout
- * (prefix, shard size)?  Case twins and copies in other shards are not. */
-static int canonical_path(const crq_node *policy, const char *id,
-	const char *path)
-{
-	const crq_node *pre = crq_node_path(policy, "store.prefix");
-	const crq_node *size = crq_node_path(policy, "store.shard_size");
-	const char *prefix = pre ? pre->str : "CHG";
-	unsigned long long shard = size ? (unsigned long long)size->i : 1000;
-	size_t plen = strlen(prefix);
-	char want[256];
-
-	if (strncmp(id, prefix, plen) || id[plen] != '-')
-		return 0;
-	snprintf(want, sizeof(want), "changes/%03llu/%s.yaml",
-		strtoull(id + plen + 1, NULL, 10) / shard, id);
-	return !strcmp(want, path);
-}
-
-/* Did the change at path have content digest want at commit hex? */
-static int review_fresh(struct vctx *v, const char *hex, const char *path,
-	const char *want)
-{
-	git_oid c, b;
-	crq_node *then = NULL;
-	char was[72];
-	int ok = 0;
-
-	if (git_oid_fromstr(&c, hex) < 0)
-		return 0;
-	crq_store__blob_at(&b, v->repo, &c, path);
-	if (!git_oid_is_zero(&b) && load_blob(&then, v, &b, path, 0) == 0 &&
-	    crq_workflow__digest(was, v->repo, then) == 0)
-		ok = !strcmp(was, want);
-	crq_node_free(then);
-	crq_error_clear();
-	return ok;
-}
-
-/* Check one non-merge commit.  policy: the parent's (NULL for the
- * root, which brings its own). */
-static void check_commit(struct vctx *v, git_commit *c,
-	const crq_node *policy, const struct delta_file *files, size_t nfiles)
-{
-	const git_oid *id = git_commit_id(c);
-	const git_signature *cm = git_commit_committer(c);
-	git_odb *odb = NULL;
-	git_odb_object *obj = NULL;
-	git_message_trailer_array tr;
-	crq_buf payload = CRQ_BUF_INIT, sig = CRQ_BUF_INIT,
-		problem = CRQ_BUF_INIT, key = CRQ_BUF_INIT;
-	crq_node *old = NULL, *new = NULL;
-	const crq_node *member = NULL, *act, *actor;
-	const char *actor_email;
-	const char *cid = NULL, *action, *from, *to, *type, *ostate, *nstate;
-	char day[11];
-	time_t t = (time_t)cm->when.time;
-	struct tm tm;
-	size_t i;
-	int nsig;
-
-	memset(&tr, 0, sizeof(tr));
-	gmtime_r(&t, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
-	git_message_trailers(&tr, git_commit_message(c));
-	cid = trailer(&tr, "Crq-Change");
-	/* 1. the raw object, its signature, its signer */
-	if (git_repository_odb(&odb, v->repo->git) < 0 ||
-	    git_odb_read(&obj, odb, id) < 0) {
-		violation(v, id, cid, "unreadable", "%s",
-			git_error_last() ? git_error_last()->message : "?");
+	if (git_oid_is_zero(new_blob)) {
+		violation(v, s->id, NULL, "policy-invalid",
+			"the policy was deleted");
 		goto done;
 	}
-	nsig = crq_verify__split_commit(&payload, &sig, &problem,
-		git_odb_object_data(obj), git_odb_object_size(obj));
-	if (problem.size)
-		violation(v, id, cid, "commit-format", "%s", problem.ptr);
-	if (!nsig) {
-		violation(v, id, cid, "unsigned",
-			"a commit touching crq files must be signed");
-		goto done;
-	}
-	if (crq_sshsig_verify(sig.ptr, sig.size, payload.ptr, payload.size,
-			"git", &key) < 0) {
-		violation(v, id, cid, "bad-signature", "%s",
+	if (git_blob_lookup(&b, v->repo->git, new_blob) < 0 ||
+	    crq_policy__parse(&np, v->pschema, git_blob_rawcontent(b),
+		(size_t)git_blob_rawsize(b), POLICY_PATH, NULL) < 0) {
+		violation(v, s->id, NULL, "policy-invalid", "%s",
 			crq_error_last());
 		goto done;
 	}
-	if (strncmp(key.ptr, "ssh-ed25519 ", 12))
-		violation(v, id, cid, "key-type",
-			"crq signatures are ed25519, not '%.*s'",
-			(int)strcspn(key.ptr, " "), key.ptr);
-	if (policy && !(member = crq_policy__key_owner(policy, key.ptr))) {
-		violation(v, id, cid, "unknown-key",
-			"the signing key belongs to no member of the parent's policy");
+	if (!tr(t, "Crq-Action") || strcmp(tr(t, "Crq-Action"), "policy") ||
+	    tr(t, "Crq-Change") || tr(t, "Crq-From") || tr(t, "Crq-To")) {
+		violation(v, s->id, NULL, "trailers",
+			"a policy step says Crq-Action: policy and nothing of a change");
 		goto done;
 	}
-	if (member && strcmp(crq_node_get_str(member, "email"), cm->email)) {
-		violation(v, id, cid, "committer",
-			"signed by %s's key but committed as %s",
-			crq_node_get_str(member, "email"), cm->email);
-		goto done;
-	}
-	/* 2. the shape of the change */
-	for (i = 0; i < nfiles; i++) {
-		const struct delta_file *f = &files[i];
-
-		if (f->has_new && f->mode != GIT_FILEMODE_BLOB)
-			violation(v, id, cid, "file-mode",
-				"'%s' is not a regular file (mode %o)", f->path,
-				f->mode);
-		else if (f->has_new) {
-			size_t sz = 0;
-			git_object_t ty;
-
-			if (git_odb_read_header(&sz, &ty, odb, &f->new_id) == 0 &&
-			    sz > MAX_FILE)
-				violation(v, id, cid, "file-size",
-					"'%s' is larger than %d bytes", f->path,
-					MAX_FILE);
-		}
-	}
-	if (!policy)
-		goto done;	/* the trusted root brings its own policy */
-	if (nfiles != 1) {
-		violation(v, id, cid, "one-file",
-			"a crq step changes exactly one file, this one %zu",
-			nfiles);
-		goto done;
-	}
-	if (!strcmp(files[0].path, POLICY_PATH)) {
-		crq_node *np = NULL;
-		const crq_node *ov = crq_node_get(policy, "version"), *nv;
-
-		if (!crq_policy__has_role(member, "admin", day))
-			violation(v, id, NULL, "policy-admin",
-				"%s changed the policy without the admin role",
-				cm->email);
-		if (!files[0].has_new ||
-		    load_blob(&np, v, &files[0].new_id, POLICY_PATH, 1) < 0) {
-			violation(v, id, NULL, "policy-invalid", "%s",
-				files[0].has_new ? crq_error_last() :
-				"the policy was deleted");
-			goto done;
-		}
-		nv = crq_node_get(np, "version");
-		check_policy_step(v, id, policy, np, cm->email,
-			ov ? ov->i : 0, nv ? nv->i : 0);
-		crq_node_free(np);
-		goto done;
-	}
-	if (strncmp(files[0].path, "changes/", 8) ||
-	    !strstr(files[0].path, ".yaml")) {
-		violation(v, id, cid, "path",
-			"'%s' is not a place crq writes", files[0].path);
-		goto done;
-	}
-	if (!files[0].has_new) {
-		violation(v, id, cid, "deleted",
-			"'%s' was deleted: no action removes a change",
-			files[0].path);
-		goto done;
-	}
-	if (load_blob(&new, v, &files[0].new_id, files[0].path, 0) < 0) {
-		violation(v, id, cid, "invalid-file", "%s", crq_error_last());
-		goto done;
-	}
-	if (files[0].had_old &&
-	    load_blob(&old, v, &files[0].old_id, files[0].path, 0) < 0)
-		old = NULL;
-	{
-		const char *fid = crq_node_get_str(new, "id");
-		const char *base = strrchr(files[0].path, '/');
-
-		if (!fid || !base || strncmp(base + 1, fid, strlen(fid)) ||
-		    strcmp(base + 1 + strlen(fid), ".yaml") ||
-		    !canonical_path(policy, fid, files[0].path)) {
-			violation(v, id, cid, "path",
-				"'%s' is not where change '%s' lives",
-				files[0].path, fid ? fid : "?");
-			goto done;
-		}
-		if (!cid || strcmp(cid, fid)) {
-			violation(v, id, fid, "trailers",
-				"Crq-Change '%s' disagrees with the file",
-				cid ? cid : "(none)");
+	npend = crq_node_get(np, "pending");
+	if (pend) {
+		op = !npend && same_but_pending(cur, np) ?
+			CRQ_POLICY_WITHDRAW : CRQ_POLICY_APPROVE;
+	} else {
+		op = CRQ_POLICY_EDIT;
+		edited = npend ? crq_node_get(npend, "policy") : np;
+		what = npend && crq_node_get_str(npend, "change") ?
+			crq_node_get_str(npend, "change") : "";
+		if (!edited || edited->kind != CRQ_NODE_OBJECT) {
+			violation(v, s->id, NULL, "policy-proposal",
+				"the proposal holds no policy");
 			goto done;
 		}
 	}
-	/* 3. one legal action by that member, or by the member a bot
-	 * attests for (a forge review imported as an approval) */
-	actor = member;
-	actor_email = cm->email;
-	if (trailer(&tr, "Crq-Forge")) {
-		const char *forge = trailer(&tr, "Crq-Forge");
-		const char *login = trailer(&tr, "Crq-Reviewer");
-		const crq_node *mm = NULL, *ms = crq_node_get(policy, "members");
-
-		for (i = 0; login && ms && i < ms->count; i++) {
-			const crq_node *h = crq_node_get(ms->items[i], "handles");
-			const char *hv = h ? crq_node_get_str(h, forge) : NULL;
-
-			if (hv && !strcmp(hv, login))
-				mm = ms->items[i];
-		}
-		if (!crq_policy__in_list(crq_node_get(member, "attests"),
-				forge) || !mm ||
-		    strcmp(trailer(&tr, "Crq-Action") ?
-			trailer(&tr, "Crq-Action") : "", "approve")) {
-			violation(v, id, cid, "attestation",
-				"%s may not attest this %s review (bot, handle or action)",
-				cm->email, forge);
-			goto done;
-		}
-		actor = mm;
-		actor_email = crq_node_get_str(mm, "email");
-	}
-	action = trailer(&tr, "Crq-Action");
-	from = trailer(&tr, "Crq-From");
-	to = trailer(&tr, "Crq-To");
-	type = crq_node_get_str(new, "type");
-	ostate = old ? crq_node_get_str(old, "state") : NULL;
-	nstate = crq_node_get_str(new, "state");
-	if (!action) {
-		violation(v, id, cid, "trailers", "no Crq-Action trailer");
+	if (crq_rules_policy(&want, &title, &rule, cur, op, edited, what,
+			s->key, s->cm->email,
+			(long long)s->cm->when.time) < 0) {
+		refused(v, s->id, NULL, rule);
 		goto done;
 	}
-	if (!old != !strcmp(action, "create")) {
-		violation(v, id, cid, "trailers",
-			"'%s' %s a new change file", action,
-			old ? "does not create" : "cannot create");
+	ov = crq_node_get(want, "version");
+	nv = crq_node_get(np, "version");
+	if (!crq_node_equal(want, np)) {
+		if (!crq_node_get(want, "pending") == !npend &&
+		    (!ov || !nv || ov->i != nv->i))
+			violation(v, s->id, NULL, "policy-version",
+				"version %lld, but this step writes version %lld: a policy change bumps it by one",
+				nv ? nv->i : 0, ov ? ov->i : 0);
+		else if (crq_node_get(want, "pending") && !npend)
+			violation(v, s->id, NULL, "policy-admins",
+				"the policy needs more than one admin: changes must be proposed");
+		else
+			violation(v, s->id, NULL, "policy-proposal",
+				"the policy written is not what this %s step writes (approvals count signed steps only)",
+				op == CRQ_POLICY_EDIT ? "edit" : op ==
+				CRQ_POLICY_APPROVE ? "approval" : "withdrawal");
 		goto done;
 	}
-	if ((from || ostate) && (!from || !ostate || strcmp(from, ostate)))
-		violation(v, id, cid, "trailers",
-			"Crq-From '%s' but the change was '%s'",
-			from ? from : "(none)", ostate ? ostate : "(new)");
-	if (!to || !nstate || strcmp(to, nstate))
-		violation(v, id, cid, "trailers",
-			"Crq-To '%s' but the change is now '%s'",
-			to ? to : "(none)", nstate ? nstate : "?");
-	if (old && type && strcmp(type, crq_node_get_str(old, "type")))
-		violation(v, id, cid, "type-changed",
-			"a change's type cannot change");
-	{
-		int named;
-
-		act = crq_policy__action(policy, action, type ? type :
-			"normal", ostate, &named);
-	}
-	/* the typed fallback is not enough here: the state must fit */
-	if (act && ostate &&
-	    !crq_policy__in_list(crq_node_get(act, "from"), ostate))
-		act = NULL;
-	if (!act) {
-		violation(v, id, cid, "illegal-action",
-			"no '%s' from '%s' for %s changes in the parent's policy",
-			action, ostate ? ostate : "(new)", type ? type : "?");
+	if (!tr(t, "Crq-Policy-Version") || !nv ||
+	    strtoll(tr(t, "Crq-Policy-Version"), NULL, 10) != nv->i) {
+		violation(v, s->id, NULL, "trailers",
+			"Crq-Policy-Version does not name the version written");
 		goto done;
 	}
-	{
-		const crq_node *roles = crq_node_get(act, "roles");
-		const char *want_to = crq_node_get_str(act, "to");
-		int ok = 0;
-
-		for (i = 0; roles && i < roles->count && !ok; i++)
-			ok = crq_policy__has_role(actor, roles->items[i]->str,
-				day);
-		if (!ok)
-			violation(v, id, cid, "role",
-				"%s took '%s' without a role it needs",
-				actor_email, action);
-		if (want_to && strcmp(want_to, nstate) &&
-		    !(crq_node_get(act, "approval") && ostate &&
-		      !strcmp(ostate, nstate)))
-			violation(v, id, cid, "illegal-transition",
-				"'%s' leads to '%s', not '%s'", action,
-				want_to, nstate);
-		{
-			const crq_node *req = crq_node_get(act, "requires");
-
-			for (i = 0; req && i < req->count; i++) {
-				const crq_node *f = crq_node_path(new,
-					req->items[i]->str);
-
-				if (!f || f->kind == CRQ_NODE_NULL ||
-				    (f->kind == CRQ_NODE_STRING && !f->len))
-					violation(v, id, cid, "required-field",
-						"'%s' needs '%s' first", action,
-						req->items[i]->str);
-			}
-		}
-		if (!want_to && ostate && strcmp(ostate, nstate))
-			violation(v, id, cid, "illegal-transition",
-				"'%s' keeps the state, but it went %s -> %s",
-				action, ostate, nstate);
-	}
-	/* what the action may change */
-	{
-		static const char *const always[] = { "state", "updated",
-			"priority", NULL };
-		static const struct { const char *action, *fields; } may[] = {
-			{ "approve", "approvals" }, { "reject", "approvals" },
-			{ "assess", "risk impact urgency" },
-			{ "schedule", "window" },
-			{ "complete", "close_code review_due" },
-			{ "fail", "close_code review_due" },
-			{ "review", "review" },
-		};
-		static const char *const fixed[] = { "id", "requester",
-			"created", "approvals", "review_due", "type", NULL };
-		crq_node *keys = crq_node_new(CRQ_NODE_OBJECT);
-		const crq_node *side[2] = { old, new };
-		size_t k, m;
-		int s2;
-
-		for (s2 = 0; s2 < 2 && old; s2++)
-			for (k = 0; k < side[s2]->count; k++)
-				crq_node_set(keys, side[s2]->keys[k],
-					crq_node_new_bool(1));
-		for (k = 0; old && k < keys->count; k++) {
-			const char *f = keys->keys[k];
-			const crq_node *a = crq_node_get(old, f);
-			const crq_node *b = crq_node_get(new, f);
-			int allowed = 0;
-
-			if ((!a) == (!b) && (!a || crq_node_equal(a, b)))
-				continue;
-			for (m = 0; always[m]; m++)
-				if (!strcmp(always[m], f))
-					allowed = 1;
-			if (!strcmp(action, "edit")) {
-				allowed = 1;
-				for (m = 0; fixed[m]; m++)
-					if (!strcmp(fixed[m], f))
-						allowed = 0;
-			}
-			for (m = 0; m < sizeof(may) / sizeof(may[0]); m++)
-				if (!strcmp(may[m].action, action) &&
-				    word_in(may[m].fields, f))
-					allowed = 1;
-			if (!allowed)
-				violation(v, id, cid, "changed-field",
-					"'%s' may not change '%s'", action, f);
-		}
-		crq_node_free(keys);
-	}
-	/* fresh, sufficient approvals before a change is authorized */
-	if (nstate && !strcmp(nstate, "authorized") && (!ostate ||
-	    strcmp(ostate, "authorized")) && type &&
-	    strcmp(type, "standard")) {
-		crq_buf missing = CRQ_BUF_INIT;
-
-		if (crq_workflow__approved(&missing, v->repo, policy,
-				new) == 0)
-			violation(v, id, cid, "approvals",
-				"authorized without fresh approvals meeting the rules: still needed %s",
-				missing.ptr);
-		crq_buf_dispose(&missing);
-	}
-	/* separation of duties: who edited since the last decision */
-	{
-		crq_node *eds = crq_node_get(v->editors, cid);
-		int decision = !strcmp(action, "approve") ||
-			!strcmp(action, "reject");
-
-		if (!eds) {
-			crq_node_set(v->editors, cid,
-				crq_node_new(CRQ_NODE_OBJECT));
-			eds = crq_node_get(v->editors, cid);
-			/* first seen mid-life (a resumed walk, --trust): its
-			 * edits so far are in the history, read when a
-			 * decision needs them */
-			if (old && git_commit_parentcount(c))
-				crq_node_set(v->unread, cid,
-					crq_node_new_bool(1));
-		}
-		if (decision && crq_node_get(v->unread, cid)) {
-			crq_workflow__editors(eds, v->repo,
-				git_commit_parent_id(c, 0), cid);
-			crq_node_remove(v->unread, cid);
-		}
-		if (decision && crq_node_get(eds, actor_email))
-			violation(v, id, cid, "separation",
-				"%s decided on a change they edited since its last decision",
-				actor_email);
-		if (decision) {
-			while (eds->count)
-				crq_node_remove_at(eds, eds->count - 1);
-		} else if (!strcmp(action, "edit") ||
-			   !strcmp(action, "create")) {
-			crq_node_set(eds, actor_email, crq_node_new_bool(1));
-		}
-	}
-	/* a late review is a fact of the history */
-	if (!strcmp(action, "review")) {
-		const char *due = crq_node_get_str(old, "review_due");
-		const char *at = crq_node_path(new, "review.at") ?
-			crq_node_path(new, "review.at")->str : NULL;
-		long long td, ta;
-
-		if (due && at && crq_store__parse_time(due, &td) == 0 &&
-		    crq_store__parse_time(at, &ta) == 0 && ta > td)
-			violation(v, id, cid, "review-late",
-				"the emergency review came after its deadline %s",
-				due);
-	}
-	/* approvals: only added, only by this member, only in a decision */
-	{
-		const crq_node *oa = old ? crq_node_get(old, "approvals") : NULL;
-		const crq_node *na = crq_node_get(new, "approvals");
-		size_t on = oa ? oa->count : 0, nn = na ? na->count : 0;
-		int decision = !strcmp(action, "approve") ||
-			!strcmp(action, "reject");
-
-		for (i = 0; i < on; i++)
-			if (i >= nn || !crq_node_equal(oa->items[i],
-					na->items[i])) {
-				violation(v, id, cid, "approvals",
-					"a recorded approval was changed or removed");
-				break;
-			}
-		if (nn > on && (!decision || nn != on + 1))
-			violation(v, id, cid, "approvals",
-				"approvals were written outside a signed approve step");
-		else if (nn == on + 1) {
-			const crq_node *a = na->items[on];
-			const char *by = crq_node_get_str(a, "by");
-			const char *req = crq_node_get_str(new, "requester");
-
-			char want[72];
-			const char *dig = crq_node_get_str(a, "digest");
-			const char *role = crq_node_get_str(a, "role");
-
-			if (!by || strcmp(by, actor_email))
-				violation(v, id, cid, "approvals",
-					"an approval by %s was written by %s",
-					by ? by : "?", cm->email);
-			else if (req && !strcmp(req, by))
-				violation(v, id, cid, "self-approval",
-					"%s decided on their own change", by);
-			else if (!role || !crq_policy__has_role(actor, role, day))
-				violation(v, id, cid, "approvals",
-					"%s approved as %s without that role",
-					by, role ? role : "?");
-			else if (crq_workflow__digest(want, v->repo, new) == 0 &&
-				 (!dig || strcmp(dig, want)))
-				violation(v, id, cid, "approvals",
-					"the approval's digest is not that of the content it approves");
-			else if (trailer(&tr, "Crq-Reviewed-Commit") &&
-				 !review_fresh(v, trailer(&tr,
-					"Crq-Reviewed-Commit"), files[0].path,
-					want))
-				violation(v, id, cid, "stale-review",
-					"the attested review is of %s, where the change differed",
-					trailer(&tr, "Crq-Reviewed-Commit"));
-		}
-	}
+	remember(v, s, s->cm->email, "policy", NULL, NULL, NULL, 1);
 done:
-	v->checked++;
-	git_message_trailer_array_free(&tr);
-	crq_node_free(old);
-	crq_node_free(new);
-	crq_buf_dispose(&payload);
-	crq_buf_dispose(&sig);
-	crq_buf_dispose(&problem);
-	crq_buf_dispose(&key);
-	git_odb_object_free(obj);
-	git_odb_free(odb);
+	crq_error_clear();
+	git_blob_free(b);
+	crq_node_free(np);
+	crq_node_free(want);
+	crq_buf_dispose(&title);
 }
+
+struct delta_file {
+	char path[256];
+	git_oid old_id, new_id;
+	unsigned mode;
+};
 
 struct diff_acc {
 	struct delta_file *files;
 	size_t count, alloc;
 };
+
+static int is_crq_path(const char *p)
+{
+	return !strncmp(p, ".crq/", 5) || !strncmp(p, "changes/", 8);
+}
 
 static int diff_cb(const git_diff_delta *d, float progress, void *payload)
 {
@@ -711,42 +668,419 @@ static int diff_cb(const git_diff_delta *d, float progress, void *payload)
 	f = &acc->files[acc->count++];
 	memset(f, 0, sizeof(*f));
 	snprintf(f->path, sizeof(f->path), "%s", path);
-	f->had_old = d->status != GIT_DELTA_ADDED;
-	f->has_new = d->status != GIT_DELTA_DELETED;
-	git_oid_cpy(&f->old_id, &d->old_file.id);
-	git_oid_cpy(&f->new_id, &d->new_file.id);
-	f->mode = d->new_file.mode;
+	if (d->status != GIT_DELTA_ADDED)
+		git_oid_cpy(&f->old_id, &d->old_file.id);
+	if (d->status != GIT_DELTA_DELETED)
+		git_oid_cpy(&f->new_id, &d->new_file.id);
+	f->mode = d->status == GIT_DELTA_DELETED ? 0 : d->new_file.mode;
 	return 0;
 }
 
-/* The crq files commit changes against its first parent (or all of
- * them for a root). */
+/* The crq files that differ between trees a (may be NULL) and b. */
 static int crq_delta(struct diff_acc *acc, git_repository *git,
-	git_commit *c)
+	git_tree *a, git_tree *b)
 {
-	git_tree *t = NULL, *pt = NULL;
-	git_commit *p = NULL;
 	git_diff *diff = NULL;
 	git_diff_options o;
+	static char p1[] = ".crq", p2[] = "changes";
+	char *paths[] = { p1, p2 };
 	int err;
 
 	git_diff_options_init(&o, GIT_DIFF_OPTIONS_VERSION);
 	acc->count = 0;
 	o.flags = GIT_DIFF_INCLUDE_TYPECHANGE;
-	if ((err = git_commit_tree(&t, c)) < 0 ||
-	    (git_commit_parentcount(c) &&
-	     ((err = git_commit_parent(&p, c, 0)) < 0 ||
-	      (err = git_commit_tree(&pt, p)) < 0)) ||
-	    (err = git_diff_tree_to_tree(&diff, git, pt, t, &o)) < 0 ||
+	o.pathspec.strings = paths;
+	o.pathspec.count = 2;
+	if ((err = git_diff_tree_to_tree(&diff, git, a, b, &o)) < 0 ||
 	    (err = git_diff_foreach(diff, diff_cb, NULL, NULL, NULL,
 			acc)) < 0)
 		err = crq_store__git_error(err, "cannot diff");
 	git_diff_free(diff);
-	git_tree_free(t);
-	git_tree_free(pt);
-	git_commit_free(p);
 	return err < 0 ? err : 0;
 }
+
+/* A commit with one parent (or none) that touches crq paths or carries
+ * Crq-* trailers: one step. */
+static void check_step(struct vctx *v, git_commit *c,
+	const struct diff_acc *acc, const crq_node *trailers,
+	const char *trailer_problem)
+{
+	const git_oid *id = git_commit_id(c);
+	const git_signature *cm = git_commit_committer(c);
+	const git_signature *au = git_commit_author(c);
+	const char *cid = tr(trailers, "Crq-Change");
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	crq_buf payload = CRQ_BUF_INIT, sig = CRQ_BUF_INIT,
+		problem = CRQ_BUF_INIT, key = CRQ_BUF_INIT,
+		path = CRQ_BUF_INIT;
+	const crq_node *policy;
+	struct step_in s;
+	git_oid old_blob, new_blob;
+	size_t i;
+	int present;
+
+	v->out->checked++;
+	if (!git_commit_parentcount(c)) {
+		violation(v, id, cid, "root",
+			"a root commit other than the trusted root brings crq files or steps");
+		return;
+	}
+	policy = policy_at(v, git_commit_parent_id(c, 0), &present);
+	if (!policy) {
+		violation(v, id, cid, "no-policy", present ?
+			"the parent's policy does not parse" :
+			"a step without a crq policy before it");
+		return;
+	}
+	/* the raw object, its signature, its signer */
+	if (git_repository_odb(&odb, v->repo->git) < 0 ||
+	    git_odb_read(&obj, odb, id) < 0) {
+		violation(v, id, cid, "unreadable", "%s",
+			git_error_last() ? git_error_last()->message : "?");
+		goto done;
+	}
+	i = (size_t)crq_commit__split(&payload, &sig, &problem,
+		git_odb_object_data(obj), git_odb_object_size(obj));
+	if (problem.size) {
+		violation(v, id, cid, "commit-format", "%s", problem.ptr);
+		goto done;
+	}
+	if (!i) {
+		violation(v, id, cid, "unsigned",
+			"a commit touching crq files must be signed");
+		goto done;
+	}
+	if (crq_sshsig_verify(sig.ptr, sig.size, payload.ptr, payload.size,
+			"git", &key) < 0) {
+		violation(v, id, cid, "bad-signature", "%s",
+			crq_error_last());
+		goto done;
+	}
+	if (strncmp(key.ptr, "ssh-ed25519 ", 12)) {
+		violation(v, id, cid, "key-type",
+			"crq signatures are ed25519, not '%.*s'",
+			(int)strcspn(key.ptr, " "), key.ptr);
+		goto done;
+	}
+	if (!crq_policy__key_owner(policy, key.ptr)) {
+		violation(v, id, cid, "unknown-key",
+			"the signing key belongs to no member of the parent's policy");
+		goto done;
+	}
+	if (strcmp(crq_node_get_str(crq_policy__key_owner(policy, key.ptr),
+			"email"), cm->email)) {
+		violation(v, id, cid, "committer",
+			"signed by %s's key but committed as %s",
+			crq_node_get_str(crq_policy__key_owner(policy, key.ptr),
+				"email"), cm->email);
+		goto done;
+	}
+	if (strcmp(au->email, cm->email) || au->when.time != cm->when.time) {
+		violation(v, id, cid, "committer",
+			"authored as %s but committed as %s: crq writes one identity and time",
+			au->email, cm->email);
+		goto done;
+	}
+	if (trailer_problem && *trailer_problem) {
+		violation(v, id, cid, "trailers", "%s", trailer_problem);
+		goto done;
+	}
+	/* the shape of the step */
+	if (acc->count > 1) {
+		violation(v, id, cid, "one-file",
+			"a crq step changes exactly one file, this one %zu",
+			acc->count);
+		goto done;
+	}
+	for (i = 0; i < acc->count; i++) {
+		const struct delta_file *f = &acc->files[i];
+		size_t sz = 0;
+		git_object_t ty;
+
+		if (f->mode && f->mode != GIT_FILEMODE_BLOB) {
+			violation(v, id, cid, "file-mode",
+				"'%s' is not a regular file (mode %o)",
+				f->path, f->mode);
+			goto done;
+		}
+		if (f->mode && git_odb_read_header(&sz, &ty, odb,
+				&f->new_id) == 0 && sz > MAX_FILE) {
+			violation(v, id, cid, "file-size",
+				"'%s' is larger than %d bytes", f->path,
+				MAX_FILE);
+			goto done;
+		}
+	}
+	memset(&s, 0, sizeof(s));
+	s.c = c;
+	s.id = id;
+	s.cm = cm;
+	s.policy = policy;
+	s.trailers = trailers;
+	s.key = key.ptr;
+	if (!acc->count) {
+		/* trailers without a file change: a step on that change
+		 * whose content stayed as it was */
+		if (!cid || !canonical_path(&path, policy, cid, NULL)) {
+			violation(v, id, cid, tr(trailers, "Crq-Action") &&
+				!strcmp(tr(trailers, "Crq-Action"), "policy") ?
+				"policy-version" : "trailers",
+				"Crq-* trailers on a commit that changes no crq file");
+			goto done;
+		}
+		crq_store__blob_at(&old_blob, v->repo,
+			git_commit_parent_id(c, 0), path.ptr);
+		check_change_step(v, &s, path.ptr, &old_blob, &old_blob);
+		goto done;
+	}
+	if (!strcmp(acc->files[0].path, POLICY_PATH)) {
+		check_policy_step(v, &s, &acc->files[0].new_id);
+		goto done;
+	}
+	if (strncmp(acc->files[0].path, "changes/", 8)) {
+		violation(v, id, cid, "path",
+			"'%s' is not a place crq writes", acc->files[0].path);
+		goto done;
+	}
+	git_oid_cpy(&old_blob, &acc->files[0].old_id);
+	git_oid_cpy(&new_blob, &acc->files[0].new_id);
+	check_change_step(v, &s, acc->files[0].path, &old_blob, &new_blob);
+done:
+	crq_error_clear();
+	crq_buf_dispose(&payload);
+	crq_buf_dispose(&sig);
+	crq_buf_dispose(&problem);
+	crq_buf_dispose(&key);
+	crq_buf_dispose(&path);
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+}
+
+/* ---- merges ---- */
+
+static void day_of(char out[11], long long t)
+{
+	char buf[32];
+
+	crq_rules_time(buf, t);
+	memcpy(out, buf, 10);
+	out[10] = '\0';
+}
+
+/* A step that a merge brings in must also be legal under the policy of
+ * the branch it lands on, at the merge: the signer still that member,
+ * the action still the member's to take, the role still held. */
+static void check_landing(struct vctx *v, const git_oid *merge,
+	const struct step_rec *r, const crq_node *policy, const char *day)
+{
+	const crq_node *signer = crq_policy__key_owner(policy, r->key);
+	const crq_node *actor = crq_policy__member(policy, r->actor);
+	const crq_node *act, *roles;
+	char hex[12];
+	size_t i;
+	int named, ok = 0;
+
+	git_oid_tostr(hex, sizeof(hex), &r->id);
+	if (!signer || strcmp(crq_node_get_str(signer, "email"), r->signer) ||
+	    !actor) {
+		violation(v, merge, NULL, "landing",
+			"step %s by %s lands where %s is no member (or has another key)",
+			hex, r->signer, actor ? r->signer : r->actor);
+		return;
+	}
+	if (r->policy) {
+		if (!crq_policy__has_role(signer, "admin", day))
+			violation(v, merge, NULL, "landing",
+				"policy step %s by %s lands where they are no admin",
+				hex, r->signer);
+		return;
+	}
+	act = crq_policy__action(policy, r->action, r->type,
+		*r->from ? r->from : NULL, &named);
+	if (!act || (*r->from &&
+	    !crq_policy__in_list(crq_node_get(act, "from"), r->from))) {
+		violation(v, merge, NULL, "landing",
+			"step %s ('%s' from '%s') is no action of the policy it lands under",
+			hex, r->action, *r->from ? r->from : "(new)");
+		return;
+	}
+	roles = crq_node_get(act, "roles");
+	for (i = 0; roles && i < roles->count && !ok; i++)
+		ok = crq_policy__has_role(actor, roles->items[i]->str, day);
+	if (ok && *r->role)
+		ok = crq_policy__has_role(actor, r->role, day);
+	if (!ok)
+		violation(v, merge, NULL, "landing",
+			"step %s ('%s' by %s) lands on %s, when they no longer hold the role it needs",
+			hex, r->action, r->actor, day);
+}
+
+static int blob_mode_at(git_oid *out, crq_repo *repo, const git_oid *c,
+	const char *path)
+{
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	int mode = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (git_commit_lookup(&commit, repo->git, c) == 0 &&
+	    git_commit_tree(&tree, commit) == 0 &&
+	    git_tree_entry_bypath(&e, tree, path) == 0) {
+		git_oid_cpy(out, git_tree_entry_id(e));
+		mode = (int)git_tree_entry_filemode(e);
+	}
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return mode;
+}
+
+/*
+ * A merge (any number of parents): each crq path takes the content of
+ * one parent; every other parent whose content differs made no step on
+ * it since it parted from that one; no step of its own.  The steps it
+ * brings in are judged where they land.
+ */
+static int check_merge(struct vctx *v, git_commit *m,
+	const crq_node *trailers)
+{
+	const git_oid *id = git_commit_id(m);
+	unsigned n = git_commit_parentcount(m), k, q;
+	struct diff_acc acc = { NULL, 0, 0 };
+	crq_node *paths = crq_node_new(CRQ_NODE_OBJECT);
+	git_tree *mt = NULL;
+	const crq_node *landing;
+	git_revwalk *walk = NULL;
+	git_oid *blobs = crq__calloc(n + 1, sizeof(git_oid));
+	int *modes = crq__calloc(n + 1, sizeof(int));
+	git_oid sid;
+	size_t j;
+	int err = 0, present;
+	char day[11];
+
+	v->out->checked++;
+	if (trailers->count)
+		violation(v, id, tr(trailers, "Crq-Change"), "merge-step",
+			"a merge is no step: it carries Crq-* trailers");
+	landing = policy_at(v, git_commit_parent_id(m, 0), &present);
+	if (landing && crq_node_get(landing, "linear_history") &&
+	    crq_node_get(landing, "linear_history")->b)
+		violation(v, id, NULL, "linear-history",
+			"the policy requires a linear history: no merges");
+	if ((err = git_commit_tree(&mt, m)) < 0) {
+		err = crq_store__git_error(err, "cannot read tree");
+		goto done;
+	}
+	for (k = 0; k < n; k++) {
+		git_commit *p = NULL;
+		git_tree *pt = NULL;
+
+		if ((err = git_commit_parent(&p, m, k)) < 0 ||
+		    (err = git_commit_tree(&pt, p)) < 0) {
+			git_commit_free(p);
+			err = crq_store__git_error(err, "cannot read parent");
+			goto done;
+		}
+		err = crq_delta(&acc, v->repo->git, pt, mt);
+		git_tree_free(pt);
+		git_commit_free(p);
+		if (err < 0)
+			goto done;
+		for (j = 0; j < acc.count; j++)
+			crq_node_set(paths, acc.files[j].path,
+				crq_node_new_bool(1));
+	}
+	for (j = 0; j < paths->count; j++) {
+		const char *path = paths->keys[j];
+		int chosen = -1;
+
+		modes[n] = blob_mode_at(&blobs[n], v->repo, id, path);
+		for (k = 0; k < n; k++) {
+			modes[k] = blob_mode_at(&blobs[k], v->repo,
+				git_commit_parent_id(m, k), path);
+			if (chosen < 0 && modes[k] == modes[n] &&
+			    git_oid_equal(&blobs[k], &blobs[n]))
+				chosen = (int)k;
+		}
+		if (chosen < 0) {
+			/* two sides that both moved it cannot be merged
+			 * without losing one: say so rather than "evil" */
+			unsigned moved = 0;
+			git_oid base, bb;
+
+			for (q = 1; q < n; q++)
+				if (git_merge_base(&base, v->repo->git,
+					git_commit_parent_id(m, 0),
+					git_commit_parent_id(m, q)) == 0) {
+					crq_store__blob_at(&bb, v->repo, &base,
+						path);
+					moved += !git_oid_equal(&bb, &blobs[0]) &&
+						!git_oid_equal(&bb, &blobs[q]);
+				}
+			if (moved)
+				violation(v, id, NULL, "both-sides",
+					"both sides changed '%s' since they parted: a step would be lost\n"
+					"hint: run crq sync (rebase the branch's steps) instead of merging",
+					path);
+			else
+				violation(v, id, NULL, "evil-merge",
+					"'%s' in the merge matches no parent",
+					path);
+			continue;
+		}
+		for (q = 0; q < n; q++) {
+			git_oid base, bb;
+
+			if (git_oid_equal(&blobs[q], &blobs[n]) ||
+			    git_merge_base(&base, v->repo->git,
+				git_commit_parent_id(m, q),
+				git_commit_parent_id(m, (unsigned)chosen)) < 0)
+				continue;
+			crq_store__blob_at(&bb, v->repo, &base, path);
+			if (git_oid_equal(&bb, &blobs[q]))
+				continue;	/* q left it alone */
+			violation(v, id, NULL, "both-sides",
+				git_oid_is_zero(&bb) && !git_oid_is_zero(&blobs[q]) &&
+				!git_oid_is_zero(&blobs[chosen]) ?
+				"both sides created '%s': one id, two changes\n"
+				"hint: run crq sync (it renumbers the new change) instead of merging" :
+				"both sides changed '%s' since they parted: a step would be lost\n"
+				"hint: run crq sync (rebase the branch's steps) instead of merging",
+				path);
+		}
+	}
+	crq_error_clear();
+	/* the steps it brings in, judged where they land */
+	if (!landing)
+		goto done;
+	day_of(day, (long long)git_commit_committer(m)->when.time);
+	if ((err = git_revwalk_new(&walk, v->repo->git)) < 0) {
+		err = crq_store__git_error(err, "cannot walk history");
+		goto done;
+	}
+	for (k = 1; k < n; k++)
+		git_revwalk_push(walk, git_commit_parent_id(m, k));
+	git_revwalk_hide(walk, git_commit_parent_id(m, 0));
+	while (git_revwalk_next(&sid, walk) == 0) {
+		const struct step_rec *r = rec_find(v, &sid, 0);
+
+		if (r)
+			check_landing(v, id, r, landing, day);
+	}
+	err = 0;
+done:
+	git_revwalk_free(walk);
+	git_tree_free(mt);
+	free(acc.files);
+	free(blobs);
+	free(modes);
+	crq_node_free(paths);
+	return err;
+}
+
+/* ---- the walk ---- */
 
 /* .git/crq/NAME: a commit id kept between runs. */
 static int state_read(git_oid *out, crq_repo *repo, const char *name)
@@ -787,286 +1121,256 @@ static void state_write(crq_repo *repo, const char *name, const git_oid *id)
 	crq_buf_dispose(&tmp);
 }
 
-/*
- * A merge may take a crq file from its other side only when the first
- * side left that file alone since the two parted: otherwise a step of
- * the first side would be lost (or the merge resolved a conflict by
- * hand).
- */
-static void check_both_sides(struct vctx *v, git_commit *merge,
-	const struct diff_acc *acc)
+/* A revision as a commit (annotated tags verify as their target). */
+static int peel(git_oid *out, crq_repo *repo, const char *rev)
 {
-	const git_oid *p0 = git_commit_parent_id(merge, 0);
-	const git_oid *p1 = git_commit_parent_id(merge, 1);
-	git_oid base, a, b;
-	size_t j;
-
-	if (git_merge_base(&base, v->repo->git, p0, p1) < 0)
-		return;
-	for (j = 0; j < acc->count; j++) {
-		crq_store__blob_at(&a, v->repo, p0, acc->files[j].path);
-		crq_store__blob_at(&b, v->repo, &base, acc->files[j].path);
-		if (!git_oid_equal(&a, &b))
-			violation(v, git_commit_id(merge), NULL, "both-sides",
-				"both sides changed '%s' since they parted: a step would be lost\n"
-				"hint: run crq sync (rebase the branch's steps) instead of merging",
-				acc->files[j].path);
-	}
-}
-
-/* Check the commits a merge brings in from its other parents, oldest
- * first, each against the policy of its own parent. */
-static int check_side(struct vctx *v, git_commit *merge)
-{
-	git_revwalk *walk = NULL;
-	struct diff_acc acc = { NULL, 0, 0 };
-	git_oid id;
-	unsigned k;
+	git_object *o = NULL, *c = NULL;
 	int err;
 
-	if ((err = git_revwalk_new(&walk, v->repo->git)) < 0)
-		return crq_store__git_error(err, "cannot walk history");
-	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
-	for (k = 1; k < git_commit_parentcount(merge); k++)
-		git_revwalk_push(walk, git_commit_parent_id(merge, k));
-	git_revwalk_hide(walk, git_commit_parent_id(merge, 0));
-	while (git_revwalk_next(&id, walk) == 0) {
-		git_commit *c = NULL;
-		crq_node *policy = NULL;
-		git_oid pb;
-
-		if (git_commit_lookup(&c, v->repo->git, &id) < 0)
-			continue;
-		if (git_commit_parentcount(c) == 1 &&
-		    crq_delta(&acc, v->repo->git, c) == 0 && acc.count) {
-			crq_store__blob_at(&pb, v->repo,
-				git_commit_parent_id(c, 0), POLICY_PATH);
-			if (git_oid_is_zero(&pb) ||
-			    load_blob(&policy, v, &pb, POLICY_PATH, 1) < 0)
-				violation(v, &id, NULL, "no-policy",
-					"a merged commit changes crq files without a policy before it");
-			else
-				check_commit(v, c, policy, acc.files,
-					acc.count);
-		}
-		crq_node_free(policy);
-		git_commit_free(c);
+	if (git_revparse_single(&o, repo->git, rev) < 0 ||
+	    git_object_peel(&c, o, GIT_OBJECT_COMMIT) < 0)
+		err = crq_error__set(CRQ_EREPO, "cannot resolve '%s'", rev);
+	else {
+		git_oid_cpy(out, git_object_id(c));
+		err = 0;
 	}
-	free(acc.files);
-	git_revwalk_free(walk);
+	git_object_free(c);
+	git_object_free(o);
+	return err;
+}
+
+/* The commit that introduced the policy on tip's first-parent history. */
+static int find_root(git_oid *out, crq_repo *repo, const git_oid *tip,
+	const char *name)
+{
+	git_oid c, p;
+	git_commit *commit = NULL;
+	int found = 0;
+
+	git_oid_cpy(&c, tip);
+	for (;;) {
+		crq_store__blob_at(&p, repo, &c, POLICY_PATH);
+		if (git_oid_is_zero(&p))
+			break;
+		git_oid_cpy(out, &c);
+		found = 1;
+		if (git_commit_lookup(&commit, repo->git, &c) < 0 ||
+		    !git_commit_parentcount(commit))
+			break;
+		git_oid_cpy(&c, git_commit_parent_id(commit, 0));
+		git_commit_free(commit);
+		commit = NULL;
+	}
+	git_commit_free(commit);
+	return found ? 0 : crq_error__set(CRQ_EREPO, "no crq policy on '%s'",
+		name);
+}
+
+int crq_repo_pin_trust(crq_buf *out, crq_repo *repo, const char *rev)
+{
+	git_oid tip, root;
+	git_config *cfg = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+	int err;
+
+	if ((err = peel(&tip, repo, rev ? rev : repo->branch)) < 0 ||
+	    (err = find_root(&root, repo, &tip, rev ? rev :
+			repo->branch + 11)) < 0)
+		return err;
+	git_oid_tostr(hex, sizeof(hex), &root);
+	if ((err = git_repository_config(&cfg, repo->git)) < 0 ||
+	    (err = git_config_set_string(cfg, "crq.trust", hex)) < 0)
+		err = crq_store__git_error(err, "cannot write crq.trust");
+	git_config_free(cfg);
+	if (!err)
+		crq_buf_puts(out, hex);
+	return err;
+}
+
+/* Shallow and partial clones lack the history verify must read. */
+static int whole_history(crq_repo *repo)
+{
+	crq_buf v = CRQ_BUF_INIT;
+	int partial = crq_repo_config(&v, repo, "extensions.partialclone") == 0;
+
+	crq_buf_dispose(&v);
+	crq_error_clear();
+	if (git_repository_is_shallow(repo->git) == 1 || partial)
+		return crq_error__set(CRQ_EREPO,
+			"this clone is %s: crq verify needs the whole history\n"
+			"hint: fetch the whole history (git fetch --unshallow; in CI fetch-depth: 0)",
+			partial ? "partial" : "shallow");
 	return 0;
 }
 
-int crq_verify(crq_repo *repo, const char *rev, crq_issues *violations,
-	size_t *checked)
+int crq_verify_run(crq_verify_result *res, crq_repo *repo,
+	const crq_verify_options *opts)
 {
-	return crq_verify_ext(repo, rev, NULL, violations, checked);
-}
-
-int crq_verify_ext(crq_repo *repo, const char *rev, const char *trust,
-	crq_issues *violations, size_t *checked)
-{
+	crq_verify_options none = CRQ_VERIFY_OPTIONS_INIT;
 	struct vctx v;
+	git_revwalk *walk = NULL;
+	git_commit *c = NULL;
+	crq_buf cfg = CRQ_BUF_INIT, now = CRQ_BUF_INIT;
 	struct diff_acc acc = { NULL, 0, 0 };
-	git_object *obj = NULL;
-	git_commit *c = NULL, *p = NULL;
-	git_oid *chain = NULL;
-	crq_node *policy = NULL, *np = NULL;
-	const crq_schema *schema, *pschema;
-	size_t n = 0, alloc = 0, i, j, resume = 0;
-	git_time_t last = 0;
-	git_oid pinned, verified, trusted;
-	int err, have_pin, have_verified, have_trust = 0, cacheable;
-	int found_verified = 0;
+	git_oid tip, root, verified, vroot, base, id;
+	const char *name;
+	size_t i;
+	int err, have_root = 0, cacheable, resume = 0, pin = 0;
 
+	if (!opts)
+		opts = &none;
+	name = opts->rev ? opts->rev : repo->branch + 11;
 	memset(&v, 0, sizeof(v));
 	v.repo = repo;
-	v.out = violations;
+	v.out = res;
 	v.editors = crq_node_new(CRQ_NODE_OBJECT);
-	v.unread = crq_node_new(CRQ_NODE_OBJECT);
-	if ((err = crq_repo_change_schema(&schema, repo)) < 0 ||
-	    (err = crq_store__policy_schema(&pschema, repo)) < 0)
+	crq_store__now(&now, repo);
+	crq_store__parse_time(now.ptr, &v.now);
+	if ((err = crq_repo_change_schema(&v.schema, repo)) < 0 ||
+	    (err = crq_store__policy_schema(&v.pschema, repo)) < 0 ||
+	    (err = whole_history(repo)) < 0 ||
+	    (err = peel(&tip, repo, opts->rev ? opts->rev : repo->branch)) < 0)
 		goto done;
-	v.schema = schema;
-	v.pschema = pschema;
-	if ((err = git_revparse_single(&obj, repo->git,
-			rev ? rev : repo->branch)) < 0 ||
-	    (err = git_commit_lookup(&c, repo->git, git_object_id(obj))) < 0) {
-		err = crq_error__set(CRQ_EREPO, "cannot resolve '%s'",
-			rev ? rev : repo->branch + 11);
-		goto done;
-	}
-	/*
-	 * The branch itself (not another revision) keeps state in
-	 * .git/crq/: the pinned root, and the last tip verified clean,
-	 * where a later run resumes and which must stay in the history.
-	 */
-	cacheable = !rev && !trust;
-	have_pin = state_read(&pinned, repo, "trust");
-	have_verified = cacheable && state_read(&verified, repo, "verified");
-	if (trust) {
-		git_object *to = NULL;
-
-		if (git_revparse_single(&to, repo->git, trust) < 0) {
+	/* the trusted root comes from outside the history */
+	if (opts->trust) {
+		if ((err = peel(&root, repo, opts->trust)) < 0) {
 			err = crq_error__set(CRQ_EREPO,
-				"cannot resolve trusted commit '%s'", trust);
+				"cannot resolve trusted commit '%s'",
+				opts->trust);
 			goto done;
 		}
-		git_oid_cpy(&trusted, git_object_id(to));
-		git_object_free(to);
-		have_trust = 1;
-	}
-	/* first-parent chain back to the commit that brought the policy */
-	for (;;) {
-		git_tree_entry *e = NULL;
-		git_tree *t = NULL;
-		int has;
-
-		if (have_verified && git_oid_equal(git_commit_id(c),
-				&verified)) {
-			found_verified = 1;
-			break;
+		have_root = 1;
+	} else if (crq_repo_config(&cfg, repo, "crq.trust") == 0) {
+		if ((err = peel(&root, repo, cfg.ptr)) < 0) {
+			err = crq_error__set(CRQ_EREPO,
+				"cannot resolve crq.trust '%s'", cfg.ptr);
+			goto done;
 		}
-		if (git_commit_tree(&t, c) < 0)
-			break;
-		has = git_tree_entry_bypath(&e, t, POLICY_PATH) == 0;
-		git_tree_entry_free(e);
-		git_tree_free(t);
-		if (!has)
-			break;
-		crq__grow((void **)&chain, &alloc, n + 1, sizeof(*chain));
-		git_oid_cpy(&chain[n++], git_commit_id(c));
-		if (have_trust && git_oid_equal(git_commit_id(c), &trusted))
-			break;
-		if (!git_commit_parentcount(c) ||
-		    git_commit_parent(&p, c, 0) < 0)
-			break;
-		git_commit_free(c);
-		c = p;
-		p = NULL;
-	}
-	if (found_verified) {
-		/* resume: the policy in force at the verified tip */
-		git_tree *t = NULL;
-		git_tree_entry *e = NULL;
-
-		if (git_commit_tree(&t, c) == 0 &&
-		    git_tree_entry_bypath(&e, t, POLICY_PATH) == 0)
-			load_blob(&policy, &v, git_tree_entry_id(e),
-				POLICY_PATH, 1);
-		last = git_commit_committer(c)->when.time;
-		git_tree_entry_free(e);
-		git_tree_free(t);
-		resume = 1;
-	} else if (!n) {
-		err = crq_error__set(CRQ_EREPO, "no crq policy on '%s'",
-			rev ? rev : repo->branch + 11);
+		have_root = 1;
+	} else if (opts->require_trust) {
+		err = crq_error__set(CRQ_EREPO,
+			"no trusted root: in CI crq verify needs one from outside the history\n"
+			"hint: pass --trust COMMIT (the store's first commit) from a CI variable, or set git config crq.trust");
 		goto done;
-	} else {
-		if (have_verified)
+	} else if (state_read(&root, repo, "trust")) {
+		have_root = 1;
+	}
+	crq_error_clear();
+	if (!have_root) {
+		if ((err = find_root(&root, repo, &tip, name)) < 0)
+			goto done;
+		pin = !opts->rev;
+	}
+	git_oid_tostr(res->root, sizeof(res->root), &root);
+	if (!git_oid_equal(&root, &tip) &&
+	    git_graph_descendant_of(repo->git, &tip, &root) != 1) {
+		violation(&v, &tip, NULL, "root",
+			"the history does not descend from the trusted root %s\n"
+			"hint: a re-rooted or rewritten store; fetch the real one",
+			res->root);
+		err = 0;
+		goto done;
+	}
+	if (pin) {
+		state_write(repo, "trust", &root);
+		res->pinned = 1;
+	}
+	cacheable = !opts->rev && !opts->base;
+	if (cacheable && state_read(&verified, repo, "verified") &&
+	    state_read(&vroot, repo, "verified-root") &&
+	    git_oid_equal(&vroot, &root)) {
+		if (git_oid_equal(&verified, &tip) ||
+		    git_graph_descendant_of(repo->git, &tip, &verified) == 1)
+			resume = 1;
+		else
 			violation(&v, &verified, NULL, "rewrite",
 				"the last verified tip is no longer in the history (rollback or force push)");
-		if (!trust && have_pin && !git_oid_equal(&pinned,
-				&chain[n - 1]))
-			violation(&v, &chain[n - 1], NULL, "root",
-				"the history starts at another commit than the pinned root");
-		if (!trust && !have_pin && !rev)
-			state_write(repo, "trust", &chain[n - 1]);
-		/* the trusted root's policy judges the commit after it, even
-		 * when the root did not change the policy itself (--trust) */
-		{
-			git_commit *rc = NULL;
-			git_tree *t = NULL;
-			git_tree_entry *e = NULL;
-
-			if (git_commit_lookup(&rc, repo->git,
-					&chain[n - 1]) == 0 &&
-			    git_commit_tree(&t, rc) == 0 &&
-			    git_tree_entry_bypath(&e, t, POLICY_PATH) == 0)
-				load_blob(&policy, &v, git_tree_entry_id(e),
-					POLICY_PATH, 1);
-			git_tree_entry_free(e);
-			git_tree_free(t);
-			git_commit_free(rc);
+	}
+	if ((err = git_revwalk_new(&walk, repo->git)) < 0) {
+		err = crq_store__git_error(err, "cannot walk history");
+		goto done;
+	}
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+	if ((err = git_revwalk_push(walk, &tip)) < 0 ||
+	    (err = git_revwalk_hide(walk, &root)) < 0 ||
+	    (resume && (err = git_revwalk_hide(walk, &verified)) < 0)) {
+		err = crq_store__git_error(err, "cannot walk history");
+		goto done;
+	}
+	if (opts->base) {
+		if ((err = peel(&base, repo, opts->base)) < 0 ||
+		    (err = git_revwalk_hide(walk, &base)) < 0) {
+			err = err == CRQ_EREPO ? err :
+				crq_store__git_error(err, "cannot walk history");
+			goto done;
 		}
 	}
-	/* oldest first: the root is trusted and brings the first policy */
-	for (i = n; i-- > 0;) {
-		git_commit *cc = NULL;
+	while ((err = git_revwalk_next(&id, walk)) == 0) {
 		const git_signature *cm;
+		crq_node *trailers = NULL;
+		crq_buf tp = CRQ_BUF_INIT;
+		unsigned k, n;
 
-		if ((err = git_commit_lookup(&cc, repo->git, &chain[i])) < 0) {
+		git_commit_free(c);
+		c = NULL;
+		if ((err = git_commit_lookup(&c, repo->git, &id)) < 0) {
 			err = crq_store__git_error(err, "cannot read commit");
 			goto done;
 		}
-		cm = git_commit_committer(cc);
-		if (cm->when.time < last)
-			violation(&v, &chain[i], NULL, "time",
-				"committer time goes backwards");
-		last = cm->when.time;
-		if ((err = crq_delta(&acc, repo->git, cc)) < 0) {
-			git_commit_free(cc);
-			goto done;
-		}
-		if (git_commit_parentcount(cc) > 1 && policy &&
-		    crq_node_get(policy, "linear_history") &&
-		    crq_node_get(policy, "linear_history")->b)
-			violation(&v, &chain[i], NULL, "linear-history",
-				"the policy requires a linear history: no merges");
-		if (git_commit_parentcount(cc) > 1) {
-			/* the steps the merge brings in are checked too */
-			if ((err = check_side(&v, cc)) < 0) {
-				git_commit_free(cc);
-				goto done;
-			}
-			if ((err = crq_delta(&acc, repo->git, cc)) < 0) {
-				git_commit_free(cc);
-				goto done;
-			}
-			check_both_sides(&v, cc, &acc);
-			/* merges bring no crq content of their own */
-			for (j = 0; j < acc.count; j++) {
-				git_commit *op = NULL;
-				git_tree *ot = NULL;
-				git_tree_entry *oe = NULL;
-				int same = 0;
+		cm = git_commit_committer(c);
+		n = git_commit_parentcount(c);
+		crq_commit__trailers(&trailers, &tp, git_commit_message(c));
+		if ((long long)cm->when.time > v.now + FUTURE_SLACK)
+			violation(&v, &id, tr(trailers, "Crq-Change"), "time",
+				"committed in the future (%lld s ahead of this clock)",
+				(long long)cm->when.time - v.now);
+		if (n > 1) {
+			for (k = 0; k < n; k++) {
+				git_commit *p = NULL;
 
-				if (git_commit_parent(&op, cc, 1) == 0 &&
-				    git_commit_tree(&ot, op) == 0 &&
-				    git_tree_entry_bypath(&oe, ot,
-					acc.files[j].path) == 0)
-					same = git_oid_equal(
-						git_tree_entry_id(oe),
-						&acc.files[j].new_id);
-				if (!same)
-					violation(&v, &chain[i], NULL,
-						"evil-merge",
-						"'%s' in the merge matches neither parent",
-						acc.files[j].path);
-				git_tree_entry_free(oe);
-				git_tree_free(ot);
-				git_commit_free(op);
+				if (git_commit_parent(&p, c, k) == 0 &&
+				    git_commit_committer(p)->when.time >
+				    cm->when.time)
+					violation(&v, &id, NULL, "time",
+						"committer time goes backwards");
+				git_commit_free(p);
 			}
-		} else if (acc.count) {
-			check_commit(&v, cc, i == n - 1 && !resume ? NULL :
-				policy, acc.files, acc.count);
-		}
-		/* the next commit is judged by this one's policy */
-		for (j = 0; j < acc.count; j++) {
-			if (strcmp(acc.files[j].path, POLICY_PATH) ||
-			    !acc.files[j].has_new)
-				continue;
-			if (load_blob(&np, &v, &acc.files[j].new_id,
-					POLICY_PATH, 1) == 0) {
-				crq_node_free(policy);
-				policy = np;
-				np = NULL;
+			err = check_merge(&v, c, trailers);
+		} else {
+			git_tree *t = NULL, *pt = NULL;
+			git_commit *p = NULL;
+
+			if ((err = git_commit_tree(&t, c)) < 0 ||
+			    (n && ((err = git_commit_parent(&p, c, 0)) < 0 ||
+				   (err = git_commit_tree(&pt, p)) < 0)))
+				err = crq_store__git_error(err,
+					"cannot read commit");
+			else
+				err = crq_delta(&acc, repo->git, pt, t);
+			if (!err && (acc.count || trailers->count || tp.size)) {
+				if (p && git_commit_committer(p)->when.time >
+				    cm->when.time)
+					violation(&v, &id,
+						tr(trailers, "Crq-Change"),
+						"time",
+						"committer time goes backwards");
+				check_step(&v, c, &acc, trailers, tp.ptr);
 			}
+			git_tree_free(t);
+			git_tree_free(pt);
+			git_commit_free(p);
 		}
-		git_commit_free(cc);
+		crq_node_free(trailers);
+		crq_buf_dispose(&tp);
+		if (err < 0)
+			goto done;
+	}
+	if (err != GIT_ITEROVER) {
+		err = crq_store__git_error(err, "cannot walk history");
+		goto done;
 	}
 	/* emergency reviews still owed past their deadline, at the tip */
-	if (!rev && !trust) {
+	if (!opts->rev && !opts->base) {
 		crq_filter f;
 		crq_node *owed = NULL;
 
@@ -1075,7 +1379,7 @@ int crq_verify_ext(crq_repo *repo, const char *rev, const char *trust,
 		f.overdue = 1;
 		if (crq_change_list(&owed, repo, &f, NULL) == 0) {
 			for (i = 0; i < owed->count; i++)
-				violation(&v, n ? &chain[0] : &verified,
+				violation(&v, &tip,
 					crq_node_get_str(owed->items[i], "id"),
 					"review-overdue",
 					"the emergency review was due %s",
@@ -1085,21 +1389,23 @@ int crq_verify_ext(crq_repo *repo, const char *rev, const char *trust,
 		crq_node_free(owed);
 		crq_error_clear();
 	}
+	if (cacheable && res->count == 0) {
+		state_write(repo, "verified", &tip);
+		state_write(repo, "verified-root", &root);
+	}
 	err = 0;
-	if (checked)
-		*checked = v.checked;
-	if (cacheable && n && violations->count == 0)
-		state_write(repo, "verified", &chain[0]);
 done:
-	crq_node_free(v.editors);
-	crq_node_free(v.unread);
-	crq_node_free(policy);
-	crq_node_free(np);
-	free(chain);
+	for (i = 0; i < v.npol; i++)
+		crq_node_free(v.pol[i].doc);
+	for (i = 0; i < v.ntmpl; i++)
+		crq_node_free(v.tmpl[i].doc);
+	free(v.recs);
 	free(acc.files);
+	crq_node_free(v.editors);
 	git_commit_free(c);
-	git_commit_free(p);
-	git_object_free(obj);
+	git_revwalk_free(walk);
+	crq_buf_dispose(&cfg);
+	crq_buf_dispose(&now);
 	return err;
 }
 

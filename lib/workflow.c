@@ -1,374 +1,36 @@
 /*
- * workflow.c - actions on changes, as the policy allows them: who may
- * take which action from which state, what must be filled in first,
- * and the approval rules with their separation of duties.
+ * workflow.c - the commands that make steps on changes: create, edit,
+ * the policy's actions and imported forge reviews.  Each reads the tip
+ * under the writers' lock, asks the rule engine (lib/rules.c) for the
+ * content after the step, and commits it signed at the step's time;
+ * crq verify runs the same engine on every commit.
  */
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "change.h"
+#include "rules.h"
 #include "sign.h"
+#include "commit.h"
 
-static void still_needed(crq_buf *out, const crq_node *req,
-	const crq_node *held);
-
-static void join_list(crq_buf *out, const crq_node *arr, const char *sep,
-	const char *last)
-{
-	size_t i;
-
-	for (i = 0; arr && arr->kind == CRQ_NODE_ARRAY && i < arr->count; i++) {
-		if (i)
-			crq_buf_puts(out, i + 1 == arr->count ? last : sep);
-		if (arr->items[i]->kind == CRQ_NODE_STRING)
-			crq_buf_puts(out, arr->items[i]->str);
-	}
-}
-
-static void today(char out[11], crq_repo *repo)
-{
-	crq_buf now = CRQ_BUF_INIT;
-
-	crq_store__now(&now, repo);
-	snprintf(out, 11, "%s", now.ptr);
-	crq_buf_dispose(&now);
-}
-
-/* Is there an expired grant of role (for a better message)? */
-static const char *expired_grant(const crq_node *member, const char *role)
-{
-	const crq_node *roles = crq_node_get(member, "roles");
-	long i = crq_node__find(roles, "role", role);
-
-	return i < 0 ? NULL : crq_node_get_str(roles->items[i], "until");
-}
-
-/* Members who hold one of roles today, "a, b and c" ("nobody"). */
-static void who_may(crq_buf *out, const crq_node *policy,
-	const crq_node *roles, const char *day)
-{
-	const crq_node *members = crq_node_get(policy, "members");
-	size_t i, j, n = 0;
-
-	for (i = 0; members && members->kind == CRQ_NODE_ARRAY &&
-			i < members->count; i++) {
-		const crq_node *m = members->items[i];
-
-		for (j = 0; j < roles->count; j++) {
-			if (roles->items[j]->kind == CRQ_NODE_STRING &&
-			    crq_policy__has_role(m, roles->items[j]->str, day)) {
-				crq_buf_printf(out, "%s%s", n++ ? ", " : "",
-					crq_node_get_str(m, "email"));
-				break;
-			}
-		}
-	}
-	if (!n)
-		crq_buf_puts(out, "nobody");
-}
-
-static void action_names(crq_buf *out, const crq_node *policy,
-	const char *type)
-{
-	const crq_node *acts = crq_node_path(policy, "workflow.actions");
-	size_t i;
-
-	for (i = 0; acts && acts->kind == CRQ_NODE_ARRAY && i < acts->count;
-			i++) {
-		const crq_node *a = acts->items[i];
-		const char *n = crq_node_get_str(a, "name");
-		const crq_node *types = crq_node_get(a, "types");
-
-		if (!n || (types && !crq_policy__in_list(types, type)) ||
-		    strstr(out->ptr ? out->ptr : "", n))
-			continue;
-		crq_buf_printf(out, "%s%s", out->size ? ", " : "", n);
-	}
-}
-
-int crq_workflow__allow(const crq_node **action, const crq_node **member,
-	crq_repo *repo, const crq_node *doc, const char *type,
-	const char *state, const char *name)
-{
-	const crq_node *policy, *act, *roles;
-	crq_buf email = CRQ_BUF_INIT, hint = CRQ_BUF_INIT;
-	const char *id = doc ? crq_node_get_str(doc, "id") : NULL;
-	char day[11];
-	size_t i;
-	int err, named;
-
-	*action = *member = NULL;
-	if ((err = crq_store__policy(&policy, repo)) < 0 ||
-	    (err = crq_store__email(&email, repo)) < 0)
-		goto done;
-	today(day, repo);
-	if (!(*member = crq_policy__member(policy, email.ptr))) {
-		err = crq_error__set(CRQ_EDENIED,
-			"'%s' is not a member of this store\n"
-			"hint: an admin adds members with 'crq member add'",
-			email.ptr);
-		goto done;
-	}
-	/* the key that will sign must be this member's, before anything */
-	{
-		crq_buf key = CRQ_BUF_INIT;
-		const crq_node *keys = crq_node_get(*member, "keys");
-		size_t k;
-		int mine = 0;
-
-		if ((err = crq_store__signing_key(&key, repo)) < 0) {
-			crq_buf_dispose(&key);
-			goto done;
-		}
-		for (k = 0; keys && k < keys->count; k++)
-			if (crq_policy__key_is(keys->items[k]->str, key.ptr))
-				mine = 1;
-		crq_buf_dispose(&key);
-		if (!mine) {
-			err = crq_error__set(CRQ_EDENIED,
-				"the signing key is not a key of member '%s'\n"
-				"hint: an admin adds it with 'crq member add' or the policy's keys",
-				email.ptr);
-			goto done;
-		}
-	}
-	act = crq_policy__action(policy, name, type ? type : "normal", state, &named);
-	if (!act) {
-		action_names(&hint, policy, type ? type : "normal");
-		err = crq_error__set(named ? CRQ_EDENIED : CRQ_EINVALID,
-			"%s '%s' for %s changes\nhint: actions: %s",
-			named ? "the policy has no action" : "no action", name,
-			type ? type : "normal", crq_buf_cstr(&hint));
-		goto done;
-	}
-	if (state && !crq_policy__in_list(crq_node_get(act, "from"), state)) {
-		join_list(&hint, crq_node_get(act, "from"), ", ", " or ");
-		err = crq_error__set(CRQ_EDENIED,
-			"cannot %s %s: it is %s\nhint: %s is allowed from %s",
-			name, id ? id : "the change", state, name,
-			crq_buf_cstr(&hint));
-		goto done;
-	}
-	roles = crq_node_get(act, "roles");
-	for (i = 0; roles && i < roles->count; i++) {
-		const char *r = roles->items[i]->str;
-
-		if (crq_policy__has_role(*member, r, day)) {
-			*action = act;
-			err = 0;
-			goto done;
-		}
-	}
-	for (i = 0; roles && i < roles->count; i++) {
-		const char *until = expired_grant(*member, roles->items[i]->str);
-
-		if (until) {
-			err = crq_error__set(CRQ_EDENIED,
-				"%s may not %s %s: the %s role expired on %s\n"
-				"hint: an admin renews it with 'crq role grant %s %s --until DATE'",
-				email.ptr, name, id ? id : "changes",
-				roles->items[i]->str, until, email.ptr,
-				roles->items[i]->str);
-			goto done;
-		}
-	}
-	join_list(&hint, roles, ", ", " or ");
-	crq_buf_puts(&hint, "\nhint: members who may: ");
-	who_may(&hint, policy, roles, day);
-	err = crq_error__set(CRQ_EDENIED, "%s may not %s %s: needs role %s",
-		email.ptr, name, id ? id : "changes", crq_buf_cstr(&hint));
-done:
-	if (err)
-		*member = NULL;
-	crq_buf_dispose(&email);
-	crq_buf_dispose(&hint);
-	return err;
-}
-
-/* ---- approvals ---- */
-
-/* SHA-256 of what an approval covers: the change without its state,
- * timestamps and approvals, in canonical form. */
-static int content_digest(char out[72], crq_repo *repo, const crq_node *doc)
-{
-	const crq_schema *schema;
-	crq_node *c = crq_node_dup(doc);
-	crq_buf text = CRQ_BUF_INIT;
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	int err, i;
-
-	crq_node_remove(c, "approvals");
-	crq_node_remove(c, "state");
-	crq_node_remove(c, "updated");
-	if ((err = crq_repo_change_schema(&schema, repo)) < 0)
-		goto done;
-	crq_change_format(&text, schema, c);
-	if (!EVP_Digest(text.ptr, text.size, md, &mdlen, EVP_sha256(), NULL)) {
-		err = crq_error__set(CRQ_ERROR, "cannot compute SHA-256");
-		goto done;
-	}
-	strcpy(out, "sha256:");
-	for (i = 0; i < 32; i++)
-		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-done:
-	crq_node_free(c);
-	crq_buf_dispose(&text);
-	return err;
-}
-
-/* Required approvals for doc: role -> count, the largest count any
- * matching rule asks for. */
-static crq_node *requirements(const crq_node *policy, const crq_node *doc)
-{
-	const crq_node *rules = crq_node_get(policy, "approval_rules");
-	crq_node *req = crq_node_new(CRQ_NODE_OBJECT);
-	const char *type = crq_node_get_str(doc, "type");
-	const char *risk = crq_node_get_str(doc, "risk");
-	const crq_node *svc = crq_node_get(doc, "services");
-	size_t i, j, k;
-
-	for (i = 0; rules && rules->kind == CRQ_NODE_ARRAY &&
-			i < rules->count; i++) {
-		const crq_node *r = rules->items[i];
-		const crq_node *when = crq_node_get(r, "when");
-		const char *wt = crq_node_get_str(when, "type");
-		const char *wr = crq_node_get_str(when, "risk");
-		const crq_node *ws = crq_node_get(when, "services");
-		const crq_node *need = crq_node_get(r, "require");
-		int ok = 1;
-
-		if (wt && (!type || strcmp(wt, type)))
-			ok = 0;
-		if (wr && (!risk || strcmp(wr, risk)))
-			ok = 0;
-		/* emergency changes follow their own rule, not the risk ones */
-		if (!wt && type && !strcmp(type, "emergency"))
-			ok = 0;
-		if (ws && ws->count) {
-			int hit = 0;
-
-			for (j = 0; svc && j < svc->count; j++)
-				for (k = 0; k < ws->count; k++)
-					if (!strcmp(svc->items[j]->str,
-						    ws->items[k]->str))
-						hit = 1;
-			ok = ok && hit;
-		}
-		for (j = 0; ok && need && j < need->count; j++) {
-			const char *role = crq_node_get_str(need->items[j],
-				"role");
-			const crq_node *cnt = crq_node_get(need->items[j],
-				"count");
-			crq_node *have = crq_node_get(req, role);
-
-			if (!have || have->i < cnt->i)
-				crq_node_set(req, role,
-					crq_node_new_int(cnt->i));
-		}
-	}
-	return req;
-}
-
-/* Count the approvals that still hold (same digest, distinct members)
- * into a role -> count object. */
-static crq_node *approvals_held(const crq_node *doc, const char *digest)
-{
-	const crq_node *apps = crq_node_get(doc, "approvals");
-	crq_node *held = crq_node_new(CRQ_NODE_OBJECT);
-	crq_node *seen = crq_node_new(CRQ_NODE_OBJECT);
-	size_t i;
-
-	for (i = 0; apps && apps->kind == CRQ_NODE_ARRAY && i < apps->count;
-			i++) {
-		const crq_node *a = apps->items[i];
-		const char *by = crq_node_get_str(a, "by");
-		const char *role = crq_node_get_str(a, "role");
-		const char *dec = crq_node_get_str(a, "decision");
-		const char *dig = crq_node_get_str(a, "digest");
-		crq_node *c;
-
-		if (!by || !role || !dec || strcmp(dec, "approved") || !dig ||
-		    strcmp(dig, digest) || crq_node_get(seen, by))
-			continue;
-		crq_node_set(seen, by, crq_node_new_bool(1));
-		c = crq_node_get(held, role);
-		if (c)
-			c->i++;
-		else
-			crq_node_set(held, role, crq_node_new_int(1));
-	}
-	crq_node_free(seen);
-	return held;
-}
-
-static int rules_met(const crq_node *req, const crq_node *held)
-{
-	size_t i;
-
-	for (i = 0; i < req->count; i++) {
-		const crq_node *h = crq_node_get(held, req->keys[i]);
-
-		if (!h || h->i < req->items[i]->i)
-			return 0;
-	}
-	return 1;
-}
-
-int crq_workflow__approved(crq_buf *missing, crq_repo *repo,
-	const crq_node *policy, const crq_node *doc)
-{
-	char digest[72];
-	crq_node *req, *held;
-	int err, met;
-
-	if ((err = content_digest(digest, repo, doc)) < 0)
-		return err;
-	req = requirements(policy, doc);
-	held = approvals_held(doc, digest);
-	met = rules_met(req, held);
-	if (!met && missing)
-		still_needed(missing, req, held);
-	crq_node_free(req);
-	crq_node_free(held);
-	return met;
-}
-
-int crq_workflow__digest(char out[72], crq_repo *repo, const crq_node *doc)
-{
-	return content_digest(out, repo, doc);
-}
-
-static void still_needed(crq_buf *out, const crq_node *req,
-	const crq_node *held)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < req->count; i++) {
-		const crq_node *h = crq_node_get(held, req->keys[i]);
-		long long miss = req->items[i]->i - (h ? h->i : 0);
-
-		if (miss > 0)
-			crq_buf_printf(out, "%s%lld %s", n++ ? ", " : "", miss,
-				req->keys[i]);
-	}
-	if (!n)
-		crq_buf_puts(out, "nothing");
-}
-
-/* Authors of edits to change id since its last approval or rejection
- * (first-parent history from tip back to the change's creation). */
+/* Authors of edits to change id since its last approval or rejection:
+ * the committers (verify holds them to the signers) of create and edit
+ * steps, from tip back to the change's creation along the change's own
+ * history: at a merge, the parent whose file the merge took. */
 static int plan_editors(crq_node *out, crq_repo *repo, const git_oid *tip,
 	const char *id)
 {
 	git_commit *c = NULL, *p = NULL;
 	git_message_trailer_array tr;
+	crq_buf path = CRQ_BUF_INIT;
 	int err = 0, steps = 0;
 
-	if ((err = git_commit_lookup(&c, repo->git, tip)) < 0)
+	if ((err = crq_change_path(&path, repo, id)) < 0)
+		return err;
+	if ((err = git_commit_lookup(&c, repo->git, tip)) < 0) {
+		crq_buf_dispose(&path);
 		return crq_store__git_error(err, "cannot read history");
+	}
 	while (c && steps++ < 1000000) {
 		const char *change = NULL, *action = NULL;
 		size_t i;
@@ -391,7 +53,8 @@ static int plan_editors(crq_node *out, crq_repo *repo, const git_oid *tip,
 			}
 			if (!strcmp(action, "edit") ||
 			    !strcmp(action, "create"))
-				crq_node_set(out, git_commit_author(c)->email,
+				crq_node_set(out,
+					git_commit_committer(c)->email,
 					crq_node_new_bool(1));
 			if (!strcmp(action, "create")) {
 				git_message_trailer_array_free(&tr);
@@ -401,15 +64,32 @@ static int plan_editors(crq_node *out, crq_repo *repo, const git_oid *tip,
 		git_message_trailer_array_free(&tr);
 		if (git_commit_parentcount(c) == 0)
 			break;
-		if ((err = git_commit_parent(&p, c, 0)) < 0) {
-			err = crq_store__git_error(err, "cannot read history");
-			break;
+		{
+			unsigned k, n = git_commit_parentcount(c), pick = 0;
+			git_oid here, there;
+
+			crq_store__blob_at(&here, repo, git_commit_id(c),
+				path.ptr);
+			for (k = 0; n > 1 && k < n; k++) {
+				crq_store__blob_at(&there, repo,
+					git_commit_parent_id(c, k), path.ptr);
+				if (git_oid_equal(&here, &there)) {
+					pick = k;
+					break;
+				}
+			}
+			if ((err = git_commit_parent(&p, c, pick)) < 0) {
+				err = crq_store__git_error(err,
+					"cannot read history");
+				break;
+			}
 		}
 		git_commit_free(c);
 		c = p;
 		p = NULL;
 	}
 	git_commit_free(c);
+	crq_buf_dispose(&path);
 	return err < 0 ? err : 0;
 }
 
@@ -419,249 +99,107 @@ int crq_workflow__editors(crq_node *out, crq_repo *repo, const git_oid *tip,
 	return plan_editors(out, repo, tip, id);
 }
 
-/* Record the actor's approval (or rejection) on doc.  Picks the role
- * the approval counts for; refuses self-approval and approval by
- * anyone who changed the plan since the last approval. */
-static int record_decision(int *met, crq_repo *repo, const git_oid *tip,
-	crq_node *doc, const crq_node *action, const crq_node *member,
-	const char *decision, const char *want_role, const char *now,
-	char digest[72])
+int crq_workflow__approved(crq_buf *missing, crq_repo *repo,
+	const crq_node *policy, const crq_node *doc)
 {
-	const crq_node *policy;
-	const char *email = crq_node_get_str(member, "email");
-	const char *id = crq_node_get_str(doc, "id");
-	const char *requester = crq_node_get_str(doc, "requester");
-	const crq_node *roles = crq_node_get(action, "roles");
-	crq_node *req = NULL, *held = NULL, *editors = NULL, *a, *apps;
-	crq_buf hint = CRQ_BUF_INIT;
-	const char *role = NULL;
-	char day[11];
+	const crq_schema *schema;
+	int err;
+
+	if ((err = crq_repo_change_schema(&schema, repo)) < 0)
+		return err;
+	return crq_rules_approved(missing, policy, schema, doc);
+}
+
+int crq_workflow__digest(char out[72], crq_repo *repo, const crq_node *doc)
+{
+	const crq_schema *schema;
+	int err;
+
+	if ((err = crq_repo_change_schema(&schema, repo)) < 0)
+		return err;
+	return crq_rules_digest(out, schema, doc);
+}
+
+/* ---- one step ---- */
+
+/* What a command asks for; the rest comes from the tip. */
+struct step_req {
+	const char *id;			/* NULL: create a change */
+	const char *action;
+	const crq_node *fields;		/* create: the fields given */
+	const char *template_name;	/* create: --template */
+	const crq_node *doc;		/* edit: the whole new content */
+	const crq_act_opts *opts;	/* assignments, message, role */
+	const crq_node *as_member;	/* a forge review: the reviewer */
+	const char *forge, *reviewer, *trailers;
+	const git_oid *tip;		/* import: the tip already read */
+};
+
+/* The proposed content: the fields given (create), the new content
+ * (edit), or the change with the action's assignments. */
+static int step_input(crq_node **out, crq_repo *repo,
+	const struct step_req *rq, const crq_node *old)
+{
+	const crq_schema *schema;
+	crq_issues issues;
+	crq_node *in;
 	size_t i;
-	int err, approve = !strcmp(decision, "approved");
+	int err = 0;
 
-	*met = 0;
-	if ((err = crq_store__policy(&policy, repo)) < 0 ||
-	    (err = content_digest(digest, repo, doc)) < 0)
-		goto done;
-	today(day, repo);
-	if (requester && !strcmp(requester, email)) {
-		err = crq_error__set(CRQ_EDENIED,
-			"%s may not %s %s: the requester cannot decide on their own change\n"
-			"hint: separation of duties; another member must",
-			email, approve ? "approve" : "reject", id);
-		goto done;
+	*out = NULL;
+	if (rq->fields && rq->fields->kind != CRQ_NODE_OBJECT)
+		return crq_error__set(CRQ_EINVALID,
+			"change fields must be a mapping");
+	if ((err = crq_repo_change_schema(&schema, repo)) < 0)
+		return err;
+	in = rq->doc ? crq_node_dup(rq->doc) : rq->fields ?
+		crq_node_dup(rq->fields) : old ? crq_node_dup(old) :
+		crq_node_new(CRQ_NODE_OBJECT);
+	if (in->kind != CRQ_NODE_OBJECT) {
+		crq_node_free(in);
+		return crq_error__set(CRQ_EINVALID, "a change is a mapping");
 	}
-	editors = crq_node_new(CRQ_NODE_OBJECT);
-	if ((err = plan_editors(editors, repo, tip, id)) < 0)
-		goto done;
-	if (crq_node_get(editors, email)) {
-		err = crq_error__set(CRQ_EDENIED,
-			"%s may not %s %s: they changed it since the last approval\n"
-			"hint: separation of duties; another member must",
-			email, approve ? "approve" : "reject", id);
-		goto done;
-	}
-	if (want_role && !crq_policy__has_role(member, want_role, day)) {
-		const char *until = expired_grant(member, want_role);
-
-		if (until)
-			err = crq_error__set(CRQ_EDENIED,
-				"%s may not %s %s as %s: the grant expired on %s",
-				email, approve ? "approve" : "reject", id,
-				want_role, until);
-		else
-			err = crq_error__set(CRQ_EDENIED,
-				"%s may not %s %s as %s: they do not hold that role",
-				email, approve ? "approve" : "reject", id,
-				want_role);
-		goto done;
-	}
-	req = requirements(policy, doc);
-	held = approvals_held(doc, digest);
-	apps = crq_node_get(doc, "approvals");
-	for (i = 0; approve && apps && i < apps->count; i++) {
-		const char *by = crq_node_get_str(apps->items[i], "by");
-		const char *dig = crq_node_get_str(apps->items[i], "digest");
-
-		if (by && dig && !strcmp(by, email) && !strcmp(dig, digest)) {
-			err = crq_error__set(CRQ_EDENIED,
-				"%s already approved %s as it stands\n"
-				"hint: approvals count distinct members",
-				email, id);
+	for (i = 0; rq->opts && i < rq->opts->count; i++)
+		if ((err = crq_change_assign(repo, in,
+				rq->opts->assignments[i])) < 0)
 			goto done;
-		}
-	}
-	/* the role this decision is taken in */
-	for (i = 0; i < req->count && !role; i++) {
-		const char *r = req->keys[i];
-		const crq_node *h = crq_node_get(held, r);
-
-		if ((want_role && strcmp(want_role, r)) ||
-		    !crq_policy__in_list(roles, r) || !crq_policy__has_role(member, r, day))
-			continue;
-		if (!approve || !h || h->i < req->items[i]->i)
-			role = r;
-	}
-	if (!role && !approve) {
-		for (i = 0; roles && i < roles->count && !role; i++)
-			if ((!want_role || !strcmp(want_role,
-					roles->items[i]->str)) &&
-			    crq_policy__has_role(member, roles->items[i]->str, day))
-				role = roles->items[i]->str;
-	}
-	if (!role) {
-		still_needed(&hint, req, held);
-		err = crq_error__set(CRQ_EDENIED,
-			"%s's approval is not needed for %s: no open requirement for %s\n"
-			"hint: still needed: %s",
-			email, id, want_role ? want_role :
-			"any of their roles", crq_buf_cstr(&hint));
-		goto done;
-	}
-	a = crq_node_new(CRQ_NODE_OBJECT);
-	crq_node_set(a, "by", crq_node_new_cstr(email));
-	crq_node_set(a, "role", crq_node_new_cstr(role));
-	crq_node_set(a, "decision", crq_node_new_cstr(decision));
-	crq_node_set(a, "at", crq_node_new_cstr(now));
-	crq_node_set(a, "digest", crq_node_new_cstr(digest));
-	if (!(apps = crq_node_get(doc, "approvals"))) {
-		crq_node_set(doc, "approvals", crq_node_new(CRQ_NODE_ARRAY));
-		apps = crq_node_get(doc, "approvals");
-	}
-	crq_node_push(apps, a);
-	crq_node_free(held);
-	held = approvals_held(doc, digest);
-	*met = approve && rules_met(req, held);
+	crq_issues_init(&issues);
+	if (crq_schema_type(schema, in, &issues) < 0)
+		err = crq_change__issues_error(&issues, rq->id ? rq->id :
+			"the new change");
+	crq_issues_dispose(&issues);
 done:
-	crq_node_free(req);
-	crq_node_free(held);
-	crq_node_free(editors);
-	crq_buf_dispose(&hint);
+	if (err < 0)
+		crq_node_free(in);
+	else
+		*out = in;
 	return err;
 }
 
-/* ---- actions ---- */
-
-static int check_requires(const crq_node *action, const crq_node *doc,
-	const char *name)
+/* Take one step as the current user on the tip, retrying when the
+ * branch moves.  id_out / to_out (may be NULL) get the change's id and
+ * its new state. */
+static int take_step(crq_buf *id_out, crq_buf *to_out, crq_repo *repo,
+	const struct step_req *rq)
 {
-	const crq_node *req = crq_node_get(action, "requires");
-	const char *id = crq_node_get_str(doc, "id");
-	size_t i;
-
-	for (i = 0; req && i < req->count; i++) {
-		const char *f = req->items[i]->str;
-		const crq_node *v = crq_node_path(doc, f);
-
-		if (!v || v->kind == CRQ_NODE_NULL ||
-		    (v->kind == CRQ_NODE_STRING && !v->len) ||
-		    ((v->kind == CRQ_NODE_ARRAY ||
-		      v->kind == CRQ_NODE_OBJECT) && !v->count))
-			return crq_error__set(CRQ_EDENIED,
-				"cannot %s %s: '%s' is missing\n"
-				"hint: crq set %s %s=...", name, id, f, id, f);
-	}
-	return 0;
-}
-
-/* Does freeze f apply to doc (its types and services)? */
-static int freeze_applies(const crq_node *f, const crq_node *doc)
-{
-	const crq_node *svc = crq_node_get(f, "services");
-	const crq_node *types = crq_node_get(f, "types");
-	const crq_node *mine = crq_node_get(doc, "services");
-	const char *type = crq_node_get_str(doc, "type");
-	size_t i;
-
-	if (types ? !crq_policy__in_list(types, type ? type : "normal") :
-	    (type && !strcmp(type, "emergency")))
-		return 0;
-	if (!svc || !svc->count)
-		return 1;
-	for (i = 0; mine && i < mine->count; i++)
-		if (mine->items[i]->kind == CRQ_NODE_STRING &&
-		    crq_policy__in_list(svc, mine->items[i]->str))
-			return 1;
-	return 0;
-}
-
-/* The action's guards: no-freeze (the change's window, or now when it
- * has none, must not overlap a freeze that applies to it) and
- * window-ahead (the window starts in the future). */
-static int check_guards(crq_repo *repo, const crq_node *action,
-	const crq_node *doc, const char *name, const char *now)
-{
-	const crq_node *guards = crq_node_get(action, "guards");
-	const crq_node *policy, *freezes;
-	const char *id = crq_node_get_str(doc, "id");
-	const crq_node *ws = crq_node_path(doc, "window.start");
-	const crq_node *we = crq_node_path(doc, "window.end");
-	long long t_now = 0, a, b, fs, fe;
-	size_t i;
-	int err;
-
-	if (!guards || !guards->count)
-		return 0;
-	if ((err = crq_store__policy(&policy, repo)) < 0)
-		return err;
-	crq_store__parse_time(now, &t_now);
-	a = b = t_now;
-	if (ws && we && ws->kind == CRQ_NODE_STRING &&
-	    we->kind == CRQ_NODE_STRING &&
-	    (crq_store__parse_time(ws->str, &a) < 0 ||
-	     crq_store__parse_time(we->str, &b) < 0))
-		return crq_error__set(CRQ_EINVALID,
-			"%s: the window is not a pair of RFC 3339 times", id);
-	if (a > b)
-		return crq_error__set(CRQ_EDENIED,
-			"cannot %s %s: the window ends before it starts", name,
-			id);
-	if (crq_policy__in_list(guards, "window-ahead") && ws && a <= t_now)
-		return crq_error__set(CRQ_EDENIED,
-			"cannot %s %s: the window starts in the past (%s)\n"
-			"hint: crq %s %s --start LATER --end LATER", name, id,
-			ws->str, name, id);
-	if (!crq_policy__in_list(guards, "no-freeze"))
-		return 0;
-	freezes = crq_node_get(policy, "freeze");
-	for (i = 0; freezes && i < freezes->count; i++) {
-		const crq_node *f = freezes->items[i];
-
-		if (!freeze_applies(f, doc) ||
-		    crq_store__parse_time(crq_node_get_str(f, "start"),
-			&fs) < 0 ||
-		    crq_store__parse_time(crq_node_get_str(f, "end"),
-			&fe) < 0)
-			continue;
-		if (a < fe && fs < b)
-			return crq_error__set(CRQ_EDENIED,
-				"cannot %s %s: %s overlaps the freeze '%s' (%s to %s)\n"
-				"hint: choose a window outside it, or an emergency change",
-				name, id, ws ? "its window" : "now",
-				crq_node_get_str(f, "name"),
-				crq_node_get_str(f, "start"),
-				crq_node_get_str(f, "end"));
-	}
-	return 0;
-}
-
-int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
-	const char *name, const crq_act_opts *opts)
-{
-	const crq_node *action, *member;
+	crq_rules_step st;
+	crq_rules_result res;
 	const crq_schema *schema;
-	crq_node *old = NULL, *doc = NULL;
-	crq_buf path = CRQ_BUF_INIT, msg = CRQ_BUF_INIT, now = CRQ_BUF_INIT;
-	crq_issues issues;
+	const crq_node *policy;
+	crq_node *old = NULL, *in = NULL, *tmpl = NULL, *editors = NULL;
+	crq_buf email = CRQ_BUF_INIT, key = CRQ_BUF_INIT, id = CRQ_BUF_INIT,
+		path = CRQ_BUF_INIT, msg = CRQ_BUF_INIT;
+	unsigned long long num;
+	const char *tname;
 	git_oid tip;
-	char digest[72] = "";
-	const char *from, *to;
-	size_t i;
-	int unborn, err, attempt, met = 0, locked = 0;
+	int unborn, err, attempt, locked = 0;
 
-	crq_issues_init(&issues);
-	if ((err = crq_change_path(&path, repo, id)) < 0 ||
-	    (err = crq_repo_change_schema(&schema, repo)) < 0)
+	memset(&res, 0, sizeof(res));
+	if ((err = crq_repo_change_schema(&schema, repo)) < 0 ||
+	    (err = crq_store__email(&email, repo)) < 0 ||
+	    (err = crq_store__signing_key(&key, repo)) < 0)
+		goto done;
+	if (rq->id && (err = crq_change_path(&path, repo, rq->id)) < 0)
 		goto done;
 	/* turns with other crq writers, then every attempt re-reads and
 	 * re-checks: the branch may still move under us (a push) */
@@ -669,120 +207,208 @@ int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
 		goto done;
 	locked = 1;
 	for (attempt = 0; attempt < CRQ_STORE_RETRIES * 4; attempt++) {
+		crq_rules_result_dispose(&res);
 		crq_node_free(old);
-		crq_node_free(doc);
-		old = doc = NULL;
+		crq_node_free(in);
+		crq_node_free(tmpl);
+		crq_node_free(editors);
+		old = in = tmpl = editors = NULL;
 		crq_buf_clear(&msg);
-		crq_buf_clear(&now);
-		if ((err = crq_store__tip(repo, &tip, &unborn)) < 0 ||
-		    (err = crq_change__load_at(&old, repo, &tip, id, NULL,
-				NULL)) < 0)
+		if ((err = crq_store__tip(repo, &tip, &unborn)) < 0)
 			goto done;
-		from = crq_node_get_str(old, "state");
-		if ((err = crq_workflow__allow(&action, &member, repo, old,
-				crq_node_get_str(old, "type"), from, name)) < 0)
-			goto done;
-		doc = crq_node_dup(old);
-		for (i = 0; opts && i < opts->count; i++)
-			if ((err = crq_change_assign(repo, doc,
-					opts->assignments[i])) < 0)
-				goto done;
-		if (crq_schema_type(schema, doc, &issues) < 0) {
-			err = crq_change__issues_error(&issues, id);
+		if (unborn) {
+			err = crq_error__set(CRQ_EREPO,
+				"branch has no commits; run 'crq init'");
 			goto done;
 		}
-		crq_store__now(&now, repo);
-		/* a review names its reviewer and time */
-		if (crq_node_path(doc, "review.summary") &&
-		    !crq_node_path(doc, "review.by") &&
-		    !crq_node_get(old, "review")) {
-			crq_node *rv = crq_node_get(doc, "review");
-
-			crq_node_set(rv, "by", crq_node_new_cstr(
-				crq_node_get_str(member, "email")));
-			crq_node_set(rv, "at", crq_node_new_cstr(now.ptr));
-		}
-		if ((err = check_requires(action, doc, name)) < 0 ||
-		    (err = check_guards(repo, action, doc, name,
-				now.ptr)) < 0)
+		if (rq->tip && !git_oid_equal(rq->tip, &tip)) {
+			err = crq_error__set(CRQ_ECONFLICT,
+				"the branch moved; run it again");
 			goto done;
-		to = crq_node_get_str(action, "to");
-		if (crq_node_get(action, "approval") &&
-		    crq_node_get(action, "approval")->b) {
-			if ((err = record_decision(&met, repo, &tip, doc,
-					action, member, "approved",
-					opts ? opts->role : NULL, now.ptr,
-					digest)) < 0)
+		}
+		if ((err = crq_store__policy(&policy, repo)) < 0)
+			goto done;
+		if (rq->id) {
+			crq_buf_clear(&id);
+			crq_buf_puts(&id, rq->id);
+			if ((err = crq_change__load_at(&old, repo, &tip, rq->id,
+					NULL, NULL)) < 0)
 				goto done;
-			if (!met)
-				to = NULL;	/* more approvals needed */
-		} else if (!strcmp(name, "reject")) {
-			if ((err = record_decision(&met, repo, &tip, doc,
-					action, member, "rejected",
-					opts ? opts->role : NULL, now.ptr,
-					digest)) < 0)
+		} else {
+			if ((err = crq_change__max_number(&num, repo,
+					&tip)) < 0)
+				goto done;
+			crq_buf_clear(&id);
+			crq_buf_clear(&path);
+			crq_buf_printf(&id, "%s-%06llu", repo->prefix, num + 1);
+			if ((err = crq_change_path(&path, repo, id.ptr)) < 0)
 				goto done;
 		}
-		if (to)
-			crq_node_set(doc, "state", crq_node_new_cstr(to));
-		/* an emergency change owes its review within the policy's
-		 * deadline from the moment it is implemented */
-		if (to && (!strcmp(to, "completed") || !strcmp(to, "failed")) &&
-		    !crq_node_get(doc, "review_due")) {
-			const char *type = crq_node_get_str(doc, "type");
-			const crq_node *policy, *h;
-			long long t;
+		if ((err = step_input(&in, repo, rq, old)) < 0)
+			goto done;
+		tname = old ? crq_node_get_str(old, "template") :
+			rq->template_name;
+		if (tname && (err = crq_change__template(&tmpl, repo, &tip,
+				tname)) < 0 &&
+		    (rq->template_name || err != CRQ_ENOTFOUND))
+			goto done;
+		if (old) {
+			editors = crq_node_new(CRQ_NODE_OBJECT);
+			if ((err = plan_editors(editors, repo, &tip,
+					rq->id)) < 0)
+				goto done;
+		}
+		memset(&st, 0, sizeof(st));
+		st.policy = policy;
+		st.schema = schema;
+		st.before = old;
+		st.input = in;
+		st.action = rq->action;
+		st.signer_key = key.ptr;
+		st.signer_email = email.ptr;
+		st.forge = rq->forge;
+		st.reviewer = rq->reviewer;
+		st.time = crq_store__step_time(repo, &tip);
+		st.role = rq->opts ? rq->opts->role : NULL;
+		st.template_doc = tmpl;
+		st.template_name = rq->template_name;
+		st.new_id = id.ptr;
+		st.editors = editors;
+		if ((err = crq_rules_change(&res, &st)) < 0)
+			goto done;
+		if (rq->doc) {
+			crq_node *a = crq_node_dup(res.after);
 
-			if (type && !strcmp(type, "emergency") &&
-			    crq_store__policy(&policy, repo) == 0 &&
-			    (h = crq_node_path(policy,
-				"emergency.review_within_hours")) &&
-			    crq_store__parse_time(now.ptr, &t) == 0) {
-				time_t due = (time_t)(t + h->i * 3600);
-				struct tm tm;
-				char buf[32];
-
-				gmtime_r(&due, &tm);
-				strftime(buf, sizeof(buf),
-					"%Y-%m-%dT%H:%M:%SZ", &tm);
-				crq_node_set(doc, "review_due",
-					crq_node_new_cstr(buf));
+			/* an edit that only moves the clock changes nothing */
+			crq_node_set(a, "updated", crq_node_dup(
+				crq_node_get(old, "updated")));
+			err = crq_node_equal(a, old);
+			crq_node_free(a);
+			if (err) {
+				err = crq_error__set(CRQ_EEXISTS,
+					"%s: nothing to change", rq->id);
+				goto done;
 			}
 		}
-		crq_node_set(doc, "updated", crq_node_new_cstr(now.ptr));
-		crq_change__priority(repo, doc);
-		crq_change__message(&msg, id, name, doc,
-			opts ? opts->message : NULL, from, to ? to : from);
-		if (*digest)
-			crq_buf_printf(&msg, "Crq-Digest: %s\n", digest);
-		err = crq_change__write(repo, &tip, 0, path.ptr, doc, msg.ptr);
+		crq_change__message(&msg, id.ptr, rq->action, res.after,
+			rq->opts ? rq->opts->message : NULL,
+			old ? res.from : NULL, res.to);
+		if (res.decision)
+			crq_buf_printf(&msg, "Crq-Digest: %s\n", res.digest);
+		if (rq->trailers)
+			crq_buf_puts(&msg, rq->trailers);
+		err = crq_change__write(repo, &tip, 0, path.ptr, res.after,
+			msg.ptr, st.time);
 		if (err != CRQ_STORE_RACE)
 			break;
 	}
 	if (err == CRQ_STORE_RACE)
 		err = crq_error__set(CRQ_ECONFLICT,
 			"%s: the branch kept moving; gave up after %d attempts",
-			id, attempt);
+			id.ptr, attempt);
+	if (!err && id_out)
+		crq_buf_puts(id_out, id.ptr);
 	if (!err && to_out)
-		crq_buf_puts(to_out, crq_node_get_str(doc, "state"));
+		crq_buf_puts(to_out, res.to);
 done:
 	if (locked)
 		crq_store__unlock(repo);
-	crq_issues_dispose(&issues);
+	crq_rules_result_dispose(&res);
 	crq_node_free(old);
-	crq_node_free(doc);
+	crq_node_free(in);
+	crq_node_free(tmpl);
+	crq_node_free(editors);
+	crq_buf_dispose(&email);
+	crq_buf_dispose(&key);
+	crq_buf_dispose(&id);
 	crq_buf_dispose(&path);
 	crq_buf_dispose(&msg);
-	crq_buf_dispose(&now);
 	return err;
+}
+
+int crq_change_create(crq_buf *id_out, crq_repo *repo, const crq_node *fields,
+	const char *template_name)
+{
+	struct step_req rq;
+	size_t i;
+
+	for (i = 0; fields && fields->kind == CRQ_NODE_OBJECT &&
+			i < fields->count; i++)
+		if (crq_change__derived(fields->keys[i]))
+			return crq_error__set(CRQ_EDENIED,
+				"field '%s' is set by crq, not by hand",
+				fields->keys[i]);
+	if (template_name && fields && crq_node_get_str(fields, "type") &&
+	    strcmp(crq_node_get_str(fields, "type"), "standard"))
+		return crq_error__set(CRQ_EINVALID,
+			"a change from a template is a standard change, not '%s'",
+			crq_node_get_str(fields, "type"));
+	memset(&rq, 0, sizeof(rq));
+	rq.action = "create";
+	rq.fields = fields;
+	rq.template_name = template_name;
+	return take_step(id_out, NULL, repo, &rq);
+}
+
+int crq_change_update(crq_repo *repo, const char *id, const crq_node *doc,
+	const char *action)
+{
+	struct step_req rq;
+
+	if (doc->kind != CRQ_NODE_OBJECT)
+		return crq_error__set(CRQ_EINVALID, "a change is a mapping");
+	memset(&rq, 0, sizeof(rq));
+	rq.id = id;
+	rq.action = action;
+	rq.doc = doc;
+	return take_step(NULL, NULL, repo, &rq);
+}
+
+int crq_change_set(crq_repo *repo, const char *id,
+	const char *const *assignments, size_t count)
+{
+	const crq_schema *schema;
+	crq_node *doc = NULL;
+	crq_issues issues;
+	size_t i;
+	int err;
+
+	crq_issues_init(&issues);
+	if ((err = crq_change_load(&doc, repo, id)) < 0 ||
+	    (err = crq_repo_change_schema(&schema, repo)) < 0)
+		goto done;
+	for (i = 0; i < count; i++)
+		if ((err = crq_change_assign(repo, doc, assignments[i])) < 0)
+			goto done;
+	if (crq_schema_type(schema, doc, &issues) < 0 && issues.count) {
+		err = crq_change__issues_error(&issues, id);
+		goto done;
+	}
+	err = crq_change_update(repo, id, doc, "edit");
+done:
+	crq_issues_dispose(&issues);
+	crq_node_free(doc);
+	return err;
+}
+
+int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
+	const char *name, const crq_act_opts *opts)
+{
+	struct step_req rq;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.id = id;
+	rq.action = name;
+	rq.opts = opts;
+	return take_step(NULL, to_out, repo, &rq);
 }
 
 /* ---- history ---- */
 
 /*
  * Signature status of a commit for crq log: "good" (a valid SSH
- * signature by a key the policy gives to the commit's author),
- * "unknown-key" (valid, but not the author's key in this policy), "bad"
+ * signature by a key the policy gives to the commit's committer),
+ * "unknown-key" (valid, but not the committer's key in this policy), "bad"
  * (does not verify, or more than one signature header) or "unsigned".
  * The raw object is parsed header by header: a gpgsig block moved into
  * the message does not count (see NOTES on libgit2's extractor).
@@ -802,7 +428,7 @@ static const char *signature_status(git_repository *git, const git_oid *id,
 	{
 		crq_buf problem = CRQ_BUF_INIT;
 
-		nsig = crq_verify__split_commit(&payload, &sig, &problem,
+		nsig = crq_commit__split(&payload, &sig, &problem,
 			git_odb_object_data(obj), git_odb_object_size(obj));
 		crq_buf_dispose(&problem);
 	}
@@ -856,7 +482,7 @@ int crq_change_log(crq_node **out, crq_repo *repo, const char *id)
 	while (c) {
 		const char *change = NULL, *action = NULL, *from = NULL,
 			*to = NULL;
-		const git_signature *a = git_commit_author(c);
+		const git_signature *a = git_commit_committer(c);
 
 		memset(&tr, 0, sizeof(tr));
 		git_message_trailers(&tr, git_commit_message(c));
@@ -1018,37 +644,21 @@ static int read_reviews(struct review **out, size_t *count,
 	return 0;
 }
 
-static const crq_node *member_by_handle(const crq_node *policy,
-	const char *forge, const char *login)
-{
-	const crq_node *members = crq_node_get(policy, "members");
-	size_t i;
-
-	for (i = 0; members && i < members->count; i++) {
-		const char *h = crq_node_path(members->items[i], "handles") ?
-			crq_node_get_str(crq_node_get(members->items[i],
-				"handles"), forge) : NULL;
-
-		if (h && !strcmp(h, login))
-			return members->items[i];
-	}
-	return NULL;
-}
-
 int crq_change_import_reviews(crq_repo *repo, const char *id,
 	const char *forge, const char *pr, const crq_node *reviews,
 	crq_issues *problems, size_t *imported)
 {
-	const crq_node *policy, *bot, *member, *action, *keys;
+	const crq_node *policy, *bot, *member;
 	struct review *rv = NULL;
 	crq_node *doc = NULL, *then = NULL;
 	crq_buf email = CRQ_BUF_INIT, key = CRQ_BUF_INIT, path = CRQ_BUF_INIT,
-		msg = CRQ_BUF_INIT, now = CRQ_BUF_INIT, blob = CRQ_BUF_INIT;
+		trailers = CRQ_BUF_INIT, blob = CRQ_BUF_INIT;
 	const crq_schema *schema;
+	struct step_req rq;
 	char digest[72], was[72];
 	git_oid tip, rc;
-	size_t n = 0, i, k;
-	int err, unborn, met, mine = 0, locked = 0;
+	size_t n = 0, i;
+	int err, unborn, locked = 0;
 
 	*imported = 0;
 	if ((err = read_reviews(&rv, &n, reviews, forge)) < 0 ||
@@ -1061,13 +671,10 @@ int crq_change_import_reviews(crq_repo *repo, const char *id,
 	locked = 1;
 	if ((err = crq_store__policy(&policy, repo)) < 0)
 		goto done;
-	/* the bot: a member the policy lets attest for this forge */
-	bot = crq_policy__member(policy, email.ptr);
-	keys = bot ? crq_node_get(bot, "keys") : NULL;
-	for (k = 0; keys && k < keys->count; k++)
-		if (crq_policy__key_is(keys->items[k]->str, key.ptr))
-			mine = 1;
-	if (!bot || !mine ||
+	/* the bot: a member the policy lets attest for this forge (the
+	 * rule engine checks it again on every step) */
+	bot = crq_policy__key_owner(policy, key.ptr);
+	if (!bot || strcmp(crq_node_get_str(bot, "email"), email.ptr) ||
 	    !crq_policy__in_list(crq_node_get(bot, "attests"), forge)) {
 		err = crq_error__set(CRQ_EDENIED,
 			"%s may not attest %s reviews: the policy names no such bot with this key\n"
@@ -1078,7 +685,8 @@ int crq_change_import_reviews(crq_repo *repo, const char *id,
 	for (i = 0; i < n; i++) {
 		if (strcmp(rv[i].state, "APPROVED"))
 			continue;	/* the latest review is what counts */
-		if (!(member = member_by_handle(policy, forge, rv[i].login))) {
+		if (!(member = crq_policy__by_handle(policy, forge,
+				rv[i].login))) {
 			crq_issues_add(problems, NULL, rv[i].login,
 				"%s reviewer '%s' maps to no member (handles.%s): not imported",
 				forge, rv[i].login, forge);
@@ -1086,8 +694,6 @@ int crq_change_import_reviews(crq_repo *repo, const char *id,
 		}
 		crq_node_free(doc);
 		doc = NULL;
-		crq_buf_clear(&msg);
-		crq_buf_clear(&now);
 		if ((err = crq_store__tip(repo, &tip, &unborn)) < 0 ||
 		    (err = crq_change__load_at(&doc, repo, &tip, id, NULL,
 				NULL)) < 0)
@@ -1100,8 +706,8 @@ int crq_change_import_reviews(crq_repo *repo, const char *id,
 		    crq_store__read(repo, &rc, path.ptr, &blob, NULL) < 0 ||
 		    crq_change_parse_with(&then, schema, blob.ptr, blob.size,
 			path.ptr, NULL) < 0 ||
-		    content_digest(was, repo, then) < 0 ||
-		    content_digest(digest, repo, doc) < 0 ||
+		    crq_rules_digest(was, schema, then) < 0 ||
+		    crq_rules_digest(digest, schema, doc) < 0 ||
 		    strcmp(was, digest)) {
 			crq_error_clear();
 			crq_issues_add(problems, NULL, rv[i].login,
@@ -1111,51 +717,25 @@ int crq_change_import_reviews(crq_repo *repo, const char *id,
 				id);
 			continue;
 		}
-		action = NULL;
-		{
-			int named;
-
-			action = crq_policy__action(policy, "approve",
-				crq_node_get_str(doc, "type"),
-				crq_node_get_str(doc, "state"), &named);
-		}
-		if (!action || !crq_policy__in_list(crq_node_get(action, "from"),
-				crq_node_get_str(doc, "state"))) {
-			crq_issues_add(problems, NULL, rv[i].login,
-				"%s cannot be approved in state %s: %s's review not imported",
-				id, crq_node_get_str(doc, "state"), rv[i].login);
-			continue;
-		}
-		crq_store__now(&now, repo);
-		if ((err = record_decision(&met, repo, &tip, doc, action,
-				member, "approved", NULL, now.ptr,
-				digest)) < 0) {
+		crq_buf_clear(&trailers);
+		crq_buf_printf(&trailers, "Crq-Forge: %s\nCrq-PR: %s\n"
+			"Crq-Reviewer: %s\nCrq-Review-Id: %s\n"
+			"Crq-Reviewed-Commit: %s\n", forge, pr ? pr : "?",
+			rv[i].login, rv[i].id, rv[i].commit);
+		memset(&rq, 0, sizeof(rq));
+		rq.id = id;
+		rq.action = "approve";
+		rq.forge = forge;
+		rq.reviewer = rv[i].login;
+		rq.trailers = trailers.ptr;
+		rq.tip = &tip;
+		err = take_step(NULL, NULL, repo, &rq);
+		if (err == CRQ_EDENIED) {
 			crq_issues_add(problems, NULL, rv[i].login, "%s",
 				crq_error_last());
 			err = 0;
 			continue;
 		}
-		{
-			char from[32];
-			const char *to = met ? crq_node_get_str(action, "to") :
-				NULL;
-
-			snprintf(from, sizeof(from), "%s",
-				crq_node_get_str(doc, "state"));
-			if (to)
-				crq_node_set(doc, "state", crq_node_new_cstr(to));
-			crq_node_set(doc, "updated", crq_node_new_cstr(now.ptr));
-			crq_change__message(&msg, id, "approve", doc, NULL,
-				from, to ? to : from);
-		}
-		crq_buf_printf(&msg, "Crq-Digest: %s\nCrq-Forge: %s\n"
-			"Crq-PR: %s\nCrq-Reviewer: %s\nCrq-Review-Id: %s\n"
-			"Crq-Reviewed-Commit: %s\n", digest, forge,
-			pr ? pr : "?", rv[i].login, rv[i].id, rv[i].commit);
-		err = crq_change__write(repo, &tip, 0, path.ptr, doc, msg.ptr);
-		if (err == CRQ_STORE_RACE)
-			err = crq_error__set(CRQ_ECONFLICT,
-				"%s: the branch moved; run the import again", id);
 		if (err < 0)
 			goto done;
 		(*imported)++;
@@ -1170,8 +750,7 @@ done:
 	crq_buf_dispose(&email);
 	crq_buf_dispose(&key);
 	crq_buf_dispose(&path);
-	crq_buf_dispose(&msg);
-	crq_buf_dispose(&now);
+	crq_buf_dispose(&trailers);
 	crq_buf_dispose(&blob);
 	return err;
 }

@@ -14,6 +14,9 @@ export GIT_AUTHOR_DATE="2026-11-23T10:00:00Z"
 export GIT_COMMITTER_DATE="2026-11-23T10:00:00Z"
 export LC_ALL=C TZ=UTC
 unset GIT_DIR GIT_WORK_TREE GIT_EDITOR VISUAL EDITOR CRQ_DATADIR
+# CI=true makes crq verify demand a trusted root from outside the
+# history; tests that check that set it themselves
+unset CI
 git config --global user.name "Alice Example"
 git config --global user.email alice@example.com
 git config --global init.defaultBranch main

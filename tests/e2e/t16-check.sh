@@ -19,14 +19,14 @@ as bob approve CHG-000002 --role change-manager >/dev/null
 expect 0 "" "$CRQ" check --base base
 same "text: state and what is still needed" "$(head -n 1 "$TMP/out")" \
 	"CHG-000002 assessed: needs 1 cab (has: bob@example.com)"
-grep -q "^5 commits checked, 0 violations" "$TMP/out" && ok "the base (trusted) and what the branch adds are checked" || not_ok "summary: $(cat "$TMP/out")"
+grep -q "^4 commits checked, 0 violations" "$TMP/out" && ok "what the branch adds over the base is checked" || not_ok "summary: $(cat "$TMP/out")"
 expect 0 "" "$CRQ" check --base base --format json
 same "json (python)" "$($PY -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 c = d["changes"][0]
 print(d["ok"], d["checked"], c["id"], c["state"], c["needs"], c["approvals"])' "$TMP/out")" \
-	"True 5 CHG-000002 assessed 1 cab ['bob@example.com']"
+	"True 4 CHG-000002 assessed 1 cab ['bob@example.com']"
 expect 0 "" "$CRQ" check --base base --format github
 same "github annotation" "$(cat "$TMP/out")" "::notice title=CHG-000002 ::assessed: needs 1 cab (has: bob@example.com)"
 expect 0 "" "$CRQ" check --base base --format junit

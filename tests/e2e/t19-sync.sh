@@ -70,7 +70,7 @@ cd ../b
 git fetch -q origin
 git -c user.name=bob -c user.email=bob@example.com merge -q --no-ff -X theirs -m "merge" origin/main >/dev/null 2>&1
 expect 1 "" "$CRQ" verify
-grep -q "both-sides: both sides changed 'changes/000/CHG-000004.yaml' since they parted" "$TMP/out" && ok "a duplicate id by merge is refused" || not_ok "dup: $(cat "$TMP/out")"
+grep -q "both-sides: both sides created 'changes/000/CHG-000004.yaml': one id, two changes" "$TMP/out" && ok "a duplicate id by merge is refused" || not_ok "dup: $(cat "$TMP/out")"
 grep -q "hint: run crq sync" "$TMP/out" && ok "the refusal points at crq sync" || not_ok "hint: $(cat "$TMP/out")"
 git reset -q --hard ORIG_HEAD
 fsck_clean .

@@ -269,12 +269,13 @@ static void test_prefix_and_shards(void **state)
 	}
 	crq_buf_puts(&pol, ""
 		"workflow:\n  actions:\n    - name: create\n"
-		"      from: ['*']\n      to: draft\n      roles: [requester]\n");
+		"      from: ['*']\n      to: draft\n      roles: [requester]\n"
+		"      sets: ['*']\n");
 	w.path = ".crq/policy.yaml";
 	w.data = pol.ptr;
 	w.len = pol.size;
 	assert_crq_ok(crq_store__tip(r, &tip, &unborn));
-	assert_crq_ok(crq_store__commit(r, &tip, &w, 1, "policy\n", &out));
+	assert_crq_ok(crq_store__commit(r, &tip, &w, 1, "policy\n", crq_store__step_time(r, &tip), &out));
 	crq_repo_free(r);
 	assert_crq_ok(crq_repo_open(&r, p, &opts));
 	assert_crq_ok(crq_yaml_load(&f, t, strlen(t), "f"));
@@ -322,7 +323,7 @@ static void test_big_numbers(void **state)
 	w[1].data = b.ptr;
 	w[1].len = b.size;
 	assert_crq_ok(crq_store__tip(r, &tip, &unborn));
-	assert_crq_ok(crq_store__commit(r, &tip, w, 2, "big\n", &out));
+	assert_crq_ok(crq_store__commit(r, &tip, w, 2, "big\n", crq_store__step_time(r, &tip), &out));
 	assert_crq_ok(crq_change_list(&list, r, NULL, NULL));
 	assert_int_equal(list->count, 2);
 	assert_string_equal(crq_node_get_str(list->items[0], "id"),

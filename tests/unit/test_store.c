@@ -92,11 +92,11 @@ static void test_commit_cas(void **state)
 	assert_crq_ok(crq_repo_init(&repo, p, &opts));
 	assert_crq_ok(crq_store__tip(repo, &tip, &unborn));
 	assert_int_equal(unborn, 0);
-	assert_crq_ok(crq_store__commit(repo, &tip, &w, 1, "one\n", &first));
+	assert_crq_ok(crq_store__commit(repo, &tip, &w, 1, "one\n", crq_store__step_time(repo, &tip), &first));
 	git_oid_cpy(&stale, &tip);
 	/* a writer still holding the old tip loses the race cleanly */
 	w.data = "two\n";
-	assert_int_equal(crq_store__commit(repo, &stale, &w, 1, "two\n",
+	assert_int_equal(crq_store__commit(repo, &stale, &w, 1, "two\n", crq_store__step_time(repo, &stale),
 		&second), CRQ_STORE_RACE);
 	assert_crq_ok(crq_store__tip(repo, &tip, &unborn));
 	assert_true(git_oid_equal(&tip, &first));
@@ -111,7 +111,7 @@ static void test_commit_cas(void **state)
 		fputs("mine\n", f);
 		fclose(f);
 	}
-	assert_crq_fails(crq_store__commit(repo, &tip, &w, 1, "two\n",
+	assert_crq_fails(crq_store__commit(repo, &tip, &w, 1, "two\n", crq_store__step_time(repo, &tip),
 		&second), CRQ_ECONFLICT, "'notes/a.txt' has uncommitted changes");
 	crq_buf_clear(&b);
 	assert_crq_ok(crq_buf_read_file(&b, p, 100));
@@ -139,7 +139,7 @@ static void test_bare(void **state)
 	assert_crq_ok(crq_repo_init(&repo, p, &opts));
 	assert_null(crq_repo_workdir(repo));
 	assert_crq_ok(crq_store__tip(repo, &tip, &unborn));
-	assert_crq_ok(crq_store__commit(repo, &tip, &w, 1, "z\n", &out));
+	assert_crq_ok(crq_store__commit(repo, &tip, &w, 1, "z\n", crq_store__step_time(repo, &tip), &out));
 	assert_crq_ok(crq_store__read(repo, NULL, "x/y/z.txt", &b, NULL));
 	assert_string_equal(b.ptr, "z\n");
 	crq_buf_clear(&b);

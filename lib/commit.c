@@ -1,0 +1,106 @@
+/*
+ * commit.c - the raw commit object as crq reads it: the signed payload
+ * and the signature, header by header (never libgit2's extractor, see
+ * NOTES), and the Crq-* trailers of a message.
+ */
+#include <string.h>
+#include <strings.h>
+#include "commit.h"
+
+int crq_commit__split(crq_buf *payload, crq_buf *sig,
+	crq_buf *problem, const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+	int nsig = 0, in_sig = 0, seen_committer = 0, n = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+
+		if (l == 1 && *p == '\n') {
+			crq_buf_put(payload, p, (size_t)(end - p));
+			break;
+		}
+		if (in_sig && *p == ' ') {
+			crq_buf_put(sig, p + 1, l - 1);
+			p += l;
+			continue;
+		}
+		in_sig = 0;
+		n++;
+		if (l > 7 && !memcmp(p, "gpgsig ", 7)) {
+			if (!seen_committer && !problem->size)
+				crq_buf_puts(problem,
+					"gpgsig header before committer");
+			if (nsig++ && !problem->size)
+				crq_buf_puts(problem,
+					"more than one signature header");
+			in_sig = 1;
+			crq_buf_put(sig, p + 7, l - 7);
+		} else if ((n == 1 && l > 5 && !memcmp(p, "tree ", 5)) ||
+			   (l > 7 && !memcmp(p, "parent ", 7)) ||
+			   (l > 7 && !memcmp(p, "author ", 7))) {
+			crq_buf_put(payload, p, l);
+		} else if (l > 10 && !memcmp(p, "committer ", 10)) {
+			seen_committer = 1;
+			crq_buf_put(payload, p, l);
+		} else {
+			if (!problem->size)
+				crq_buf_printf(problem,
+					"header '%.*s' is not allowed in a crq commit",
+					(int)strcspn(p, " \n"), p);
+			crq_buf_put(payload, p, l);
+		}
+		p += l;
+	}
+	/* the armor's own final newline is not part of it */
+	if (sig->size && sig->ptr[sig->size - 1] == '\n')
+		sig->ptr[--sig->size] = '\0';
+	return nsig;
+}
+
+
+static const char *const known_trailers[] = {
+	"Crq-Change", "Crq-Action", "Crq-From", "Crq-To", "Crq-Digest",
+	"Crq-Policy-Version", "Crq-Forge", "Crq-PR", "Crq-Reviewer",
+	"Crq-Review-Id", "Crq-Reviewed-Commit", NULL
+};
+
+int crq_commit__trailers(crq_node **out, crq_buf *problem,
+	const char *message)
+{
+	git_message_trailer_array tr;
+	crq_node *o = crq_node_new(CRQ_NODE_OBJECT);
+	size_t i, k;
+
+	memset(&tr, 0, sizeof(tr));
+	if (git_message_trailers(&tr, message) < 0) {
+		*out = o;
+		return 0;
+	}
+	for (i = 0; i < tr.count; i++) {
+		const char *key = tr.trailers[i].key;
+
+		if (strncasecmp(key, "crq-", 4))
+			continue;
+		for (k = 0; known_trailers[k] &&
+				strcmp(known_trailers[k], key); k++)
+			;
+		if (!known_trailers[k]) {
+			if (!problem->size)
+				crq_buf_printf(problem,
+					"unknown trailer '%s'", key);
+			continue;
+		}
+		if (crq_node_get(o, key)) {
+			if (!problem->size)
+				crq_buf_printf(problem,
+					"trailer '%s' appears twice", key);
+			continue;
+		}
+		crq_node_set(o, key, crq_node_new_cstr(tr.trailers[i].value));
+	}
+	git_message_trailer_array_free(&tr);
+	*out = o;
+	return 0;
+}

@@ -1,0 +1,36 @@
+/*
+ * policy.h - lib-internal queries on a parsed policy (lib/policy.c),
+ * shared by the rule engine, the workflow and verify.
+ */
+#ifndef CRQ_POLICY_H
+#define CRQ_POLICY_H
+
+#include "internal.h"
+
+/* Policy queries (lib/policy.c).  A string list contains s, or '*'. */
+int crq_policy__in_list(const crq_node *arr, const char *s);
+/* member holds role on day (YYYY-MM-DD; grants with until count through
+ * that day); role '*' is anyone. */
+int crq_policy__has_role(const crq_node *member, const char *role,
+	const char *day);
+/* The member with e-mail email, or NULL (borrowed). */
+const crq_node *crq_policy__member(const crq_node *policy, const char *email);
+/* Is the key line ("type base64 [comment]") the key "type base64"? */
+int crq_policy__key_is(const char *line, const char *key);
+/* The member owning key ("type base64"), or NULL (borrowed). */
+const crq_node *crq_policy__key_owner(const crq_node *policy,
+	const char *key);
+
+/* The policy's action name for a change of type: the one that may
+ * start from state, else the first for the type (to say why not);
+ * *named tells whether the policy knows the name at all. */
+const crq_node *crq_policy__action(const crq_node *policy, const char *name,
+	const char *type, const char *state, int *named);
+
+/* The role name of a grant (a string or {role, until}). */
+const char *crq_policy__grant_role(const crq_node *g);
+/* The member whose handles.<forge> is login, or NULL (borrowed). */
+const crq_node *crq_policy__by_handle(const crq_node *policy,
+	const char *forge, const char *login);
+
+#endif

@@ -1,0 +1,976 @@
+/*
+ * rules.c - the one rule engine: who may take which action from which
+ * state, which fields it may change, what must be filled in first, the
+ * guards at the step's time, approvals with their separation of duties,
+ * and everything crq derives (state, timestamps, requester, priority,
+ * review deadline, template fields).  Pure: the caller passes policy,
+ * content, signer and time; the commands and verify both call it.
+ */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "rules.h"
+#include "policy.h"
+#include "change.h"
+
+int crq_rules_derived(const char *field)
+{
+	return crq_change__derived(field);
+}
+
+void crq_rules_time(char out[32], long long t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int refuse(crq_rules_result *res, const char *rule, int code,
+	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int refuse(crq_rules_result *res, const char *rule, int code,
+	const char *fmt, ...)
+{
+	crq_buf msg = CRQ_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	crq_buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (res)
+		res->rule = rule;
+	crq_error__set(code, "%s", msg.ptr);
+	crq_buf_dispose(&msg);
+	return code;
+}
+
+static void join_list(crq_buf *out, const crq_node *arr, const char *sep,
+	const char *last)
+{
+	size_t i;
+
+	for (i = 0; arr && arr->kind == CRQ_NODE_ARRAY && i < arr->count; i++) {
+		if (i)
+			crq_buf_puts(out, i + 1 == arr->count ? last : sep);
+		if (arr->items[i]->kind == CRQ_NODE_STRING)
+			crq_buf_puts(out, arr->items[i]->str);
+	}
+}
+
+/* Is there an expired grant of role (for a better message)? */
+static const char *expired_grant(const crq_node *member, const char *role)
+{
+	const crq_node *roles = crq_node_get(member, "roles");
+	long i = crq_node__find(roles, "role", role);
+
+	return i < 0 ? NULL : crq_node_get_str(roles->items[i], "until");
+}
+
+/* Members who hold one of roles on day, "a, b" ("nobody"). */
+static void who_may(crq_buf *out, const crq_node *policy,
+	const crq_node *roles, const char *day)
+{
+	const crq_node *members = crq_node_get(policy, "members");
+	size_t i, j, n = 0;
+
+	for (i = 0; members && members->kind == CRQ_NODE_ARRAY &&
+			i < members->count; i++) {
+		const crq_node *m = members->items[i];
+
+		for (j = 0; j < roles->count; j++) {
+			if (roles->items[j]->kind == CRQ_NODE_STRING &&
+			    crq_policy__has_role(m, roles->items[j]->str, day)) {
+				crq_buf_printf(out, "%s%s", n++ ? ", " : "",
+					crq_node_get_str(m, "email"));
+				break;
+			}
+		}
+	}
+	if (!n)
+		crq_buf_puts(out, "nobody");
+}
+
+static void action_names(crq_buf *out, const crq_node *policy,
+	const char *type)
+{
+	const crq_node *acts = crq_node_path(policy, "workflow.actions");
+	size_t i;
+
+	for (i = 0; acts && acts->kind == CRQ_NODE_ARRAY && i < acts->count;
+			i++) {
+		const crq_node *a = acts->items[i];
+		const char *n = crq_node_get_str(a, "name");
+		const crq_node *types = crq_node_get(a, "types");
+
+		if (!n || (types && !crq_policy__in_list(types, type)) ||
+		    strstr(out->ptr ? out->ptr : "", n))
+			continue;
+		crq_buf_printf(out, "%s%s", out->size ? ", " : "", n);
+	}
+}
+
+/* ---- approvals ---- */
+
+int crq_rules_digest(char out[72], const crq_schema *schema,
+	const crq_node *doc)
+{
+	crq_node *c = crq_node_dup(doc);
+	crq_buf text = CRQ_BUF_INIT;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	int err = 0, i;
+
+	/* what an approval covers: the change without its state,
+	 * timestamps and approvals, in canonical form */
+	crq_node_remove(c, "approvals");
+	crq_node_remove(c, "state");
+	crq_node_remove(c, "updated");
+	crq_change_format(&text, schema, c);
+	if (!EVP_Digest(text.ptr, text.size, md, &mdlen, EVP_sha256(), NULL)) {
+		err = crq_error__set(CRQ_ERROR, "cannot compute SHA-256");
+		goto done;
+	}
+	strcpy(out, "sha256:");
+	for (i = 0; i < 32; i++)
+		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+done:
+	crq_node_free(c);
+	crq_buf_dispose(&text);
+	return err;
+}
+
+/* Required approvals for doc: role -> count, the largest count any
+ * matching rule asks for. */
+static crq_node *requirements(const crq_node *policy, const crq_node *doc)
+{
+	const crq_node *rules = crq_node_get(policy, "approval_rules");
+	crq_node *req = crq_node_new(CRQ_NODE_OBJECT);
+	const char *type = crq_node_get_str(doc, "type");
+	const char *risk = crq_node_get_str(doc, "risk");
+	const crq_node *svc = crq_node_get(doc, "services");
+	size_t i, j, k;
+
+	for (i = 0; rules && rules->kind == CRQ_NODE_ARRAY &&
+			i < rules->count; i++) {
+		const crq_node *r = rules->items[i];
+		const crq_node *when = crq_node_get(r, "when");
+		const char *wt = crq_node_get_str(when, "type");
+		const char *wr = crq_node_get_str(when, "risk");
+		const crq_node *ws = crq_node_get(when, "services");
+		const crq_node *need = crq_node_get(r, "require");
+		int ok = 1;
+
+		if (wt && (!type || strcmp(wt, type)))
+			ok = 0;
+		if (wr && (!risk || strcmp(wr, risk)))
+			ok = 0;
+		/* emergency changes follow their own rule, not the risk ones */
+		if (!wt && type && !strcmp(type, "emergency"))
+			ok = 0;
+		if (ws && ws->count) {
+			int hit = 0;
+
+			for (j = 0; svc && j < svc->count; j++)
+				for (k = 0; k < ws->count; k++)
+					if (!strcmp(svc->items[j]->str,
+						    ws->items[k]->str))
+						hit = 1;
+			ok = ok && hit;
+		}
+		for (j = 0; ok && need && j < need->count; j++) {
+			const char *role = crq_node_get_str(need->items[j],
+				"role");
+			const crq_node *cnt = crq_node_get(need->items[j],
+				"count");
+			crq_node *have = crq_node_get(req, role);
+
+			if (!have || have->i < cnt->i)
+				crq_node_set(req, role,
+					crq_node_new_int(cnt->i));
+		}
+	}
+	return req;
+}
+
+/* The approvals that still hold (same digest, distinct members) as a
+ * role -> count object. */
+static crq_node *approvals_held(const crq_node *doc, const char *digest)
+{
+	const crq_node *apps = crq_node_get(doc, "approvals");
+	crq_node *held = crq_node_new(CRQ_NODE_OBJECT);
+	crq_node *seen = crq_node_new(CRQ_NODE_OBJECT);
+	size_t i;
+
+	for (i = 0; apps && apps->kind == CRQ_NODE_ARRAY && i < apps->count;
+			i++) {
+		const crq_node *a = apps->items[i];
+		const char *by = crq_node_get_str(a, "by");
+		const char *role = crq_node_get_str(a, "role");
+		const char *dec = crq_node_get_str(a, "decision");
+		const char *dig = crq_node_get_str(a, "digest");
+		crq_node *c;
+
+		if (!by || !role || !dec || strcmp(dec, "approved") || !dig ||
+		    strcmp(dig, digest) || crq_node_get(seen, by))
+			continue;
+		crq_node_set(seen, by, crq_node_new_bool(1));
+		c = crq_node_get(held, role);
+		if (c)
+			c->i++;
+		else
+			crq_node_set(held, role, crq_node_new_int(1));
+	}
+	crq_node_free(seen);
+	return held;
+}
+
+/* Met when every requirement is held, and there is one at all: a
+ * change no approval rule covers cannot be authorized by approvals. */
+static int rules_met(const crq_node *req, const crq_node *held)
+{
+	size_t i;
+
+	if (!req->count)
+		return 0;
+	for (i = 0; i < req->count; i++) {
+		const crq_node *h = crq_node_get(held, req->keys[i]);
+
+		if (!h || h->i < req->items[i]->i)
+			return 0;
+	}
+	return 1;
+}
+
+static void still_needed(crq_buf *out, const crq_node *req,
+	const crq_node *held)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < req->count; i++) {
+		const crq_node *h = crq_node_get(held, req->keys[i]);
+		long long miss = req->items[i]->i - (h ? h->i : 0);
+
+		if (miss > 0)
+			crq_buf_printf(out, "%s%lld %s", n++ ? ", " : "", miss,
+				req->keys[i]);
+	}
+	if (!n)
+		crq_buf_puts(out, req->count ? "nothing" :
+			"an approval rule that covers it (none matches)");
+}
+
+int crq_rules_approved(crq_buf *missing, const crq_node *policy,
+	const crq_schema *schema, const crq_node *doc)
+{
+	char digest[72];
+	crq_node *req, *held;
+	int err, met;
+
+	if ((err = crq_rules_digest(digest, schema, doc)) < 0)
+		return err;
+	req = requirements(policy, doc);
+	held = approvals_held(doc, digest);
+	met = rules_met(req, held);
+	if (!met && missing)
+		still_needed(missing, req, held);
+	crq_node_free(req);
+	crq_node_free(held);
+	return met;
+}
+
+const char *crq_rules_priority(const crq_node *policy, const crq_node *doc)
+{
+	const crq_node *m = crq_node_get(policy, "priority_matrix");
+	const char *impact = crq_node_get_str(doc, "impact");
+	const char *urgency = crq_node_get_str(doc, "urgency");
+
+	if (!impact || !urgency || !m)
+		return NULL;
+	return crq_node_get_str(crq_node_get(m, impact), urgency);
+}
+
+/* Record the actor's decision on doc: separation of duties, the role it
+ * counts for, one approval per member and content. */
+static int record_decision(crq_rules_result *res, const crq_rules_step *st,
+	crq_node *doc, const char *day, const char *now)
+{
+	const crq_node *member = res->actor, *action = res->action_def;
+	const char *email = crq_node_get_str(member, "email");
+	const char *id = crq_node_get_str(doc, "id");
+	const char *requester = crq_node_get_str(doc, "requester");
+	const crq_node *roles = crq_node_get(action, "roles");
+	const char *want = st->role, *role = NULL;
+	int approve = res->decision == 1;
+	const char *verb = approve ? "approve" : "reject";
+	crq_node *req = NULL, *held = NULL, *a, *apps;
+	crq_buf hint = CRQ_BUF_INIT;
+	size_t i;
+	int err = 0;
+
+	if ((err = crq_rules_digest(res->digest, st->schema, doc)) < 0)
+		goto done;
+	if (requester && !strcmp(requester, email)) {
+		err = refuse(res, "self-approval", CRQ_EDENIED,
+			"%s may not %s %s: the requester cannot decide on their own change\n"
+			"hint: separation of duties; another member must",
+			email, verb, id);
+		goto done;
+	}
+	if (st->editors && crq_node_get(st->editors, email)) {
+		err = refuse(res, "separation", CRQ_EDENIED,
+			"%s may not %s %s: they changed it since the last approval\n"
+			"hint: separation of duties; another member must",
+			email, verb, id);
+		goto done;
+	}
+	if (want && !crq_policy__has_role(member, want, day)) {
+		const char *until = expired_grant(member, want);
+
+		if (until)
+			err = refuse(res, "approvals", CRQ_EDENIED,
+				"%s may not %s %s as %s: the grant expired on %s",
+				email, verb, id, want, until);
+		else
+			err = refuse(res, "approvals", CRQ_EDENIED,
+				"%s may not %s %s as %s: they do not hold that role",
+				email, verb, id, want);
+		goto done;
+	}
+	req = requirements(st->policy, doc);
+	held = approvals_held(doc, res->digest);
+	apps = crq_node_get(doc, "approvals");
+	for (i = 0; approve && apps && i < apps->count; i++) {
+		const char *by = crq_node_get_str(apps->items[i], "by");
+		const char *dig = crq_node_get_str(apps->items[i], "digest");
+
+		if (by && dig && !strcmp(by, email) &&
+		    !strcmp(dig, res->digest)) {
+			err = refuse(res, "approvals", CRQ_EDENIED,
+				"%s already approved %s as it stands\n"
+				"hint: approvals count distinct members",
+				email, id);
+			goto done;
+		}
+	}
+	/* the role this decision is taken in: an open requirement */
+	for (i = 0; i < req->count && !role; i++) {
+		const char *r = req->keys[i];
+		const crq_node *h = crq_node_get(held, r);
+
+		if ((want && strcmp(want, r)) ||
+		    !crq_policy__in_list(roles, r) ||
+		    !crq_policy__has_role(member, r, day))
+			continue;
+		if (!approve || !h || h->i < req->items[i]->i)
+			role = r;
+	}
+	if (!role && !approve) {
+		for (i = 0; roles && i < roles->count && !role; i++)
+			if ((!want || !strcmp(want, roles->items[i]->str)) &&
+			    crq_policy__has_role(member, roles->items[i]->str,
+				day))
+				role = roles->items[i]->str;
+	}
+	if (!role) {
+		still_needed(&hint, req, held);
+		err = refuse(res, "approvals", CRQ_EDENIED,
+			"%s's approval is not needed for %s: no open requirement for %s\n"
+			"hint: still needed: %s",
+			email, id, want ? want : "any of their roles",
+			crq_buf_cstr(&hint));
+		goto done;
+	}
+	snprintf(res->role, sizeof(res->role), "%s", role);
+	a = crq_node_new(CRQ_NODE_OBJECT);
+	crq_node_set(a, "by", crq_node_new_cstr(email));
+	crq_node_set(a, "role", crq_node_new_cstr(role));
+	crq_node_set(a, "decision", crq_node_new_cstr(approve ? "approved" :
+		"rejected"));
+	crq_node_set(a, "at", crq_node_new_cstr(now));
+	crq_node_set(a, "digest", crq_node_new_cstr(res->digest));
+	if (!(apps = crq_node_get(doc, "approvals"))) {
+		crq_node_set(doc, "approvals", crq_node_new(CRQ_NODE_ARRAY));
+		apps = crq_node_get(doc, "approvals");
+	}
+	crq_node_push(apps, a);
+	crq_node_free(held);
+	held = approvals_held(doc, res->digest);
+	res->met = approve && rules_met(req, held);
+done:
+	crq_node_free(req);
+	crq_node_free(held);
+	crq_buf_dispose(&hint);
+	return err;
+}
+
+/* ---- fields ---- */
+
+/* Is v "not filled in": absent, null, "", [] or {}? */
+static int missing(const crq_node *v)
+{
+	return !v || v->kind == CRQ_NODE_NULL ||
+		(v->kind == CRQ_NODE_STRING && !v->len) ||
+		((v->kind == CRQ_NODE_ARRAY || v->kind == CRQ_NODE_OBJECT) &&
+		 !v->count);
+}
+
+static int check_requires(crq_rules_result *res, const crq_node *action,
+	const crq_node *doc, const char *name)
+{
+	const crq_node *req = crq_node_get(action, "requires");
+	const char *id = crq_node_get_str(doc, "id");
+	size_t i;
+
+	for (i = 0; req && i < req->count; i++) {
+		const char *f = req->items[i]->str;
+
+		if (missing(crq_node_path(doc, f)))
+			return refuse(res, "required-field", CRQ_EDENIED,
+				"cannot %s %s: '%s' is missing\n"
+				"hint: crq set %s %s=...", name, id, f, id, f);
+	}
+	return 0;
+}
+
+static int same(const crq_node *a, const crq_node *b)
+{
+	return (!a) == (!b) && (!a || crq_node_equal(a, b));
+}
+
+/* May action set field (its policy entry's `sets`, '*' for all)? */
+static int may_set(const crq_node *action, const char *field)
+{
+	return crq_policy__in_list(crq_node_get(action, "sets"), field);
+}
+
+/*
+ * Take the fields the person set from input into after (a copy of
+ * before): only those the action's `sets` lists, never a derived one,
+ * never one a standard change's template fixes.
+ */
+static int apply_input(crq_rules_result *res, const crq_rules_step *st,
+	crq_node *after, const char *type)
+{
+	const crq_node *in = st->input, *before = st->before;
+	const crq_node *tmpl = st->template_doc;
+	crq_node *keys = crq_node_new(CRQ_NODE_OBJECT);
+	const crq_node *side[2] = { before, in };
+	size_t i, k;
+	int s, err = 0;
+
+	for (s = 0; s < 2; s++)
+		for (i = 0; side[s] && i < side[s]->count; i++)
+			crq_node_set(keys, side[s]->keys[i],
+				crq_node_new_bool(1));
+	for (k = 0; k < keys->count; k++) {
+		const char *f = keys->keys[k];
+		const crq_node *a = before ? crq_node_get(before, f) : NULL;
+		const crq_node *b = in ? crq_node_get(in, f) : NULL;
+		const crq_node *t = tmpl && strcmp(type, "standard") == 0 ?
+			crq_node_get(tmpl, f) : NULL;
+
+		if (crq_rules_derived(f)) {
+			if (!st->input_full && !same(a, b)) {
+				err = refuse(res, "derived-field", CRQ_EDENIED,
+					"field '%s' is set by crq, not by hand",
+					f);
+				goto done;
+			}
+			continue;
+		}
+		if (!strcmp(f, "type")) {
+			if (before && !same(a, b)) {
+				err = refuse(res, "type-changed", CRQ_EDENIED,
+					"a change's type cannot change");
+				goto done;
+			}
+			if (!before && b)
+				crq_node_set(after, f, crq_node_dup(b));
+			continue;
+		}
+		if (t && strcmp(f, "title")) {
+			/* a standard change is its template: fixed fields */
+			if (b && !crq_node_equal(b, t)) {
+				err = refuse(res, "template", CRQ_EDENIED,
+					"'%s' of a standard change comes from its template '%s'\n"
+					"hint: raise a normal change to do otherwise",
+					f, crq_node_get_str(st->before ? st->before :
+					in, "template") ? crq_node_get_str(
+					st->before ? st->before : in,
+					"template") : st->template_name);
+				goto done;
+			}
+			continue;
+		}
+		if (same(a, b))
+			continue;
+		if (!may_set(res->action_def, f)) {
+			err = refuse(res, "changed-field", CRQ_EDENIED,
+				"'%s' may not change '%s'\n"
+				"hint: the fields an action may change are its 'sets' in the policy",
+				st->action, f);
+			goto done;
+		}
+		if (b)
+			crq_node_set(after, f, crq_node_dup(b));
+		else
+			crq_node_remove(after, f);
+	}
+done:
+	crq_node_free(keys);
+	return err;
+}
+
+/* ---- guards ---- */
+
+/* Does freeze f apply to doc (its types and services)? */
+static int freeze_applies(const crq_node *f, const crq_node *doc)
+{
+	const crq_node *svc = crq_node_get(f, "services");
+	const crq_node *types = crq_node_get(f, "types");
+	const crq_node *mine = crq_node_get(doc, "services");
+	const char *type = crq_node_get_str(doc, "type");
+	size_t i;
+
+	if (types ? !crq_policy__in_list(types, type ? type : "normal") :
+	    (type && !strcmp(type, "emergency")))
+		return 0;
+	if (!svc || !svc->count)
+		return 1;
+	for (i = 0; mine && i < mine->count; i++)
+		if (mine->items[i]->kind == CRQ_NODE_STRING &&
+		    crq_policy__in_list(svc, mine->items[i]->str))
+			return 1;
+	return 0;
+}
+
+/* The action's guards at the step's time: no-freeze (the change's
+ * window, or the moment itself when it has none, overlaps no freeze
+ * that applies to it) and window-ahead (the window starts later). */
+static int check_guards(crq_rules_result *res, const crq_node *policy,
+	const crq_node *action, const crq_node *doc, const char *name,
+	long long now)
+{
+	const crq_node *guards = crq_node_get(action, "guards");
+	const crq_node *freezes;
+	const char *id = crq_node_get_str(doc, "id");
+	const crq_node *ws = crq_node_path(doc, "window.start");
+	const crq_node *we = crq_node_path(doc, "window.end");
+	long long a, b, fs, fe;
+	size_t i;
+
+	if (!guards || !guards->count)
+		return 0;
+	a = b = now;
+	if (ws && we && ws->kind == CRQ_NODE_STRING &&
+	    we->kind == CRQ_NODE_STRING &&
+	    (crq_store__parse_time(ws->str, &a) < 0 ||
+	     crq_store__parse_time(we->str, &b) < 0))
+		return refuse(res, "guard", CRQ_EINVALID,
+			"%s: the window is not a pair of RFC 3339 times", id);
+	if (a > b)
+		return refuse(res, "guard", CRQ_EDENIED,
+			"cannot %s %s: the window ends before it starts", name,
+			id);
+	if (crq_policy__in_list(guards, "window-ahead") && ws && a <= now)
+		return refuse(res, "window-ahead", CRQ_EDENIED,
+			"cannot %s %s: the window starts in the past (%s)\n"
+			"hint: crq %s %s --start LATER --end LATER", name, id,
+			ws->str, name, id);
+	if (!crq_policy__in_list(guards, "no-freeze"))
+		return 0;
+	freezes = crq_node_get(policy, "freeze");
+	for (i = 0; freezes && i < freezes->count; i++) {
+		const crq_node *f = freezes->items[i];
+
+		if (!freeze_applies(f, doc) ||
+		    crq_store__parse_time(crq_node_get_str(f, "start"),
+			&fs) < 0 ||
+		    crq_store__parse_time(crq_node_get_str(f, "end"),
+			&fe) < 0)
+			continue;
+		if (a < fe && fs < b)
+			return refuse(res, "no-freeze", CRQ_EDENIED,
+				"cannot %s %s: %s overlaps the freeze '%s' (%s to %s)\n"
+				"hint: choose a window outside it, or an emergency change",
+				name, id, ws ? "its window" : "now",
+				crq_node_get_str(f, "name"),
+				crq_node_get_str(f, "start"),
+				crq_node_get_str(f, "end"));
+	}
+	return 0;
+}
+
+/* ---- who ---- */
+
+/* The signing member (by key and committer), and the member acting:
+ * the signer, or the reviewer a bot attests for. */
+static int identify(crq_rules_result *res, const crq_rules_step *st)
+{
+	const crq_node *policy = st->policy, *m, *owner;
+
+	m = crq_policy__member(policy, st->signer_email);
+	owner = crq_policy__key_owner(policy, st->signer_key);
+	if (!m && !owner)
+		return refuse(res, "unknown-key", CRQ_EDENIED,
+			"'%s' is not a member of this store\n"
+			"hint: an admin adds members with 'crq member add'",
+			st->signer_email);
+	if (!owner || owner != m)
+		return refuse(res, owner ? "committer" : "unknown-key",
+			CRQ_EDENIED,
+			"the signing key is not a key of member '%s'%s%s\n"
+			"hint: an admin adds it with 'crq member add' or the policy's keys",
+			st->signer_email, owner ? ": it is " : "",
+			owner ? crq_node_get_str(owner, "email") : "");
+	res->signer = res->actor = m;
+	if (!st->forge)
+		return 0;
+	if (!crq_policy__in_list(crq_node_get(m, "attests"), st->forge))
+		return refuse(res, "attestation", CRQ_EDENIED,
+			"%s may not attest %s reviews: the policy names no such bot with this key\n"
+			"hint: a member entry with attests: [%s] and this signing key",
+			st->signer_email, st->forge, st->forge);
+	if (strcmp(st->action, "approve"))
+		return refuse(res, "attestation", CRQ_EDENIED,
+			"an attested %s review is an approval, not '%s'",
+			st->forge, st->action);
+	if (!st->reviewer || !(res->actor = crq_policy__by_handle(policy,
+			st->forge, st->reviewer)))
+		return refuse(res, "attestation", CRQ_EDENIED,
+			"%s reviewer '%s' maps to no member (handles.%s)",
+			st->forge, st->reviewer ? st->reviewer : "?",
+			st->forge);
+	return 0;
+}
+
+/* The action for the change's type and state, and a role to take it. */
+static int allow(crq_rules_result *res, const crq_rules_step *st,
+	const char *type, const char *state, const char *id, const char *day)
+{
+	const crq_node *act, *roles, *member = res->actor;
+	const char *email = crq_node_get_str(member, "email");
+	const char *name = st->action;
+	crq_buf hint = CRQ_BUF_INIT;
+	size_t i;
+	int named, err;
+
+	act = crq_policy__action(st->policy, name, type, state, &named);
+	if (!act) {
+		action_names(&hint, st->policy, type);
+		err = refuse(res, "illegal-action",
+			named ? CRQ_EDENIED : CRQ_EINVALID,
+			"%s '%s' for %s changes\nhint: actions: %s",
+			named ? "the policy has no action" : "no action", name,
+			type, crq_buf_cstr(&hint));
+		goto done;
+	}
+	if (state && !crq_policy__in_list(crq_node_get(act, "from"), state)) {
+		join_list(&hint, crq_node_get(act, "from"), ", ", " or ");
+		err = refuse(res, "illegal-action", CRQ_EDENIED,
+			"cannot %s %s: it is %s\nhint: %s is allowed from %s",
+			name, id ? id : "the change", state, name,
+			crq_buf_cstr(&hint));
+		goto done;
+	}
+	res->action_def = act;
+	roles = crq_node_get(act, "roles");
+	for (i = 0; roles && i < roles->count; i++)
+		if (crq_policy__has_role(member, roles->items[i]->str, day)) {
+			err = 0;
+			goto done;
+		}
+	for (i = 0; roles && i < roles->count; i++) {
+		const char *until = expired_grant(member, roles->items[i]->str);
+
+		if (until) {
+			err = refuse(res, "role", CRQ_EDENIED,
+				"%s may not %s %s: the %s role expired on %s\n"
+				"hint: an admin renews it with 'crq role grant %s %s --until DATE'",
+				email, name, id ? id : "changes",
+				roles->items[i]->str, until, email,
+				roles->items[i]->str);
+			goto done;
+		}
+	}
+	join_list(&hint, roles, ", ", " or ");
+	crq_buf_puts(&hint, "\nhint: members who may: ");
+	who_may(&hint, st->policy, roles, day);
+	err = refuse(res, "role", CRQ_EDENIED, "%s may not %s %s: needs role %s",
+		email, name, id ? id : "changes", crq_buf_cstr(&hint));
+done:
+	crq_buf_dispose(&hint);
+	return err;
+}
+
+/* ---- one step ---- */
+
+int crq_rules_change(crq_rules_result *res, const crq_rules_step *st)
+{
+	const crq_node *before = st->before, *act;
+	const char *type, *state, *id, *to, *p;
+	char now[32], day[11];
+	crq_node *after = NULL;
+	crq_issues issues;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	crq_issues_init(&issues);
+	crq_rules_time(now, st->time);
+	memcpy(day, now, 10);
+	day[10] = '\0';
+	if ((err = identify(res, st)) < 0)
+		goto done;
+	if (before) {
+		type = crq_node_get_str(before, "type");
+		state = crq_node_get_str(before, "state");
+		id = crq_node_get_str(before, "id");
+	} else {
+		type = st->input ? crq_node_get_str(st->input, "type") : NULL;
+		if (!type)
+			type = st->template_name ? "standard" : "normal";
+		state = NULL;
+		id = st->new_id;
+	}
+	if (!type || !id) {
+		err = refuse(res, "invalid-file", CRQ_EINVALID,
+			"the change has no type or id");
+		goto done;
+	}
+	if ((err = allow(res, st, type, state, before ? id : NULL, day)) < 0)
+		goto done;
+	act = res->action_def;
+	snprintf(res->from, sizeof(res->from), "%s", state ? state : "");
+	after = before ? crq_node_dup(before) : crq_node_new(CRQ_NODE_OBJECT);
+	if (!before) {
+		crq_node_set(after, "id", crq_node_new_cstr(id));
+		crq_node_set(after, "type", crq_node_new_cstr(type));
+	}
+	if (!strcmp(type, "standard") && !st->template_doc) {
+		err = refuse(res, "template", CRQ_EDENIED,
+			"a standard change needs its template ('%s' is not in .crq/templates)",
+			before ? (crq_node_get_str(before, "template") ?
+			crq_node_get_str(before, "template") : "?") :
+			st->template_name ? st->template_name : "?");
+		goto done;
+	}
+	if (!before && st->template_doc) {
+		const crq_node *t = st->template_doc;
+		size_t i;
+
+		for (i = 0; i < t->count; i++)
+			if (!crq_rules_derived(t->keys[i]) &&
+			    strcmp(t->keys[i], "type"))
+				crq_node_set(after, t->keys[i],
+					crq_node_dup(t->items[i]));
+		crq_node_set(after, "template",
+			crq_node_new_cstr(st->template_name));
+	}
+	if ((err = apply_input(res, st, after, type)) < 0)
+		goto done;
+	if (!before) {
+		crq_node_set(after, "requester", crq_node_new_cstr(
+			crq_node_get_str(res->actor, "email")));
+		crq_node_set(after, "created", crq_node_new_cstr(now));
+	}
+	/* a review names its reviewer and time */
+	if (!same(crq_node_get(after, "review"), before ?
+			crq_node_get(before, "review") : NULL) &&
+	    crq_node_get(after, "review") &&
+	    crq_node_get(after, "review")->kind == CRQ_NODE_OBJECT) {
+		crq_node *rv = crq_node_get(after, "review");
+
+		crq_node_set(rv, "by", crq_node_new_cstr(
+			crq_node_get_str(res->actor, "email")));
+		crq_node_set(rv, "at", crq_node_new_cstr(now));
+	}
+	if (crq_schema_type(st->schema, after, &issues) < 0) {
+		err = refuse(res, "invalid-file", CRQ_EINVALID, "%s:%u:%u: %s",
+			id, issues.items[0].line, issues.items[0].col,
+			issues.items[0].message);
+		goto done;
+	}
+	if ((p = crq_rules_priority(st->policy, after)))
+		crq_node_set(after, "priority", crq_node_new_cstr(p));
+	else
+		crq_node_remove(after, "priority");
+	if ((err = check_requires(res, act, after, st->action)) < 0 ||
+	    (err = check_guards(res, st->policy, act, after, st->action,
+			st->time)) < 0)
+		goto done;
+	to = crq_node_get_str(act, "to");
+	if (crq_node_get(act, "approval") && crq_node_get(act, "approval")->b)
+		res->decision = 1;
+	else if (!strcmp(st->action, "reject"))
+		res->decision = 2;
+	if (res->decision) {
+		if ((err = record_decision(res, st, after, day, now)) < 0)
+			goto done;
+		if (res->decision == 1 && !res->met)
+			to = NULL;	/* more approvals needed */
+	}
+	if (to)
+		crq_node_set(after, "state", crq_node_new_cstr(to));
+	else if (!before)
+		crq_node_set(after, "state", crq_node_new_cstr("draft"));
+	snprintf(res->to, sizeof(res->to), "%s",
+		crq_node_get_str(after, "state"));
+	/* an emergency change owes its review within the policy's deadline
+	 * from the moment it is implemented */
+	if (to && (!strcmp(to, "completed") || !strcmp(to, "failed")) &&
+	    !crq_node_get(after, "review_due") && !strcmp(type, "emergency")) {
+		const crq_node *h = crq_node_path(st->policy,
+			"emergency.review_within_hours");
+		char due[32];
+
+		if (h && h->kind == CRQ_NODE_INT) {
+			crq_rules_time(due, st->time + h->i * 3600);
+			crq_node_set(after, "review_due",
+				crq_node_new_cstr(due));
+		}
+	}
+	crq_node_set(after, "updated", crq_node_new_cstr(now));
+	/* authorized only with fresh approvals that meet the rules */
+	if (!strcmp(res->to, "authorized") && strcmp(res->from, "authorized") &&
+	    strcmp(type, "standard")) {
+		crq_buf miss = CRQ_BUF_INIT;
+		int met = crq_rules_approved(&miss, st->policy, st->schema,
+			after);
+
+		if (met == 0)
+			err = refuse(res, "approvals", CRQ_EDENIED,
+				"%s cannot be authorized without fresh approvals meeting the rules: still needed %s",
+				id, miss.ptr);
+		crq_buf_dispose(&miss);
+		if (met <= 0) {
+			err = err ? err : met;
+			goto done;
+		}
+	}
+	crq_issues_dispose(&issues);
+	crq_issues_init(&issues);
+	if ((err = crq_schema_validate(st->schema, after, &issues)) < 0) {
+		if (issues.count)
+			err = refuse(res, "invalid-file", CRQ_EINVALID,
+				"%s:%u:%u: %s", id, issues.items[0].line,
+				issues.items[0].col, issues.items[0].message);
+		goto done;
+	}
+	res->after = after;
+	after = NULL;
+done:
+	crq_issues_dispose(&issues);
+	crq_node_free(after);
+	return err;
+}
+
+void crq_rules_result_dispose(crq_rules_result *res)
+{
+	if (!res)
+		return;
+	crq_node_free(res->after);
+	res->after = NULL;
+}
+
+/* ---- policy steps ---- */
+
+int crq_rules_policy(crq_node **out, crq_buf *title, const char **rule,
+	const crq_node *cur, crq_policy_op op, const crq_node *edited,
+	const char *what, const char *signer_key, const char *signer_email,
+	long long t)
+{
+	const crq_node *pending = crq_node_get(cur, "pending");
+	const crq_node *th = crq_node_get(cur, "admin_threshold");
+	const crq_node *member, *owner, *v;
+	long long threshold = th ? th->i : 1;
+	crq_node *next, *apps, *p;
+	char now[32];
+	size_t i;
+
+	*out = NULL;
+	crq_rules_time(now, t);
+	member = crq_policy__member(cur, signer_email);
+	owner = crq_policy__key_owner(cur, signer_key);
+	*rule = "unknown-key";
+	if (!member || owner != member)
+		return crq_error__set(CRQ_EDENIED, member ?
+			"the signing key is not a key of member '%s'" :
+			"'%s' is not a member of this store", signer_email);
+	*rule = "policy-admin";
+	if (!crq_policy__has_role(member, "admin", now))
+		return crq_error__set(CRQ_EDENIED,
+			"%s may not change the policy: only its admins may\n"
+			"hint: ask an admin of the current policy",
+			signer_email);
+	*rule = "policy-proposal";
+	if (op == CRQ_POLICY_EDIT) {
+		if (pending)
+			return crq_error__set(CRQ_EDENIED,
+				"a policy change is pending: '%s'\n"
+				"hint: crq policy approve, or crq policy withdraw",
+				crq_node_get_str(pending, "change"));
+		next = crq_node_dup(edited);
+		crq_node_remove(next, "pending");
+		v = crq_node_get(cur, "version");
+		crq_node_set(next, "version", crq_node_new_int(
+			(v ? v->i : 0) + 1));
+		if (threshold <= 1) {
+			crq_buf_puts(title, what);
+			*out = next;
+			*rule = NULL;
+			return 0;
+		}
+		p = crq_node_new(CRQ_NODE_OBJECT);
+		crq_node_set(p, "change", crq_node_new_cstr(what));
+		crq_node_set(p, "by", crq_node_new_cstr(signer_email));
+		crq_node_set(p, "at", crq_node_new_cstr(now));
+		apps = crq_node_new(CRQ_NODE_ARRAY);
+		crq_node_push(apps, crq_node_new_cstr(signer_email));
+		crq_node_set(p, "approvals", apps);
+		crq_node_set(p, "policy", next);
+		*out = crq_node_dup(cur);
+		crq_node_set(*out, "pending", p);
+		crq_buf_printf(title, "propose %s (1 of %lld admins)", what,
+			threshold);
+		*rule = NULL;
+		return 0;
+	}
+	if (!pending)
+		return crq_error__set(CRQ_ENOTFOUND,
+			"no policy change is pending");
+	if (op == CRQ_POLICY_WITHDRAW) {
+		*out = crq_node_dup(cur);
+		crq_node_remove(*out, "pending");
+		crq_buf_printf(title, "withdraw %s",
+			crq_node_get_str(pending, "change"));
+		*rule = NULL;
+		return 0;
+	}
+	apps = crq_node_get(pending, "approvals");
+	for (i = 0; apps && i < apps->count; i++)
+		if (!strcmp(apps->items[i]->str, signer_email))
+			return crq_error__set(CRQ_EDENIED,
+				"%s already approved the pending policy change\n"
+				"hint: it needs %lld distinct admins",
+				signer_email, threshold);
+	*rule = NULL;
+	if ((long long)(apps ? apps->count : 0) + 1 >= threshold) {
+		*out = crq_node_dup(crq_node_get(pending, "policy"));
+		crq_buf_printf(title, "approve %s (%lld of %lld admins: in force)",
+			crq_node_get_str(pending, "change"),
+			(long long)(apps ? apps->count : 0) + 1, threshold);
+		return 0;
+	}
+	*out = crq_node_dup(cur);
+	p = crq_node_get(*out, "pending");
+	crq_node_push(crq_node_get(p, "approvals"),
+		crq_node_new_cstr(signer_email));
+	crq_buf_printf(title, "approve %s (%zu of %lld admins)",
+		crq_node_get_str(pending, "change"),
+		crq_node_get(p, "approvals")->count, threshold);
+	return 0;
+}
