@@ -64,8 +64,9 @@ struct vctx {
 	crq_verify_result *out;
 	long long now;
 	/* per change id: {email: true} of who edited it since its last
-	 * decision (separation of duties) */
-	crq_node *editors;
+	 * decision (separation of duties); unread: changes first seen
+	 * mid-life whose earlier edits are not read yet */
+	crq_node *editors, *unread;
 	/* parsed policies and templates by blob id */
 	struct cached pol[CACHE_SIZE], tmpl[CACHE_SIZE];
 	size_t npol, ntmpl;
@@ -252,11 +253,12 @@ static struct step_rec *rec_find(struct vctx *v, const git_oid *id,
 
 /* ---- one step ---- */
 
-/* Who edited change id since its last decision, as of commit parent:
- * remembered from the walk, or read from the (verified) history when
- * the walk starts after the change was created. */
-static const crq_node *editors_of(struct vctx *v, const char *id,
-	const git_oid *parent)
+/* Who edited change id since its last decision, as of commit parent.
+ * The walk remembers it for the changes it saw created; for one first
+ * seen mid-life (a resumed walk, --trust) the earlier, verified history
+ * is read, but only when a decision needs it (need). */
+static crq_node *editors_of(struct vctx *v, const char *id,
+	const git_oid *parent, int need)
 {
 	crq_node *eds = crq_node_get(v->editors, id);
 
@@ -264,10 +266,28 @@ static const crq_node *editors_of(struct vctx *v, const char *id,
 		crq_node_set(v->editors, id, crq_node_new(CRQ_NODE_OBJECT));
 		eds = crq_node_get(v->editors, id);
 		if (parent)
-			crq_workflow__editors(eds, v->repo, parent, id);
+			crq_node_set(v->unread, id, crq_node_new_bool(1));
+	}
+	if (need && parent && crq_node_get(v->unread, id)) {
+		while (eds->count)
+			crq_node_remove_at(eds, eds->count - 1);
+		crq_workflow__editors(eds, v->repo, parent, id);
+		crq_node_remove(v->unread, id);
 		crq_error_clear();
 	}
 	return eds;
+}
+
+/* Is action on a change of type in state a decision (approve/reject)? */
+static int is_decision(const crq_node *policy, const char *action,
+	const char *type, const char *state)
+{
+	int named;
+	const crq_node *a = crq_policy__action(policy, action, type ? type :
+		"normal", state, &named);
+
+	return !strcmp(action, "reject") || (a && crq_node_get(a, "approval") &&
+		crq_node_get(a, "approval")->b);
 }
 
 /* The first top-level field where a and b differ. */
@@ -445,7 +465,9 @@ static void check_change_step(struct vctx *v, const struct step_in *s,
 	st.template_doc = tname ? template_at(v, parent, tname) : NULL;
 	st.template_name = old ? NULL : tname;
 	st.new_id = fid;
-	st.editors = old ? editors_of(v, fid, parent) : NULL;
+	st.editors = old ? editors_of(v, fid, parent, is_decision(s->policy,
+		action, crq_node_get_str(old, "type"),
+		crq_node_get_str(old, "state"))) : NULL;
 	on = old && crq_node_get(old, "approvals") ?
 		crq_node_get(old, "approvals")->count : 0;
 	nn = crq_node_get(new, "approvals") ?
@@ -514,7 +536,7 @@ static void check_change_step(struct vctx *v, const struct step_in *s,
 	}
 	/* separation of duties: who edited since the last decision */
 	{
-		crq_node *eds = (crq_node *)editors_of(v, fid, NULL);
+		crq_node *eds = editors_of(v, fid, NULL, 0);
 		const char *who = crq_node_get_str(res.actor, "email");
 
 		if (res.decision) {
@@ -646,6 +668,7 @@ struct delta_file {
 struct diff_acc {
 	struct delta_file *files;
 	size_t count, alloc;
+	size_t other;		/* paths outside crq's */
 };
 
 static int is_crq_path(const char *p)
@@ -661,8 +684,10 @@ static int diff_cb(const git_diff_delta *d, float progress, void *payload)
 	struct delta_file *f;
 
 	(void)progress;
-	if (!is_crq_path(path))
+	if (!is_crq_path(path)) {
+		acc->other++;
 		return 0;
+	}
 	crq__grow((void **)&acc->files, &acc->alloc, acc->count + 1,
 		sizeof(*acc->files));
 	f = &acc->files[acc->count++];
@@ -676,9 +701,10 @@ static int diff_cb(const git_diff_delta *d, float progress, void *payload)
 	return 0;
 }
 
-/* The crq files that differ between trees a (may be NULL) and b. */
+/* The crq files that differ between trees a (may be NULL) and b, and
+ * how many other paths (all of them only when whole). */
 static int crq_delta(struct diff_acc *acc, git_repository *git,
-	git_tree *a, git_tree *b)
+	git_tree *a, git_tree *b, int whole)
 {
 	git_diff *diff = NULL;
 	git_diff_options o;
@@ -687,10 +713,12 @@ static int crq_delta(struct diff_acc *acc, git_repository *git,
 	int err;
 
 	git_diff_options_init(&o, GIT_DIFF_OPTIONS_VERSION);
-	acc->count = 0;
+	acc->count = acc->other = 0;
 	o.flags = GIT_DIFF_INCLUDE_TYPECHANGE;
-	o.pathspec.strings = paths;
-	o.pathspec.count = 2;
+	if (!whole) {
+		o.pathspec.strings = paths;
+		o.pathspec.count = 2;
+	}
 	if ((err = git_diff_tree_to_tree(&diff, git, a, b, &o)) < 0 ||
 	    (err = git_diff_foreach(diff, diff_cb, NULL, NULL, NULL,
 			acc)) < 0)
@@ -786,7 +814,13 @@ static void check_step(struct vctx *v, git_commit *c,
 		violation(v, id, cid, "trailers", "%s", trailer_problem);
 		goto done;
 	}
-	/* the shape of the step */
+	/* the shape of the step: its one file and nothing else */
+	if (acc->other) {
+		violation(v, id, cid, "one-file",
+			"a crq step changes its one crq file and nothing else, this one %zu other path%s too",
+			acc->other, acc->other == 1 ? "" : "s");
+		goto done;
+	}
 	if (acc->count > 1) {
 		violation(v, id, cid, "one-file",
 			"a crq step changes exactly one file, this one %zu",
@@ -948,7 +982,7 @@ static int check_merge(struct vctx *v, git_commit *m,
 {
 	const git_oid *id = git_commit_id(m);
 	unsigned n = git_commit_parentcount(m), k, q;
-	struct diff_acc acc = { NULL, 0, 0 };
+	struct diff_acc acc = { NULL, 0, 0, 0 };
 	crq_node *paths = crq_node_new(CRQ_NODE_OBJECT);
 	git_tree *mt = NULL;
 	const crq_node *landing;
@@ -983,7 +1017,7 @@ static int check_merge(struct vctx *v, git_commit *m,
 			err = crq_store__git_error(err, "cannot read parent");
 			goto done;
 		}
-		err = crq_delta(&acc, v->repo->git, pt, mt);
+		err = crq_delta(&acc, v->repo->git, pt, mt, 0);
 		git_tree_free(pt);
 		git_commit_free(p);
 		if (err < 0)
@@ -1033,11 +1067,16 @@ static int check_merge(struct vctx *v, git_commit *m,
 		for (q = 0; q < n; q++) {
 			git_oid base, bb;
 
-			if (git_oid_equal(&blobs[q], &blobs[n]) ||
-			    git_merge_base(&base, v->repo->git,
-				git_commit_parent_id(m, q),
-				git_commit_parent_id(m, (unsigned)chosen)) < 0)
+			if (git_oid_equal(&blobs[q], &blobs[n]))
 				continue;
+			if (git_merge_base(&base, v->repo->git,
+				git_commit_parent_id(m, q),
+				git_commit_parent_id(m, (unsigned)chosen)) < 0) {
+				violation(v, id, NULL, "unrelated-merge",
+					"'%s' comes from a history that shares no commit with the other side",
+					path);
+				continue;
+			}
 			crq_store__blob_at(&bb, v->repo, &base, path);
 			if (git_oid_equal(&bb, &blobs[q]))
 				continue;	/* q left it alone */
@@ -1211,7 +1250,7 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	git_revwalk *walk = NULL;
 	git_commit *c = NULL;
 	crq_buf cfg = CRQ_BUF_INIT, now = CRQ_BUF_INIT;
-	struct diff_acc acc = { NULL, 0, 0 };
+	struct diff_acc acc = { NULL, 0, 0, 0 };
 	git_oid tip, root, verified, vroot, base, id;
 	const char *name;
 	size_t i;
@@ -1224,6 +1263,7 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	v.repo = repo;
 	v.out = res;
 	v.editors = crq_node_new(CRQ_NODE_OBJECT);
+	v.unread = crq_node_new(CRQ_NODE_OBJECT);
 	crq_store__now(&now, repo);
 	crq_store__parse_time(now.ptr, &v.now);
 	if ((err = crq_repo_change_schema(&v.schema, repo)) < 0 ||
@@ -1346,7 +1386,7 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 				err = crq_store__git_error(err,
 					"cannot read commit");
 			else
-				err = crq_delta(&acc, repo->git, pt, t);
+				err = crq_delta(&acc, repo->git, pt, t, 1);
 			if (!err && (acc.count || trailers->count || tp.size)) {
 				if (p && git_commit_committer(p)->when.time >
 				    cm->when.time)
@@ -1402,6 +1442,7 @@ done:
 	free(v.recs);
 	free(acc.files);
 	crq_node_free(v.editors);
+	crq_node_free(v.unread);
 	git_commit_free(c);
 	git_revwalk_free(walk);
 	crq_buf_dispose(&cfg);
