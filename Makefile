@@ -5,6 +5,7 @@
 #                   build, run unit, schema-suite and end-to-end tests
 #   make check      clean sanitizer build (ASan + UBSan), then all tests
 #   make demo       build, then walk one change through crq in a temp repo
+#   make fuzz-history  many random sessions and mutants for crq verify
 #   make bench      10,000-change store: crq list/show against raw git
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make uninstall, make clean
@@ -43,7 +44,8 @@ FUZZ_SECONDS ?= 60
 
 SUITE ?= /usr/share/json-schema-test-suite/tests/draft7
 
-.PHONY: all deps test test-only check fuzz demo bench install uninstall clean
+.PHONY: all deps test test-only check fuzz fuzz-history demo bench install \
+	uninstall clean
 
 all: $(BUILD)/crq
 
@@ -116,6 +118,15 @@ fuzz: deps
 			-print_final_stats=1 $(BUILD)/fuzz/corpus_$$t \
 			tests/fuzz/corpus/$$t || exit 1; \
 	done
+
+# the model-based history test at length: HISTORY_SEEDS random legal
+# sessions, HISTORY_MUTANTS mutants of each (make test runs 3 x 70)
+HISTORY_SEEDS ?= 40
+HISTORY_MUTANTS ?= 200
+fuzz-history: deps
+	@$(MAKE) --no-print-directory all
+	python3 tests/history/model.py $(BUILD)/crq $(HISTORY_SEEDS) \
+		$(HISTORY_MUTANTS) $${HISTORY_FIRST:-100}
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -600,7 +600,7 @@ static void check_policy_step(struct vctx *v, const struct step_in *s,
 		goto done;
 	}
 	if (!tr(t, "Crq-Action") || strcmp(tr(t, "Crq-Action"), "policy") ||
-	    tr(t, "Crq-Change") || tr(t, "Crq-From") || tr(t, "Crq-To")) {
+	    t->count != 1 + (tr(t, "Crq-Policy-Version") != NULL)) {
 		violation(v, s->id, NULL, "trailers",
 			"a policy step says Crq-Action: policy and nothing of a change");
 		goto done;

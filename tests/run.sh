@@ -33,6 +33,9 @@ for t in "$build"/tests/replay_*; do
 	n=${t##*/replay_}
 	run "fuzz-corpus-$n" "$t" "$top/tests/fuzz/corpus/$n"
 done
+# random legal sessions must verify; every mutant of them is refused
+run model-history python3 "$top/tests/history/model.py" "$build/crq" \
+	"${MODEL_SEEDS:-3}" "${MODEL_MUTANTS:-70}"
 for t in "$top"/tests/e2e/t*.sh; do
 	run "e2e-$(basename "$t" .sh)" env CRQ="$build/crq" \
 		sh "$t"
