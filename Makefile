@@ -28,8 +28,11 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(WERROR) $(CFLAGS) \
-	$(PKG_CFLAGS) -Ilib
+# cmd/ sees the public headers only (include/); lib/ and the tests also
+# their internal ones
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(WERROR) $(CFLAGS) \
+	$(PKG_CFLAGS) -Iinclude
+ALL_CFLAGS = $(BASE_CFLAGS) -Ilib
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
 CMD_SRC := $(sort $(wildcard cmd/*.c))
@@ -52,9 +55,15 @@ all: $(BUILD)/crq
 deps:
 	@sh tests/deps.sh $(DEBS)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h) cmd/cmd.h
+HEADERS = $(wildcard include/*.h include/crq/*.h lib/*.h)
+
+$(BUILD)/lib/%.o: lib/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/cmd/%.o: cmd/%.c $(HEADERS) cmd/cmd.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libcrq.a: $(LIB_OBJ)
 	rm -f $@
@@ -108,7 +117,7 @@ fuzz: deps
 	@for t in $(FUZZ_TARGETS); do \
 		clang -std=c11 -D_GNU_SOURCE -pthread -O1 -g \
 			-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
-			-Ilib -Itests/fuzz -o $(BUILD)/fuzz/fuzz_$$t \
+			-Iinclude -Ilib -Itests/fuzz -o $(BUILD)/fuzz/fuzz_$$t \
 			tests/fuzz/fuzz_$$t.c $(BUILD)/fuzz/libcrq.a \
 			$(PKG_LIBS) || exit 1; \
 		mkdir -p $(BUILD)/fuzz/corpus_$$t; \

@@ -26,156 +26,10 @@ int crq_change__derived(const char *field)
 	return 0;
 }
 
-/* ---- schema helpers ---- */
-
-/* Follow a local "#/definitions/x" style $ref. */
-static const crq_node *deref(const crq_node *root, const crq_node *s)
-{
-	int guard = 0;
-
-	while (s && s->kind == CRQ_NODE_OBJECT && guard++ < 32) {
-		const char *ref = crq_node_get_str(s, "$ref");
-
-		if (!ref || strncmp(ref, "#/", 2))
-			return s;
-		s = crq_node__walk(root, ref + 2, '/');
-	}
-	return s;
-}
-
-static int schema_is_string(const crq_node *root, const crq_node *s)
-{
-	const crq_node *t, *e;
-	size_t i;
-
-	s = deref(root, s);
-	if (!s || s->kind != CRQ_NODE_OBJECT)
-		return 0;
-	t = crq_node_get(s, "type");
-	if (t && t->kind == CRQ_NODE_STRING)
-		return !strcmp(t->str, "string");
-	e = crq_node_get(s, "enum");
-	if (!t && e && e->kind == CRQ_NODE_ARRAY && e->count) {
-		for (i = 0; i < e->count; i++)
-			if (e->items[i]->kind != CRQ_NODE_STRING)
-				return 0;
-		return 1;
-	}
-	return 0;
-}
-
-/* Copy of n with object keys in the order of the schema's properties,
- * unknown keys after them in their original order. */
-static crq_node *ordered(const crq_node *root, const crq_node *s,
-	const crq_node *n)
-{
-	const crq_node *props, *items;
-	crq_node *o;
-	size_t i;
-
-	s = deref(root, s);
-	if (n->kind == CRQ_NODE_ARRAY) {
-		items = s ? crq_node_get(s, "items") : NULL;
-		o = crq_node_new(CRQ_NODE_ARRAY);
-		for (i = 0; i < n->count; i++)
-			crq_node_push(o, ordered(root, items, n->items[i]));
-		return o;
-	}
-	if (n->kind != CRQ_NODE_OBJECT)
-		return crq_node_dup(n);
-	o = crq_node_new(CRQ_NODE_OBJECT);
-	props = s ? crq_node_get(s, "properties") : NULL;
-	if (props && props->kind == CRQ_NODE_OBJECT) {
-		for (i = 0; i < props->count; i++) {
-			const crq_node *v = crq_node_get(n, props->keys[i]);
-
-			if (v)
-				crq_node_set(o, props->keys[i],
-					ordered(root, props->items[i], v));
-		}
-	}
-	for (i = 0; i < n->count; i++)
-		if (crq_node_index(o, n->keys[i]) < 0)
-			crq_node_set(o, n->keys[i], crq_node_dup(n->items[i]));
-	return o;
-}
-
-void crq_change_format(crq_buf *out, const crq_schema *schema,
-	const crq_node *change)
-{
-	const crq_node *root = crq_schema_root(schema);
-	crq_node *o = ordered(root, root, change);
-
-	crq_yaml_emit(out, o);
-	crq_node_free(o);
-}
-
-/* ---- parsing ---- */
-
-int crq_change__issues_error(const crq_issues *issues, const char *name)
-{
-	const crq_issue *is = &issues->items[0];
-	crq_buf more = CRQ_BUF_INIT;
-	int err;
-
-	if (issues->count > 1)
-		crq_buf_printf(&more, " (and %zu more problem%s)",
-			issues->count - 1, issues->count > 2 ? "s" : "");
-	if (is->line)
-		err = crq_error__set(CRQ_EINVALID, "%s:%u:%u: %s%s", name,
-			is->line, is->col, is->message, crq_buf_cstr(&more));
-	else
-		err = crq_error__set(CRQ_EINVALID, "%s: %s%s", name,
-			is->message, crq_buf_cstr(&more));
-	crq_buf_dispose(&more);
-	return err;
-}
-
-int crq_change__parse_typed(crq_node **out, const crq_schema *schema,
-	const char *text, size_t len, const char *name, crq_issues *issues,
-	int validate, void (*extra)(const crq_node *doc, crq_issues *issues))
-{
-	crq_issues local;
-	crq_issues *is = issues ? issues : &local;
-	size_t before;
-	crq_node *doc = NULL;
-	int err;
-
-	*out = NULL;
-	crq_issues_init(&local);
-	if ((err = crq_yaml_load(&doc, text, len, name)) < 0)
-		goto done;
-	if (doc->kind == CRQ_NODE_NULL) {
-		err = crq_error__set(CRQ_EINVALID, "%s: empty document", name);
-		goto done;
-	}
-	before = is->count;
-	crq_schema_type(schema, doc, is);
-	if (validate && is->count == before &&
-	    (err = crq_schema_validate(schema, doc, is)) < 0 &&
-	    err != CRQ_EINVALID)
-		goto done;
-	if (extra && is->count == before)
-		extra(doc, is);
-	if (is->count > before) {
-		crq_issues sub = { is->items + before, is->count - before, 0 };
-
-		err = crq_change__issues_error(&sub, name);
-		goto done;
-	}
-	err = 0;
-	*out = doc;
-	doc = NULL;
-done:
-	crq_node_free(doc);
-	crq_issues_dispose(&local);
-	return err;
-}
-
 int crq_change_parse_with(crq_node **out, const crq_schema *schema,
 	const char *text, size_t len, const char *name, crq_issues *issues)
 {
-	return crq_change__parse_typed(out, schema, text, len, name, issues,
+	return crq_doc__parse(out, schema, text, len, name, issues,
 		1, NULL);
 }
 
@@ -202,7 +56,7 @@ int crq_change_type_fields(crq_repo *repo, crq_node *fields,
 		return err;
 	crq_issues_init(&issues);
 	if (crq_schema_type(schema, fields, &issues) < 0 && issues.count)
-		err = crq_change__issues_error(&issues, name);
+		err = crq_doc__issues_error(&issues, name);
 	crq_issues_dispose(&issues);
 	return err;
 }
@@ -215,7 +69,7 @@ static int parse_id(unsigned long long *num, crq_repo *repo, const char *id)
 	size_t plen, i;
 	int err;
 
-	if ((err = crq_store__policy(&policy, repo)) < 0)
+	if ((err = crq_policy__tip(&policy, repo)) < 0)
 		return err;
 	plen = strlen(repo->prefix);
 	if (strncmp(id, repo->prefix, plen) || id[plen] != '-')
@@ -439,7 +293,7 @@ int crq_change__write(crq_repo *repo, const git_oid *tip, int unborn,
 	    (err = crq_schema_validate(schema, doc, &issues)) < 0) {
 		err = err ? err : CRQ_EINVALID;
 		if (err == CRQ_EINVALID && issues.count)
-			err = crq_change__issues_error(&issues, path);
+			err = crq_doc__issues_error(&issues, path);
 		goto done;
 	}
 	crq_change_format(&text, schema, doc);
@@ -479,7 +333,7 @@ int crq_change__template(crq_node **out, crq_repo *repo,
 		goto done;
 	}
 	if ((err = crq_repo_change_schema(&schema, repo)) < 0 ||
-	    (err = crq_change__parse_typed(out, schema, text.ptr, text.size,
+	    (err = crq_doc__parse(out, schema, text.ptr, text.size,
 			path.ptr, NULL, 0, NULL)) < 0)
 		goto done;
 	if ((*out)->kind != CRQ_NODE_OBJECT) {
@@ -519,7 +373,7 @@ int crq_change_assign(crq_repo *repo, crq_node *doc, const char *assignment)
 		dot = strchr(p, '.');
 		if (dot)
 			*dot = '\0';
-		props = crq_node_get(deref(root, s), "properties");
+		props = crq_node_get(crq_doc__deref(root, s), "properties");
 		s = props ? crq_node_get(props, p) : NULL;
 		if (!s) {
 			if (dot)
@@ -545,7 +399,7 @@ int crq_change_assign(crq_repo *repo, crq_node *doc, const char *assignment)
 		crq_node_remove(parent, p);
 		return 0;
 	}
-	if (schema_is_string(root, s)) {
+	if (crq_doc__is_string(root, s)) {
 		val = crq_node_new_cstr(eq + 1);
 	} else {
 		crq_buf name = CRQ_BUF_INIT;
@@ -807,7 +661,7 @@ static int list_run(crq_node *list, crq_write_fn write, void *payload,
 	git_oid tip;
 	int unborn, err, werr = 0, threaded = 0;
 
-	if ((err = crq_store__policy(&policy, repo)) < 0 ||
+	if ((err = crq_policy__tip(&policy, repo)) < 0 ||
 	    (err = crq_repo_change_schema(&schema, repo)) < 0 ||
 	    (err = crq_store__tip(repo, &tip, &unborn)) < 0 ||
 	    (err = list_jobs(&jobs, &njobs, repo, &tip)) < 0)
@@ -957,7 +811,7 @@ int crq_validate_file(crq_repo *repo, const char *datadir, const char *path,
 	if (policy)
 		err = crq_policy__parse(&doc, schema, text, len, path, issues);
 	else
-		err = crq_change__parse_typed(&doc, schema, text, len, path,
+		err = crq_doc__parse(&doc, schema, text, len, path,
 			issues, 1, NULL);
 	if (err < 0)
 		goto done;

@@ -7,6 +7,7 @@
 
 #include "store.h"
 #include "policy.h"
+#include "doc.h"
 
 /* Load change id at commit (tip when NULL); text/blob optional. */
 int crq_change__load_at(crq_node **out, crq_repo *repo, const git_oid *commit,
@@ -29,16 +30,6 @@ int crq_change__template(crq_node **out, crq_repo *repo,
 void crq_change__message(crq_buf *msg, const char *id, const char *action,
 	const crq_node *doc, const char *body, const char *from,
 	const char *to);
-/* First issue as "name:line:col: message (and N more problems)". */
-int crq_change__issues_error(const crq_issues *issues, const char *name);
-
-/* Strict YAML, typed by schema, validated when validate is set, then
- * extra's checks (may be NULL); problems go to issues (may be NULL) and
- * the first becomes the error. */
-int crq_change__parse_typed(crq_node **out, const crq_schema *schema,
-	const char *text, size_t len, const char *name, crq_issues *issues,
-	int validate, void (*extra)(const crq_node *doc, crq_issues *issues));
-
 /* Do doc's fresh approvals (digest of its current content, distinct
  * members) meet policy's approval rules?  1 yes, 0 no (missing gets
  * what is still needed), < 0 error. */

@@ -239,13 +239,62 @@ static void semantic_checks(const crq_node *doc, crq_issues *issues)
 int crq_policy__parse(crq_node **out, const crq_schema *schema,
 	const char *text, size_t len, const char *name, crq_issues *issues)
 {
-	return crq_change__parse_typed(out, schema, text, len, name, issues,
+	return crq_doc__parse(out, schema, text, len, name, issues,
 		1, semantic_checks);
+}
+
+int crq_policy__tip(const crq_node **out, crq_repo *repo)
+{
+	crq_buf text = CRQ_BUF_INIT;
+	crq_issues issues;
+	const crq_schema *schema;
+	crq_node *doc = NULL, *n;
+	git_oid tip;
+	int err, unborn;
+
+	crq_issues_init(&issues);
+	if (repo->policy) {
+		*out = repo->policy;
+		return 0;
+	}
+	if ((err = crq_store__tip(repo, &tip, &unborn)) < 0)
+		goto done;
+	if (unborn)
+		err = CRQ_ENOTFOUND;
+	else
+		err = crq_store__read(repo, &tip, POLICY_PATH, &text,
+			&repo->policy_blob);
+	if (err < 0) {
+		if (err == CRQ_ENOTFOUND)
+			err = crq_error__set(CRQ_EREPO,
+				"not a crq store: branch '%s' has no %s; run 'crq init'",
+				repo->branch + 11, POLICY_PATH);
+		goto done;
+	}
+	if ((err = crq_store__policy_schema(&schema, repo)) < 0 ||
+	    (err = crq_policy__parse(&doc, schema, text.ptr, text.size,
+			POLICY_PATH, &issues)) < 0)
+		goto done;
+	n = crq_node_path(doc, "store.prefix");
+	if (n && n->kind == CRQ_NODE_STRING)
+		snprintf(repo->prefix, sizeof(repo->prefix), "%s", n->str);
+	n = crq_node_path(doc, "store.shard_size");
+	if (n && n->kind == CRQ_NODE_INT)
+		repo->shard_size = (unsigned long)n->i;
+	repo->policy = doc;
+	git_oid_cpy(&repo->policy_commit, &tip);
+	doc = NULL;
+	*out = repo->policy;
+done:
+	crq_issues_dispose(&issues);
+	crq_node_free(doc);
+	crq_buf_dispose(&text);
+	return err;
 }
 
 int crq_policy_get(const crq_node **out, crq_repo *repo)
 {
-	return crq_store__policy(out, repo);
+	return crq_policy__tip(out, repo);
 }
 
 int crq_policy_allowed_signers(crq_buf *out, crq_repo *repo)
@@ -255,7 +304,7 @@ int crq_policy_allowed_signers(crq_buf *out, crq_repo *repo)
 	size_t i, j;
 	int err;
 
-	if ((err = crq_store__policy(&policy, repo)) < 0)
+	if ((err = crq_policy__tip(&policy, repo)) < 0)
 		return err;
 	members = crq_node_get(policy, "members");
 	for (i = 0; members && i < members->count; i++) {

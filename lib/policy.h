@@ -5,7 +5,7 @@
 #ifndef CRQ_POLICY_H
 #define CRQ_POLICY_H
 
-#include "internal.h"
+#include "store.h"
 
 /* Policy queries (lib/policy.c).  A string list contains s, or '*'. */
 int crq_policy__in_list(const crq_node *arr, const char *s);
@@ -27,6 +27,15 @@ const crq_node *crq_policy__key_owner(const crq_node *policy,
 const crq_node *crq_policy__action(const crq_node *policy, const char *name,
 	const char *type, const char *state, int *named);
 
+/* Parse a policy (lib/policy.c): strict YAML, typed and validated by schema, plus the
+ * rules a schema cannot state (one key one member, unique e-mails,
+ * defined roles, an admin).  Problems go to issues (may be NULL); the
+ * first is the error message. */
+int crq_policy__parse(crq_node **out, const crq_schema *schema,
+	const char *text, size_t len, const char *name, crq_issues *issues);
+/* The policy on the branch tip, read once per handle (borrowed); sets
+ * the store layout (prefix, shard size) it names. */
+int crq_policy__tip(const crq_node **out, crq_repo *repo);
 /* The role name of a grant (a string or {role, until}). */
 const char *crq_policy__grant_role(const crq_node *g);
 /* The member whose handles.<forge> is login, or NULL (borrowed). */

@@ -76,17 +76,23 @@ void crq_store__now(crq_buf *out, crq_repo *repo);
 /* Committer e-mail (GIT_COMMITTER_EMAIL, user.email), CRQ_EREPO when
  * unset. */
 int crq_store__email(crq_buf *out, crq_repo *repo);
-/* Parse a policy: strict YAML, typed and validated by schema, plus the
- * rules a schema cannot state (one key one member, unique e-mails,
- * defined roles, an admin).  Problems go to issues (may be NULL); the
- * first is the error message. */
-int crq_policy__parse(crq_node **out, const crq_schema *schema,
-	const char *text, size_t len, const char *name, crq_issues *issues);
 /* The policy schema of this run (read once, borrowed). */
 int crq_store__policy_schema(const crq_schema **out, crq_repo *repo);
-/* Load the policy from the tip (cached). */
-int crq_store__policy(const crq_node **out, crq_repo *repo);
 
+
+/* For crq init (lib/init.c): open a repository at path without
+ * searching upwards (flags for git_repository_open_ext), wrap it in a
+ * handle (taking git over), the identity and the signer git config
+ * names (repo NULL: the global configuration, with overrides). */
+int crq_store__open_git(git_repository **out, const char *path,
+	unsigned flags);
+int crq_store__setup(crq_repo **out, git_repository *git,
+	const crq_options *opts);
+struct crq_signer;
+int crq_store__identity_with(crq_buf *name, crq_buf *email, crq_repo *repo,
+	const char *const *over, size_t nover, const char *who);
+int crq_store__open_signer(struct crq_signer **out, crq_repo *repo,
+	const char *const *over, size_t nover);
 
 /* Returned by crq_store__commit when the branch moved under us (the
  * compare-and-swap lost); callers re-read and retry a few times. */

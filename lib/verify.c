@@ -139,7 +139,7 @@ static const crq_node *cached_doc(struct vctx *v, struct cached *c,
 				git_blob_rawcontent(b),
 				(size_t)git_blob_rawsize(b), name, NULL);
 		else
-			crq_change__parse_typed(&doc, v->schema,
+			crq_doc__parse(&doc, v->schema,
 				git_blob_rawcontent(b),
 				(size_t)git_blob_rawsize(b), name, NULL, 0,
 				NULL);

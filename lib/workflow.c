@@ -165,7 +165,7 @@ static int step_input(crq_node **out, crq_repo *repo,
 			goto done;
 	crq_issues_init(&issues);
 	if (crq_schema_type(schema, in, &issues) < 0)
-		err = crq_change__issues_error(&issues, rq->id ? rq->id :
+		err = crq_doc__issues_error(&issues, rq->id ? rq->id :
 			"the new change");
 	crq_issues_dispose(&issues);
 done:
@@ -226,7 +226,7 @@ static int take_step(crq_buf *id_out, crq_buf *to_out, crq_repo *repo,
 				"the branch moved; run it again");
 			goto done;
 		}
-		if ((err = crq_store__policy(&policy, repo)) < 0)
+		if ((err = crq_policy__tip(&policy, repo)) < 0)
 			goto done;
 		if (rq->id) {
 			crq_buf_clear(&id);
@@ -381,7 +381,7 @@ int crq_change_set(crq_repo *repo, const char *id,
 		if ((err = crq_change_assign(repo, doc, assignments[i])) < 0)
 			goto done;
 	if (crq_schema_type(schema, doc, &issues) < 0 && issues.count) {
-		err = crq_change__issues_error(&issues, id);
+		err = crq_doc__issues_error(&issues, id);
 		goto done;
 	}
 	err = crq_change_update(repo, id, doc, "edit");
@@ -469,7 +469,7 @@ int crq_change_log(crq_node **out, crq_repo *repo, const char *id)
 	size_t i;
 
 	*out = NULL;
-	if ((err = crq_store__policy(&policy, repo)) < 0 ||
+	if ((err = crq_policy__tip(&policy, repo)) < 0 ||
 	    (err = crq_change_path(&path, repo, id)) < 0 ||
 	    (err = crq_store__tip(repo, &tip, &unborn)) < 0)
 		goto done;
@@ -669,7 +669,7 @@ int crq_change_import_reviews(crq_repo *repo, const char *id,
 	    (err = crq_store__lock(repo)) < 0)
 		goto done;
 	locked = 1;
-	if ((err = crq_store__policy(&policy, repo)) < 0)
+	if ((err = crq_policy__tip(&policy, repo)) < 0)
 		goto done;
 	/* the bot: a member the policy lets attest for this forge (the
 	 * rule engine checks it again on every step) */

@@ -87,7 +87,7 @@ static int policy_commit(crq_repo *repo, const char *what, policy_edit_fn fn,
 			goto done;
 		if (crq_node_path(written, "pending.policy")) {
 			/* a proposal must itself be a valid policy */
-			crq_change_format(&out, schema,
+			crq_doc_format(&out, schema,
 				crq_node_path(written, "pending.policy"));
 			err = crq_policy__parse(&next, schema, out.ptr,
 				out.size, POLICY_PATH, NULL);
@@ -101,7 +101,7 @@ static int policy_commit(crq_repo *repo, const char *what, policy_edit_fn fn,
 			}
 		}
 		header_of(&out, text.ptr);
-		crq_change_format(&out, schema, written);
+		crq_doc_format(&out, schema, written);
 		/* what we write must pass our own checks */
 		if ((err = crq_policy__parse(&next, schema, out.ptr, out.size,
 				POLICY_PATH, NULL)) < 0) {

@@ -4,7 +4,7 @@
 
 cd "$TMP"
 expect 0 "" "$CRQ" --version
-same "--version" "$(cat "$TMP/out")" "crq version $(sed -n 's/^#define CRQ_VERSION "\(.*\)"/\1/p' "$TOP/lib/crq.h")"
+same "--version" "$(cat "$TMP/out")" "crq version $(sed -n 's/^#define CRQ_VERSION "\(.*\)"/\1/p' "$TOP/include/crq/error.h")"
 expect 0 "" "$CRQ" --help
 for c in init new show list edit set validate schema help; do
 	grep -q "^  $c " "$TMP/out" && ok "help lists $c" || not_ok "help lists $c"

@@ -307,6 +307,16 @@ class Session:
                          c + "^", c).split()
         return who, int(fmt[1]), msg, files
 
+    def touches_other(self, p, files):
+        """Did p (against its first parent) change a crq file that is
+        not one of files?  Then c re-parented past it carries that
+        change as a second file of its own, which no step may."""
+        pp = self.git("rev-parse", p + "^")
+        names = self.git("diff-tree", "--no-commit-id", "--name-only", "-r",
+                         pp, p).split()
+        return any(n not in files for n in names if
+                   n.startswith(("changes/", ".crq/")))
+
     def mutate(self, c, p):
         """One mutant of step c (parent p): (name, new tip, new commits)."""
         rng = self.rng
@@ -320,15 +330,18 @@ class Session:
         others = [m for m in MEMBERS if m != who]
         ops = ["unsigned", "orphan", "codetrailers", "trailer"]
         # legal mutants are no mutants: a merge that drops a step which
-        # changed nothing loses nothing, and a step re-parented past a
-        # comment on the same change (which moved only its clock) is a
-        # legal step on the earlier content
+        # changed nothing loses nothing, and a step re-parented past one
+        # on its own file may well be legal on that content (an edit
+        # overwrites the edit before it): re-parent only past a step on
+        # another file
         if files:
             ops += ["ours", "octopus", "evil"]
-        pmsg = self.info(p)[2] if p != self.root else ""
-        same = re.search(r"^Crq-Change: (\S+)", msg, re.M)
-        if not (same and "Crq-Action: comment" in pmsg and
-                "Crq-Change: %s\n" % same.group(1) in pmsg):
+        mine = files
+        cid = re.search(r"^Crq-Change: (\S+)", msg, re.M)
+        if not mine and cid:
+            n = int(cid.group(1).split("-")[1])
+            mine = ["changes/%03d/%s.yaml" % (n // 1000, cid.group(1))]
+        if p != self.root and self.touches_other(p, mine):
             ops += ["reparent"]
         if path and path.startswith("changes/"):
             # (a policy step holds no time: re-dated it is legal)

@@ -43,7 +43,7 @@ static void test_init_and_open(void **state)
 	assert_crq_ok(crq_store__read(repo, NULL, ".crq/policy.yaml", &b,
 		NULL));
 	assert_non_null(strstr(b.ptr, "priority_matrix"));
-	assert_crq_ok(crq_store__policy(&policy, repo));
+	assert_crq_ok(crq_policy__tip(&policy, repo));
 	assert_string_equal(repo->prefix, "CHG");
 	assert_int_equal(repo->shard_size, 1000);
 	crq_repo_free(repo);

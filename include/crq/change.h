@@ -1,0 +1,78 @@
+/*
+ * crq/change.h - change requests: ids, paths, parsing, listing, history.
+ * Conventions: see crq.h.
+ */
+#ifndef CRQ_PUBLIC_CHANGE_H
+#define CRQ_PUBLIC_CHANGE_H
+
+#include "crq/store.h"
+
+/* ------------------------------------------------------------------ */
+/* Change requests.  A change is a crq_node object holding the fields of
+ * schemas/change.schema.json. */
+
+/* Path of a change file in the store ("changes/000/CHG-000001.yaml");
+ * CRQ_EINVALID when id is not an id of this store. */
+int crq_change_path(crq_buf *out, crq_repo *repo, const char *id);
+/* Load change id from the branch tip. */
+int crq_change_load(crq_node **out, crq_repo *repo, const char *id);
+/* Parse change text: strict YAML, typed by the schema, validated.  On
+ * a validation failure returns CRQ_EINVALID with the first problem in
+ * crq_error_last() as "name:line:col: message" and every problem in
+ * issues (may be NULL). */
+int crq_change_parse(crq_node **out, crq_repo *repo, const char *text,
+	size_t len, const char *name, crq_issues *issues);
+/* Same as crq_change_parse, without a repository (schema from path). */
+int crq_change_parse_with(crq_node **out, const crq_schema *schema,
+	const char *text, size_t len, const char *name, crq_issues *issues);
+/* Canonical text of a document typed by schema (a change, a template,
+ * the policy): keys in schema order, canonical YAML. */
+void crq_doc_format(crq_buf *out, const crq_schema *schema,
+	const crq_node *doc);
+/* Canonical text of a change: keys in schema order, canonical YAML. */
+void crq_change_format(crq_buf *out, const crq_schema *schema,
+	const crq_node *change);
+
+/* Type the plain scalars of partial change fields loaded from YAML
+ * (crq_yaml_load) by the change schema; problems are reported as
+ * "name:line:col: message" (CRQ_EINVALID). */
+int crq_change_type_fields(crq_repo *repo, crq_node *fields,
+	const char *name);
+/* Apply one "key=value" assignment to doc in memory. */
+int crq_change_assign(crq_repo *repo, crq_node *doc, const char *assignment);
+
+/* The steps of change id, oldest first, from the commits of the branch
+ * (first-parent history back to its creation): an array of objects
+ * {commit, at, by, name, action, from, to, message, signature}; signature
+ * is "good" (a valid SSH signature by one of the author's keys in the
+ * current policy), "unknown-key", "bad" or "unsigned". */
+int crq_change_log(crq_node **out, crq_repo *repo, const char *id);
+
+typedef struct {
+	const char *state, *type, *risk, *service, *requester;
+	/* only changes whose review_due has passed (now: the clock, or
+	 * GIT_COMMITTER_DATE) and that still owe their review */
+	int overdue;
+} crq_filter;
+
+/* All changes on the branch tip matching filter (may be NULL), in id
+ * order, as an array node.  Files that cannot be read or are invalid
+ * are skipped; each adds one issue to problems (may be NULL) whose
+ * pointer is the file's path and whose message is the whole error line
+ * ("path:line:col: problem").  Files are parsed on all cores. */
+int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
+	crq_issues *problems);
+/* Receives output in order; returns 0, or a negative CRQ_E* code to
+ * stop (after setting nothing: the caller reports its own failure). */
+typedef int (*crq_write_fn)(const char *data, size_t len, void *payload);
+
+/* The same changes as one pretty-printed JSON array (what `crq list
+ * --json` prints, without the final newline), passed to write in
+ * pieces as they are ready.  Each change is serialised by the thread
+ * that parsed it and freed at once, so output overlaps parsing and the
+ * store is never held in memory as trees.  A write failure stops the
+ * output and is returned. */
+int crq_change_list_json(crq_repo *repo, const crq_filter *filter,
+	crq_issues *problems, crq_write_fn write, void *payload);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * crq/store.h - the repository that holds a change store.
+ * Conventions: see crq.h.
+ */
+#ifndef CRQ_PUBLIC_STORE_H
+#define CRQ_PUBLIC_STORE_H
+
+#include "crq/schema.h"
+
+/* ------------------------------------------------------------------ */
+/* The store: a git repository holding .crq/ and changes/. */
+
+typedef struct crq_repo crq_repo;
+
+typedef struct {
+	/* Directory holding schemas/ and examples/ (required). */
+	const char *datadir;
+	/* "name=value" git config overrides for this run (like git -c),
+	 * consulted before the repository's configuration. */
+	const char *const *config;
+	size_t config_count;
+} crq_options;
+
+/* Keep the library's global state (libgit2's) alive between repository
+ * opens, for a process that runs many commands (crq batch).  Each call
+ * to crq_global_init() is matched by one to crq_global_shutdown(). */
+void crq_global_init(void);
+void crq_global_shutdown(void);
+
+/* Open the repository containing path (searching upwards like git). */
+int crq_repo_open(crq_repo **out, const char *path, const crq_options *opts);
+/* Create a store at path: init the git repository if there is none
+ * (branch main), write .crq/policy.yaml and .crq/templates/ from the
+ * datadir's examples and commit.  CRQ_EEXISTS if already a store. */
+int crq_repo_init(crq_repo **out, const char *path, const crq_options *opts);
+void crq_repo_free(crq_repo *repo);
+/* Forget what an open repository remembers of the branch (its policy)
+ * when the branch has moved since: for a handle kept open across many
+ * commands (crq batch).  What does not depend on the branch (schemas,
+ * the signing key) stays. */
+void crq_repo_refresh(crq_repo *repo);
+/* Work tree of the repository, or NULL when bare (borrowed). */
+const char *crq_repo_workdir(const crq_repo *repo);
+/* Git directory (borrowed). */
+const char *crq_repo_gitdir(const crq_repo *repo);
+/* Branch crq works on ("refs/heads/main"), borrowed. */
+const char *crq_repo_branch(const crq_repo *repo);
+/* Git config value (overrides first) into out; CRQ_ENOTFOUND if unset. */
+int crq_repo_config(crq_buf *out, crq_repo *repo, const char *name);
+/* The change schema of this run (borrowed). */
+int crq_repo_change_schema(const crq_schema **out, crq_repo *repo);
+/* Full path of a file in the datadir ("schemas/change.schema.json"). */
+void crq_repo_datafile(crq_buf *out, const crq_repo *repo, const char *rel);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * crq/workflow.h - the steps on changes (create, edit, actions, forge reviews).
+ * Conventions: see crq.h.
+ */
+#ifndef CRQ_PUBLIC_WORKFLOW_H
+#define CRQ_PUBLIC_WORKFLOW_H
+
+#include "crq/change.h"
+
+/* ------------------------------------------------------------------ */
+/* Steps on changes, made by the rule engine as the current user. */
+
+/* Fields for a new change.  fields holds user-supplied fields (may be
+ * NULL); template names a template in .crq/templates (may be NULL).
+ * The store fills id, state (draft), requester, created, updated and
+ * priority.  On success the new id is in id_out. */
+int crq_change_create(crq_buf *id_out, crq_repo *repo, const crq_node *fields,
+	const char *template_name);
+/* Replace change id with doc (validated; id/created must not change);
+ * message is the commit subject suffix. */
+int crq_change_update(crq_repo *repo, const char *id, const crq_node *doc,
+	const char *action);
+/* Apply "key=value" assignments (dotted keys; empty value removes the
+ * field; non-string fields parse value as YAML) to change id. */
+int crq_change_set(crq_repo *repo, const char *id,
+	const char *const *assignments, size_t count);
+/* Options of a workflow action. */
+typedef struct {
+	const char *message;	/* commit message body (-m), may be NULL */
+	/* "key=value" fields the action sets first (assess --risk, ...) */
+	const char *const *assignments;
+	size_t count;
+	const char *role;	/* approve/reject: act in this role */
+} crq_act_opts;
+
+/* Take the policy action name on change id as the current user (a
+ * member; identified by user.email).  Checks the action exists for the
+ * change's type, the state it may start from, the member's roles
+ * (expired grants do not count), the fields it requires; approvals also
+ * check separation of duties (not the requester, not anyone who edited
+ * the change since the last approval, one approval per member) and
+ * move the change on when the approval rules are met.  One commit:
+ * "ID: action — title", body, trailers Crq-Change, Crq-Action,
+ * Crq-From, Crq-To (+ Crq-Digest on decisions).  On success the new
+ * state is appended to to_out (may be NULL).  CRQ_EDENIED with a
+ * message and a "hint:" line when the policy says no. */
+int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
+	const char *name, const crq_act_opts *opts);
+
+/* Import approvals given in a forge (a pull request review) as signed
+ * evidence.  reviews is the JSON the forge's API returns (forge
+ * "github": the array of GET /repos/{o}/{r}/pulls/{n}/reviews; "gitlab":
+ * the merge request approvals object, with "sha").  The current user
+ * must be a bot member whose policy entry has attests: [forge] and
+ * whose key signs.  Per reviewer the latest review counts, only
+ * APPROVED ones; reviewers map to members by handles.<forge>; each
+ * becomes one approve commit by the bot recording, for the mapped
+ * member, forge, PR, reviewer, review id and reviewed commit in
+ * trailers.  Unmapped reviewers, stale reviews (the change differed at
+ * the reviewed commit) and approvals the rules refuse (requester,
+ * recent editor, role, state) are added to problems, not imported.
+ * *imported: how many were. */
+int crq_change_import_reviews(crq_repo *repo, const char *id,
+	const char *forge, const char *pr, const crq_node *reviews,
+	crq_issues *problems, size_t *imported);
+
+#endif
