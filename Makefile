@@ -41,7 +41,7 @@ LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ = $(CMD_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOLS = $(BUILD)/tests/schema-suite
-FUZZ_TARGETS := yaml json change
+FUZZ_TARGETS := yaml json change commit sshsig
 REPLAY_BIN = $(FUZZ_TARGETS:%=$(BUILD)/tests/replay_%)
 FUZZ_SECONDS ?= 60
 

@@ -45,10 +45,15 @@ int crq_commit__split(crq_buf *payload, crq_buf *sig,
 			seen_committer = 1;
 			crq_buf_put(payload, p, l);
 		} else {
+			/* the raw object need not end in a NUL: stay in l */
+			size_t w = 0;
+
+			while (w < l && p[w] != ' ' && p[w] != '\n')
+				w++;
 			if (!problem->size)
 				crq_buf_printf(problem,
 					"header '%.*s' is not allowed in a crq commit",
-					(int)strcspn(p, " \n"), p);
+					(int)w, p);
 			crq_buf_put(payload, p, l);
 		}
 		p += l;

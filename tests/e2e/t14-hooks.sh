@@ -23,6 +23,25 @@ as alice new --title "Pushed change" --service web >/dev/null
 git remote add origin "$TMP/server.git"
 expect 0 "" git push -q origin main
 same "legal history landed" "$(git -C "$TMP/server.git" rev-parse main)" "$(git rev-parse main)"
+same "the first push pinned the store's root on the server" \
+	"$(git -C "$TMP/server.git" config crq.trust)" "$(git rev-list --max-parents=0 main)"
+# install on a server that already holds a store pins its root at once
+git clone -q --bare . "$TMP/second.git"
+expect 0 "" "$CRQ" -C "$TMP/second.git" hook install
+grep -q "pinned the trusted root $(git rev-list --max-parents=0 main)" "$TMP/out" &&
+	ok "hook install pins the root" || not_ok "pin: $(cat "$TMP/out")"
+# a re-rooted store (a history of its own, verifying by itself) is
+# refused (another hour: the same init at the same second by the same
+# member would be the very same root commit)
+(
+	export GIT_COMMITTER_DATE=2026-11-23T11:00:00Z GIT_AUTHOR_DATE=2026-11-23T11:00:00Z
+	cd "$TMP" && "$CRQ" init rerooted >/dev/null && cd rerooted &&
+	as alice new --title "Other history" >/dev/null
+)
+git fetch -q "$TMP/rerooted" main:rerooted
+expect 1 "does not descend from the trusted root" git push origin rerooted:refs/heads/other
+# replace refs would show other clones another history
+expect 1 "replace refs" git push origin "$(git rev-parse main):refs/replace/$(git rev-parse main~1)"
 old=$(git rev-parse main)
 as alice set CHG-000001 risk=low >/dev/null
 expect 0 "" git push -q origin main

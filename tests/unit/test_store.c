@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "store.h"
+#include "policy.h"
 
 static char tmpdir[64];
 static crq_options opts;
