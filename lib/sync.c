@@ -80,12 +80,9 @@ done:
 static void assignments(crq_node *list, const crq_node *old,
 	const crq_node *new)
 {
-	static const char *const skip[] = { "id", "state", "requester",
-		"created", "updated", "priority", "approvals", "review_due",
-		NULL };
 	crq_node *keys = crq_node_new(CRQ_NODE_OBJECT);
 	const crq_node *side[2] = { old, new };
-	size_t i, k;
+	size_t i;
 	int s;
 
 	for (s = 0; s < 2; s++)
@@ -97,12 +94,9 @@ static void assignments(crq_node *list, const crq_node *old,
 		const crq_node *a = old ? crq_node_get(old, f) : NULL;
 		const crq_node *b = crq_node_get(new, f);
 		crq_buf as = CRQ_BUF_INIT;
-		int skipped = 0;
 
-		for (k = 0; skip[k]; k++)
-			if (!strcmp(skip[k], f))
-				skipped = 1;
-		if (skipped || ((!a) == (!b) && (!a || crq_node_equal(a, b))))
+		if (crq_change__derived(f) ||
+		    ((!a) == (!b) && (!a || crq_node_equal(a, b))))
 			continue;
 		if (!strcmp(f, "review") && b) {
 			/* the review names its reviewer itself */
@@ -211,10 +205,7 @@ static int replay(crq_buf *report, crq_repo *repo, git_commit *c,
 		for (i = 0; i < new->count; i++) {
 			const char *k = new->keys[i];
 
-			if (strcmp(k, "id") && strcmp(k, "state") &&
-			    strcmp(k, "requester") && strcmp(k, "created") &&
-			    strcmp(k, "updated") && strcmp(k, "priority") &&
-			    strcmp(k, "approvals") && strcmp(k, "template"))
+			if (!crq_change__derived(k))
 				crq_node_set(fields, k,
 					crq_node_dup(new->items[i]));
 		}

@@ -66,6 +66,31 @@ verify_all() {
 	fi
 }
 
+# gitas NAME KEY args...: plain git as NAME, signing with KEY
+gitas() {
+	who=$1 key=$2
+	shift 2
+	git -c user.name="$who" -c user.email="$who@example.com" \
+		-c gpg.format=ssh -c user.signingkey="$key" "$@"
+}
+
+# msg ID ACTION FROM TO: a crq step's message, written by hand
+msg() { printf '%s: %s \342\200\224 x\n\nCrq-Change: %s\nCrq-Action: %s\nCrq-From: %s\nCrq-To: %s\n' "$1" "$2" "$1" "$2" "$3" "$4"; }
+
+# refused BRANCH RULE [COMMIT]: crq verify of BRANCH exits 1 and names
+# COMMIT (its tip when not given) and RULE
+refused() {
+	"$CRQ" verify "$1" >"$TMP/vout" 2>"$TMP/verr"
+	rc=$?
+	at=$(git rev-parse "${3:-$1}")
+	if [ $rc = 1 ] && grep -q "^$at .* $2: " "$TMP/vout"; then
+		ok "refused: $1 ($2)"
+	else
+		not_ok "$1: wanted rule $2 at $at, exit $rc"
+		sed 's/^/#   /' "$TMP/vout" "$TMP/verr"
+	fi
+}
+
 ok() { ntest=$((ntest + 1)); echo "ok $ntest - $*"; }
 not_ok() { ntest=$((ntest + 1)); nfail=$((nfail + 1)); echo "not ok $ntest - $*"; }
 

@@ -23,28 +23,8 @@ grep -q "8 commits checked, 0 violations" "$TMP/err" && ok "the legitimate histo
 git branch -q legit
 ssh-keygen -q -t ed25519 -N '' -C eve -f "$TMP/eve" </dev/null
 
-# gitas NAME KEY args...: plain git as NAME, signing with KEY
-gitas() {
-	who=$1 key=$2
-	shift 2
-	git -c user.name="$who" -c user.email="$who@example.com" \
-		-c gpg.format=ssh -c user.signingkey="$key" "$@"
-}
-msg() { printf '%s: %s \342\200\224 x\n\nCrq-Change: %s\nCrq-Action: %s\nCrq-From: %s\nCrq-To: %s\n' "$1" "$2" "$1" "$2" "$3" "$4"; }
 f1=changes/000/CHG-000001.yaml
 f2=changes/000/CHG-000002.yaml
-# refused NAME RULE: crq verify of branch NAME names the tip commit and rule
-refused() {
-	"$CRQ" verify "$1" >"$TMP/vout" 2>"$TMP/verr"
-	rc=$?
-	tip=$(git rev-parse "${3:-$1}")
-	if [ $rc = 1 ] && grep -q "^$tip .* $2: " "$TMP/vout"; then
-		ok "refused: $1 ($2)"
-	else
-		not_ok "$1: wanted rule $2 at $tip, exit $rc"
-		sed 's/^/#   /' "$TMP/vout" "$TMP/verr"
-	fi
-}
 case_() { git checkout -q -B "$1" legit; }
 
 case_ unsigned

@@ -27,28 +27,9 @@ expect 0 "" "$CRQ" verify
 git branch -q legit
 ssh-keygen -q -t ed25519 -N '' -C eve -f "$TMP/eve" </dev/null
 
-gitas() {
-	who=$1 key=$2
-	shift 2
-	git -c user.name="$who" -c user.email="$who@example.com" \
-		-c gpg.format=ssh -c user.signingkey="$key" "$@"
-}
-msg() { printf '%s: %s \342\200\224 x\n\nCrq-Change: %s\nCrq-Action: %s\nCrq-From: %s\nCrq-To: %s\n' "$1" "$2" "$1" "$2" "$3" "$4"; }
 f1=changes/000/CHG-000001.yaml
 f2=changes/000/CHG-000002.yaml
 f3=changes/000/CHG-000003.yaml
-# refused BRANCH RULE [COMMIT]: verify of BRANCH names COMMIT (its tip) and RULE
-refused() {
-	"$CRQ" verify "$1" >"$TMP/vout" 2>"$TMP/verr"
-	rc=$?
-	at=$(git rev-parse "${3:-$1}")
-	if [ $rc = 1 ] && grep -q "^$at .* $2: " "$TMP/vout"; then
-		ok "refused: $1 ($2)"
-	else
-		not_ok "$1: wanted rule $2 at $at, exit $rc"
-		sed 's/^/#   /' "$TMP/vout" "$TMP/verr"
-	fi
-}
 case_() { git checkout -q -B "$1" "${2:-legit}"; }
 # edit FILE PYTHON: apply a python expression on the text s
 edit() {
