@@ -709,6 +709,17 @@ done:
 
 /* ---- one step ---- */
 
+int crq_rules_is_decision(const crq_node *policy, const char *action,
+	const char *type, const char *state)
+{
+	int named;
+	const crq_node *a = crq_policy__action(policy, action, type ? type :
+		"normal", state, &named);
+
+	return !strcmp(action, "reject") || (a && crq_node_get(a, "approval") &&
+		crq_node_get(a, "approval")->b);
+}
+
 int crq_rules_change(crq_rules_result *res, const crq_rules_step *st)
 {
 	const crq_node *before = st->before, *act;
@@ -803,10 +814,8 @@ int crq_rules_change(crq_rules_result *res, const crq_rules_step *st)
 			st->time)) < 0)
 		goto done;
 	to = crq_node_get_str(act, "to");
-	if (crq_node_get(act, "approval") && crq_node_get(act, "approval")->b)
-		res->decision = 1;
-	else if (!strcmp(st->action, "reject"))
-		res->decision = 2;
+	if (crq_rules_is_decision(st->policy, st->action, type, state))
+		res->decision = strcmp(st->action, "reject") ? 1 : 2;
 	if (res->decision) {
 		if ((err = record_decision(res, st, after, day, now)) < 0)
 			goto done;

@@ -62,6 +62,11 @@ typedef struct {
 int crq_rules_change(crq_rules_result *res, const crq_rules_step *step);
 void crq_rules_result_dispose(crq_rules_result *res);
 
+/* Is action on a change of type in state a decision (an approval or a
+ * rejection), for which who edited it since the last one matters? */
+int crq_rules_is_decision(const crq_node *policy, const char *action,
+	const char *type, const char *state);
+
 /* Fields only crq writes (never set by hand). */
 int crq_rules_derived(const char *field);
 

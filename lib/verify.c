@@ -278,18 +278,6 @@ static crq_node *editors_of(struct vctx *v, const char *id,
 	return eds;
 }
 
-/* Is action on a change of type in state a decision (approve/reject)? */
-static int is_decision(const crq_node *policy, const char *action,
-	const char *type, const char *state)
-{
-	int named;
-	const crq_node *a = crq_policy__action(policy, action, type ? type :
-		"normal", state, &named);
-
-	return !strcmp(action, "reject") || (a && crq_node_get(a, "approval") &&
-		crq_node_get(a, "approval")->b);
-}
-
 /* The first top-level field where a and b differ. */
 static const char *first_difference(const crq_node *a, const crq_node *b)
 {
@@ -465,7 +453,8 @@ static void check_change_step(struct vctx *v, const struct step_in *s,
 	st.template_doc = tname ? template_at(v, parent, tname) : NULL;
 	st.template_name = old ? NULL : tname;
 	st.new_id = fid;
-	st.editors = old ? editors_of(v, fid, parent, is_decision(s->policy,
+	st.editors = old ? editors_of(v, fid, parent,
+		crq_rules_is_decision(s->policy,
 		action, crq_node_get_str(old, "type"),
 		crq_node_get_str(old, "state"))) : NULL;
 	on = old && crq_node_get(old, "approvals") ?
@@ -1302,7 +1291,20 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 		pin = !opts->rev;
 	}
 	git_oid_tostr(res->root, sizeof(res->root), &root);
-	if (!git_oid_equal(&root, &tip) &&
+	cacheable = !opts->rev && !opts->base;
+	if (cacheable && state_read(&verified, repo, "verified") &&
+	    state_read(&vroot, repo, "verified-root") &&
+	    git_oid_equal(&vroot, &root)) {
+		if (git_oid_equal(&verified, &tip) ||
+		    git_graph_descendant_of(repo->git, &tip, &verified) == 1)
+			resume = 1;
+		else
+			violation(&v, &verified, NULL, "rewrite",
+				"the last verified tip is no longer in the history (rollback or force push)");
+	}
+	/* a tip after one verified under this root descends from it too:
+	 * only a fresh walk needs the (whole-history) ancestry check */
+	if (!resume && !git_oid_equal(&root, &tip) &&
 	    git_graph_descendant_of(repo->git, &tip, &root) != 1) {
 		violation(&v, &tip, NULL, "root",
 			"the history does not descend from the trusted root %s\n"
@@ -1314,17 +1316,6 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	if (pin) {
 		state_write(repo, "trust", &root);
 		res->pinned = 1;
-	}
-	cacheable = !opts->rev && !opts->base;
-	if (cacheable && state_read(&verified, repo, "verified") &&
-	    state_read(&vroot, repo, "verified-root") &&
-	    git_oid_equal(&vroot, &root)) {
-		if (git_oid_equal(&verified, &tip) ||
-		    git_graph_descendant_of(repo->git, &tip, &verified) == 1)
-			resume = 1;
-		else
-			violation(&v, &verified, NULL, "rewrite",
-				"the last verified tip is no longer in the history (rollback or force push)");
 	}
 	if ((err = git_revwalk_new(&walk, repo->git)) < 0) {
 		err = crq_store__git_error(err, "cannot walk history");

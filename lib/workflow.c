@@ -252,7 +252,10 @@ static int take_step(crq_buf *id_out, crq_buf *to_out, crq_repo *repo,
 				tname)) < 0 &&
 		    (rq->template_name || err != CRQ_ENOTFOUND))
 			goto done;
-		if (old) {
+		/* who edited since the last decision: read only for one */
+		if (old && crq_rules_is_decision(policy, rq->action,
+				crq_node_get_str(old, "type"),
+				crq_node_get_str(old, "state"))) {
 			editors = crq_node_new(CRQ_NODE_OBJECT);
 			if ((err = plan_editors(editors, repo, &tip,
 					rq->id)) < 0)
