@@ -924,6 +924,16 @@ int crq_rules_policy(crq_node **out, crq_buf *title, const char **rule,
 				crq_node_get_str(pending, "change"));
 		next = crq_node_dup(edited);
 		crq_node_remove(next, "pending");
+		/* every change lives at the path the layout gives its id: a
+		 * new layout would give one id two places */
+		if (!same(crq_node_get(cur, "store"), crq_node_get(next,
+				"store"))) {
+			crq_node_free(next);
+			*rule = "policy-store";
+			return crq_error__set(CRQ_EDENIED,
+				"the store layout (store.prefix, store.shard_size) cannot change\n"
+				"hint: it is chosen when the store is made");
+		}
 		v = crq_node_get(cur, "version");
 		crq_node_set(next, "version", crq_node_new_int(
 			(v ? v->i : 0) + 1));

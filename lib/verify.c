@@ -42,15 +42,6 @@ void crq_verify_result_dispose(crq_verify_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-/* What a step needs when a merge lands it on another branch. */
-struct step_rec {
-	git_oid id;
-	char signer[128], actor[128], key[128];
-	char action[48], type[16], from[40], role[64];
-	int policy;		/* a policy step */
-	int used;
-};
-
 struct cached {
 	git_oid blob;
 	crq_node *doc;		/* NULL: the blob does not parse */
@@ -70,9 +61,6 @@ struct vctx {
 	/* parsed policies and templates by blob id */
 	struct cached pol[CACHE_SIZE], tmpl[CACHE_SIZE];
 	size_t npol, ntmpl;
-	/* steps by commit id (open addressing) */
-	struct step_rec *recs;
-	size_t nrec, arec;
 };
 
 static void violation(struct vctx *v, const git_oid *commit,
@@ -213,44 +201,6 @@ static int load_change(crq_node **out, struct vctx *v, const git_oid *blob,
 	return err;
 }
 
-static struct step_rec *rec_find(struct vctx *v, const git_oid *id,
-	int add)
-{
-	size_t i, h;
-
-	if (add && (v->nrec + 1) * 2 > v->arec) {
-		struct step_rec *old = v->recs;
-		size_t n = v->arec;
-
-		v->arec = v->arec ? v->arec * 2 : 256;
-		v->recs = crq__calloc(v->arec, sizeof(*v->recs));
-		for (i = 0; i < n; i++)
-			if (old[i].used) {
-				h = (*(const size_t *)old[i].id.id) %
-					v->arec;
-				while (v->recs[h].used)
-					h = (h + 1) % v->arec;
-				v->recs[h] = old[i];
-			}
-		free(old);
-	}
-	if (!v->arec)
-		return NULL;
-	h = (*(const size_t *)id->id) % v->arec;
-	while (v->recs[h].used) {
-		if (git_oid_equal(&v->recs[h].id, id))
-			return &v->recs[h];
-		h = (h + 1) % v->arec;
-	}
-	if (!add)
-		return NULL;
-	v->recs[h].used = 1;
-	git_oid_cpy(&v->recs[h].id, id);
-	v->nrec++;
-	return &v->recs[h];
-}
-
-
 /* ---- one step ---- */
 
 /* Who edited change id since its last decision, as of commit parent.
@@ -353,22 +303,6 @@ struct step_in {
 	const crq_node *trailers;
 	const char *key;		/* the verified signing key */
 };
-
-static void remember(struct vctx *v, const struct step_in *s,
-	const char *actor, const char *action, const char *type,
-	const char *from, const char *role, int policy)
-{
-	struct step_rec *r = rec_find(v, s->id, 1);
-
-	snprintf(r->signer, sizeof(r->signer), "%s", s->cm->email);
-	snprintf(r->actor, sizeof(r->actor), "%s", actor);
-	snprintf(r->key, sizeof(r->key), "%s", s->key);
-	snprintf(r->action, sizeof(r->action), "%s", action ? action : "");
-	snprintf(r->type, sizeof(r->type), "%s", type ? type : "");
-	snprintf(r->from, sizeof(r->from), "%s", from ? from : "");
-	snprintf(r->role, sizeof(r->role), "%s", role ? role : "");
-	r->policy = policy;
-}
 
 /* A step on a change: what the rule engine makes of the parent's
  * content must be, byte for byte, what was committed. */
@@ -528,16 +462,14 @@ static void check_change_step(struct vctx *v, const struct step_in *s,
 		crq_node *eds = editors_of(v, fid, NULL, 0);
 		const char *who = crq_node_get_str(res.actor, "email");
 
-		if (res.decision) {
+		if (res.decision && strcmp(res.from, res.to)) {
+			/* the round is over: authorized or rejected */
 			while (eds->count)
 				crq_node_remove_at(eds, eds->count - 1);
 		} else if (!strcmp(action, "edit") ||
 			   !strcmp(action, "create")) {
 			crq_node_set(eds, who, crq_node_new_bool(1));
 		}
-		remember(v, s, who, action, crq_node_get_str(new, "type"),
-			old ? res.from : NULL, res.decision ? res.role : NULL,
-			0);
 	}
 done:
 	crq_rules_result_dispose(&res);
@@ -639,7 +571,6 @@ static void check_policy_step(struct vctx *v, const struct step_in *s,
 			"Crq-Policy-Version does not name the version written");
 		goto done;
 	}
-	remember(v, s, s->cm->email, "policy", NULL, NULL, NULL, 1);
 done:
 	crq_error_clear();
 	git_blob_free(b);
@@ -891,52 +822,174 @@ static void day_of(char out[11], long long t)
 	out[10] = '\0';
 }
 
-/* A step that a merge brings in must also be legal under the policy of
- * the branch it lands on, at the merge: the signer still that member,
- * the action still the member's to take, the role still held. */
-static void check_landing(struct vctx *v, const git_oid *merge,
-	const struct step_rec *r, const crq_node *policy, const char *day)
+/* The signing key of commit c ("ssh-ed25519 BASE64"), when its one
+ * signature verifies; 0 or < 0. */
+static int signing_key(crq_buf *key, struct vctx *v, const git_oid *c)
 {
-	const crq_node *signer = crq_policy__key_owner(policy, r->key);
-	const crq_node *actor = crq_policy__member(policy, r->actor);
-	const crq_node *act, *roles;
-	char hex[12];
-	size_t i;
-	int named, ok = 0;
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	crq_buf payload = CRQ_BUF_INIT, sig = CRQ_BUF_INIT,
+		problem = CRQ_BUF_INIT;
+	int err = -1;
 
-	git_oid_tostr(hex, sizeof(hex), &r->id);
-	if (!signer || strcmp(crq_node_get_str(signer, "email"), r->signer) ||
-	    !actor) {
+	if (git_repository_odb(&odb, v->repo->git) == 0 &&
+	    git_odb_read(&obj, odb, c) == 0 &&
+	    crq_commit__split(&payload, &sig, &problem,
+		git_odb_object_data(obj), git_odb_object_size(obj)) == 1 &&
+	    !problem.size)
+		err = crq_sshsig_verify(sig.ptr, sig.size, payload.ptr,
+			payload.size, "git", key);
+	crq_error_clear();
+	crq_buf_dispose(&payload);
+	crq_buf_dispose(&sig);
+	crq_buf_dispose(&problem);
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	return err;
+}
+
+/*
+ * A step that a merge brings in must also be legal where it lands: the
+ * rule engine, run on it under the landing branch's policy, must make
+ * the same content (its approval rules, guards and fields), and at the
+ * merge the signer must still be that member, holding a role the action
+ * needs (grants are checked on the merge's day).  Judged from the
+ * commit itself, so a resumed walk or a --base judges it the same.
+ * Each step's own legality is check_step's: here what fails to read
+ * was reported there.
+ */
+static void check_landing(struct vctx *v, const git_oid *merge,
+	git_commit *c, const crq_node *policy, const char *day)
+{
+	const git_signature *cm = git_commit_committer(c);
+	const git_oid *parent;
+	struct diff_acc acc = { NULL, 0, 0, 0 };
+	git_tree *t = NULL, *pt = NULL;
+	git_commit *p = NULL;
+	crq_node *trailers = NULL, *old = NULL, *new = NULL, *eds = NULL;
+	crq_buf key = CRQ_BUF_INIT, problem = CRQ_BUF_INIT,
+		text = CRQ_BUF_INIT, mine = CRQ_BUF_INIT, path = CRQ_BUF_INIT;
+	const crq_node *signer, *roles, *act;
+	crq_rules_step st;
+	crq_rules_result res;
+	git_oid ob, nb;
+	const char *fid, *action, *tname;
+	char hex[12];
+	size_t i, on, nn;
+	int ok = 0;
+
+	memset(&res, 0, sizeof(res));
+	git_oid_tostr(hex, sizeof(hex), git_commit_id(c));
+	if (git_commit_parentcount(c) != 1)
+		goto done;
+	parent = git_commit_parent_id(c, 0);
+	crq_commit__trailers(&trailers, &problem, git_commit_message(c));
+	if (git_commit_tree(&t, c) < 0 || git_commit_parent(&p, c, 0) < 0 ||
+	    git_commit_tree(&pt, p) < 0 ||
+	    crq_delta(&acc, v->repo->git, pt, t, 0) < 0 ||
+	    (!acc.count && !trailers->count) || acc.count > 1 ||
+	    signing_key(&key, v, git_commit_id(c)) < 0)
+		goto done;
+	signer = crq_policy__key_owner(policy, key.ptr);
+	if (!signer || strcmp(crq_node_get_str(signer, "email"), cm->email)) {
 		violation(v, merge, NULL, "landing",
-			"step %s by %s lands where %s is no member (or has another key)",
-			hex, r->signer, actor ? r->signer : r->actor);
-		return;
+			"step %s by %s lands where that key is no member's",
+			hex, cm->email);
+		goto done;
 	}
-	if (r->policy) {
+	if (acc.count && !strcmp(acc.files[0].path, POLICY_PATH)) {
 		if (!crq_policy__has_role(signer, "admin", day))
 			violation(v, merge, NULL, "landing",
 				"policy step %s by %s lands where they are no admin",
-				hex, r->signer);
-		return;
+				hex, cm->email);
+		goto done;
 	}
-	act = crq_policy__action(policy, r->action, r->type,
-		*r->from ? r->from : NULL, &named);
-	if (!act || (*r->from &&
-	    !crq_policy__in_list(crq_node_get(act, "from"), r->from))) {
-		violation(v, merge, NULL, "landing",
-			"step %s ('%s' from '%s') is no action of the policy it lands under",
-			hex, r->action, *r->from ? r->from : "(new)");
-		return;
+	action = crq_node_get_str(trailers, "Crq-Action");
+	if (acc.count)
+		crq_buf_puts(&path, acc.files[0].path);
+	else if (!crq_node_get_str(trailers, "Crq-Change") ||
+		 !canonical_path(&path, policy, crq_node_get_str(trailers,
+			"Crq-Change"), NULL))
+		goto done;
+	crq_store__blob_at(&ob, v->repo, parent, path.ptr);
+	crq_store__blob_at(&nb, v->repo, git_commit_id(c), path.ptr);
+	if (!action || git_oid_is_zero(&nb) ||
+	    load_change(&new, v, &nb, path.ptr, &text) < 0 ||
+	    (!git_oid_is_zero(&ob) &&
+	     load_change(&old, v, &ob, path.ptr, NULL) < 0))
+		goto done;
+	fid = crq_node_get_str(new, "id");
+	tname = crq_node_get_str(old ? old : new, "template");
+	memset(&st, 0, sizeof(st));
+	st.policy = policy;
+	st.schema = v->schema;
+	st.before = old;
+	st.input = new;
+	st.input_full = 1;
+	st.action = action;
+	st.signer_key = key.ptr;
+	st.signer_email = cm->email;
+	st.forge = crq_node_get_str(trailers, "Crq-Forge");
+	st.reviewer = crq_node_get_str(trailers, "Crq-Reviewer");
+	st.time = (long long)cm->when.time;
+	st.template_doc = tname ? template_at(v, parent, tname) : NULL;
+	st.template_name = old ? NULL : tname;
+	st.new_id = fid;
+	if (old && crq_rules_is_decision(policy, action,
+			crq_node_get_str(old, "type"),
+			crq_node_get_str(old, "state"))) {
+		eds = crq_node_new(CRQ_NODE_OBJECT);
+		crq_workflow__editors(eds, v->repo, parent, fid);
+		st.editors = eds;
 	}
+	on = old && crq_node_get(old, "approvals") ?
+		crq_node_get(old, "approvals")->count : 0;
+	nn = crq_node_get(new, "approvals") ?
+		crq_node_get(new, "approvals")->count : 0;
+	if (nn == on + 1)
+		st.role = crq_node_get_str(crq_node_get(new,
+			"approvals")->items[on], "role");
+	if (crq_rules_change(&res, &st) < 0) {
+		violation(v, merge, fid, "landing",
+			"step %s ('%s') is not legal under the policy it lands under: %s",
+			hex, action, crq_error_last());
+		goto done;
+	}
+	crq_change_format(&mine, v->schema, res.after);
+	if (mine.size != text.size || memcmp(mine.ptr, text.ptr, text.size)) {
+		const char *f = first_difference(res.after, new);
+
+		violation(v, merge, fid, "landing",
+			"step %s ('%s') lands under a policy where it writes another '%s'",
+			hex, action, f ? f : "layout");
+		goto done;
+	}
+	act = res.action_def;
 	roles = crq_node_get(act, "roles");
 	for (i = 0; roles && i < roles->count && !ok; i++)
-		ok = crq_policy__has_role(actor, roles->items[i]->str, day);
-	if (ok && *r->role)
-		ok = crq_policy__has_role(actor, r->role, day);
+		ok = crq_policy__has_role(res.actor, roles->items[i]->str, day);
+	if (ok && res.decision)
+		ok = crq_policy__has_role(res.actor, res.role, day);
 	if (!ok)
-		violation(v, merge, NULL, "landing",
+		violation(v, merge, fid, "landing",
 			"step %s ('%s' by %s) lands on %s, when they no longer hold the role it needs",
-			hex, r->action, r->actor, day);
+			hex, action, crq_node_get_str(res.actor, "email"), day);
+done:
+	crq_error_clear();
+	crq_rules_result_dispose(&res);
+	crq_node_free(trailers);
+	crq_node_free(old);
+	crq_node_free(new);
+	crq_node_free(eds);
+	crq_buf_dispose(&key);
+	crq_buf_dispose(&problem);
+	crq_buf_dispose(&text);
+	crq_buf_dispose(&mine);
+	crq_buf_dispose(&path);
+	free(acc.files);
+	git_tree_free(t);
+	git_tree_free(pt);
+	git_commit_free(p);
 }
 
 static int blob_mode_at(git_oid *out, crq_repo *repo, const git_oid *c,
@@ -1092,10 +1145,11 @@ static int check_merge(struct vctx *v, git_commit *m,
 		git_revwalk_push(walk, git_commit_parent_id(m, k));
 	git_revwalk_hide(walk, git_commit_parent_id(m, 0));
 	while (git_revwalk_next(&sid, walk) == 0) {
-		const struct step_rec *r = rec_find(v, &sid, 0);
+		git_commit *sc = NULL;
 
-		if (r)
-			check_landing(v, id, r, landing, day);
+		if (git_commit_lookup(&sc, v->repo->git, &sid) == 0)
+			check_landing(v, id, sc, landing, day);
+		git_commit_free(sc);
 	}
 	err = 0;
 done:
@@ -1215,6 +1269,13 @@ int crq_repo_pin_trust(crq_buf *out, crq_repo *repo, const char *rev)
 	return err;
 }
 
+static int count_ref(const char *name, void *payload)
+{
+	(void)name;
+	(*(int *)payload)++;
+	return 0;
+}
+
 /* Shallow and partial clones lack the history verify must read. */
 static int whole_history(crq_repo *repo)
 {
@@ -1316,6 +1377,19 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	if (pin) {
 		state_write(repo, "trust", &root);
 		res->pinned = 1;
+	}
+	/* git shows a replaced object's stand-in; verify (libgit2) reads
+	 * the real one: the two would not be judging the same history */
+	{
+		int replaced = 0;
+
+		git_reference_foreach_glob(repo->git, "refs/replace/*",
+			count_ref, &replaced);
+		if (replaced)
+			violation(&v, &tip, NULL, "replace-ref",
+				"%d replace ref%s (refs/replace/) make git show another history than the one verified\n"
+				"hint: git replace -d them, or fetch a clone without them",
+				replaced, replaced == 1 ? "" : "s");
 	}
 	if ((err = git_revwalk_new(&walk, repo->git)) < 0) {
 		err = crq_store__git_error(err, "cannot walk history");
@@ -1430,7 +1504,6 @@ done:
 		crq_node_free(v.pol[i].doc);
 	for (i = 0; i < v.ntmpl; i++)
 		crq_node_free(v.tmpl[i].doc);
-	free(v.recs);
 	free(acc.files);
 	crq_node_free(v.editors);
 	crq_node_free(v.unread);

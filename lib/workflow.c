@@ -13,16 +13,18 @@
 #include "sign.h"
 #include "commit.h"
 
-/* Authors of edits to change id since its last approval or rejection:
- * the committers (verify holds them to the signers) of create and edit
- * steps, from tip back to the change's creation along the change's own
- * history: at a merge, the parent whose file the merge took. */
+/* Who edited change id since the last decision that moved it on (the
+ * approval that authorized it, a rejection): the committers (verify
+ * holds them to the signers) of create and edit steps, from tip back
+ * along the change's own history (at a merge, the parent whose file
+ * the merge took).  An approval that did not yet meet the rules does
+ * not clear them: an editor may not approve after someone else did. */
 static int plan_editors(crq_node *out, crq_repo *repo, const git_oid *tip,
 	const char *id)
 {
 	git_commit *c = NULL, *p = NULL;
-	git_message_trailer_array tr;
-	crq_buf path = CRQ_BUF_INIT;
+	crq_buf path = CRQ_BUF_INIT, problem = CRQ_BUF_INIT;
+	crq_node *t = NULL;
 	int err = 0, steps = 0;
 
 	if ((err = crq_change_path(&path, repo, id)) < 0)
@@ -32,37 +34,31 @@ static int plan_editors(crq_node *out, crq_repo *repo, const git_oid *tip,
 		return crq_store__git_error(err, "cannot read history");
 	}
 	while (c && steps++ < 1000000) {
-		const char *change = NULL, *action = NULL;
-		size_t i;
+		const char *change, *action, *from, *to;
+		int stop = 0;
 
-		memset(&tr, 0, sizeof(tr));
-		if (git_message_trailers(&tr, git_commit_message(c)) == 0) {
-			for (i = 0; i < tr.count; i++) {
-				if (!strcmp(tr.trailers[i].key, "Crq-Change"))
-					change = tr.trailers[i].value;
-				else if (!strcmp(tr.trailers[i].key,
-						"Crq-Action"))
-					action = tr.trailers[i].value;
-			}
-		}
+		crq_node_free(t);
+		crq_buf_clear(&problem);
+		crq_commit__trailers(&t, &problem, git_commit_message(c));
+		change = crq_node_get_str(t, "Crq-Change");
+		action = crq_node_get_str(t, "Crq-Action");
+		from = crq_node_get_str(t, "Crq-From");
+		to = crq_node_get_str(t, "Crq-To");
 		if (change && action && !strcmp(change, id)) {
-			if (!strcmp(action, "approve") ||
-			    !strcmp(action, "reject")) {
-				git_message_trailer_array_free(&tr);
+			/* a decision that moved the change on (authorized,
+			 * rejected) ends the round; one that did not leaves
+			 * the earlier editors still barred */
+			if (crq_node_get(t, "Crq-Digest") && from && to &&
+			    strcmp(from, to))
 				break;
-			}
 			if (!strcmp(action, "edit") ||
 			    !strcmp(action, "create"))
 				crq_node_set(out,
 					git_commit_committer(c)->email,
 					crq_node_new_bool(1));
-			if (!strcmp(action, "create")) {
-				git_message_trailer_array_free(&tr);
-				break;
-			}
+			stop = !strcmp(action, "create");
 		}
-		git_message_trailer_array_free(&tr);
-		if (git_commit_parentcount(c) == 0)
+		if (stop || git_commit_parentcount(c) == 0)
 			break;
 		{
 			unsigned k, n = git_commit_parentcount(c), pick = 0;
@@ -88,8 +84,10 @@ static int plan_editors(crq_node *out, crq_repo *repo, const git_oid *tip,
 		c = p;
 		p = NULL;
 	}
+	crq_node_free(t);
 	git_commit_free(c);
 	crq_buf_dispose(&path);
+	crq_buf_dispose(&problem);
 	return err < 0 ? err : 0;
 }
 

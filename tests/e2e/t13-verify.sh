@@ -190,7 +190,7 @@ Crq-Action: policy"
 refused escalate policy-admin
 
 case_ noversion
-sed -i 's/^  shard_size: 1000$/  shard_size: 500/' .crq/policy.yaml
+sed -i 's/^  cab: change advisory board member$/  cab: the board/' .crq/policy.yaml
 git add .crq/policy.yaml
 gitas alice "$(keyfor alice)" commit -q -S -m "policy: quietly
 

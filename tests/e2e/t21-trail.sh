@@ -142,7 +142,7 @@ as dave new --title "Made while it held" >/dev/null
 git checkout -q expiring
 GIT_COMMITTER_DATE=2026-11-25T10:00:00Z git -c user.name=x -c user.email=x@example.com merge -q --no-ff -m merge expiring-side
 GIT_COMMITTER_DATE=2026-11-25T10:00:00Z "$CRQ" verify expiring >"$TMP/vout" 2>&1
-grep -q "^$(git rev-parse expiring) - landing: .*no longer hold" "$TMP/vout" && ok "a step merged after its role expired is refused (landing)" || not_ok "expiring: $(cat "$TMP/vout")"
+grep -q "^$(git rev-parse expiring) CHG-000004 landing: .*no longer hold" "$TMP/vout" && ok "a step merged after its role expired is refused (landing)" || not_ok "expiring: $(cat "$TMP/vout")"
 # the same merge on the day the grant still holds is fine
 case_ expiring-ok expiring~1
 git -c user.name=x -c user.email=x@example.com merge -q --no-ff -m merge expiring-side
@@ -318,6 +318,109 @@ gitas alice "$(keyfor alice)" commit -q -S -m "policy: grant admin
 Crq-Action: policy
 Crq-Policy-Version: $(sed -n 's/^version: //p' .crq/policy.yaml)"
 refused threshold2 policy-admins
+
+# -- found by trying as an attacker ------------------------------------
+# the store layout cannot change: a new shard size would give one id two
+# paths, one under each side's policy
+case_ layout
+"$CRQ" policy show --json | $PY -c '
+import json, sys, yaml
+p = json.load(sys.stdin)
+p["store"]["shard_size"] = 10
+print(yaml.safe_dump(p, sort_keys=False), end="")' >"$TMP/layout.yaml"
+expect 1 "the store layout (store.prefix, store.shard_size) cannot change" as alice policy apply "$TMP/layout.yaml"
+sed -i 's/^  shard_size: 1000$/  shard_size: 10/' .crq/policy.yaml
+$PY - <<'EOT'
+import re
+p = ".crq/policy.yaml"
+s = open(p).read()
+s = re.sub(r"^version: (\d+)$", lambda m: "version: %d" % (int(m.group(1)) + 1), s, flags=re.M)
+open(p, "w").write(s)
+EOT
+git add .crq/policy.yaml
+gitas alice "$(keyfor alice)" commit -q -S -m "policy: layout
+
+Crq-Action: policy
+Crq-Policy-Version: $(sed -n 's/^version: //p' .crq/policy.yaml)"
+refused layout policy-store
+# an editor may not approve after someone else approved: only a decision
+# that moves the change on ends the round
+case_ sod-round2
+as bob assess CHG-000003 --risk medium --impact low >/dev/null
+"$CRQ" policy show --json | $PY -c '
+import json, sys, yaml
+p = json.load(sys.stdin)
+for m in p["members"]:
+    if m["email"] == "bob@example.com":
+        m["roles"].append("requester")
+print(yaml.safe_dump(p, sort_keys=False), end="")' >"$TMP/bobreq.yaml"
+expect 0 "" as alice policy apply "$TMP/bobreq.yaml"
+expect 0 "" as bob set CHG-000003 implementation_plan=bob-changed
+expect 0 "" as carol approve CHG-000003 --role cab
+expect 1 "changed it since the last approval" as bob approve CHG-000003
+# by hand, with the approval crq would have written
+git checkout -q -B sod-round3 sod-round2
+$PY - "$f3" <<'EOT'
+import sys, re, hashlib, subprocess
+p = sys.argv[1]
+s = open(p).read()
+dig = re.search(r"digest: (sha256:[0-9a-f]+)", s).group(1)
+s = s.replace("  - by: carol@example.com", "  - by: carol@example.com", 1)
+s = s.replace("created:", "", 0)
+lines = s.split("\n")
+i = max(k for k, l in enumerate(lines) if l.startswith("    digest:"))
+lines[i + 1:i + 1] = ["  - by: bob@example.com", "    role: change-manager",
+	"    decision: approved", "    at: '2026-11-23T10:00:00Z'",
+	"    digest: " + dig]
+s = "\n".join(lines).replace("state: assessed", "state: authorized")
+open(p, "w").write(s)
+EOT
+git add $f3
+gitas bob "$(keyfor bob)" commit -q -S -m "$(msg CHG-000003 approve assessed authorized)
+Crq-Digest: $(sed -n 's/.*digest: //p' $f3 | tail -1)"
+refused sod-round3 separation
+# a merged-in step is judged again under the policy where it lands: its
+# approval rules and freezes too
+case_ land-rules
+as bob assess CHG-000003 --risk low --impact low >/dev/null
+git branch -q land-side
+"$CRQ" policy show --json | $PY -c '
+import json, sys, yaml
+p = json.load(sys.stdin)
+for r in p["approval_rules"]:
+    if r["name"] == "low-risk":
+        r["require"][0]["count"] = 2
+print(yaml.safe_dump(p, sort_keys=False), end="")' >"$TMP/strict.yaml"
+expect 0 "" as alice policy apply "$TMP/strict.yaml"
+git checkout -q land-side
+expect 0 "" as bob approve CHG-000003
+git checkout -q land-rules
+git -c user.name=x -c user.email=x@example.com merge -q --no-ff -m merge land-side
+"$CRQ" verify land-rules >"$TMP/vout" 2>&1
+grep -q "^$(git rev-parse land-rules) CHG-000003 landing: step .* ('approve') lands under a policy where it writes another 'state'" "$TMP/vout" &&
+	ok "an approval merged in under stricter rules is refused where it lands" || not_ok "land-rules: $(cat "$TMP/vout")"
+# the same when the walk resumes from a remembered tip, and in crq check
+case_ land-cache
+as bob assess CHG-000003 --risk low --impact low >/dev/null
+git checkout -q -B main land-cache
+expect 0 "" "$CRQ" verify
+git checkout -q -B land-alt land-cache~1
+expect 0 "" as alice member remove bob@example.com
+git -c user.name=x -c user.email=x@example.com merge -q --no-ff -m merge land-cache
+git checkout -q main
+git merge -q --ff-only land-alt
+expect 1 "" "$CRQ" verify
+grep -q " - landing: step .* by bob@example.com lands where that key is no member's" "$TMP/out" &&
+	ok "a resumed walk still judges what a merge lands" || not_ok "resumed: $(cat "$TMP/out")"
+expect 1 "" "$CRQ" check --base land-cache --head land-alt
+grep -q "landing: " "$TMP/out" && ok "crq check judges it too" || not_ok "check: $(cat "$TMP/out")"
+git checkout -q -B main legit
+rm -f .git/crq/verified
+# replace refs: git would show another history than the one verified
+git replace "$(git rev-parse legit~1)" "$(git rev-parse legit~2)"
+expect 1 "" "$CRQ" verify legit
+grep -q " - replace-ref: 1 replace ref" "$TMP/out" && ok "a replace ref is reported" || not_ok "replace: $(cat "$TMP/out")"
+git replace -d "$(git rev-parse legit~1)"
 
 # -- trust from outside the history ------------------------------------
 git checkout -q legit
