@@ -821,13 +821,28 @@ static int checked_out(crq_repo *repo)
 long long crq_store__step_time(crq_repo *repo, const git_oid *parent)
 {
 	long long t = now_epoch("GIT_COMMITTER_DATE");
-	git_commit *pc = NULL;
+	git_commit *c = NULL, *p = NULL;
+	int n = 0;
 
-	/* never earlier than the parent: time only goes forward */
-	if (parent && git_commit_lookup(&pc, repo->git, parent) == 0 &&
-	    (long long)git_commit_committer(pc)->when.time > t)
-		t = (long long)git_commit_committer(pc)->when.time;
-	git_commit_free(pc);
+	/* never earlier than what came before: time only goes forward,
+	 * also past code commits dated back (up to the last signed step,
+	 * which verify already holds to its own past) */
+	if (!parent || git_commit_lookup(&c, repo->git, parent) < 0)
+		return t;
+	while (c && n++ < 256) {
+		long long ct = (long long)git_commit_committer(c)->when.time;
+
+		if (ct > t)
+			t = ct;
+		if (git_commit_parentcount(c) != 1 ||
+		    strstr(git_commit_message(c), "\nCrq-Action: ") ||
+		    git_commit_parent(&p, c, 0) < 0)
+			break;
+		git_commit_free(c);
+		c = p;
+		p = NULL;
+	}
+	git_commit_free(c);
 	return t;
 }
 

@@ -49,6 +49,13 @@ struct cached {
 
 #define CACHE_SIZE 16
 
+/* The latest committer time of a commit and all before it. */
+struct high_water {
+	git_oid id;
+	long long t;
+	int used;
+};
+
 struct vctx {
 	crq_repo *repo;
 	const crq_schema *schema, *pschema;
@@ -61,6 +68,9 @@ struct vctx {
 	/* parsed policies and templates by blob id */
 	struct cached pol[CACHE_SIZE], tmpl[CACHE_SIZE];
 	size_t npol, ntmpl;
+	/* high-water times of the commits walked (open addressing) */
+	struct high_water *hw;
+	size_t nhw, ahw;
 };
 
 static void violation(struct vctx *v, const git_oid *commit,
@@ -110,6 +120,59 @@ static const char *tr(const crq_node *t, const char *key)
 }
 
 /* ---- caches ---- */
+
+static size_t hw_slot(const struct high_water *h, size_t a, const git_oid *id)
+{
+	size_t i;
+
+	memcpy(&i, id->id, sizeof(i));
+	i %= a;
+	while (h[i].used && !git_oid_equal(&h[i].id, id))
+		i = (i + 1) % a;
+	return i;
+}
+
+static void hw_put(struct vctx *v, const git_oid *id, long long t)
+{
+	size_t i;
+
+	if ((v->nhw + 1) * 2 > v->ahw) {
+		struct high_water *old = v->hw;
+		size_t a = v->ahw;
+
+		v->ahw = a ? a * 2 : 1024;
+		v->hw = crq__calloc(v->ahw, sizeof(*v->hw));
+		for (i = 0; i < a; i++)
+			if (old[i].used)
+				v->hw[hw_slot(v->hw, v->ahw, &old[i].id)] = old[i];
+		free(old);
+	}
+	i = hw_slot(v->hw, v->ahw, id);
+	if (!v->hw[i].used)
+		v->nhw++;
+	v->hw[i].used = 1;
+	git_oid_cpy(&v->hw[i].id, id);
+	v->hw[i].t = t;
+}
+
+/* A walked commit's high-water time; for one the walk starts after
+ * (the trusted root, a verified tip), its own time. */
+static long long hw_get(struct vctx *v, const git_oid *id)
+{
+	git_commit *c = NULL;
+	long long t = 0;
+
+	if (v->ahw) {
+		size_t i = hw_slot(v->hw, v->ahw, id);
+
+		if (v->hw[i].used)
+			return v->hw[i].t;
+	}
+	if (git_commit_lookup(&c, v->repo->git, id) == 0)
+		t = (long long)git_commit_committer(c)->when.time;
+	git_commit_free(c);
+	return t;
+}
 
 static const crq_node *cached_doc(struct vctx *v, struct cached *c,
 	size_t *n, const git_oid *blob, const char *name, int policy)
@@ -445,17 +508,6 @@ static void check_change_step(struct vctx *v, const struct step_in *s,
 		violation(v, s->id, fid, "trailers",
 			"review trailers without Crq-Forge");
 		goto done;
-	}
-	/* a late review is a fact of the history */
-	if (!strcmp(action, "review")) {
-		const char *due = crq_node_get_str(old, "review_due");
-		long long td;
-
-		if (due && crq_store__parse_time(due, &td) == 0 &&
-		    st.time > td)
-			violation(v, s->id, fid, "review-late",
-				"the emergency review came after its deadline %s",
-				due);
 	}
 	/* separation of duties: who edited since the last decision */
 	{
@@ -859,7 +911,7 @@ static int signing_key(crq_buf *key, struct vctx *v, const git_oid *c)
  * was reported there.
  */
 static void check_landing(struct vctx *v, const git_oid *merge,
-	git_commit *c, const crq_node *policy, const char *day)
+	git_commit *c, const crq_node *policy, const char *day, int full)
 {
 	const git_signature *cm = git_commit_committer(c);
 	const git_oid *parent;
@@ -869,7 +921,7 @@ static void check_landing(struct vctx *v, const git_oid *merge,
 	crq_node *trailers = NULL, *old = NULL, *new = NULL, *eds = NULL;
 	crq_buf key = CRQ_BUF_INIT, problem = CRQ_BUF_INIT,
 		text = CRQ_BUF_INIT, mine = CRQ_BUF_INIT, path = CRQ_BUF_INIT;
-	const crq_node *signer, *roles, *act;
+	const crq_node *signer, *roles, *act, *judge = policy, *actor;
 	crq_rules_step st;
 	crq_rules_result res;
 	git_oid ob, nb;
@@ -920,8 +972,16 @@ static void check_landing(struct vctx *v, const git_oid *merge,
 		goto done;
 	fid = crq_node_get_str(new, "id");
 	tname = crq_node_get_str(old ? old : new, "template");
+	/* not full: the step stands under its own parent's policy (checked
+	 * there); only who may still take it is asked of the landing one */
+	if (!full) {
+		int present;
+
+		if (!(judge = policy_at(v, parent, &present)))
+			goto done;
+	}
 	memset(&st, 0, sizeof(st));
-	st.policy = policy;
+	st.policy = judge;
 	st.schema = v->schema;
 	st.before = old;
 	st.input = new;
@@ -935,7 +995,7 @@ static void check_landing(struct vctx *v, const git_oid *merge,
 	st.template_doc = tname ? template_at(v, parent, tname) : NULL;
 	st.template_name = old ? NULL : tname;
 	st.new_id = fid;
-	if (old && crq_rules_is_decision(policy, action,
+	if (old && crq_rules_is_decision(judge, action,
 			crq_node_get_str(old, "type"),
 			crq_node_get_str(old, "state"))) {
 		eds = crq_node_new(CRQ_NODE_OBJECT);
@@ -950,9 +1010,10 @@ static void check_landing(struct vctx *v, const git_oid *merge,
 		st.role = crq_node_get_str(crq_node_get(new,
 			"approvals")->items[on], "role");
 	if (crq_rules_change(&res, &st) < 0) {
-		violation(v, merge, fid, "landing",
-			"step %s ('%s') is not legal under the policy it lands under: %s",
-			hex, action, crq_error_last());
+		if (full)
+			violation(v, merge, fid, "landing",
+				"step %s ('%s') is not legal under the policy it lands under: %s",
+				hex, action, crq_error_last());
 		goto done;
 	}
 	crq_change_format(&mine, v->schema, res.after);
@@ -966,10 +1027,12 @@ static void check_landing(struct vctx *v, const git_oid *merge,
 	}
 	act = res.action_def;
 	roles = crq_node_get(act, "roles");
-	for (i = 0; roles && i < roles->count && !ok; i++)
-		ok = crq_policy__has_role(res.actor, roles->items[i]->str, day);
+	actor = crq_policy__member(policy, crq_node_get_str(res.actor,
+		"email"));
+	for (i = 0; actor && roles && i < roles->count && !ok; i++)
+		ok = crq_policy__has_role(actor, roles->items[i]->str, day);
 	if (ok && res.decision)
-		ok = crq_policy__has_role(res.actor, res.role, day);
+		ok = crq_policy__has_role(actor, res.role, day);
 	if (!ok)
 		violation(v, merge, fid, "landing",
 			"step %s ('%s' by %s) lands on %s, when they no longer hold the role it needs",
@@ -1027,7 +1090,8 @@ static int check_merge(struct vctx *v, git_commit *m,
 	struct diff_acc acc = { NULL, 0, 0, 0 };
 	crq_node *paths = crq_node_new(CRQ_NODE_OBJECT);
 	git_tree *mt = NULL;
-	const crq_node *landing;
+	const crq_node *landing, *merged;
+	crq_node *merged_own = NULL, *pk_own = NULL;
 	git_revwalk *walk = NULL;
 	git_oid *blobs = crq__calloc(n + 1, sizeof(git_oid));
 	int *modes = crq__calloc(n + 1, sizeof(int));
@@ -1041,6 +1105,10 @@ static int check_merge(struct vctx *v, git_commit *m,
 		violation(v, id, tr(trailers, "Crq-Change"), "merge-step",
 			"a merge is no step: it carries Crq-* trailers");
 	landing = policy_at(v, git_commit_parent_id(m, 0), &present);
+	/* own copies: judging a step reads its parent's policy through the
+	 * same cache, which may evict */
+	merged = policy_at(v, id, &present);
+	merged = merged_own = merged ? crq_node_dup(merged) : NULL;
 	if (landing && crq_node_get(landing, "linear_history") &&
 	    crq_node_get(landing, "linear_history")->b)
 		violation(v, id, NULL, "linear-history",
@@ -1133,26 +1201,67 @@ static int check_merge(struct vctx *v, git_commit *m,
 		}
 	}
 	crq_error_clear();
-	/* the steps it brings in, judged where they land */
-	if (!landing)
-		goto done;
+	/*
+	 * The steps it brings in, judged where they land.  Every parent is
+	 * a branch the merge lands the others' steps on, whichever comes
+	 * first (git merge main on a pull request's branch swaps them).
+	 * A step from parent j lands on parent k under k's policy when k
+	 * changed its policy since the two parted; when k did not, k's
+	 * policy is the one the step was already judged by (or j changed
+	 * it, and j's steps were judged under j's own).
+	 */
 	day_of(day, (long long)git_commit_committer(m)->when.time);
-	if ((err = git_revwalk_new(&walk, v->repo->git)) < 0) {
-		err = crq_store__git_error(err, "cannot walk history");
-		goto done;
-	}
-	for (k = 1; k < n; k++)
-		git_revwalk_push(walk, git_commit_parent_id(m, k));
-	git_revwalk_hide(walk, git_commit_parent_id(m, 0));
-	while (git_revwalk_next(&sid, walk) == 0) {
-		git_commit *sc = NULL;
+	for (k = 0; k < n; k++) {
+		const crq_node *pk = policy_at(v, git_commit_parent_id(m, k),
+			&present);
+		git_oid kb;
 
-		if (git_commit_lookup(&sc, v->repo->git, &sid) == 0)
-			check_landing(v, id, sc, landing, day);
-		git_commit_free(sc);
+		crq_node_free(pk_own);
+		pk = pk_own = pk ? crq_node_dup(pk) : NULL;
+		if (!pk)
+			continue;
+		crq_store__blob_at(&kb, v->repo, git_commit_parent_id(m, k),
+			POLICY_PATH);
+		for (q = 0; q < n; q++) {
+			git_oid base, bb;
+			int full;
+
+			if (q == k || git_merge_base(&base, v->repo->git,
+					git_commit_parent_id(m, k),
+					git_commit_parent_id(m, q)) < 0)
+				continue;
+			crq_store__blob_at(&bb, v->repo, &base, POLICY_PATH);
+			full = !git_oid_equal(&bb, &kb);
+			/* what reaches the first parent's line is also asked,
+			 * on the merge's day, whether its signer may still
+			 * (grants run out), under the policy the merge puts
+			 * in force */
+			if (!full && k)
+				continue;
+			git_revwalk_free(walk);
+			walk = NULL;
+			if ((err = git_revwalk_new(&walk, v->repo->git)) < 0) {
+				err = crq_store__git_error(err,
+					"cannot walk history");
+				goto done;
+			}
+			git_revwalk_push(walk, git_commit_parent_id(m, q));
+			git_revwalk_hide(walk, git_commit_parent_id(m, k));
+			while (git_revwalk_next(&sid, walk) == 0) {
+				git_commit *sc = NULL;
+
+				if (git_commit_lookup(&sc, v->repo->git,
+						&sid) == 0)
+					check_landing(v, id, sc, full ? pk :
+						merged ? merged : pk, day, full);
+				git_commit_free(sc);
+			}
+		}
 	}
 	err = 0;
 done:
+	crq_node_free(merged_own);
+	crq_node_free(pk_own);
 	git_revwalk_free(walk);
 	git_tree_free(mt);
 	free(acc.files);
@@ -1385,6 +1494,12 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 
 		git_reference_foreach_glob(repo->git, "refs/replace/*",
 			count_ref, &replaced);
+		crq_buf_clear(&cfg);
+		crq_buf_printf(&cfg, "%s/info/grafts", repo->gitdir);
+		if (access(cfg.ptr, F_OK) == 0)
+			violation(&v, &tip, NULL, "replace-ref",
+				"%s makes git show another history than the one verified\n"
+				"hint: remove it", cfg.ptr);
 		if (replaced)
 			violation(&v, &tip, NULL, "replace-ref",
 				"%d replace ref%s (refs/replace/) make git show another history than the one verified\n"
@@ -1414,6 +1529,7 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 		const git_signature *cm;
 		crq_node *trailers = NULL;
 		crq_buf tp = CRQ_BUF_INIT;
+		long long high;
 		unsigned k, n;
 
 		git_commit_free(c);
@@ -1429,17 +1545,24 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 			violation(&v, &id, tr(trailers, "Crq-Change"), "time",
 				"committed in the future (%lld s ahead of this clock)",
 				(long long)cm->when.time - v.now);
-		if (n > 1) {
-			for (k = 0; k < n; k++) {
-				git_commit *p = NULL;
+		/* the latest time before this commit, on any path: a code
+		 * commit dated back does not reset the clock for the step
+		 * after it */
+		{
+			long long before = 0, t;
 
-				if (git_commit_parent(&p, c, k) == 0 &&
-				    git_commit_committer(p)->when.time >
-				    cm->when.time)
-					violation(&v, &id, NULL, "time",
-						"committer time goes backwards");
-				git_commit_free(p);
+			for (k = 0; k < n; k++) {
+				t = hw_get(&v, git_commit_parent_id(c, k));
+				before = t > before ? t : before;
 			}
+			hw_put(&v, &id, (long long)cm->when.time > before ?
+				(long long)cm->when.time : before);
+			high = before;
+		}
+		if (n > 1) {
+			if ((long long)cm->when.time < high)
+				violation(&v, &id, NULL, "time",
+					"committer time goes backwards");
 			err = check_merge(&v, c, trailers);
 		} else {
 			git_tree *t = NULL, *pt = NULL;
@@ -1453,8 +1576,7 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 			else
 				err = crq_delta(&acc, repo->git, pt, t, 1);
 			if (!err && (acc.count || trailers->count || tp.size)) {
-				if (p && git_commit_committer(p)->when.time >
-				    cm->when.time)
+				if ((long long)cm->when.time < high)
 					violation(&v, &id,
 						tr(trailers, "Crq-Change"),
 						"time",
@@ -1505,6 +1627,7 @@ done:
 	for (i = 0; i < v.ntmpl; i++)
 		crq_node_free(v.tmpl[i].doc);
 	free(acc.files);
+	free(v.hw);
 	crq_node_free(v.editors);
 	crq_node_free(v.unread);
 	git_commit_free(c);

@@ -60,7 +60,9 @@ done
 expect 0 "" "$CRQ" verify
 GIT_COMMITTER_DATE=2026-11-27T00:00:00Z GIT_AUTHOR_DATE=2026-11-27T00:00:00Z as erin review CHG-000002 -m late >/dev/null
 expect 1 "" env GIT_COMMITTER_DATE=2026-11-27T00:00:00Z "$CRQ" verify
-grep -q " CHG-000002 review-late: the emergency review came after its deadline 2026-11-26T10:00:00Z" "$TMP/out" && ok "late review reported" || not_ok "late: $(cat "$TMP/out")"
+# a late review is a legal step (crq takes it): no violation, the
+# deadline it missed stays in the history for the audit
+grep -q " CHG-000002 " "$TMP/out" && not_ok "late: $(cat "$TMP/out")" || ok "a late review is no violation"
 grep -q " CHG-000003 review-overdue: the emergency review was due 2026-11-26T10:00:00Z" "$TMP/out" && ok "owed review reported" || not_ok "owed: $(cat "$TMP/out")"
 
 # a policy that wants a linear history refuses merges

@@ -422,6 +422,51 @@ expect 1 "" "$CRQ" verify legit
 grep -q " - replace-ref: 1 replace ref" "$TMP/out" && ok "a replace ref is reported" || not_ok "replace: $(cat "$TMP/out")"
 git replace -d "$(git rev-parse legit~1)"
 
+# a merge that lands main's stricter policy on the branch with bob's
+# approval, the branch first (git merge main on a pull request's branch,
+# then a fast-forward): judged the same as the other way round
+case_ swap-side
+as bob assess CHG-000003 --risk low --impact low >/dev/null
+git branch -q swap-base
+as bob approve CHG-000003 >/dev/null
+git checkout -q -B swap-main swap-base
+expect 0 "" as alice member remove bob@example.com
+git checkout -q swap-side
+git -c user.name=x -c user.email=x@example.com merge -q --no-ff -m "merge main" swap-main
+"$CRQ" verify swap-side >"$TMP/vout" 2>&1
+grep -q "^$(git rev-parse swap-side) .* landing: step .* by bob@example.com lands where that key is no member's" "$TMP/vout" &&
+	ok "a step lands on every parent that lacks it, whichever comes first" || not_ok "swap: $(cat "$TMP/vout")"
+# ... and through an octopus whose last side removed him
+git checkout -q -B swap-oct swap-base
+git -c user.name=x -c user.email=x@example.com merge -q --no-ff -m octopus swap-side~1 swap-main >/dev/null 2>&1
+same "octopus made" "$(git rev-list --parents -1 swap-oct | wc -w)" 4
+"$CRQ" verify swap-oct >"$TMP/vout" 2>&1
+grep -q "landing: step .* by bob@example.com" "$TMP/vout" && ok "an octopus lands each side on the others" || not_ok "octopus landing: $(cat "$TMP/vout")"
+# a code commit dated back does not reset the clock for the next step
+case_ backcode
+GIT_COMMITTER_DATE=2026-11-25T10:00:00Z GIT_AUTHOR_DATE=2026-11-25T10:00:00Z \
+	as dave comment CHG-000002 -m later >/dev/null
+echo c >c.txt; git add c.txt
+GIT_COMMITTER_DATE=2026-11-23T11:00:00Z git -c user.name=x -c user.email=x@example.com commit -q -m "dated back"
+GIT_COMMITTER_DATE=2026-11-23T11:00:00Z GIT_AUTHOR_DATE=2026-11-23T11:00:00Z \
+	as dave comment CHG-000002 -m again >/dev/null
+same "crq writes no time before the last step, past a code commit" \
+	"$(git log -1 --format=%cI)" "2026-11-25T10:00:00+00:00"
+git reset -q --hard HEAD~1
+edit $f2 's.replace("updated: \x272026-11-25T10:00:00Z\x27", "updated: \x272026-11-23T11:00:00Z\x27")'
+git add $f2
+GIT_COMMITTER_DATE=2026-11-23T11:00:00Z GIT_AUTHOR_DATE=2026-11-23T11:00:00Z \
+	gitas dave "$(keyfor dave)" commit -q -S -m "$(msg CHG-000002 comment draft draft)"
+GIT_COMMITTER_DATE=2026-11-25T10:00:00Z "$CRQ" verify backcode >"$TMP/vout" 2>&1
+grep -q "^$(git rev-parse backcode) CHG-000002 time: committer time goes backwards" "$TMP/vout" &&
+	ok "a step after a code commit dated back is refused" || not_ok "backcode: $(cat "$TMP/vout")"
+# grafts, like replace refs, show git another history
+git checkout -q legit
+echo "$(git rev-parse legit) $(git rev-parse legit~2)" >.git/info/grafts
+expect 1 "" "$CRQ" verify legit
+grep -q "replace-ref: .*info/grafts makes git show another history" "$TMP/out" && ok "grafts are reported" || not_ok "grafts: $(cat "$TMP/out")"
+rm .git/info/grafts
+
 # -- trust from outside the history ------------------------------------
 git checkout -q legit
 expect 128 "no trusted root" env CI=true "$CRQ" -C "$TMP/s" verify
