@@ -151,6 +151,22 @@ static int replay(crq_buf *report, crq_repo *repo, git_commit *c,
 			action = tr.trailers[i].value;
 	}
 	body_of(&body, c);
+	/* each step is signed only by its author: replaying someone
+	 * else's local step as ours would put our name on their decision */
+	{
+		crq_buf me = CRQ_BUF_INIT;
+		const char *by = git_commit_committer(c)->email;
+
+		err = crq_store__email(&me, repo);
+		if (!err && strcmp(me.ptr, by))
+			err = crq_error__set(CRQ_EDENIED,
+				"local step %.10s is %s's: only its author can sign it again\n"
+				"hint: run crq sync as %s (or let them push it)",
+				git_oid_tostr_s(git_commit_id(c)), by, by);
+		crq_buf_dispose(&me);
+		if (err < 0)
+			goto done;
+	}
 	if ((err = step_file(&path, repo->git, c)) < 0)
 		goto done;
 	if (err == 0 && id && action && !strcmp(action, "comment")) {

@@ -36,6 +36,18 @@ expect 0 "" "$CRQ" verify
 same "both clones agree" "$(git rev-parse HEAD)" "$(git -C ../b rev-parse HEAD)"
 same "ids unique on the shared branch" "$(git -C "$TMP/server.git" ls-tree -r --name-only main changes | sort | uniq -d | wc -l)" "0"
 
+# a clone two people use: alice's sync may not sign bob's local step
+(cd ../b && as bob comment CHG-000001 -m "bob's own" >/dev/null)
+(cd ../a && as alice comment CHG-000001 -m "moves the remote" >/dev/null && "$CRQ" sync >/dev/null)
+cd ../b
+before=$(git rev-parse HEAD)
+expect 1 "is bob@example.com's: only its author can sign it again" as alice sync
+same "the branch is where it was" "$(git rev-parse HEAD)" "$before"
+expect 0 "" as bob sync
+same "bob's step went out signed by bob" "$(git -C "$TMP/server.git" log -1 --format=%ce main)" "bob@example.com"
+cd ../a
+"$CRQ" sync >/dev/null
+
 # a step that no longer applies: b edits a change a has cancelled
 (cd ../b && as bob set CHG-000002 risk=medium >/dev/null)
 as alice cancel CHG-000002 >/dev/null
