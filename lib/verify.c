@@ -367,6 +367,39 @@ struct step_in {
 	const char *key;		/* the verified signing key */
 };
 
+/* The engine's inputs for a committed step on a change: old (NULL for
+ * a create) to new by the key's owner at the commit's time, under
+ * policy.  Editors are the caller's. */
+static void step_of(crq_rules_step *st, struct vctx *v,
+	const crq_node *policy, const crq_node *old, const crq_node *new,
+	const char *action, const char *key, const git_signature *cm,
+	const crq_node *trailers, const git_oid *parent)
+{
+	const char *tname = crq_node_get_str(old ? old : new, "template");
+	const crq_node *oa = old ? crq_node_get(old, "approvals") : NULL;
+	const crq_node *na = crq_node_get(new, "approvals");
+	size_t on = oa ? oa->count : 0, nn = na ? na->count : 0;
+
+	memset(st, 0, sizeof(*st));
+	st->policy = policy;
+	st->schema = v->schema;
+	st->before = old;
+	st->input = new;
+	st->input_full = 1;
+	st->action = action;
+	st->signer_key = key;
+	st->signer_email = cm->email;
+	st->forge = crq_node_get_str(trailers, "Crq-Forge");
+	st->reviewer = crq_node_get_str(trailers, "Crq-Reviewer");
+	st->time = (long long)cm->when.time;
+	st->template_doc = tname ? template_at(v, parent, tname) : NULL;
+	st->template_name = old ? NULL : tname;
+	st->new_id = crq_node_get_str(new, "id");
+	/* a decision names its role in the approval it adds */
+	if (nn == on + 1)
+		st->role = crq_node_get_str(na->items[on], "role");
+}
+
 /* A step on a change: what the rule engine makes of the parent's
  * content must be, byte for byte, what was committed. */
 static void check_change_step(struct vctx *v, const struct step_in *s,
@@ -379,8 +412,7 @@ static void check_change_step(struct vctx *v, const struct step_in *s,
 	crq_buf text = CRQ_BUF_INIT, want = CRQ_BUF_INIT, mine = CRQ_BUF_INIT;
 	crq_rules_step st;
 	crq_rules_result res;
-	const char *fid, *tname, *f;
-	size_t on, nn;
+	const char *fid, *f;
 
 	memset(&res, 0, sizeof(res));
 	if (git_oid_is_zero(new_blob)) {
@@ -434,33 +466,11 @@ static void check_change_step(struct vctx *v, const struct step_in *s,
 		}
 		crq_error_clear();
 	}
-	tname = crq_node_get_str(old ? old : new, "template");
-	memset(&st, 0, sizeof(st));
-	st.policy = s->policy;
-	st.schema = v->schema;
-	st.before = old;
-	st.input = new;
-	st.input_full = 1;
-	st.action = action;
-	st.signer_key = s->key;
-	st.signer_email = s->cm->email;
-	st.forge = tr(t, "Crq-Forge");
-	st.reviewer = tr(t, "Crq-Reviewer");
-	st.time = (long long)s->cm->when.time;
-	st.template_doc = tname ? template_at(v, parent, tname) : NULL;
-	st.template_name = old ? NULL : tname;
-	st.new_id = fid;
+	step_of(&st, v, s->policy, old, new, action, s->key, s->cm, t, parent);
 	st.editors = old ? editors_of(v, fid, parent,
 		crq_rules_is_decision(s->policy,
 		action, crq_node_get_str(old, "type"),
 		crq_node_get_str(old, "state"))) : NULL;
-	on = old && crq_node_get(old, "approvals") ?
-		crq_node_get(old, "approvals")->count : 0;
-	nn = crq_node_get(new, "approvals") ?
-		crq_node_get(new, "approvals")->count : 0;
-	if (nn == on + 1)
-		st.role = crq_node_get_str(crq_node_get(new,
-			"approvals")->items[on], "role");
 	if (crq_rules_change(&res, &st) < 0) {
 		refused(v, s->id, fid, res.rule);
 		goto done;
@@ -925,9 +935,9 @@ static void check_landing(struct vctx *v, const git_oid *merge,
 	crq_rules_step st;
 	crq_rules_result res;
 	git_oid ob, nb;
-	const char *fid, *action, *tname;
+	const char *fid, *action;
 	char hex[12];
-	size_t i, on, nn;
+	size_t i;
 	int ok = 0;
 
 	memset(&res, 0, sizeof(res));
@@ -971,7 +981,6 @@ static void check_landing(struct vctx *v, const git_oid *merge,
 	     load_change(&old, v, &ob, path.ptr, NULL) < 0))
 		goto done;
 	fid = crq_node_get_str(new, "id");
-	tname = crq_node_get_str(old ? old : new, "template");
 	/* not full: the step stands under its own parent's policy (checked
 	 * there); only who may still take it is asked of the landing one */
 	if (!full) {
@@ -980,21 +989,8 @@ static void check_landing(struct vctx *v, const git_oid *merge,
 		if (!(judge = policy_at(v, parent, &present)))
 			goto done;
 	}
-	memset(&st, 0, sizeof(st));
-	st.policy = judge;
-	st.schema = v->schema;
-	st.before = old;
-	st.input = new;
-	st.input_full = 1;
-	st.action = action;
-	st.signer_key = key.ptr;
-	st.signer_email = cm->email;
-	st.forge = crq_node_get_str(trailers, "Crq-Forge");
-	st.reviewer = crq_node_get_str(trailers, "Crq-Reviewer");
-	st.time = (long long)cm->when.time;
-	st.template_doc = tname ? template_at(v, parent, tname) : NULL;
-	st.template_name = old ? NULL : tname;
-	st.new_id = fid;
+	step_of(&st, v, judge, old, new, action, key.ptr, cm, trailers,
+		parent);
 	if (old && crq_rules_is_decision(judge, action,
 			crq_node_get_str(old, "type"),
 			crq_node_get_str(old, "state"))) {
@@ -1002,13 +998,6 @@ static void check_landing(struct vctx *v, const git_oid *merge,
 		crq_workflow__editors(eds, v->repo, parent, fid);
 		st.editors = eds;
 	}
-	on = old && crq_node_get(old, "approvals") ?
-		crq_node_get(old, "approvals")->count : 0;
-	nn = crq_node_get(new, "approvals") ?
-		crq_node_get(new, "approvals")->count : 0;
-	if (nn == on + 1)
-		st.role = crq_node_get_str(crq_node_get(new,
-			"approvals")->items[on], "role");
 	if (crq_rules_change(&res, &st) < 0) {
 		if (full)
 			violation(v, merge, fid, "landing",
