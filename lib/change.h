@@ -39,7 +39,5 @@ int crq_workflow__approved(crq_buf *missing, crq_repo *repo,
  * first-parent history ending at tip, into out ({email: true}). */
 int crq_workflow__editors(crq_node *out, crq_repo *repo, const git_oid *tip,
 	const char *id);
-/* "sha256:..." of what an approval of doc covers. */
-int crq_workflow__digest(char out[72], crq_repo *repo, const crq_node *doc);
 
 #endif

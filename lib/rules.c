@@ -15,11 +15,6 @@
 #include "policy.h"
 #include "change.h"
 
-int crq_rules_derived(const char *field)
-{
-	return crq_change__derived(field);
-}
-
 void crq_rules_time(char out[32], long long t)
 {
 	time_t tt = (time_t)t;
@@ -457,6 +452,8 @@ static int apply_input(crq_rules_result *res, const crq_rules_step *st,
 {
 	const crq_node *in = st->input, *before = st->before;
 	const crq_node *tmpl = st->template_doc;
+	const char *tname = before ? crq_node_get_str(before, "template") :
+		st->template_name;
 	crq_node *keys = crq_node_new(CRQ_NODE_OBJECT);
 	const crq_node *side[2] = { before, in };
 	size_t i, k;
@@ -473,7 +470,7 @@ static int apply_input(crq_rules_result *res, const crq_rules_step *st,
 		const crq_node *t = tmpl && strcmp(type, "standard") == 0 ?
 			crq_node_get(tmpl, f) : NULL;
 
-		if (crq_rules_derived(f)) {
+		if (crq_change__derived(f)) {
 			if (!st->input_full && !same(a, b)) {
 				err = refuse(res, "derived-field", CRQ_EDENIED,
 					"field '%s' is set by crq, not by hand",
@@ -498,10 +495,7 @@ static int apply_input(crq_rules_result *res, const crq_rules_step *st,
 				err = refuse(res, "template", CRQ_EDENIED,
 					"'%s' of a standard change comes from its template '%s'\n"
 					"hint: raise a normal change to do otherwise",
-					f, crq_node_get_str(st->before ? st->before :
-					in, "template") ? crq_node_get_str(
-					st->before ? st->before : in,
-					"template") : st->template_name);
+					f, tname ? tname : "?");
 				goto done;
 			}
 			continue;
@@ -774,7 +768,7 @@ int crq_rules_change(crq_rules_result *res, const crq_rules_step *st)
 		size_t i;
 
 		for (i = 0; i < t->count; i++)
-			if (!crq_rules_derived(t->keys[i]) &&
+			if (!crq_change__derived(t->keys[i]) &&
 			    strcmp(t->keys[i], "type"))
 				crq_node_set(after, t->keys[i],
 					crq_node_dup(t->items[i]));

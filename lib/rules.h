@@ -67,9 +67,6 @@ void crq_rules_result_dispose(crq_rules_result *res);
 int crq_rules_is_decision(const crq_node *policy, const char *action,
 	const char *type, const char *state);
 
-/* Fields only crq writes (never set by hand). */
-int crq_rules_derived(const char *field);
-
 /* "sha256:..." of what an approval of doc covers. */
 int crq_rules_digest(char out[72], const crq_schema *schema,
 	const crq_node *doc);

@@ -108,16 +108,6 @@ int crq_workflow__approved(crq_buf *missing, crq_repo *repo,
 	return crq_rules_approved(missing, policy, schema, doc);
 }
 
-int crq_workflow__digest(char out[72], crq_repo *repo, const crq_node *doc)
-{
-	const crq_schema *schema;
-	int err;
-
-	if ((err = crq_repo_change_schema(&schema, repo)) < 0)
-		return err;
-	return crq_rules_digest(out, schema, doc);
-}
-
 /* ---- one step ---- */
 
 /* What a command asks for; the rest comes from the tip. */
