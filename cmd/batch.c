@@ -73,22 +73,24 @@ int cmd_batch(int argc, char **argv, struct cmd_ctx *ctx)
 		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
 		if ((n = split(line, args)) < 0) {
-			fprintf(stderr, "error: stdin:%ld: unterminated quote or too many words\n",
+			rc = usage_error(self,
+				"stdin:%ld: unterminated quote or too many words",
 				lineno);
-			rc = EXIT_USAGE;
 			break;
 		}
 		if (n == 0)
 			continue;
 		if (!(c = cmd_find(args[0])) || c->fn == cmd_batch ||
 		    c->fn == cmd_help) {
-			fprintf(stderr, "error: stdin:%ld: '%s' is not a command crq batch runs\n",
+			rc = usage_error(self,
+				"stdin:%ld: '%s' is not a command crq batch runs",
 				lineno, args[0]);
-			rc = EXIT_USAGE;
 			break;
 		}
 		args[n] = NULL;
-		if ((rc = c->fn(n, args, ctx)) != 0) {
+		/* as on the command line: CMD -h is its help */
+		rc = wants_help(n, args) ? print_help(c) : c->fn(n, args, ctx);
+		if (rc != 0) {
 			fprintf(stderr, "error: stdin:%ld: stopped at '%s' (exit %d)\n",
 				lineno, args[0], rc);
 			break;

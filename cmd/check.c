@@ -37,7 +37,7 @@ static void gh(crq_buf *out, const char *s)
 int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("check");
-	const char *base = NULL, *head = "HEAD", *format = "text";
+	const char *base = NULL, *head = NULL, *format = NULL;
 	crq_verify_options opts = CRQ_VERIFY_OPTIONS_INIT;
 	crq_verify_result v;
 	crq_repo *repo = NULL;
@@ -48,13 +48,12 @@ int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 
 	crq_verify_result_init(&v);
 	for (a = 1; a < argc; a++) {
-		if ((m = opt_value(argc, argv, &a, "--base", &base)) ||
-		    (m = opt_value(argc, argv, &a, "--head", &head)) ||
-		    (m = opt_value(argc, argv, &a, "--format", &format)) ||
-		    (m = opt_value(argc, argv, &a, "--trust", &opts.trust))) {
+		if ((m = opt_once(self, argc, argv, &a, "--base", &base)) ||
+		    (m = opt_once(self, argc, argv, &a, "--head", &head)) ||
+		    (m = opt_once(self, argc, argv, &a, "--format", &format)) ||
+		    (m = opt_once(self, argc, argv, &a, "--trust", &opts.trust))) {
 			if (m < 0)
-				return usage_error(self,
-					"option '%s' needs a value", argv[a]);
+				return EXIT_USAGE;
 			continue;
 		}
 		return usage_error(self, argv[a][0] == '-' ?
@@ -63,6 +62,10 @@ int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 	}
 	if (!base)
 		return usage_error(self, "--base is required (e.g. origin/main)");
+	if (!head)
+		head = "HEAD";
+	if (!format)
+		format = "text";
 	if (strcmp(format, "text") && strcmp(format, "json") &&
 	    strcmp(format, "github") && strcmp(format, "junit"))
 		return usage_error(self, "unknown format '%s'", format);

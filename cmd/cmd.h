@@ -77,20 +77,43 @@ crq_node *violations_json(const crq_verify_result *res);
  * root from outside the history. */
 int ci_mode(void);
 
+/* Saying what a step did (cmd/say.c): said_before() before the step,
+ * said_after() after it prints "ID: field old -> new, ..." and the
+ * approvals it made stale; say_decision() after an approve or reject:
+ * by whom, in which role, and what is still needed. */
+struct said {
+	crq_node *doc;
+	crq_node *approvals;
+};
+void said_before(struct said *s, crq_repo *repo, const char *id);
+void said_after(struct said *s, crq_repo *repo, const char *id);
+void said_dispose(struct said *s);
+void say_decision(crq_repo *repo, const char *id, const char *action,
+	const char *to);
+void say_policy(crq_repo *repo, const char *what);
+
 /* Match option name at argv[*i] ("--name VALUE" or "--name=VALUE");
  * 1 and *out set (and *i advanced) on a match, 0 when argv[*i] is
  * another option, -1 when the value is missing. */
 int opt_value(int argc, char **argv, int *i, const char *name,
 	const char **out);
+/* opt_value() for an option given at most once: a repeat, or a missing
+ * value, is a usage error (printed); returns -1 then, else as opt_value
+ * (*out must start NULL). */
+int opt_once(const struct cmd *self, int argc, char **argv, int *i,
+	const char *name, const char **out);
 
 /* Run the user's editor on path (GIT_EDITOR, core.editor, VISUAL,
  * EDITOR, vi). */
 int run_editor(crq_repo *repo, const char *path);
 /* Edit text in a file under the git dir until accept() takes it.
+ * Text kept there by an earlier refusal is reopened instead of initial.
  * On refusal the error is shown at the top of the file and the editor
- * reopens; when the user saves without changes the loop stops and the
- * file is kept (never lose the user's text).  Reports problems itself
- * and returns an exit code. */
+ * reopens; the loop stops, keeping the file (never lose the user's
+ * text), after 5 refusals, when the user saves it unchanged or when the
+ * editor fails.  The file is removed on success, when the user empties
+ * it, or when accept() aborts.  Reports problems itself and returns an
+ * exit code. */
 #define EDIT_ABORT 1	/* accept() printed why it gave up */
 typedef int (*edit_accept_fn)(const char *text, size_t len, void *payload);
 int edit_loop(crq_repo *repo, const char *file, const char *initial,

@@ -1,8 +1,10 @@
 /*
  * edit.c - crq edit ID, crq set ID KEY=VALUE...
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "cmd.h"
 
 struct edit_state {
@@ -26,11 +28,52 @@ static int accept_edit(const char *text, size_t len, void *payload)
 	}
 	err = crq_change_update(st->repo, st->id, doc, "edit");
 	if (err == CRQ_EEXISTS) {
+		/* saved as it was: nothing to commit, nothing to keep */
 		st->unchanged = 1;
 		err = 0;
 	}
 	crq_node_free(doc);
 	return err;
+}
+
+/* .git/CRQ_EDIT_<ID>.yaml: where a refused edit of id is kept. */
+static int kept_file(crq_buf *out, crq_repo *repo, const char *id)
+{
+	crq_buf path = CRQ_BUF_INIT;
+	int err;
+
+	/* the id names a file: only an id of this store */
+	if ((err = crq_change_path(&path, repo, id)) == 0)
+		crq_buf_printf(out, "%s/CRQ_EDIT_%s.yaml",
+			crq_repo_gitdir(repo), id);
+	crq_buf_dispose(&path);
+	return err;
+}
+
+/* crq edit ID --discard: drop the kept text, printing it on stdout
+ * (the last copy there is); nothing kept is not an error. */
+static int discard(const char *id, const char *file)
+{
+	crq_buf text = CRQ_BUF_INIT;
+	int err;
+
+	if (access(file, F_OK) < 0) {
+		fprintf(stderr, "%s: no kept text to discard\n", id);
+		return finish(0);
+	}
+	if ((err = crq_buf_read_file(&text, file, CRQ_YAML_MAX_SIZE)) < 0)
+		return report(err);
+	fwrite(text.ptr, 1, text.size, stdout);
+	crq_buf_dispose(&text);
+	if ((err = finish(0)))
+		return err;	/* kept: stdout lost the copy */
+	if (unlink(file) < 0) {
+		fprintf(stderr, "fatal: cannot remove '%s': %s\n", file,
+			strerror(errno));
+		return EXIT_FAILURE_REPO;
+	}
+	fprintf(stderr, "%s: dropped the text kept in '%s'\n", id, file);
+	return 0;
 }
 
 int cmd_edit(int argc, char **argv, struct cmd_ctx *ctx)
@@ -41,30 +84,57 @@ int cmd_edit(int argc, char **argv, struct cmd_ctx *ctx)
 	crq_repo *repo = NULL;
 	crq_node *doc = NULL;
 	crq_buf text = CRQ_BUF_INIT, file = CRQ_BUF_INIT;
-	int rc, err;
+	const char *id = NULL;
+	struct said said;
+	int rc, err, i, drop = 0;
 
-	if (argc != 2 || argv[1][0] == '-')
-		return usage_error(self, argc < 2 ? "which change?" :
-			argv[1][0] == '-' ? "unknown option" : "too many arguments");
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--discard"))
+			drop = 1;
+		else if (argv[i][0] == '-')
+			return usage_error(self, "unknown option '%s'", argv[i]);
+		else if (id)
+			return usage_error(self, "too many arguments");
+		else
+			id = argv[i];
+	}
+	if (!id)
+		return usage_error(self, "which change?");
 	if ((rc = open_repo(&repo, ctx)))
 		return rc;
 	memset(&st, 0, sizeof(st));
 	st.repo = repo;
-	st.id = argv[1];
+	st.id = id;
+	if ((err = kept_file(&file, repo, id)) < 0) {
+		rc = report(err);
+		goto done;
+	}
+	if (drop) {
+		rc = discard(id, file.ptr);
+		goto done;
+	}
 	if ((err = crq_change_load(&doc, repo, st.id)) < 0 ||
 	    (err = crq_repo_change_schema(&schema, repo)) < 0) {
 		rc = report(err);
 		goto done;
 	}
 	crq_change_format(&text, schema, doc);
-	crq_buf_printf(&file, "%s/CRQ_EDIT_%s.yaml", crq_repo_gitdir(repo),
-		st.id);
 	st.name = file.ptr;
+	said_before(&said, repo, id);
 	rc = edit_loop(repo, file.ptr, text.ptr, accept_edit, &st);
-	if (!rc && st.unchanged)
-		fprintf(stderr, "%s: nothing changed\n", st.id);
-	if (!rc)
+	if (rc && access(file.ptr, F_OK) == 0)
+		fprintf(stderr, "hint: 'crq edit %s' reopens it, "
+			"'crq edit %s --discard' drops it\n", id, id);
+	if (!rc && st.unchanged) {
+		said_dispose(&said);
+		fprintf(stderr, "error: %s: nothing to change\n", st.id);
+		rc = EXIT_REFUSED;
+	} else if (!rc) {
+		said_after(&said, repo, st.id);
 		rc = finish(0);
+	} else {
+		said_dispose(&said);
+	}
 done:
 	crq_buf_dispose(&text);
 	crq_buf_dispose(&file);
@@ -76,6 +146,7 @@ done:
 int cmd_set(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("set");
+	struct said said;
 	crq_repo *repo = NULL;
 	int rc, err, i;
 
@@ -86,18 +157,19 @@ int cmd_set(int argc, char **argv, struct cmd_ctx *ctx)
 		if (argv[i][0] == '-')
 			return usage_error(self, "unknown option '%s'", argv[i]);
 	for (i = 2; i < argc; i++)
-		if (!strchr(argv[i], '=') || argv[i][0] == '=')
+		if (!strchr(argv[i], '=') || argv[i][0] == '=' ||
+		    strchr(argv[i], '=') - argv[i] > 255)
 			return usage_error(self, "'%s' is not KEY=VALUE", argv[i]);
 	if ((rc = open_repo(&repo, ctx)))
 		return rc;
+	said_before(&said, repo, argv[1]);
 	err = crq_change_set(repo, argv[1], (const char *const *)argv + 2,
 		(size_t)argc - 2);
-	if (err == CRQ_EEXISTS) {
-		fprintf(stderr, "%s: nothing changed\n", argv[1]);
-		rc = finish(0);
-	} else if (err < 0) {
+	if (err < 0) {
+		said_dispose(&said);
 		rc = report(err);
 	} else {
+		said_after(&said, repo, argv[1]);
 		rc = finish(0);
 	}
 	close_repo(repo, ctx);

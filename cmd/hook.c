@@ -92,7 +92,9 @@ static int updates(struct cmd_ctx *ctx, int push)
 		return rc;
 	while (fgets(line, sizeof(line), stdin)) {
 		if (push) {
-			if (sscanf(line, "%511s %63s %*s %63s", c, b, d) != 3)
+			/* named by the remote ref: the one the push updates
+			 * (the local one is "(delete)" for a deletion) */
+			if (sscanf(line, "%*s %63s %511s %63s", b, c, d) != 3)
 				continue;
 			rc = check_update(repo, d, b, c);
 		} else {
@@ -180,19 +182,38 @@ done:
 	return rc;
 }
 
-/* The change files and policy as staged must be valid. */
+/* The index git commits: GIT_INDEX_FILE when git set it (a temporary
+ * one for git commit -a and git commit PATH), as git reads it: relative
+ * to the top of the work tree.  NULL for the repository's own. */
+static const char *index_file(crq_buf *out, crq_repo *repo)
+{
+	const char *env = getenv("GIT_INDEX_FILE");
+	const char *top = crq_repo_workdir(repo);
+
+	if (!env || !*env)
+		return NULL;
+	if (env[0] == '/' || !top)
+		crq_buf_puts(out, env);
+	else
+		crq_buf_printf(out, "%s%s%s", top,
+			top[strlen(top) - 1] == '/' ? "" : "/", env);
+	return out->ptr;
+}
+
+/* The change files and policy as they will be committed must be valid. */
 static int pre_commit(struct cmd_ctx *ctx)
 {
 	crq_repo *repo = NULL;
 	crq_issues issues;
+	crq_buf idx = CRQ_BUF_INIT;
 	size_t i, files = 0;
 	int rc, err;
 
 	if ((rc = open_repo(&repo, ctx)))
 		return rc;
 	crq_issues_init(&issues);
-	if ((err = crq_validate_staged(repo, ctx->datadir, &issues,
-			&files)) < 0) {
+	if ((err = crq_validate_index(repo, ctx->datadir,
+			index_file(&idx, repo), &issues, &files)) < 0) {
 		rc = report(err);
 		goto done;
 	}
@@ -204,6 +225,7 @@ static int pre_commit(struct cmd_ctx *ctx)
 	rc = issues.count ? EXIT_REFUSED : 0;
 done:
 	crq_issues_dispose(&issues);
+	crq_buf_dispose(&idx);
 	close_repo(repo, ctx);
 	return rc;
 }
@@ -218,8 +240,18 @@ int cmd_hook(int argc, char **argv, struct cmd_ctx *ctx)
 		return install(ctx);
 	if (!strcmp(argv[1], "pre-receive") && argc == 2)
 		return updates(ctx, 0);
-	if (!strcmp(argv[1], "pre-push"))
+	if (!strcmp(argv[1], "pre-push")) {
+		/* git passes the remote's name and URL */
+		int i;
+
+		for (i = 2; i < argc; i++)
+			if (argv[i][0] == '-')
+				return usage_error(self, "unknown option '%s'",
+					argv[i]);
+		if (argc > 4)
+			return usage_error(self, "too many arguments");
 		return updates(ctx, 1);
+	}
 	if (!strcmp(argv[1], "pre-commit") && argc == 2)
 		return pre_commit(ctx);
 	return usage_error(self, "unknown hook '%s'", argv[1]);

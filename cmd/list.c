@@ -2,6 +2,7 @@
  * list.c - crq list [filters] [--json | --format FMT]
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cmd.h"
 
@@ -37,23 +38,80 @@ static void field_text(crq_buf *out, const crq_node *n)
 	}
 }
 
-static int check_format(const char *fmt)
+/* The placeholders of fmt must be %%, %n or %(field), field a property
+ * of the change schema (dotted for those of objects); without a schema
+ * only their syntax is checked.  Returns 0 or the usage exit code. */
+static int check_format(const struct cmd *self, const crq_schema *schema,
+	const char *fmt)
 {
-	const char *p;
+	const char *p, *end;
+	crq_buf key = CRQ_BUF_INIT;
+	int rc = 0;
 
-	for (p = fmt; *p; p++) {
+	for (p = fmt; *p && !rc; p++) {
 		if (*p != '%')
 			continue;
 		if (p[1] == '%' || p[1] == 'n') {
 			p++;
-		} else if (p[1] == '(' && strchr(p, ')')) {
-			p = strchr(p, ')');
-		} else {
-			fprintf(stderr, "error: bad placeholder at '%s' in --format\n"
-				"hint: use %%(field), %%n or %%%%\n", p);
-			return -1;
+			continue;
 		}
+		if (p[1] != '(' || !(end = strchr(p, ')'))) {
+			rc = usage_error(self, "bad placeholder at '%s' in --format\n"
+				"hint: use %%(field), %%n or %%%%", p);
+			break;
+		}
+		crq_buf_clear(&key);
+		crq_buf_put(&key, p + 2, (size_t)(end - p - 2));
+		/* "", ".a", "a..b", "a.": no empty step in the path */
+		if (schema && (!key.size || key.ptr[0] == '.' ||
+		    key.ptr[key.size - 1] == '.' || strstr(key.ptr, "..") ||
+		    !crq_schema_lookup(schema, crq_buf_cstr(&key))))
+			rc = usage_error(self, "unknown field '%s' in --format\n"
+				"hint: fields are the change's properties "
+				"('crq schema change'), e.g. %%(window.start)",
+				crq_buf_cstr(&key));
+		p = end;
 	}
+	crq_buf_dispose(&key);
+	return rc;
+}
+
+/* value must be one of the schema's values of field (its enum), when
+ * the schema lists them.  Returns 0 or the usage exit code. */
+static int check_value(const struct cmd *self, const crq_schema *schema,
+	const char *field, const char *value)
+{
+	const crq_node *s = crq_schema_lookup(schema, field);
+	const crq_node *e = s ? crq_node_get(s, "enum") : NULL;
+	crq_buf valid = CRQ_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	if (!e || e->kind != CRQ_NODE_ARRAY)
+		return 0;
+	for (i = 0; i < e->count; i++) {
+		if (e->items[i]->kind != CRQ_NODE_STRING)
+			continue;
+		if (!strcmp(e->items[i]->str, value))
+			goto done;
+		crq_buf_printf(&valid, "%s%s", valid.size ? ", " : "",
+			e->items[i]->str);
+	}
+	rc = usage_error(self, "unknown %s '%s' (valid: %s)", field, value,
+		crq_buf_cstr(&valid));
+done:
+	crq_buf_dispose(&valid);
+	return rc;
+}
+
+static int has_state(const crq_node *doc, const char **states, size_t n)
+{
+	const char *st = crq_node_get_str(doc, "state");
+	size_t i;
+
+	for (i = 0; st && i < n; i++)
+		if (!strcmp(st, states[i]))
+			return 1;
 	return 0;
 }
 
@@ -102,50 +160,87 @@ static int write_stdout(const char *data, size_t len, void *payload)
 int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("list");
+	const char **states = calloc((size_t)argc + 1, sizeof(char *));
+	const crq_schema *schema;
 	crq_filter f;
-	const char *fmt = NULL;
+	const char *fmt = NULL, *v;
 	crq_repo *repo = NULL;
 	crq_node *list = NULL;
 	crq_buf out = CRQ_BUF_INIT;
 	crq_issues problems;
-	size_t i;
-	int json = 0, a, err, rc, m, wfail = 0;
+	size_t i, nstates = 0;
+	int json = 0, a, err, rc = 0, m, wfail = 0;
 
 	memset(&f, 0, sizeof(f));
-	for (a = 1; a < argc; a++) {
-		if (!strcmp(argv[a], "--json")) {
-			json = 1;
-			continue;
-		}
-		if (!strcmp(argv[a], "--overdue")) {
-			f.overdue = 1;
-			continue;
-		}
-#define OPT(name, dst) \
-		if ((m = opt_value(argc, argv, &a, name, dst)) < 0) \
-			return usage_error(self, "option '%s' needs a value", name); \
-		else if (m) \
-			continue;
-		OPT("--state", &f.state)
-		OPT("--type", &f.type)
-		OPT("--risk", &f.risk)
-		OPT("--service", &f.service)
-		OPT("--requester", &f.requester)
-		OPT("--format", &fmt)
-#undef OPT
-		if (argv[a][0] == '-')
-			return usage_error(self, "unknown option '%s'", argv[a]);
-		return usage_error(self, "unexpected argument '%s'", argv[a]);
-	}
-	if (json && fmt)
-		return usage_error(self, "--json and --format exclude each other");
-	if (fmt && check_format(fmt) < 0)
-		return EXIT_USAGE;
-	if ((rc = open_repo(&repo, ctx)))
-		return rc;
 	crq_issues_init(&problems);
+	if (!states)
+		abort();
+	for (a = 1; a < argc; a++) {
+		if (!strcmp(argv[a], "--json") || !strcmp(argv[a], "--overdue")) {
+			int *flag = !strcmp(argv[a], "--json") ? &json :
+				&f.overdue;
+
+			if ((*flag)++) {
+				rc = usage_error(self, "option '%s' given twice",
+					argv[a]);
+				goto done;
+			}
+			continue;
+		}
+		/* repeatable: any of the states */
+		if ((m = opt_value(argc, argv, &a, "--state", &v))) {
+			if (m < 0) {
+				rc = usage_error(self,
+					"option '--state' needs a value");
+				goto done;
+			}
+			states[nstates++] = v;
+			continue;
+		}
+		if ((m = opt_once(self, argc, argv, &a, "--type", &f.type)) ||
+		    (m = opt_once(self, argc, argv, &a, "--risk", &f.risk)) ||
+		    (m = opt_once(self, argc, argv, &a, "--service", &f.service)) ||
+		    (m = opt_once(self, argc, argv, &a, "--requester",
+				&f.requester)) ||
+		    (m = opt_once(self, argc, argv, &a, "--format", &fmt))) {
+			if (m < 0) {
+				rc = EXIT_USAGE;
+				goto done;
+			}
+			continue;
+		}
+		rc = usage_error(self, argv[a][0] == '-' ? "unknown option '%s'" :
+			"unexpected argument '%s'", argv[a]);
+		goto done;
+	}
+	if (json && fmt) {
+		rc = usage_error(self, "--json and --format exclude each other");
+		goto done;
+	}
+	if (fmt && (rc = check_format(self, NULL, fmt)))
+		goto done;
+	if ((rc = open_repo(&repo, ctx)))
+		goto done;
+	/* the values the schema allows, before any output */
+	if ((err = crq_repo_change_schema(&schema, repo)) < 0) {
+		rc = report(err);
+		goto done;
+	}
+	for (i = 0; i < nstates && !rc; i++)
+		rc = check_value(self, schema, "state", states[i]);
+	if (!rc && f.type)
+		rc = check_value(self, schema, "type", f.type);
+	if (!rc && f.risk)
+		rc = check_value(self, schema, "risk", f.risk);
+	if (!rc && fmt)
+		rc = check_format(self, schema, fmt);
+	if (rc)
+		goto done;
+	/* several states: any of them, filtered here */
+	if (nstates == 1)
+		f.state = states[0];
 	/* --json is built on all cores, without keeping every tree */
-	if (json)
+	if (json && nstates < 2)
 		err = crq_change_list_json(repo, &f, &problems, write_stdout,
 			&wfail);
 	else
@@ -160,7 +255,15 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 		fprintf(stderr, "warning: %zu change file%s could not be read\n"
 			"hint: run 'crq validate'\n", problems.count,
 			problems.count == 1 ? "" : "s");
-	if (json) {
+	if (list && nstates > 1) {
+		for (i = list->count; i-- > 0;)
+			if (!has_state(list->items[i], states, nstates))
+				crq_node_remove_at(list, i);
+	}
+	if (json && list) {
+		crq_json_write(&out, list, 1);
+		crq_buf_putc(&out, '\n');
+	} else if (json) {
 		crq_buf_putc(&out, '\n');
 	} else {
 		for (i = 0; i < list->count; i++) {
@@ -186,5 +289,6 @@ done:
 	crq_buf_dispose(&out);
 	crq_node_free(list);
 	close_repo(repo, ctx);
+	free(states);
 	return rc;
 }

@@ -16,14 +16,17 @@ int cmd_log(int argc, char **argv, struct cmd_ctx *ctx)
 	int json = 0, a, rc, err;
 
 	for (a = 1; a < argc; a++) {
-		if (!strcmp(argv[a], "--json"))
-			json = 1;
-		else if (argv[a][0] == '-')
+		if (!strcmp(argv[a], "--json")) {
+			if (json++)
+				return usage_error(self,
+					"option '--json' given twice");
+		} else if (argv[a][0] == '-') {
 			return usage_error(self, "unknown option '%s'", argv[a]);
-		else if (id)
+		} else if (id) {
 			return usage_error(self, "too many arguments");
-		else
+		} else {
 			id = argv[a];
+		}
 	}
 	if (!id)
 		return usage_error(self, "which change?");

@@ -2,6 +2,7 @@
  * main.c - global options, the command table and dispatch.
  */
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,22 +41,34 @@ const struct cmd commands[] = {
 	  "  --state STATE  --type TYPE  --risk LEVEL  --service NAME\n"
 	  "  --requester EMAIL\n"
 	  "  --overdue      emergency changes whose review is past due\n"
+	  "States, types and risk levels are those of the change schema;\n"
+	  "--state may be repeated: changes in any of those states.\n"
 	  "Output:\n"
 	  "  --json         one JSON array of change objects\n"
 	  "  --format FMT   one line per change; %(field) is replaced by the\n"
-	  "                 field (dotted paths, lists joined by ','), %n is a\n"
-	  "                 newline, %% a percent sign\n" },
+	  "                 field, a property of the change schema (dotted\n"
+	  "                 paths inside objects, lists joined by ','), %n is\n"
+	  "                 a newline, %% a percent sign\n" },
 	{ "log", cmd_log, "crq log [--json] ID",
 	  "the steps of a change, from its commits",
 	  "One line per step: commit, time, action, member, from -> to and\n"
 	  "its signature (good: by one of the author's keys in the policy;\n"
 	  "unknown-key, bad, unsigned), then its message.  --json: an array\n"
 	  "of {commit, at, by, name, action, from, to, message, signature}.\n" },
-	{ "edit", cmd_edit, "crq edit ID",
+	{ "edit", cmd_edit, "crq edit ID [--discard]",
 	  "edit a change request in $EDITOR",
 	  "Opens the change in the editor; the result is validated and\n"
 	  "committed.  When it is refused, the editor reopens with the\n"
-	  "problem at the top; your text is never lost (see .git/CRQ_EDIT_*).\n" },
+	  "problem at the top.  Your text is never lost: it is kept in\n"
+	  ".git/CRQ_EDIT_<ID>.yaml until it is committed, and the next\n"
+	  "'crq edit ID' reopens it, the error on top.\n"
+	  "\n"
+	  "To give up, save the file unchanged (the text is kept) or empty\n"
+	  "it (the text is dropped).  crq also stops, keeping the text, when\n"
+	  "the editor fails or after 5 refused rounds (exit 1).\n"
+	  "\n"
+	  "  --discard   drop the kept text of ID instead of editing (it is\n"
+	  "              printed on stdout; exit 0 also when none is kept)\n" },
 	{ "set", cmd_set, "crq set ID KEY=VALUE...",
 	  "set fields of a change request",
 	  "KEY may be dotted (window.start).  String fields take VALUE as it\n"
@@ -64,6 +77,8 @@ const struct cmd commands[] = {
 #define ACT_HELP \
 	"Takes the policy's action on the change as you (user.email), if\n" \
 	"your roles, the change's state and its fields allow it; one commit.\n" \
+	"Options go before or after ID, each at most once; a value that\n" \
+	"looks like an option is written --option=VALUE (--message=-x).\n" \
 	"  -m, --message MSG    why, recorded in the commit message\n"
 	{ "submit", cmd_act, "crq submit ID [-m MSG]",
 	  "submit a change for assessment (standard: straight to authorized)",
@@ -105,7 +120,7 @@ const struct cmd commands[] = {
 	  "cancel a change before implementation", ACT_HELP },
 	{ "comment", cmd_act, "crq comment ID -m MSG",
 	  "comment on a change (a commit; the state stays)", ACT_HELP },
-	{ "do", cmd_do, "crq do ID ACTION [-m MSG]",
+	{ "do", cmd_do, "crq do ID ACTION [--role ROLE] [-m MSG]",
 	  "take any action the policy defines", ACT_HELP },
 	{ "member", cmd_member,
 	  "crq member add EMAIL --name NAME [--role ROLE]... [--key FILE.pub]\n"
@@ -159,15 +174,25 @@ const struct cmd commands[] = {
 	  "a rollback or rewrite.  --trust COMMIT (or git config crq.trust)\n"
 	  "starts from another trusted commit.\n"
 	  "Exit 0 clean, 1 violations, 128 unreadable history.\n" },
-	{ "sync", cmd_sync, "crq sync [REMOTE]",
+	{ "sync", cmd_sync, "crq sync [--continue | --skip | --abort] [REMOTE]",
 	  "share the store: fetch, replay your steps on the remote's, push",
-	  "Fetches REMOTE (default origin).  When only the remote moved, takes\n"
-	  "it; when both moved, replays your crq steps on the remote tip as\n"
-	  "your own steps again (re-checked, re-signed; a new change whose id\n"
-	  "was taken upstream gets the next free id and says so); then pushes,\n"
-	  "and when someone pushed first, does it again.  A step that no\n"
-	  "longer applies stops the sync: nothing is pushed and your branch is\n"
-	  "back where it was.  Commit or stash edits to crq files first.\n" },
+	  "git fetches REMOTE (default origin) and pushes to it, so its hooks\n"
+	  "run on every transport.  When only the remote moved, takes it; when\n"
+	  "only you did, pushes; when both did, replays your crq steps on the\n"
+	  "remote tip as your own again (re-checked, re-signed; never someone\n"
+	  "else's): an approval or rejection only if the content it decided on\n"
+	  "is what the remote has, an edit only where the remote did not change\n"
+	  "the same field, a policy step as the operation it was; a new change\n"
+	  "whose id was taken gets the next free id.  The push is a compare-\n"
+	  "and-swap; when someone pushed first it fetches and replays again.\n"
+	  "Your branch and work tree move only after the push, and never over\n"
+	  "an uncommitted edit (refused, naming the file).\n"
+	  "Your steps are recorded at refs/crq/sync/BRANCH first; a sync cut\n"
+	  "short (killed, crashed) is finished by the next crq sync.  When a\n"
+	  "step no longer applies the sync stops, nothing pushed:\n"
+	  "  --continue   try the stopped step again (or finish a cut-short sync)\n"
+	  "  --skip       drop the stopped step (kept at refs/crq/sync/BRANCH)\n"
+	  "  --abort      forget the sync; your branch is as it was\n" },
 	{ "check", cmd_check,
 	  "crq check --base REV [--head REV] [--format text|json|github|junit]",
 	  "the pull-request gate: verify what head adds, report what is missing",
@@ -214,12 +239,30 @@ const struct cmd *cmd_find(const char *name)
 	return NULL;
 }
 
+static const char main_synopsis[] =
+	"usage: crq [-C DIR] [-c NAME=VALUE] [--version] [--help] COMMAND [ARGS]\n";
+
+/* A usage error of crq itself: the problem, the synopsis; 129. */
+static int __attribute__((format(printf, 1, 2)))
+main_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fputs(main_synopsis, stderr);
+	return EXIT_USAGE;
+}
+
 static void main_usage(FILE *f)
 {
 	const struct cmd *c;
 
+	fputs(main_synopsis, f);
 	fprintf(f,
-		"usage: crq [-C DIR] [-c NAME=VALUE] [--version] [--help] COMMAND [ARGS]\n"
 		"\n"
 		"crq keeps change requests as YAML files in a git repository;\n"
 		"every step is a commit.\n\nCommands:\n");
@@ -264,10 +307,11 @@ int cmd_help(int argc, char **argv, struct cmd_ctx *ctx)
 		main_usage(stdout);
 		return finish(0);
 	}
-	if (!(c = cmd_find(argv[1]))) {
-		fprintf(stderr, "error: unknown command '%s'\n", argv[1]);
-		return EXIT_USAGE;
-	}
+	if (!(c = cmd_find(argv[1])))
+		return usage_error(cmd_find("help"), "unknown command '%s'",
+			argv[1]);
+	if (argc > 2)
+		return usage_error(cmd_find("help"), "too many arguments");
 	return print_help(c);
 }
 
@@ -348,8 +392,8 @@ int main(int argc, char **argv)
 
 		if (!strcmp(a, "-C") || !strcmp(a, "-c")) {
 			if (i + 1 >= argc) {
-				fprintf(stderr, "error: option '%s' needs a value\n", a);
-				rc = EXIT_USAGE;
+				rc = main_usage_error("option '%s' needs a value",
+					a);
 				goto done;
 			}
 			if (a[1] == 'C') {
@@ -362,10 +406,9 @@ int main(int argc, char **argv)
 			} else {
 				if (!strchr(argv[i + 1], '=') ||
 				    argv[i + 1][0] == '=') {
-					fprintf(stderr,
-						"error: '-c %s' is not NAME=VALUE\n",
+					rc = main_usage_error(
+						"'-c %s' is not NAME=VALUE",
 						argv[i + 1]);
-					rc = EXIT_USAGE;
 					goto done;
 				}
 				config[nconfig++] = argv[i + 1];
@@ -403,6 +446,7 @@ int main(int argc, char **argv)
 			argv[i]);
 		if (best)
 			fprintf(stderr, "hint: did you mean '%s'?\n", best->name);
+		fputs(main_synopsis, stderr);
 		rc = EXIT_USAGE;
 		goto done;
 	}

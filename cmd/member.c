@@ -35,24 +35,25 @@ int cmd_member(int argc, char **argv, struct cmd_ctx *ctx)
 	size_t nroles = 0, nhandles = 0;
 	int a, m, rc = 0, err, add;
 
-	if (argc < 3 || (strcmp(argv[1], "add") && strcmp(argv[1], "remove"))) {
-		rc = usage_error(self, argc < 2 ? "add or remove?" :
-			argc < 3 ? "which member (e-mail)?" :
-			"unknown subcommand '%s'", argv[1]);
+	if (argc < 2) {
+		rc = usage_error(self, "add or remove?");
+		goto done;
+	}
+	if (strcmp(argv[1], "add") && strcmp(argv[1], "remove")) {
+		rc = usage_error(self, "unknown subcommand '%s'", argv[1]);
 		goto done;
 	}
 	add = !strcmp(argv[1], "add");
 	for (a = 2; a < argc; a++) {
-		if (add && (m = opt_value(argc, argv, &a, "--name", &name))) {
-			if (m < 0)
-				goto missing;
+		if (add && ((m = opt_once(self, argc, argv, &a, "--name", &name)) ||
+		    (m = opt_once(self, argc, argv, &a, "--key", &keyfile)))) {
+			if (m < 0) {
+				rc = EXIT_USAGE;
+				goto done;
+			}
 			continue;
 		}
-		if (add && (m = opt_value(argc, argv, &a, "--key", &keyfile))) {
-			if (m < 0)
-				goto missing;
-			continue;
-		}
+		/* repeatable */
 		if (add && (m = opt_value(argc, argv, &a, "--handle", &v))) {
 			if (m < 0)
 				goto missing;
@@ -90,6 +91,23 @@ int cmd_member(int argc, char **argv, struct cmd_ctx *ctx)
 	err = add ? crq_policy_member_add(repo, email, name, roles, nroles,
 			keyfile ? key.ptr : NULL, handles, nhandles) :
 		crq_policy_member_remove(repo, email);
+	if (err >= 0) {
+		crq_buf what = CRQ_BUF_INIT;
+		size_t i;
+
+		if (add) {
+			crq_buf_printf(&what, "added member %s (%s)", email, name);
+			for (i = 0; i < nroles; i++)
+				crq_buf_printf(&what, "%s%s", i ? ", " : " with roles ",
+					roles[i]);
+			if (keyfile)
+				crq_buf_puts(&what, " and a key");
+		} else {
+			crq_buf_printf(&what, "removed member %s", email);
+		}
+		say_policy(repo, what.ptr);
+		crq_buf_dispose(&what);
+	}
 	rc = err < 0 ? report(err) : finish(0);
 	goto done;
 missing:
@@ -109,15 +127,15 @@ int cmd_role(int argc, char **argv, struct cmd_ctx *ctx)
 	crq_repo *repo = NULL;
 	int a, m, n = 0, rc, err, grant;
 
-	if (argc < 2 || (strcmp(argv[1], "grant") && strcmp(argv[1], "revoke")))
-		return usage_error(self, argc < 2 ? "grant or revoke?" :
-			"unknown subcommand '%s'", argv[1]);
+	if (argc < 2)
+		return usage_error(self, "grant or revoke?");
+	if (strcmp(argv[1], "grant") && strcmp(argv[1], "revoke"))
+		return usage_error(self, "unknown subcommand '%s'", argv[1]);
 	grant = !strcmp(argv[1], "grant");
 	for (a = 2; a < argc; a++) {
-		if (grant && (m = opt_value(argc, argv, &a, "--until", &until))) {
+		if (grant && (m = opt_once(self, argc, argv, &a, "--until", &until))) {
 			if (m < 0)
-				return usage_error(self,
-					"option '--until' needs a value");
+				return EXIT_USAGE;
 			continue;
 		}
 		if (argv[a][0] == '-' || n == 2)
@@ -132,6 +150,18 @@ int cmd_role(int argc, char **argv, struct cmd_ctx *ctx)
 		return rc;
 	err = grant ? crq_policy_role_grant(repo, args[0], args[1], until) :
 		crq_policy_role_revoke(repo, args[0], args[1]);
+	if (err >= 0) {
+		crq_buf what = CRQ_BUF_INIT;
+
+		if (grant)
+			crq_buf_printf(&what, "granted %s to %s%s%s", args[1],
+				args[0], until ? " until " : "", until ? until : "");
+		else
+			crq_buf_printf(&what, "revoked %s from %s", args[1],
+				args[0]);
+		say_policy(repo, what.ptr);
+		crq_buf_dispose(&what);
+	}
 	rc = err < 0 ? report(err) : finish(0);
 	close_repo(repo, ctx);
 	return rc;

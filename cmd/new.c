@@ -67,12 +67,17 @@ int cmd_new(int argc, char **argv, struct cmd_ctx *ctx)
 	crq_buf_init(&st.id);
 	for (a = 1; a < argc; a++) {
 		if (!strcmp(argv[a], "-e") || !strcmp(argv[a], "--edit")) {
+			if (edit) {
+				rc = usage_error(self, "option '%s' given twice",
+					argv[a]);
+				goto done;
+			}
 			edit = 1;
 			continue;
 		}
 #define OPT(name, dst) \
-		if ((m = opt_value(argc, argv, &a, name, dst)) < 0) { \
-			rc = usage_error(self, "option '%s' needs a value", name); \
+		if ((m = opt_once(self, argc, argv, &a, name, dst)) < 0) { \
+			rc = EXIT_USAGE; \
 			goto done; \
 		} else if (m) \
 			continue;
@@ -91,7 +96,14 @@ int cmd_new(int argc, char **argv, struct cmd_ctx *ctx)
 			crq_node_push(svc, crq_node_new_cstr(v));
 			continue;
 		}
-		if ((m = opt_value(argc, argv, &a, "--set", &v)) > 0) {
+		if (m == 0 && (m = opt_value(argc, argv, &a, "--set", &v)) > 0) {
+			const char *eq = strchr(v, '=');
+
+			if (!eq || eq == v || eq - v > 255) {
+				rc = usage_error(self, "--set '%.60s' is not KEY=VALUE",
+					v);
+				goto done;
+			}
 			sets[nsets++] = v;
 			continue;
 		}
@@ -173,6 +185,9 @@ int cmd_new(int argc, char **argv, struct cmd_ctx *ctx)
 		crq_buf_printf(&file, "%s/CRQ_NEW.yaml", crq_repo_gitdir(repo));
 		st.file = file.ptr;
 		rc = edit_loop(repo, file.ptr, body.ptr, accept_new, &st);
+		if (rc && access(file.ptr, F_OK) == 0)
+			fprintf(stderr, "hint: 'crq new --edit' reopens it; "
+				"empty the file there to drop it\n");
 		if (rc)
 			goto done;
 	} else if ((err = crq_change_create(&st.id, repo, fields,

@@ -5,25 +5,49 @@
 #include <string.h>
 #include "cmd.h"
 
+/* The arguments of a subcommand, argv[2..]: --json (when json is not
+ * NULL) and at most max of them, into *file.  0 or the usage exit code. */
+static int sub_args(const struct cmd *self, int argc, char **argv,
+	int max, int *json, const char **file)
+{
+	int a, n = 0;
+
+	for (a = 2; a < argc; a++) {
+		if (json && !strcmp(argv[a], "--json")) {
+			if ((*json)++)
+				return usage_error(self,
+					"option '--json' given twice");
+			continue;
+		}
+		/* "-" is a file: standard input */
+		if (argv[a][0] == '-' && argv[a][1])
+			return usage_error(self, "unknown option '%s'", argv[a]);
+		if (n++ == max)
+			return usage_error(self, "unexpected argument '%s'",
+				argv[a]);
+		*file = argv[a];
+	}
+	return 0;
+}
+
 int cmd_policy(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("policy");
 	const crq_node *policy;
+	const char *file = NULL;
 	crq_repo *repo = NULL;
 	crq_buf out = CRQ_BUF_INIT, text = CRQ_BUF_INIT;
 	crq_issues issues;
 	size_t i;
-	int rc, err;
+	int rc, err, json = 0;
 
 	crq_issues_init(&issues);
 	if (argc < 2)
 		return usage_error(self,
 			"check, show, apply, approve, withdraw or allowed-signers?");
 	if (!strcmp(argv[1], "check")) {
-		const char *file = argc > 2 ? argv[2] : NULL;
-
-		if (argc > 3)
-			return usage_error(self, "too many arguments");
+		if ((rc = sub_args(self, argc, argv, 1, NULL, &file)))
+			return rc;
 		if (!file) {
 			/* the branch's policy: loading it runs every check */
 			if ((rc = open_repo(&repo, ctx)))
@@ -49,11 +73,8 @@ int cmd_policy(int argc, char **argv, struct cmd_ctx *ctx)
 		goto done;
 	}
 	if (!strcmp(argv[1], "show")) {
-		int json = argc > 2 && !strcmp(argv[2], "--json");
-
-		if (argc > 2 + json)
-			return usage_error(self, "unexpected argument '%s'",
-				argv[2 + json]);
+		if ((rc = sub_args(self, argc, argv, 0, &json, &file)))
+			return rc;
 		if ((rc = open_repo(&repo, ctx)))
 			return rc;
 		if ((err = crq_policy_get(&policy, repo)) < 0) {
@@ -71,8 +92,8 @@ int cmd_policy(int argc, char **argv, struct cmd_ctx *ctx)
 		goto done;
 	}
 	if (!strcmp(argv[1], "allowed-signers")) {
-		if (argc > 2)
-			return usage_error(self, "too many arguments");
+		if ((rc = sub_args(self, argc, argv, 0, NULL, &file)))
+			return rc;
 		if ((rc = open_repo(&repo, ctx)))
 			return rc;
 		if ((err = crq_policy_allowed_signers(&out, repo)) < 0) {
@@ -84,8 +105,8 @@ int cmd_policy(int argc, char **argv, struct cmd_ctx *ctx)
 		goto done;
 	}
 	if (!strcmp(argv[1], "approve") || !strcmp(argv[1], "withdraw")) {
-		if (argc > 2)
-			return usage_error(self, "too many arguments");
+		if ((rc = sub_args(self, argc, argv, 0, NULL, &file)))
+			return rc;
 		if ((rc = open_repo(&repo, ctx)))
 			return rc;
 		err = !strcmp(argv[1], "approve") ? crq_policy_approve(repo) :
@@ -94,9 +115,11 @@ int cmd_policy(int argc, char **argv, struct cmd_ctx *ctx)
 		goto done;
 	}
 	if (!strcmp(argv[1], "apply")) {
-		if (argc != 3)
+		if ((rc = sub_args(self, argc, argv, 1, NULL, &file)))
+			return rc;
+		if (!file)
 			return usage_error(self, "apply which file?");
-		if ((err = crq_buf_read_file(&text, argv[2],
+		if ((err = crq_buf_read_file(&text, file,
 				CRQ_YAML_MAX_SIZE)) < 0) {
 			rc = report(err == CRQ_ENOTFOUND ? CRQ_EINVALID : err);
 			goto done;
@@ -104,7 +127,7 @@ int cmd_policy(int argc, char **argv, struct cmd_ctx *ctx)
 		if ((rc = open_repo(&repo, ctx)))
 			goto done;
 		err = crq_policy_apply(repo, crq_buf_cstr(&text), text.size,
-			strcmp(argv[2], "-") ? argv[2] : "<stdin>");
+			strcmp(file, "-") ? file : "<stdin>");
 		rc = err < 0 ? report(err) : finish(0);
 		goto done;
 	}

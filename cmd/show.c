@@ -16,14 +16,17 @@ int cmd_show(int argc, char **argv, struct cmd_ctx *ctx)
 	int json = 0, i, err, rc;
 
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = 1;
-		else if (argv[i][0] == '-')
+		if (!strcmp(argv[i], "--json")) {
+			if (json++)
+				return usage_error(self,
+					"option '--json' given twice");
+		} else if (argv[i][0] == '-') {
 			return usage_error(self, "unknown option '%s'", argv[i]);
-		else if (id)
+		} else if (id) {
 			return usage_error(self, "too many arguments");
-		else
+		} else {
 			id = argv[i];
+		}
 	}
 	if (!id)
 		return usage_error(self, "which change?");

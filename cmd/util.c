@@ -10,6 +10,9 @@
 #include <unistd.h>
 #include "cmd.h"
 
+/* Refused rounds of one edit_loop before it stops and keeps the text. */
+#define EDIT_MAX_ROUNDS 5
+
 int report(int err)
 {
 	int code;
@@ -85,6 +88,12 @@ int open_repo(crq_repo **out, struct cmd_ctx *ctx)
 
 void close_repo(crq_repo *repo, struct cmd_ctx *ctx)
 {
+	long long behind = repo ? crq_repo_clock_behind(repo) : 0;
+
+	if (behind)
+		fprintf(stderr, "warning: your clock is %llds behind the branch; "
+			"the step is dated after the steps under it\n",
+			behind);
 	if (repo != ctx->repo)
 		crq_repo_free(repo);
 }
@@ -141,17 +150,30 @@ int run_editor(crq_repo *repo, const char *path)
 	return err;
 }
 
+/* Replace path with text through a temporary file: a full disk never
+ * leaves the user's text half written. */
 static int write_text(const char *path, const char *text, size_t len)
 {
-	FILE *f = fopen(path, "w");
+	crq_buf tmp = CRQ_BUF_INIT;
+	FILE *f;
+	int err = -1;
 
-	if (!f)
-		return -1;
+	crq_buf_printf(&tmp, "%s.tmp", path);
+	if (!(f = fopen(tmp.ptr, "w")))
+		goto done;
 	if (fwrite(text, 1, len, f) != len) {
 		fclose(f);
-		return -1;
+		goto fail;
 	}
-	return fclose(f);
+	if (fclose(f) != 0 || rename(tmp.ptr, path) < 0)
+		goto fail;
+	err = 0;
+	goto done;
+fail:
+	unlink(tmp.ptr);
+done:
+	crq_buf_dispose(&tmp);
+	return err;
 }
 
 /* Drop our own "# error:" banner lines from the top of the text. */
@@ -167,62 +189,162 @@ static const char *skip_banner(const char *t)
 	return t;
 }
 
+/* The banner above a refused text: YAML comments, so the line numbers
+ * of later errors are those of the file in the editor. */
+static void banner(crq_buf *out, const char *why, const char *body)
+{
+	size_t n;
+
+	do {	/* one comment line for each line of the message */
+		n = strcspn(why, "\n");
+		crq_buf_printf(out, "# error: %.*s\n", (int)n, why);
+		why += n + (why[n] == '\n');
+	} while (*why);
+	crq_buf_puts(out, "# hint: fix it and save; to give up, save it unchanged (kept\n"
+		"# hint: for the next edit) or empty the file (dropped)\n");
+	crq_buf_puts(out, skip_banner(body));
+}
+
+/* The "# error:" lines of a banner on stderr, as "error: ...". */
+static void show_banner(const char *t)
+{
+	while (!strncmp(t, "# error: ", 9)) {
+		size_t n = strcspn(t + 9, "\n");
+
+		fprintf(stderr, "error: %.*s\n", (int)n, t + 9);
+		t += 9 + n + (t[9 + n] == '\n');
+	}
+}
+
+/* Only blank and comment lines: the user emptied the file. */
+static int blank_text(const char *t)
+{
+	for (;;) {
+		t += strspn(t, " \t\r");
+		if (*t == '#')
+			t += strcspn(t, "\n");
+		else if (*t && *t != '\n')
+			return 0;
+		if (!*t)
+			return 1;
+		t++;
+	}
+}
+
+/* Stop: the text stays in file with why on top, for the next run. */
+static int keep_text(const char *file, const char *why, const char *body)
+{
+	crq_buf t = CRQ_BUF_INIT;
+	int code = EXIT_REFUSED;
+
+	banner(&t, why, body);
+	if (write_text(file, t.ptr, t.size) < 0) {
+		fprintf(stderr, "fatal: cannot write '%s': %s\n", file,
+			strerror(errno));
+		code = EXIT_FAILURE_REPO;
+	}
+	fprintf(stderr, "hint: your text is kept in '%s'\n", file);
+	crq_buf_dispose(&t);
+	return code;
+}
+
+/* The editor failed: keep what it left unless it is only what crq
+ * wrote (nothing of the user's to keep). */
+static int editor_failed(const char *file, const char *initial)
+{
+	crq_buf text = CRQ_BUF_INIT;
+	int code = EXIT_REFUSED;
+
+	if (crq_buf_read_file(&text, file, CRQ_YAML_MAX_SIZE) < 0)
+		fprintf(stderr, "hint: what the editor left is in '%s'\n", file);
+	else if (!strcmp(crq_buf_cstr(&text), initial) ||
+		 blank_text(crq_buf_cstr(&text)))
+		unlink(file);
+	else if (!strncmp(crq_buf_cstr(&text), "# error: ", 9))
+		fprintf(stderr, "hint: your text is kept in '%s'\n", file);
+	else
+		code = keep_text(file, "the editor failed on this text",
+			crq_buf_cstr(&text));
+	crq_buf_dispose(&text);
+	return code;
+}
+
 int edit_loop(crq_repo *repo, const char *file, const char *initial,
 	edit_accept_fn accept, void *payload)
 {
 	crq_buf text = CRQ_BUF_INIT, shown = CRQ_BUF_INIT;
-	int err, code;
+	int err, code, rounds = 0;
 
-	crq_buf_puts(&shown, initial);
+	/* the text of a refused edit is reopened, never replaced unseen */
+	if (access(file, F_OK) == 0) {
+		if ((err = crq_buf_read_file(&shown, file,
+				CRQ_YAML_MAX_SIZE)) < 0) {
+			code = report(err);
+			goto done;
+		}
+		fprintf(stderr, "hint: reopening the text kept in '%s'\n", file);
+	} else {
+		crq_buf_puts(&shown, initial);
+	}
 	for (;;) {
-		if (write_text(file, shown.ptr, shown.size) < 0) {
+		if (write_text(file, crq_buf_cstr(&shown), shown.size) < 0) {
 			fprintf(stderr, "fatal: cannot write '%s': %s\n", file,
 				strerror(errno));
 			code = EXIT_FAILURE_REPO;
 			break;
 		}
 		if (run_editor(repo, file) < 0) {
-			fprintf(stderr, "hint: your text is kept in '%s'\n", file);
-			code = EXIT_REFUSED;
+			code = editor_failed(file, initial);
 			break;
 		}
 		crq_buf_clear(&text);
 		if ((err = crq_buf_read_file(&text, file, CRQ_YAML_MAX_SIZE)) < 0) {
 			code = report(err);
+			fprintf(stderr, "hint: your text is in '%s'\n", file);
+			break;
+		}
+		if (blank_text(crq_buf_cstr(&text))) {
+			unlink(file);
+			fprintf(stderr, "aborting: the text is empty\n");
+			code = EXIT_REFUSED;
 			break;
 		}
 		if (text.size == shown.size &&
 		    !memcmp(text.ptr, shown.ptr, text.size) &&
-		    !strncmp(shown.ptr, "# error: ", 9)) {
-			fprintf(stderr,
-				"error: file unchanged after a refusal; giving up\n"
+		    !strncmp(crq_buf_cstr(&shown), "# error: ", 9)) {
+			if (!rounds)	/* kept from an earlier run: say why */
+				show_banner(shown.ptr);
+			fprintf(stderr, "error: file unchanged after a refusal; giving up\n"
 				"hint: your text is kept in '%s'\n", file);
 			code = EXIT_REFUSED;
 			break;
 		}
-		/* the banner is a YAML comment: line numbers stay true */
 		err = accept(crq_buf_cstr(&text), text.size, payload);
 		if (err == CRQ_EINVALID || err == CRQ_EDENIED) {
 			/* show the problem and reopen: never lose the text */
 			fprintf(stderr, "error: %s\n", crq_error_last());
 			crq_buf_clear(&shown);
-			crq_buf_printf(&shown, "# error: %s\n", crq_error_last());
-			crq_buf_puts(&shown,
-				"# hint: fix it and save; save unchanged to give up\n");
-			crq_buf_puts(&shown, skip_banner(crq_buf_cstr(&text)));
-			continue;
-		}
-		if (err == 0) {
+			banner(&shown, crq_error_last(), crq_buf_cstr(&text));
+			if (++rounds < EDIT_MAX_ROUNDS)
+				continue;
+			/* an editor that never fixes its text must not spin */
+			fprintf(stderr, "error: still refused after %d rounds; giving up\n",
+				rounds);
+			code = keep_text(file, crq_error_last(),
+				crq_buf_cstr(&text));
+		} else if (err == 0) {
 			unlink(file);
 			code = 0;
 		} else if (err == EDIT_ABORT) {
+			unlink(file);	/* the user asked for it */
 			code = EXIT_REFUSED;
 		} else {
 			code = report(err);
-			fprintf(stderr, "hint: your text is kept in '%s'\n", file);
+			keep_text(file, crq_error_last(), crq_buf_cstr(&text));
 		}
 		break;
 	}
+done:
 	crq_buf_dispose(&text);
 	crq_buf_dispose(&shown);
 	return code;
@@ -231,8 +353,9 @@ int edit_loop(crq_repo *repo, const char *file, const char *initial,
 int opt_value(int argc, char **argv, int *i, const char *name,
 	const char **out)
 {
-	const char *a = argv[*i];
+	const char *a = argv[*i], *v;
 	size_t n = strlen(name);
+	char c;
 
 	if (strncmp(a, name, n))
 		return 0;
@@ -244,8 +367,33 @@ int opt_value(int argc, char **argv, int *i, const char *name,
 		return 0;
 	if (*i + 1 >= argc)
 		return -1;
+	/* "--pr --from-review": an option ("-x", "--name", "--") is not
+	 * this one's value; "-" (stdin), "-1" or "- item" are, and
+	 * --name=-x gives any value */
+	v = argv[*i + 1];
+	if (v[0] == '-') {
+		c = v[1] == '-' ? v[2] : v[1];
+		if ((v[1] == '-' && !c) || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z'))
+			return -1;
+	}
 	*out = argv[++*i];
 	return 1;
+}
+
+int opt_once(const struct cmd *self, int argc, char **argv, int *i,
+	const char *name, const char **out)
+{
+	const char *prev = *out;
+	int m = opt_value(argc, argv, i, name, out);
+
+	if (m < 0)
+		usage_error(self, "option '%s' needs a value", name);
+	else if (m > 0 && prev)
+		usage_error(self, "option '%s' given twice", name);
+	else
+		return m;
+	return -1;
 }
 
 void violation_text(crq_buf *out, const crq_violation *x, const char *pre)

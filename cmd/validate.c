@@ -59,8 +59,12 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx)
 
 	crq_issues_init(&problems);
 	for (a = 1; a < argc; a++) {
+		const char *prev = kind;
+
 		if ((m = opt_value(argc, argv, &a, "--kind", &kind)) < 0)
 			return usage_error(self, "option '--kind' needs a value");
+		if (m && prev)
+			return usage_error(self, "option '--kind' given twice");
 		if (m) {
 			if (strcmp(kind, "change") && strcmp(kind, "policy"))
 				return usage_error(self, "unknown kind '%s'", kind);

@@ -16,20 +16,26 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx)
 	int json = 0, a, rc, err;
 
 	for (a = 1; a < argc; a++) {
+		const char *prev = opts.trust;
 		int m;
 
 		if ((m = opt_value(argc, argv, &a, "--trust", &opts.trust)) < 0)
 			return usage_error(self, "option '--trust' needs a value");
+		if (m && prev)
+			return usage_error(self, "option '--trust' given twice");
 		if (m)
 			continue;
-		if (!strcmp(argv[a], "--json"))
-			json = 1;
-		else if (argv[a][0] == '-')
+		if (!strcmp(argv[a], "--json")) {
+			if (json++)
+				return usage_error(self,
+					"option '--json' given twice");
+		} else if (argv[a][0] == '-') {
 			return usage_error(self, "unknown option '%s'", argv[a]);
-		else if (opts.rev)
+		} else if (opts.rev) {
 			return usage_error(self, "too many arguments");
-		else
+		} else {
 			opts.rev = argv[a];
+		}
 	}
 	if ((rc = open_repo(&repo, ctx)))
 		return rc;

@@ -871,6 +871,22 @@ done:
 	return err;
 }
 
+int crq_rules_changes_nothing(const char *action, const crq_node *before,
+	const crq_node *after)
+{
+	crq_node *a;
+	int same_doc;
+
+	if (!before || !strcmp(action, "comment"))
+		return 0;
+	a = crq_node_dup(after);
+	crq_node_set(a, "updated", crq_node_dup(crq_node_get(before,
+		"updated")));
+	same_doc = crq_node_equal(a, before);
+	crq_node_free(a);
+	return same_doc;
+}
+
 void crq_rules_result_dispose(crq_rules_result *res)
 {
 	if (!res)
@@ -929,6 +945,24 @@ int crq_rules_policy(crq_node **out, crq_buf *title, const char **rule,
 				"hint: it is chosen when the store is made");
 		}
 		v = crq_node_get(cur, "version");
+		if (v)
+			crq_node_set(next, "version", crq_node_dup(v));
+		else
+			crq_node_remove(next, "version");
+		{
+			crq_node *c = crq_node_dup(cur);
+			int same_doc;
+
+			crq_node_remove(c, "pending");
+			same_doc = crq_node_equal(c, next);
+			crq_node_free(c);
+			if (same_doc) {
+				crq_node_free(next);
+				*rule = "nothing-to-change";
+				return crq_error__set(CRQ_EEXISTS,
+					"%s: nothing to change", what);
+			}
+		}
 		crq_node_set(next, "version", crq_node_new_int(
 			(v ? v->i : 0) + 1));
 		if (threshold <= 1) {

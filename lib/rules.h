@@ -61,6 +61,11 @@ typedef struct {
  */
 int crq_rules_change(crq_rules_result *res, const crq_rules_step *step);
 void crq_rules_result_dispose(crq_rules_result *res);
+/* Would the step before -> after record nothing but the clock?  Such a
+ * step is not one (rule "nothing-to-change"): a comment records only its
+ * message and is the exception. */
+int crq_rules_changes_nothing(const char *action, const crq_node *before,
+	const crq_node *after);
 
 /* Is action on a change of type in state a decision (an approval or a
  * rejection), for which who edited it since the last one matters? */

@@ -186,6 +186,11 @@ const char *crq_repo_gitdir(const crq_repo *repo)
 	return repo->gitdir;
 }
 
+long long crq_repo_clock_behind(const crq_repo *repo)
+{
+	return repo->clock_behind;
+}
+
 const char *crq_repo_branch(const crq_repo *repo)
 {
 	return repo->branch;
@@ -813,14 +818,25 @@ done:
 }
 
 /* The branch is checked out in a work tree when HEAD points at it. */
+/* Is the store's branch the one checked out (HEAD names it)?  Steps
+ * written elsewhere (a sync's replay ref) leave the work tree alone. */
 static int checked_out(crq_repo *repo)
 {
-	return repo->workdir && !git_repository_is_bare(repo->git);
+	git_reference *head = NULL;
+	int on;
+
+	if (!repo->workdir || git_repository_is_bare(repo->git) ||
+	    git_reference_lookup(&head, repo->git, "HEAD") < 0)
+		return 0;
+	on = git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
+		!strcmp(git_reference_symbolic_target(head), repo->branch);
+	git_reference_free(head);
+	return on;
 }
 
 long long crq_store__step_time(crq_repo *repo, const git_oid *parent)
 {
-	long long t = now_epoch("GIT_COMMITTER_DATE");
+	long long now = now_epoch("GIT_COMMITTER_DATE"), t = now;
 	git_commit *c = NULL, *p = NULL;
 	int n = 0;
 
@@ -834,6 +850,8 @@ long long crq_store__step_time(crq_repo *repo, const git_oid *parent)
 
 		if (ct > t)
 			t = ct;
+		if (ct - now > 60 && ct - now > repo->clock_behind)
+			repo->clock_behind = ct - now;
 		if (git_commit_parentcount(c) != 1 ||
 		    strstr(git_commit_message(c), "\nCrq-Action: ") ||
 		    git_commit_parent(&p, c, 0) < 0)

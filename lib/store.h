@@ -36,6 +36,7 @@ struct crq_repo {
 	git_oid tip;		/* the branch tip read under the lock */
 	int tip_known;
 	git_config *cfg;	/* configuration snapshot, read lazily */
+	long long clock_behind;	/* seconds a step was dated past our clock */
 };
 
 /* Translate the last libgit2 error into a crq error. */

@@ -492,6 +492,12 @@ static void check_change_step(struct vctx *v, const struct step_in *s,
 				"the file is not in crq's canonical layout");
 		goto done;
 	}
+	if (crq_rules_changes_nothing(action, old, res.after)) {
+		violation(v, s->id, fid, "nothing-to-change",
+			"'%s' changes nothing: not a step (a comment records a message)",
+			action);
+		goto done;
+	}
 	if ((old ? !tr(t, "Crq-From") || strcmp(tr(t, "Crq-From"),
 			res.from) : tr(t, "Crq-From") != NULL) ||
 	    !tr(t, "Crq-To") || strcmp(tr(t, "Crq-To"), res.to) ||
@@ -1784,68 +1790,5 @@ done:
 	git_tree_free(th);
 	git_commit_free(cb);
 	git_commit_free(ch);
-	return err;
-}
-
-int crq_validate_staged(crq_repo *repo, const char *datadir,
-	crq_issues *issues, size_t *files)
-{
-	git_index *idx = NULL;
-	git_oid tip;
-	git_commit *c = NULL;
-	git_tree *t = NULL;
-	git_diff *diff = NULL;
-	size_t i;
-	int err, unborn;
-
-	*files = 0;
-	if ((err = crq_store__tip(repo, &tip, &unborn)) < 0)
-		return err;
-	if ((err = git_repository_index(&idx, repo->git)) < 0 ||
-	    (!unborn && ((err = git_commit_lookup(&c, repo->git, &tip)) < 0 ||
-			 (err = git_commit_tree(&t, c)) < 0)) ||
-	    (err = git_diff_tree_to_index(&diff, repo->git, t, idx,
-			NULL)) < 0) {
-		err = crq_store__git_error(err, "cannot read the index");
-		goto done;
-	}
-	for (i = 0; i < git_diff_num_deltas(diff); i++) {
-		const git_diff_delta *d = git_diff_get_delta(diff, i);
-		const char *path = d->new_file.path;
-		git_blob *b = NULL;
-		int e;
-
-		if (d->status == GIT_DELTA_DELETED || !is_crq_path(path) ||
-		    (strncmp(path, "changes/", 8) && strcmp(path, POLICY_PATH)))
-			continue;
-		(*files)++;
-		if (git_blob_lookup(&b, repo->git, &d->new_file.id) < 0)
-			continue;
-		{
-			crq_issues one;
-			size_t k;
-
-			crq_issues_init(&one);
-			e = crq_validate_file(repo, datadir, path,
-				git_blob_rawcontent(b),
-				(size_t)git_blob_rawsize(b), NULL, &one);
-			/* one line each, naming the file */
-			for (k = 0; k < one.count; k++)
-				crq_issues_add(issues, NULL, path,
-					"%s:%u:%u: %s", path, one.items[k].line,
-					one.items[k].col, one.items[k].message);
-			if (e < 0 && !one.count)
-				crq_issues_add(issues, NULL, path, "%s",
-					crq_error_last());
-			crq_issues_dispose(&one);
-		}
-		git_blob_free(b);
-	}
-	err = 0;
-done:
-	git_diff_free(diff);
-	git_tree_free(t);
-	git_commit_free(c);
-	git_index_free(idx);
 	return err;
 }

@@ -267,19 +267,10 @@ static int take_step(crq_buf *id_out, crq_buf *to_out, crq_repo *repo,
 		st.editors = editors;
 		if ((err = crq_rules_change(&res, &st)) < 0)
 			goto done;
-		if (rq->doc) {
-			crq_node *a = crq_node_dup(res.after);
-
-			/* an edit that only moves the clock changes nothing */
-			crq_node_set(a, "updated", crq_node_dup(
-				crq_node_get(old, "updated")));
-			err = crq_node_equal(a, old);
-			crq_node_free(a);
-			if (err) {
-				err = crq_error__set(CRQ_EEXISTS,
-					"%s: nothing to change", rq->id);
-				goto done;
-			}
+		if (crq_rules_changes_nothing(rq->action, old, res.after)) {
+			err = crq_error__set(CRQ_EEXISTS, "%s: nothing to change",
+				id.ptr);
+			goto done;
 		}
 		crq_change__message(&msg, id.ptr, rq->action, res.after,
 			rq->opts ? rq->opts->message : NULL,
@@ -743,5 +734,70 @@ done:
 	crq_buf_dispose(&path);
 	crq_buf_dispose(&trailers);
 	crq_buf_dispose(&blob);
+	return err;
+}
+
+int crq_change_approval_status(crq_node **out, crq_repo *repo,
+	const char *id)
+{
+	const crq_schema *schema;
+	const crq_node *policy, *apps;
+	crq_node *doc = NULL, *fresh, *stale, *seen;
+	crq_buf missing = CRQ_BUF_INIT;
+	char digest[72];
+	size_t i;
+	int err, met;
+
+	*out = NULL;
+	if ((err = crq_repo_change_schema(&schema, repo)) < 0 ||
+	    (err = crq_policy__tip(&policy, repo)) < 0 ||
+	    (err = crq_change_load(&doc, repo, id)) < 0 ||
+	    (err = crq_rules_digest(digest, schema, doc)) < 0)
+		goto done;
+	fresh = crq_node_new(CRQ_NODE_ARRAY);
+	stale = crq_node_new(CRQ_NODE_ARRAY);
+	seen = crq_node_new(CRQ_NODE_OBJECT);
+	apps = crq_node_get(doc, "approvals");
+	for (i = 0; apps && apps->kind == CRQ_NODE_ARRAY && i < apps->count;
+			i++) {
+		const crq_node *a = apps->items[i];
+		const char *dec = crq_node_get_str(a, "decision");
+		const char *dig = crq_node_get_str(a, "digest");
+		const char *by = crq_node_get_str(a, "by");
+		crq_node *o;
+
+		if (!dec || strcmp(dec, "approved") || !by)
+			continue;
+		o = crq_node_new(CRQ_NODE_OBJECT);
+		crq_node_set(o, "by", crq_node_new_cstr(by));
+		if (crq_node_get_str(a, "role"))
+			crq_node_set(o, "role", crq_node_new_cstr(
+				crq_node_get_str(a, "role")));
+		if (dig && !strcmp(dig, digest) && !crq_node_get(seen, by)) {
+			crq_node_set(seen, by, crq_node_new_bool(1));
+			crq_node_push(fresh, o);
+		} else {
+			crq_node_push(stale, o);
+		}
+	}
+	crq_node_free(seen);
+	met = crq_rules_approved(&missing, policy, schema, doc);
+	if (met < 0) {
+		crq_node_free(fresh);
+		crq_node_free(stale);
+		err = met;
+		goto done;
+	}
+	*out = crq_node_new(CRQ_NODE_OBJECT);
+	crq_node_set(*out, "fresh", fresh);
+	crq_node_set(*out, "stale", stale);
+	crq_node_set(*out, "met", crq_node_new_bool(met));
+	if (!met)
+		crq_node_set(*out, "missing", crq_node_new_cstr(
+			crq_buf_cstr(&missing)));
+	err = 0;
+done:
+	crq_node_free(doc);
+	crq_buf_dispose(&missing);
 	return err;
 }

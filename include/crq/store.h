@@ -45,6 +45,11 @@ const char *crq_repo_workdir(const crq_repo *repo);
 const char *crq_repo_gitdir(const crq_repo *repo);
 /* Branch crq works on ("refs/heads/main"), borrowed. */
 const char *crq_repo_branch(const crq_repo *repo);
+/* How far (seconds) the local clock was behind the history when crq
+ * last dated a step of repo: a step is never dated before the steps
+ * under it, so it was dated that much later than the clock says.  0
+ * when within a minute. */
+long long crq_repo_clock_behind(const crq_repo *repo);
 /* Git config value (overrides first) into out; CRQ_ENOTFOUND if unset. */
 int crq_repo_config(crq_buf *out, crq_repo *repo, const char *name);
 /* The change schema of this run (borrowed). */

@@ -47,6 +47,16 @@ typedef struct {
 int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
 	const char *name, const crq_act_opts *opts);
 
+/*
+ * The approvals of change id on the branch tip, as an object:
+ *   fresh: [{by, role}]   approvals that hold for the content as it is
+ *   stale: [{by, role}]   approvals given to other content
+ *   met: true|false       whether the fresh ones meet the rules
+ *   missing: "1 cab"      what the rules still need (absent when met)
+ */
+int crq_change_approval_status(crq_node **out, crq_repo *repo,
+	const char *id);
+
 /* Import approvals given in a forge (a pull request review) as signed
  * evidence.  reviews is the JSON the forge's API returns (forge
  * "github": the array of GET /repos/{o}/{r}/pulls/{n}/reviews; "gitlab":

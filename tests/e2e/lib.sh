@@ -158,3 +158,29 @@ done_testing() {
 	[ "$nfail" = 0 ] || { echo "# $nfail failed"; exit 1; }
 	exit 0
 }
+
+# serve REPO: git daemon on 127.0.0.1 (the real git protocol, pushes
+# allowed) for the repositories under $TMP/srv, ready for REPO; sets
+# GITURL to git://127.0.0.1:PORT; stopped when the test ends
+stop_daemon() { [ -f "$TMP/daemon.pid" ] && kill "$(cat "$TMP/daemon.pid")" 2>/dev/null; rm -f "$TMP/daemon.pid"; }
+serve() {
+	port=$((20000 + $$ % 20000))
+	tries=0
+	while :; do
+		git daemon --export-all --enable=receive-pack --base-path="$TMP/srv" \
+			--listen=127.0.0.1 --port=$port --reuseaddr --detach \
+			--pid-file="$TMP/daemon.pid" "$TMP/srv" 2>/dev/null
+		i=0
+		while [ $i -lt 50 ] && ! git ls-remote "git://127.0.0.1:$port/$1" >/dev/null 2>&1; do
+			i=$((i + 1))
+			sleep 0.1
+		done
+		[ $i -lt 50 ] && break
+		stop_daemon
+		tries=$((tries + 1))
+		[ $tries -ge 5 ] && { not_ok "git daemon did not start"; break; }
+		port=$((port + 1 + $$ % 7))
+	done
+	GITURL=git://127.0.0.1:$port
+	trap 'stop_daemon; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
+}

@@ -44,7 +44,7 @@ expect 0 "" "$CRQ" list --type standard --state draft --requester alice@example.
 same "combined filters" "$(cat "$TMP/out")" "CHG-000004:cert-renewal"
 expect 0 "" "$CRQ" list --state closed
 same "no match prints nothing" "$(cat "$TMP/out")" ""
-expect 0 "" "$CRQ" list --service=web --format='[%(services)] %(missing)|100%% %(window.start)%n--'
+expect 0 "" "$CRQ" list --service=web --format='[%(services)] %(owner)|100%% %(window.start)%n--'
 same "--format lists, missing fields, escapes" "$(head -n 2 "$TMP/out" | tr '\n' ' ')" "[web] |100%  -- "
 
 expect 129 "bad placeholder" "$CRQ" list --format '%x'
@@ -56,6 +56,51 @@ expect 1 "'FOO-1' is not a change id of this store" "$CRQ" show FOO-1
 expect 1 "'CHG-1' is not a change id" "$CRQ" show CHG-1
 expect 129 "which change?" "$CRQ" show
 expect 129 "too many arguments" "$CRQ" show CHG-000001 CHG-000002
+
+# filter values come from the change schema: anything else is refused
+# with the valid ones listed, before any output
+expect 129 "unknown state 'bogus' (valid: draft, submitted, assessed, authorized, scheduled, implementing, completed, failed, reviewed, closed, rejected, cancelled)" "$CRQ" list --state bogus
+grep -q "^usage: crq list" "$TMP/err" && ok "with the usage line" || not_ok "usage line"
+same "nothing on stdout" "$(cat "$TMP/out")" ""
+expect 129 "unknown type 'urgent' (valid: standard, normal, emergency)" "$CRQ" list --type urgent
+expect 129 "unknown risk 'extreme' (valid: low, medium, high)" "$CRQ" list --risk=extreme
+expect 129 "unknown risk '' (valid: low, medium, high)" "$CRQ" list --risk ''
+expect 129 "unknown state 'Draft'" "$CRQ" list --state draft --state Draft
+expect 129 "option '--type' given twice" "$CRQ" list --type normal --type emergency
+expect 129 "option '--json' given twice" "$CRQ" list --json --json
+expect 129 "option '--state' needs a value" "$CRQ" list --state --json
+# repeated --state: any of them
+expect 0 "" "$CRQ" submit CHG-000004
+expect 0 "" "$CRQ" list --state authorized --format '%(id)'
+same "--state authorized" "$(cat "$TMP/out")" "CHG-000004"
+expect 0 "" "$CRQ" list --state authorized --state closed --format '%(id)'
+same "two states: either" "$(cat "$TMP/out")" "CHG-000004"
+expect 0 "" "$CRQ" list --state draft --state=authorized --format '%(id) %(state)'
+same "two states: both kinds listed, in id order" "$(cat "$TMP/out" | tr '\n' ' ')" \
+	"CHG-000001 draft CHG-000002 draft CHG-000003 draft CHG-000004 authorized "
+expect 0 "" "$CRQ" list --state authorized --state draft --risk high --format '%(id)'
+same "several states and another filter" "$(cat "$TMP/out")" "CHG-000002"
+expect 0 "" "$CRQ" list --state draft --state authorized --json
+same "several states, --json" \
+	"$($PY -c 'import json,sys; print([c["id"] for c in json.load(open(sys.argv[1]))])' "$TMP/out")" \
+	"['CHG-000001', 'CHG-000002', 'CHG-000003', 'CHG-000004']"
+"$CRQ" list --json >"$TMP/all"
+same "several states, --json: the same objects as one listing" \
+	"$(cat "$TMP/out")" "$(cat "$TMP/all")"
+expect 0 "" "$CRQ" list --state closed --state rejected --json
+same "several states, none matching: []" "$(cat "$TMP/out")" "[]"
+
+# %(field): a property of the change schema (dotted inside objects)
+expect 129 "unknown field 'nosuch' in --format" "$CRQ" list --format '%(id) %(nosuch)'
+same "refused before any output" "$(cat "$TMP/out")" ""
+grep -q "^usage: crq list" "$TMP/err" && ok "with the usage line" || not_ok "usage line"
+expect 129 "unknown field 'window.nosuch' in --format" "$CRQ" list --format '%(window.nosuch)'
+expect 129 "unknown field 'title.x' in --format" "$CRQ" list --format '%(title.x)'
+expect 129 "unknown field '' in --format" "$CRQ" list --format '%()'
+expect 129 "unknown field 'window.' in --format" "$CRQ" list --format '%(window.)'
+expect 129 "unknown field 'Id' in --format" "$CRQ" list --state closed --format '%(Id)'
+expect 0 "" "$CRQ" list --type emergency --format '%(window)|%(review.summary)|%(close_code)|%(incident)'
+same "known fields, absent or objects" "$(cat "$TMP/out")" "|||INC-9"
 
 # a broken file committed by hand is reported, the rest still listed
 printf 'id: CHG-000005\ntitle: [broken\n' >changes/000/CHG-000005.yaml

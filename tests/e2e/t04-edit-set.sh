@@ -26,7 +26,7 @@ same "PyYAML reads the string as a string" \
 	"$($PY -c 'import yaml,sys; print(repr(yaml.safe_load(open(sys.argv[1]))["title"]))' $f)" "'yes: really'"
 expect 0 "" "$CRQ" set CHG-000001 tasks=
 check "empty value removes the field" sh -c "! git cat-file blob HEAD:$f | grep -q tasks"
-expect 0 "nothing changed" "$CRQ" set CHG-000001 risk=medium
+expect 1 "CHG-000001: nothing to change" "$CRQ" set CHG-000001 risk=medium
 same "no-op set makes no commit" "$(git rev-list --count HEAD)" "4"
 fsck_clean .
 
@@ -85,7 +85,7 @@ printf '#!/bin/sh\nsed -i "s/^state: .*/state: closed/" "$1"\n' >"$TMP/ed-state"
 chmod +x "$TMP"/ed-*
 expect 0 "" env EDITOR="$TMP/ed-ok" "$CRQ" edit CHG-000001
 same "edit committed" "$(git log -1 --format=%s)" "CHG-000001: edit — Edited title"
-expect 0 "nothing changed" env EDITOR="$TMP/ed-noop" "$CRQ" edit CHG-000001
+expect 1 "CHG-000001: nothing to change" env EDITOR="$TMP/ed-noop" "$CRQ" edit CHG-000001
 n=$(git rev-list --count HEAD)
 expect 0 "'risk' must be one of" env EDITOR="$TMP/ed-fix" "$CRQ" edit CHG-000001
 same "reopened editor fixed it" "$(git cat-file blob HEAD:$f | grep '^risk:')" "risk: high"

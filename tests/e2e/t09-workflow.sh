@@ -45,12 +45,14 @@ expect 1 "erin@example.com may not approve $id: needs role change-manager, cab o
 same "refused approvals made no commit" "$(state .)" "$before"
 
 expect 0 "" as bob approve $id
-same "one approval of three: still assessed" "$(cat "$TMP/out")" "$id: assessed -> assessed"
+same "one approval of three: still assessed, and says what is still needed" "$(cat "$TMP/out")" "$id: assessed -> assessed
+$id: approved by bob@example.com (cab); still needed: 1 cab, 1 security"
 same "approval commit carries the digest" "$(git log -1 --format='%(trailers:key=Crq-Digest,valueonly)' | cut -c1-7)" "sha256:"
 expect 1 "bob@example.com already approved $id" as bob approve $id
 expect 0 "" as carol approve $id --role cab
 expect 0 "" as dave approve $id
-same "third approval meets the high-risk rule" "$(cat "$TMP/out")" "$id: assessed -> authorized"
+same "third approval meets the high-risk rule" "$(cat "$TMP/out")" "$id: assessed -> authorized
+$id: approved by dave@example.com (security); authorized"
 same "2 cab + 1 security recorded (PyYAML)" "$(git cat-file blob HEAD:changes/000/$id.yaml | $PY -c '
 import sys, yaml
 print(" ".join(a["by"] + ":" + a["role"] + ":" + a["decision"] for a in yaml.safe_load(sys.stdin)["approvals"]))')" \
@@ -91,11 +93,14 @@ expect 0 "" as alice submit $id2
 expect 0 "" as bob assess $id2 --risk medium --impact low
 expect 0 "" as carol approve $id2
 expect 0 "" as bob set $id2 test_plan=better
+same "the edit says what it changed and which approval it made stale" "$(cat "$TMP/out")" "$id2: test_plan c -> better
+$id2: approvals now stale (given to the content before): carol@example.com (cab)"
 expect 1 "bob@example.com may not approve $id2: they changed it since the last approval" as bob approve $id2
 expect 0 "" as alice set $id2 test_plan=best
 # carol's approval covered older content: it no longer counts
 expect 0 "" as carol approve $id2
-same "stale approval does not count: carol approves again" "$(cat "$TMP/out")" "$id2: assessed -> assessed"
+same "stale approval does not count: carol approves again" "$(cat "$TMP/out")" "$id2: assessed -> assessed
+$id2: approved by carol@example.com (cab); still needed: 1 change-manager"
 
 # guards: freeze windows and windows in the past
 expect 0 "" as alice new --title "Billing tweak" --service billing --risk low \
@@ -104,7 +109,7 @@ b=CHG-000003
 expect 0 "" as alice submit $b
 expect 0 "" as bob assess $b --risk low --impact low
 expect 0 "" as bob approve $b --role change-manager
-same "low risk: one change-manager approval authorizes" "$(cat "$TMP/out")" "$b: assessed -> authorized"
+same "low risk: one change-manager approval authorizes" "$(head -1 "$TMP/out")" "$b: assessed -> authorized"
 before=$(state .)
 expect 1 "cannot schedule $b: its window overlaps the freeze 'year-end close'" \
 	as bob schedule $b --start 2026-12-30T10:00:00Z --end 2026-12-30T11:00:00Z
@@ -120,7 +125,8 @@ expect 0 "" as alice new --title "Hotfix" --type emergency --set incident=INC-1 
 	--set implementation_plan=p --set backout_plan=b
 expect 0 "" as alice submit CHG-000004
 expect 0 "" as erin approve CHG-000004
-same "one ECAB approval authorizes" "$(cat "$TMP/out")" "CHG-000004: submitted -> authorized"
+same "one ECAB approval authorizes" "$(cat "$TMP/out")" "CHG-000004: submitted -> authorized
+CHG-000004: approved by erin@example.com (ecab); authorized"
 expect 0 "" as erin start CHG-000004
 expect 0 "" as erin complete CHG-000004 --close-code successful
 same "an implemented emergency owes its review in 72 hours" \

@@ -13,6 +13,7 @@ version() { git cat-file blob HEAD:.crq/policy.yaml | sed -n 's/^version: //p'; 
 
 same "a new store's policy is version 1" "$(version)" "1"
 expect 0 "" as alice member add bob@example.com --name Bob --role cab --key "$TMP/bob.pub"
+same "member add says what it did" "$(cat "$TMP/out")" "added member bob@example.com (Bob) with roles cab and a key (policy version 2)"
 same "version bumped by one" "$(version)" "2"
 same "commit subject and trailers" "$(git log -1 --format='%s|%(trailers:key=Crq-Action,key=Crq-Policy-Version,valueonly,separator=%x2C)')" \
 	"policy: add member bob@example.com|policy,2"
@@ -22,6 +23,8 @@ import sys, yaml
 m = [m for m in yaml.safe_load(sys.stdin)["members"] if m["email"] == "bob@example.com"][0]
 print(m["name"], m["roles"], m["keys"][0].split()[0])')" "Bob ['cab'] ssh-ed25519"
 expect 0 "" as alice role grant bob@example.com implementer --until 2027-06-30
+same "a grant says what it did" "$(cat "$TMP/out")" "granted implementer to bob@example.com until 2027-06-30 (policy version 3)"
+expect 1 "nothing to change" as alice role grant bob@example.com implementer --until 2027-06-30
 expect 0 "" as alice role grant bob@example.com cab
 expect 0 "" as alice role revoke bob@example.com implementer
 same "grants and revocations (PyYAML)" "$(git cat-file blob HEAD:.crq/policy.yaml | $PY -c '
@@ -83,6 +86,7 @@ same "apply commit" "$(git log -1 --format=%s)" "policy: edit"
 
 # threshold 2: a change is proposed, in force with a second admin
 expect 0 "" as alice member remove carol@example.com
+same "a proposal says so" "$(cat "$TMP/out")" "proposed: removed member carol@example.com (1 of 2 admins; in force when approved: crq policy approve)"
 same "only proposed: the version stays" "$(version)" "8"
 same "proposal commit" "$(git log -1 --format=%s)" "policy: propose remove member carol@example.com (1 of 2 admins)"
 same "carol is still a member while it is pending" "$("$CRQ" policy allowed-signers | grep -c '^carol@')" "1"

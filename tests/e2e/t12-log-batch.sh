@@ -15,6 +15,7 @@ comment CHG-000001 -m "second thoughts"
 EOT
 expect 0 "" "$CRQ" batch <"$TMP/cmds"
 same "batch output: each command's stdout in order" "$(cat "$TMP/out")" "CHG-000001
+CHG-000001: implementation_plan (none) -> step one, backout_plan (none) -> say \"undo\", test_plan (none) -> t
 CHG-000001: draft -> submitted
 CHG-000001: submitted -> submitted"
 same "quoting: double quotes with escapes" "$(git cat-file blob HEAD:changes/000/CHG-000001.yaml | grep '^backout_plan')" \

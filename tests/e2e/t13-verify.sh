@@ -228,7 +228,8 @@ GIT_COMMITTER_DATE=2026-11-23T10:00:01Z GIT_AUTHOR_DATE=2026-11-23T10:00:01Z \
 git show "$approve_commit:$f2" >$f2
 git add $f2
 gitas bob "$(keyfor bob)" commit -q -S -C "$approve_commit"
-refused sod separation
+# an edit that changes nothing is no step at all
+refused sod nothing-to-change sod~1
 # the same when the walk starts later (a trusted commit, a resumed run):
 # the edits before it are read from the history
 "$CRQ" verify --trust sod~1 sod >"$TMP/vout" 2>&1

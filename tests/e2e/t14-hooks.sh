@@ -64,6 +64,37 @@ same "server unchanged" "$(git -C "$TMP/server.git" rev-parse main)" "$(git rev-
 expect 1 "does not descend from" git push --force origin "$old:main"
 same "server still at its tip" "$(git -C "$TMP/server.git" rev-parse main)" "$(git rev-parse main)"
 expect 1 "refusing to delete refs/heads/main" git push origin :main
+
+# one push of several branches and tags: each ref is checked, and one
+# bad ref among good ones refuses the push, named (pre-receive is all
+# or nothing: none of them lands)
+git branch feature main
+git tag -a v1 -m "release 1" main
+git tag light main
+expect 0 "" git push -q origin main feature v1 light
+same "branches and tags landed in one push" \
+	"$(git -C "$TMP/server.git" rev-parse feature v1^{} light | sort -u)" "$(git rev-parse main)"
+as alice comment CHG-000001 -m "one more step" >/dev/null
+git branch feature2 main
+git tag -a v2 -m "release 2" main
+git tag -a bad-tag -m "sneaky" hostile
+tip=$(git -C "$TMP/server.git" rev-parse main)
+expect 1 "refusing refs/tags/bad-tag: " git push origin main feature2 v2 bad-tag
+grep -q "refusing refs/heads/main\|refusing refs/heads/feature2\|refusing refs/tags/v2" "$TMP/err" &&
+	not_ok "good refs named as refused: $(grep refusing "$TMP/err")" || ok "only the bad ref is named"
+same "nothing of the refused push landed" \
+	"$(git -C "$TMP/server.git" rev-parse main; git -C "$TMP/server.git" rev-parse -q --verify feature2 || echo none; git -C "$TMP/server.git" rev-parse -q --verify v2 || echo none)" \
+	"$(printf '%s\nnone\nnone' "$tip")"
+git branch hostile2 hostile
+expect 1 "refusing refs/heads/hostile2: " git push origin feature2 hostile2 v2
+# a rewrite or a deletion of the store branch among good refs
+expect 1 "refusing refs/heads/main: " git push --force origin "$old:main" feature2 v2
+expect 1 "refusing to delete refs/heads/main" git push origin :main feature2 v2
+same "the store branch survived" "$(git -C "$TMP/server.git" rev-parse main)" "$tip"
+expect 0 "" git push -q origin main feature2 v2
+same "then the good refs land" "$(git -C "$TMP/server.git" rev-parse feature2 v2^{} | sort -u)" "$(git rev-parse main)"
+git tag -d bad-tag >/dev/null
+git branch -q -D hostile2
 # branches without a change store are not crq's business
 git checkout -q --orphan code
 git rm -q -rf . >/dev/null
@@ -86,6 +117,10 @@ git -C "$TMP/server.git" config receive.denyNonFastForwards false
 rm "$TMP/server.git/hooks/pre-receive"
 expect 1 "unsigned" git push origin hostile:refs/heads/hostile
 same "nothing reached the server" "$(git -C "$TMP/server.git" rev-parse -q --verify hostile || echo none)" "none"
+# pre-push names the remote ref, the one the push would update
+expect 1 "refusing refs/heads/sneaky: " git push origin main hostile:refs/heads/sneaky
+expect 1 "refusing to delete refs/heads/main" git push origin :main
+same "the server still has its store" "$(git -C "$TMP/server.git" rev-parse -q --verify main >/dev/null && echo yes)" "yes"
 expect 0 "" as alice comment CHG-000001 -m "via pre-push"
 expect 0 "" git push -q origin main
 done_testing

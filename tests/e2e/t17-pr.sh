@@ -21,7 +21,7 @@ git branch -q base
 git checkout -q -b pr-approve
 expect 0 "" as bob approve CHG-000001 --role change-manager
 expect 0 "" as carol approve CHG-000001
-same "authorized on the PR branch" "$(cat "$TMP/out")" "CHG-000001: assessed -> authorized"
+same "authorized on the PR branch" "$(head -1 "$TMP/out")" "CHG-000001: assessed -> authorized"
 expect 0 "" "$CRQ" check --base main
 git checkout -q main
 git -c user.name=alice -c user.email=alice@example.com merge -q --no-ff -m "Merge pull request #1" pr-approve

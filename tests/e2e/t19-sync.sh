@@ -19,7 +19,7 @@ git clone -q server.git b
 (cd b && as bob new --title "From B" >/dev/null && as bob comment CHG-000001 -m "B was here" >/dev/null)
 cd a
 expect 0 "" "$CRQ" sync
-grep -q "^pushed to origin/main" "$TMP/out" && ok "a pushes first" || not_ok "a: $(cat "$TMP/out")"
+grep -q "^pushed 2 steps to origin/main ([0-9a-f]*\.\.$(git rev-parse --short=10 HEAD))$" "$TMP/out" && ok "a pushes first" || not_ok "a: $(cat "$TMP/out")"
 cd ../b
 expect 0 "" as bob sync
 grep -q "^renumbered CHG-000002 to CHG-000003: the id was taken upstream" "$TMP/out" && ok "b's new change renumbered" || not_ok "b: $(cat "$TMP/out")"
@@ -31,7 +31,7 @@ same "the work tree follows" "$(grep '^title:' changes/000/CHG-000003.yaml)" "ti
 expect 0 "" "$CRQ" verify
 cd ../a
 expect 0 "" "$CRQ" sync
-grep -q "^up to date with origin/main" "$TMP/out" && ok "a takes the remote" || not_ok "a2: $(cat "$TMP/out")"
+grep -q "^fast-forwarded main from [0-9a-f]* to $(git rev-parse --short=10 HEAD) (2 steps)$" "$TMP/out" && ok "a takes the remote" || not_ok "a2: $(cat "$TMP/out")"
 expect 0 "" "$CRQ" verify
 same "both clones agree" "$(git rev-parse HEAD)" "$(git -C ../b rev-parse HEAD)"
 same "ids unique on the shared branch" "$(git -C "$TMP/server.git" ls-tree -r --name-only main changes | sort | uniq -d | wc -l)" "0"
@@ -55,7 +55,7 @@ expect 0 "" "$CRQ" sync
 cd ../b
 before=$(git rev-parse HEAD)
 expect 1 "cannot edit CHG-000002: it is cancelled" as bob sync
-grep -q "nothing was pushed; your branch is back at" "$TMP/err" && ok "the sync stops and explains" || not_ok "stop: $(cat "$TMP/err")"
+grep -q "nothing was pushed and your branch is as it was" "$TMP/err" && ok "the sync stops and explains" || not_ok "stop: $(cat "$TMP/err")"
 same "b's branch and step are intact" "$(git rev-parse HEAD)" "$before"
 same "the server has a's cancel, not b's edit" "$(git -C "$TMP/server.git" show main:changes/000/CHG-000002.yaml | grep -E '^(state|risk):' | tr '\n' ' ')" "state: cancelled risk: low "
 

@@ -415,6 +415,29 @@ static void test_template_and_attestation(void **state)
 	crq_node_free(in);
 }
 
+static void test_nothing_to_change(void **state)
+{
+	crq_node *before = crq_node_new(CRQ_NODE_OBJECT), *after;
+
+	(void)state;
+	crq_node_set(before, "title", crq_node_new_cstr("T"));
+	crq_node_set(before, "window", crq_node_new(CRQ_NODE_OBJECT));
+	crq_node_set(crq_node_get(before, "window"), "start",
+		crq_node_new_cstr("2026-12-10T10:00:00Z"));
+	crq_node_set(before, "updated", crq_node_new_cstr("2026-11-23T10:00:00Z"));
+	after = crq_node_dup(before);
+	/* only the clock moved: nothing to change, except for a comment */
+	crq_node_set(after, "updated", crq_node_new_cstr("2026-11-24T10:00:00Z"));
+	assert_int_equal(crq_rules_changes_nothing("schedule", before, after), 1);
+	assert_int_equal(crq_rules_changes_nothing("comment", before, after), 0);
+	assert_int_equal(crq_rules_changes_nothing("create", NULL, after), 0);
+	crq_node_set(crq_node_get(after, "window"), "start",
+		crq_node_new_cstr("2026-12-11T10:00:00Z"));
+	assert_int_equal(crq_rules_changes_nothing("schedule", before, after), 0);
+	crq_node_free(before);
+	crq_node_free(after);
+}
+
 static void test_policy_steps(void **state)
 {
 	crq_node *out = NULL, *edited = crq_node_dup(policy), *two, *p2;
@@ -424,6 +447,14 @@ static void test_policy_steps(void **state)
 
 	(void)state;
 	crq_node_set(edited, "version", crq_node_new_int(99));
+	/* only the version differs: that changes nothing */
+	assert_crq_fails(crq_rules_policy(&out, &title, &rule, policy,
+		CRQ_POLICY_EDIT, edited, "tidy", keys[0], "alice@example.com",
+		T0), CRQ_EEXISTS, "tidy: nothing to change");
+	assert_string_equal(rule, "nothing-to-change");
+	assert_null(out);
+	crq_node_set(crq_node_get(edited, "members")->items[0], "name",
+		crq_node_new_cstr("Alice A."));
 	assert_crq_ok(crq_rules_policy(&out, &title, &rule, policy,
 		CRQ_POLICY_EDIT, edited, "tidy", keys[0], "alice@example.com",
 		T0));
@@ -476,6 +507,7 @@ int main(void)
 		cmocka_unit_test(test_approvals),
 		cmocka_unit_test(test_guards_and_deadlines),
 		cmocka_unit_test(test_template_and_attestation),
+		cmocka_unit_test(test_nothing_to_change),
 		cmocka_unit_test(test_policy_steps),
 	};
 
