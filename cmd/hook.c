@@ -170,6 +170,13 @@ static int install(struct cmd_ctx *ctx)
 		    crq_repo_pin_trust(&pin, repo, NULL) == 0)
 			printf("pinned the trusted root %s (crq.trust)\n",
 				pin.ptr);
+		/* git itself refuses trees no checkout may write (.git,
+		 * .., ...) and malformed objects, before the hook runs */
+		crq_buf_clear(&pin);
+		if (crq_repo_config(&pin, repo, "receive.fsckObjects") < 0 &&
+		    crq_repo_set_config(repo, "receive.fsckObjects",
+				"true") == 0)
+			printf("set receive.fsckObjects = true (git refuses malformed objects and paths like .git and ..)\n");
 		crq_buf_dispose(&pin);
 		rc = write_hook(dir, "pre-receive", exe);
 	}

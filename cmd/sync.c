@@ -43,7 +43,9 @@ int cmd_sync(int argc, char **argv, struct cmd_ctx *ctx)
 	if ((rc = open_repo(&repo, ctx)))
 		return rc;
 	err = crq_sync_run(&out, repo, remote, mode);
+	/* what was done, then why it stopped */
 	fputs(crq_buf_cstr(&out), stdout);
+	fflush(stdout);
 	rc = err < 0 ? report(err) : finish(0);
 	crq_buf_dispose(&out);
 	close_repo(repo, ctx);

@@ -268,6 +268,21 @@ int crq_repo_config(crq_buf *out, crq_repo *repo, const char *name)
 		repo->config_count, name);
 }
 
+int crq_repo_set_config(crq_repo *repo, const char *name, const char *value)
+{
+	git_config *cfg = NULL;
+	int err;
+
+	if ((err = git_repository_config(&cfg, repo->git)) < 0 ||
+	    (err = git_config_set_string(cfg, name, value)) < 0)
+		err = crq_store__git_error(err, "cannot write the git config");
+	git_config_free(cfg);
+	/* later reads see it */
+	git_config_free(repo->cfg);
+	repo->cfg = NULL;
+	return err < 0 ? err : 0;
+}
+
 int crq_repo_change_schema(const crq_schema **out, crq_repo *repo)
 {
 	crq_buf path = CRQ_BUF_INIT;

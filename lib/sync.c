@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 
 #define POLICY_PATH ".crq/policy.yaml"
 #define MAX_ATTEMPTS 8
+#define CRQ_EISDIR (-1000)	/* disk_blob: a directory is there */
 
 /* ---- the journal: what a sync in progress has done ---- */
 
@@ -42,6 +44,11 @@ struct sync_state {
 	git_oid stop_at;	/* the local step that stopped it */
 	git_oid *skip;		/* local steps the user dropped */
 	size_t nskip, askip;
+	git_oid since;		/* local steps are those after it (when set;
+				 * else those after the merge base) */
+	int has_since;
+	git_oid *tried;		/* results pushed before, maybe landed */
+	size_t ntried, atried;
 	crq_buf why;		/* why it stopped */
 	time_t written;		/* when the journal was last written */
 };
@@ -54,6 +61,7 @@ static void state_path(crq_buf *out, crq_repo *repo)
 static void state_dispose(struct sync_state *st)
 {
 	free(st->skip);
+	free(st->tried);
 	crq_buf_dispose(&st->why);
 	memset(st, 0, sizeof(*st));
 }
@@ -77,6 +85,11 @@ static int state_save(crq_repo *repo, const struct sync_state *st)
 			git_oid_tostr_s(&st->result));
 	for (i = 0; i < st->nskip; i++)
 		crq_buf_printf(&text, "skip %s\n", git_oid_tostr_s(&st->skip[i]));
+	for (i = 0; i < st->ntried; i++)
+		crq_buf_printf(&text, "tried %s\n",
+			git_oid_tostr_s(&st->tried[i]));
+	if (st->has_since)
+		crq_buf_printf(&text, "since %s\n", git_oid_tostr_s(&st->since));
 	if (st->stopped) {
 		crq_buf_printf(&text, "stopped %s\n",
 			git_oid_tostr_s(&st->stop_at));
@@ -172,6 +185,13 @@ static int state_load(crq_repo *repo, struct sync_state *st)
 			crq__grow((void **)&st->skip, &st->askip,
 				st->nskip + 1, sizeof(*st->skip));
 			st->skip[st->nskip++] = o;
+		} else if (!strcmp(line, "tried")) {
+			crq__grow((void **)&st->tried, &st->atried,
+				st->ntried + 1, sizeof(*st->tried));
+			st->tried[st->ntried++] = o;
+		} else if (!strcmp(line, "since")) {
+			st->since = o;
+			st->has_since = 1;
 		}
 	}
 	fclose(f);
@@ -189,7 +209,7 @@ static void state_clear(crq_repo *repo)
 	crq_buf path = CRQ_BUF_INIT;
 
 	state_path(&path, repo);
-	unlink(path.ptr);
+	remove(path.ptr);	/* a file, or an empty directory put there */
 	crq_buf_dispose(&path);
 }
 
@@ -263,9 +283,7 @@ static int disk_blob(git_oid *oid, int *present, crq_repo *repo,
 		repo->workdir[strlen(repo->workdir) - 1] == '/' ? "" : "/", path);
 	*present = lstat(full.ptr, &sb) == 0;
 	if (*present && S_ISDIR(sb.st_mode))
-		err = crq_error__set(CRQ_ECONFLICT,
-			"'%s' is a directory in the work tree; crq sync will not replace it",
-			path);
+		err = CRQ_EISDIR;
 	else if (*present && S_ISLNK(sb.st_mode)) {
 		char target[4096];
 		ssize_t n = readlink(full.ptr, target, sizeof(target));
@@ -352,11 +370,108 @@ done:
 }
 
 /*
+ * May a tree from the remote put path in the work tree?  What git's
+ * checkout refuses: an absolute path, an empty, "." or ".." component,
+ * a ".git" one in any case (and with the trailing dots and spaces some
+ * file systems drop), a backslash; and nothing beyond a symbolic link
+ * in the work tree, which would lead outside it.
+ */
+/* Does the move from ta to tb turn the file (or link) at prefix into a
+ * directory?  Then the work tree's file there goes first. */
+static int becomes_dir(git_tree *ta, git_tree *tb, const char *prefix)
+{
+	git_tree_entry *a = NULL, *b = NULL;
+	int yes = git_tree_entry_bypath(&a, ta, prefix) == 0 &&
+		git_tree_entry_type(a) == GIT_OBJECT_BLOB &&
+		git_tree_entry_bypath(&b, tb, prefix) == 0 &&
+		git_tree_entry_type(b) == GIT_OBJECT_TREE;
+
+	git_tree_entry_free(a);
+	git_tree_entry_free(b);
+	return yes;
+}
+
+static int safe_path(crq_repo *repo, const char *path, git_tree *ta,
+	git_tree *tb)
+{
+	crq_buf full = CRQ_BUF_INIT;
+	const char *p = path, *e;
+	struct stat sb;
+	int err = 0;
+
+	if (!*path || *path == '/' || strchr(path, '\\'))
+		goto bad;
+	for (; ; p = e + 1) {
+		size_t n;
+
+		e = strchr(p, '/');
+		n = e ? (size_t)(e - p) : strlen(p);
+		while (n && (p[n - 1] == '.' || p[n - 1] == ' ') &&
+		       !(n <= 2 && p[0] == '.' && (n == 1 || p[1] == '.')))
+			n--;
+		if (!n || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.') ||
+		    (n == 4 && !strncasecmp(p, ".git", 4)))
+			goto bad;
+		if (!e)
+			break;
+		/* a leading directory must be a directory, not a link */
+		crq_buf_clear(&full);
+		crq_buf_printf(&full, "%s/%.*s", repo->workdir,
+			(int)(e - path), path);
+		if (lstat(full.ptr, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+			crq_buf prefix = CRQ_BUF_INIT;
+			int goes;
+
+			crq_buf_put(&prefix, path, (size_t)(e - path));
+			goes = becomes_dir(ta, tb, prefix.ptr);
+			crq_buf_dispose(&prefix);
+			if (goes)
+				continue;	/* tracked, and removed first */
+			err = crq_error__set(CRQ_ECONFLICT,
+				"'%s' lies beyond '%.*s', which is not a directory in the work tree\n"
+				"hint: move it away, then run crq sync again",
+				path, (int)(e - path), path);
+			goto done;
+		}
+	}
+	goto done;
+bad:
+	err = crq_error__set(CRQ_EDENIED,
+		"the remote's tree has a path no checkout may write: '%s'\n"
+		"hint: nothing was written; ask whoever pushed it to remove it",
+		path);
+done:
+	crq_buf_dispose(&full);
+	return err;
+}
+
+/* Remove the directories above path that are empty now. */
+static void prune_dirs(crq_repo *repo, const char *path)
+{
+	crq_buf full = CRQ_BUF_INIT;
+	char *slash;
+
+	crq_buf_printf(&full, "%s/%s", repo->workdir, path);
+	while ((slash = strrchr(full.ptr, '/')) &&
+	       (size_t)(slash - full.ptr) > strlen(repo->workdir)) {
+		*slash = '\0';
+		if (rmdir(full.ptr) < 0)
+			break;
+	}
+	crq_buf_dispose(&full);
+}
+
+enum follow_do { FOLLOW_NONE, FOLLOW_WRITE, FOLLOW_REPLACE_DIR };
+
+/*
  * Bring the work tree and the index from tree of from to tree of to,
  * path by path: a path the work tree has as from had it is updated, one
  * it has as to has it already is left (a sync cut short may have done
  * part), anything else is the user's and refuses the whole move before
- * a byte is written.  Nothing else in the work tree is touched.
+ * a byte is written; so does a path no checkout may write.  Removals go
+ * first, so a tracked directory can give way to a file.  Nothing else
+ * in the work tree is touched.
  */
 static int follow(crq_repo *repo, const git_oid *from, const git_oid *to,
 	int write)
@@ -365,8 +480,9 @@ static int follow(crq_repo *repo, const git_oid *from, const git_oid *to,
 	git_tree *ta = NULL, *tb = NULL;
 	git_diff *diff = NULL;
 	git_index *idx = NULL;
-	size_t i;
-	int err;
+	unsigned char *todo = NULL;
+	size_t i, n;
+	int err, pass;
 
 	if ((err = git_commit_lookup(&a, repo->git, from)) < 0 ||
 	    (err = git_commit_lookup(&b, repo->git, to)) < 0 ||
@@ -378,37 +494,89 @@ static int follow(crq_repo *repo, const git_oid *from, const git_oid *to,
 		err = crq_store__git_error(err, "cannot compare trees");
 		goto done;
 	}
-	for (i = 0; i < git_diff_num_deltas(diff); i++) {
+	n = git_diff_num_deltas(diff);
+	todo = crq__calloc(n ? n : 1, 1);
+	for (i = 0; i < n; i++) {
 		const git_diff_delta *d = git_diff_get_delta(diff, i);
 		const git_diff_file *was = &d->old_file, *want = &d->new_file;
 		int had = d->status != GIT_DELTA_ADDED;
 		int gets = d->status != GIT_DELTA_DELETED;
 		const char *path = gets ? want->path : was->path;
 		const git_index_entry *e = git_index_get_bypath(idx, path, 0);
+		git_tree_entry *dir = NULL;
 		git_oid disk;
 		int present;
 
 		if (was->mode == GIT_FILEMODE_COMMIT ||
 		    want->mode == GIT_FILEMODE_COMMIT)
 			continue;	/* a submodule: git's business */
-		if ((err = disk_blob(&disk, &present, repo, path)) < 0)
+		if ((err = safe_path(repo, path, ta, tb)) < 0)
+			goto done;
+		err = disk_blob(&disk, &present, repo, path);
+		if (err == CRQ_EISDIR) {
+			/* a file where a tracked directory was: it goes
+			 * when its files do, if nothing else is in it */
+			crq_error_clear();
+			err = 0;
+			if (!had && git_tree_entry_bypath(&dir, ta, path) == 0 &&
+			    git_tree_entry_type(dir) == GIT_OBJECT_TREE)
+				todo[i] = FOLLOW_REPLACE_DIR;
+			git_tree_entry_free(dir);
+			if (todo[i])
+				continue;
+			err = crq_error__set(CRQ_ECONFLICT,
+				"'%s' is a directory in the work tree that crq sync would replace\n"
+				"hint: move it away, then run crq sync again", path);
+		}
+		if (err < 0)
 			goto done;
 		if (present == gets && (!gets || git_oid_equal(&disk, &want->id)))
-			;	/* there already */
+			todo[i] = FOLLOW_NONE;	/* there already */
 		else if (present == had && (!had || git_oid_equal(&disk,
 				&was->id)) && (!e ? !had : git_oid_equal(&e->id,
-				&was->id))) {
-			if (write && (err = write_path(repo, path, gets ?
-					&want->id : NULL, want->mode)) < 0)
-				goto done;
-		} else {
+				&was->id)))
+			todo[i] = FOLLOW_WRITE;
+		else {
 			err = crq_error__set(CRQ_ECONFLICT,
 				"'%s' has uncommitted changes that crq sync would overwrite\n"
 				"hint: commit or stash it, then run crq sync again",
 				path);
 			goto done;
 		}
-		if (write) {
+	}
+	if (!write)
+		goto done;
+	/* removals first, then the rest */
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < n; i++) {
+			const git_diff_delta *d = git_diff_get_delta(diff, i);
+			int gets = d->status != GIT_DELTA_DELETED;
+			const char *path = gets ? d->new_file.path :
+				d->old_file.path;
+
+			if (gets != pass || d->old_file.mode == GIT_FILEMODE_COMMIT ||
+			    d->new_file.mode == GIT_FILEMODE_COMMIT)
+				continue;
+			if (todo[i] == FOLLOW_REPLACE_DIR) {
+				crq_buf full = CRQ_BUF_INIT;
+
+				crq_buf_printf(&full, "%s/%s", repo->workdir, path);
+				if (rmdir(full.ptr) < 0 && errno != ENOENT)
+					err = crq_error__set(CRQ_ECONFLICT,
+						"'%s' is a directory with files git does not track; crq sync would replace it\n"
+						"hint: move them away, then run crq sync --continue",
+						path);
+				crq_buf_dispose(&full);
+				if (err < 0)
+					goto done;
+			}
+			if (todo[i] != FOLLOW_NONE &&
+			    (err = write_path(repo, path, gets ?
+					&d->new_file.id : NULL,
+					d->new_file.mode)) < 0)
+				goto done;
+			if (!gets)
+				prune_dirs(repo, path);
 			err = gets ? git_index_add_bypath(idx, path) :
 				git_index_remove_bypath(idx, path);
 			if (err < 0) {
@@ -417,13 +585,13 @@ static int follow(crq_repo *repo, const git_oid *from, const git_oid *to,
 				goto done;
 			}
 		}
-	}
-	if (write && (err = git_index_write(idx)) < 0) {
+	if ((err = git_index_write(idx)) < 0) {
 		err = crq_store__git_error(err, "cannot write the index");
 		goto done;
 	}
 	err = 0;
 done:
+	free(todo);
 	git_index_free(idx);
 	git_diff_free(diff);
 	git_tree_free(ta);
@@ -919,6 +1087,13 @@ static int replay(struct replay_ctx *rc, crq_repo *repo, git_commit *c)
 			shown, by, by);
 		goto done;
 	}
+	if (id && !*mapped_id(rc, id)) {
+		/* its change's create was skipped */
+		crq_buf_printf(rc->report, "skipped %s (%s %s): the change's create was skipped (kept at refs/crq/sync)\n",
+			shown, action, id);
+		rc->dropped++;
+		goto done;
+	}
 	if ((err = files = step_files(&path, repo->git, c)) < 0)
 		goto done;
 	body_of(&body, c);
@@ -988,6 +1163,24 @@ static int replay(struct replay_ctx *rc, crq_repo *repo, git_commit *c)
 			goto done;
 		}
 	}
+	if (!digest && strcmp(action, "create") && strcmp(action, "edit") &&
+	    strcmp(action, "comment") && old && cur) {
+		/* an assessment, a schedule, a start ...: a judgment of the
+		 * content it was taken on, like a decision */
+		const crq_schema *schema;
+		char was[72], now[72];
+
+		if ((err = crq_repo_change_schema(&schema, repo)) < 0 ||
+		    (err = crq_rules_digest(was, schema, old)) < 0 ||
+		    (err = crq_rules_digest(now, schema, cur)) < 0)
+			goto done;
+		if (strcmp(was, now)) {
+			err = crq_error__set(CRQ_ECONFLICT,
+				"your %s of %s was taken on content that changed upstream: look at it again",
+				action, mid);
+			goto done;
+		}
+	}
 	assignments(sets, &clash, old, new, cur);
 	if (clash.size) {
 		err = crq_error__set(CRQ_ECONFLICT,
@@ -1052,8 +1245,8 @@ done:
 	if (!err)
 		rc->replayed++;
 	if (err < 0 && err != CRQ_ECONFLICT)
-		crq_error__prefix("cannot replay %s (%s %s)", shown,
-			action ? action : "?", id ? id : "?");
+		crq_error__prefix("cannot replay %s (%s)", shown,
+			id ? id : git_commit_summary(c));
 	crq_node_free(tr);
 	free(argv);
 	crq_node_free(old);
@@ -1118,7 +1311,8 @@ static int replay_all(crq_buf *report, crq_repo *repo,
 	    (err = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL |
 			GIT_SORT_REVERSE)) < 0 ||
 	    (err = git_revwalk_push(walk, &st->local)) < 0 ||
-	    (err = git_revwalk_hide(walk, &base)) < 0) {
+	    (err = git_revwalk_hide(walk, st->has_since ? &st->since :
+			&base)) < 0) {
 		err = crq_store__git_error(err, "cannot list the local steps");
 		goto done;
 	}
@@ -1132,8 +1326,28 @@ static int replay_all(crq_buf *report, crq_repo *repo,
 		git_commit *c = NULL;
 
 		if (skipped(st, &id)) {
+			git_commit *sc = NULL;
+
 			crq_buf_printf(report, "skipped %.10s (kept at refs/crq/sync/%s)\n",
 				git_oid_tostr_s(&id), st->branch);
+			/* a change whose create is skipped is not there: its
+			 * id must not lead its later steps to another change */
+			if (git_commit_lookup(&sc, repo->git, &id) == 0) {
+				crq_node *t = NULL;
+				crq_buf pr = CRQ_BUF_INIT;
+
+				if (crq_commit__trailers(&t, &pr,
+						git_commit_message(sc)) == 0 &&
+				    crq_node_get_str(t, "Crq-Change") &&
+				    !strcmp(crq_node_get_str(t, "Crq-Action") ?
+					crq_node_get_str(t, "Crq-Action") : "",
+					"create"))
+					crq_node_set(rc.idmap, crq_node_get_str(t,
+						"Crq-Change"), crq_node_new_cstr(""));
+				crq_node_free(t);
+				crq_buf_dispose(&pr);
+			}
+			git_commit_free(sc);
 			continue;
 		}
 		if ((err = git_commit_lookup(&c, repo->git, &id)) < 0) {
@@ -1227,6 +1441,86 @@ static int crq_files_clean(crq_repo *repo)
 	return err;
 }
 
+static int holds(crq_repo *repo, const git_oid *tip, const git_oid *c)
+{
+	return git_oid_equal(tip, c) ||
+		git_graph_descendant_of(repo->git, tip, c) == 1;
+}
+
+/* Is a result this sync pushed on the remote (at upstream)? */
+static int landed(crq_repo *repo, const struct sync_state *st,
+	const git_oid *upstream, git_oid *which)
+{
+	size_t i;
+
+	if (st->has_result && strcmp(st->phase, "replay") &&
+	    holds(repo, upstream, &st->result)) {
+		*which = st->result;
+		return 1;
+	}
+	for (i = 0; i < st->ntried; i++)
+		if (holds(repo, upstream, &st->tried[i])) {
+			*which = st->tried[i];
+			return 1;
+		}
+	return 0;
+}
+
+/*
+ * The sync's push (which) is on the remote: bring the branch there.
+ * Steps made on the branch since (after a kill) are kept: they become
+ * the local steps of a replay onto it, and *still is set.
+ */
+static int finish_landed(crq_buf *report, crq_repo *repo,
+	struct sync_state *st, const git_oid *which, const char *backup,
+	int *still)
+{
+	git_oid now;
+	int unborn, err;
+
+	*still = 0;
+	repo->tip_known = 0;
+	if ((err = crq_store__tip(repo, &now, &unborn)) < 0)
+		return err;
+	if (!unborn && (git_oid_equal(&now, &st->local) || holds(repo, &now,
+			which))) {
+		st->result = *which;
+		st->has_result = 1;
+		snprintf(st->phase, sizeof(st->phase), "move");
+		if ((err = state_save(repo, st)) < 0 ||
+		    (err = move_branch(repo, &st->local, which)) < 0) {
+			if (err == CRQ_ECONFLICT)
+				crq_error__prefix("crq sync pushed %.10s already; your branch follows it once the way is clear (crq sync --continue)",
+					git_oid_tostr_s(which));
+			return err;
+		}
+		crq_buf_printf(report, "the sync's push had landed: %s is at %.10s\n",
+			st->branch, git_oid_tostr_s(which));
+		return 0;
+	}
+	if (unborn || git_graph_descendant_of(repo->git, &now, &st->local) != 1)
+		return crq_error__set(CRQ_ECONFLICT,
+			"branch '%s' no longer holds the steps the sync pushed as %.10s\n"
+			"hint: git reset --keep %.10s puts it there; then run crq sync",
+			st->branch, git_oid_tostr_s(which), git_oid_tostr_s(which));
+	/* the steps up to st->local are on the remote (replayed); those
+	 * after it are new */
+	crq_buf_printf(report, "the sync's push had landed (%.10s); %zu newer step%s of yours replay onto it\n",
+		git_oid_tostr_s(which), count_between(repo, &st->local, &now),
+		count_between(repo, &st->local, &now) == 1 ? "" : "s");
+	st->since = st->local;
+	st->has_since = 1;
+	st->local = now;
+	st->has_result = 0;
+	st->ntried = 0;
+	snprintf(st->phase, sizeof(st->phase), "replay");
+	if ((err = set_ref(repo, backup, &now, "crq sync")) < 0 ||
+	    (err = state_save(repo, st)) < 0)
+		return err;
+	*still = 1;
+	return 0;
+}
+
 static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 	int remote_given, crq_sync_mode mode)
 {
@@ -1241,8 +1535,45 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 	if ((have = state_load(repo, &st)) < 0) {
 		if (mode != CRQ_SYNC_ABORT)
 			return have;
-		have = 0;
 		state_clear(repo);
+		crq_buf_puts(report, "removed the damaged journal .git/crq/sync-state; your branch is as it was\n");
+		return 0;
+	}
+	/* a journal whose result is not here was not written by a sync of
+	 * this clone that pushed: damaged */
+	if (have && st.has_result && strcmp(st.phase, "replay")) {
+		git_odb *odb = NULL;
+		int there = git_repository_odb(&odb, repo->git) == 0 &&
+			git_odb_exists(odb, &st.result);
+
+		git_odb_free(odb);
+		if (!there && mode == CRQ_SYNC_ABORT) {
+			state_clear(repo);
+			crq_buf_puts(report, "removed the damaged journal .git/crq/sync-state; your branch is as it was\n");
+			err = 0;
+			goto done;
+		}
+		if (!there) {
+			err = crq_error__set(CRQ_EREPO,
+				"'.git/crq/sync-state' names a pushed result %.10s this clone does not have: it is damaged\n"
+				"hint: crq sync --abort forgets it; your steps are at refs/crq/sync/%s",
+				git_oid_tostr_s(&st.result), st.branch);
+			goto done;
+		}
+	}
+	if (have && mode == CRQ_SYNC_ABORT && strcmp(st.branch, branch) &&
+	    strcmp(st.phase, "push") && strcmp(st.phase, "move")) {
+		/* forget another branch's sync from here too */
+		crq_buf other = CRQ_BUF_INIT;
+
+		crq_buf_printf(&other, "refs/crq/replay/%s", st.branch);
+		drop_ref(repo, other.ptr);
+		crq_buf_dispose(&other);
+		state_clear(repo);
+		crq_buf_printf(report, "aborted the sync of branch '%s' (its steps are also at refs/crq/sync/%s)\n",
+			st.branch, st.branch);
+		err = 0;
+		goto done;
 	}
 	if (remote_given && (err = valid_remote(repo, remote)) < 0)
 		goto done;
@@ -1321,20 +1652,23 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 		stale_lock(report, repo, repo->branch, st.written);
 		stale_lock(report, repo, "index", st.written);
 	}
-	if (have && !strcmp(st.phase, "move")) {
+	if (have && !strcmp(st.phase, "move") && st.has_result) {
 		/* pushed; only the branch was left to move */
-		if ((err = move_branch(repo, &st.local, &st.result)) < 0)
+		int still;
+
+		if ((err = finish_landed(report, repo, &st, &st.result,
+				backup.ptr, &still)) < 0)
 			goto done;
-		crq_buf_printf(report, "moved %s to %.10s, as pushed\n", branch,
-			git_oid_tostr_s(&st.result));
-		have = 0;
-		state_clear(repo);
-		drop_ref(repo, replay_ref.ptr);
-		if (!st.nskip)
-			drop_ref(repo, backup.ptr);
-		state_dispose(&st);
-		snprintf(st.remote, sizeof(st.remote), "%s", remote);
-		snprintf(st.branch, sizeof(st.branch), "%s", branch);
+		if (!still) {
+			have = 0;
+			state_clear(repo);
+			drop_ref(repo, replay_ref.ptr);
+			if (!st.nskip)
+				drop_ref(repo, backup.ptr);
+			state_dispose(&st);
+			snprintf(st.remote, sizeof(st.remote), "%s", remote);
+			snprintf(st.branch, sizeof(st.branch), "%s", branch);
+		}
 	}
 	crq_buf_printf(&track, "refs/remotes/%s/%s", remote, branch);
 	for (attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -1350,6 +1684,39 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 				branch);
 			goto done;
 		}
+		if (found && (err = git_reference_name_to_id(&upstream,
+				repo->git, track.ptr)) < 0) {
+			err = crq_store__git_error(err, "cannot read the fetched tip");
+			goto done;
+		}
+		if (have && found && landed(repo, &st, &upstream, &result)) {
+			/* a push of this sync landed before it was cut short */
+			int still;
+
+			if ((err = finish_landed(report, repo, &st, &result,
+					backup.ptr, &still)) < 0)
+				goto done;
+			if (!still) {
+				state_clear(repo);
+				drop_ref(repo, replay_ref.ptr);
+				if (!st.nskip)
+					drop_ref(repo, backup.ptr);
+				have = 0;
+			}
+			attempt--;
+			continue;
+		}
+		if (have && strcmp(st.phase, "replay")) {
+			/* its push did not land (yet: a git push cut loose
+			 * may still): keep an eye on it, replay again */
+			if (st.has_result) {
+				crq__grow((void **)&st.tried, &st.atried,
+					st.ntried + 1, sizeof(*st.tried));
+				st.tried[st.ntried++] = st.result;
+				st.has_result = 0;
+			}
+			snprintf(st.phase, sizeof(st.phase), "replay");
+		}
 		if (have && !git_oid_equal(&local, &st.local)) {
 			/* steps made since the sync was cut short */
 			if (git_graph_descendant_of(repo->git, &local,
@@ -1364,30 +1731,6 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 			if ((err = set_ref(repo, backup.ptr, &local,
 					"crq sync")) < 0)
 				goto done;
-		}
-		if (found && (err = git_reference_name_to_id(&upstream,
-				repo->git, track.ptr)) < 0) {
-			err = crq_store__git_error(err, "cannot read the fetched tip");
-			goto done;
-		}
-		if (have && !strcmp(st.phase, "push") && st.has_result && found &&
-		    (git_oid_equal(&upstream, &st.result) ||
-		     git_graph_descendant_of(repo->git, &upstream,
-				&st.result) == 1)) {
-			/* the push landed before we were cut short */
-			snprintf(st.phase, sizeof(st.phase), "move");
-			if ((err = state_save(repo, &st)) < 0 ||
-			    (err = move_branch(repo, &st.local, &st.result)) < 0)
-				goto done;
-			crq_buf_printf(report, "the interrupted push had landed: %s is at %.10s\n",
-				branch, git_oid_tostr_s(&st.result));
-			state_clear(repo);
-			drop_ref(repo, replay_ref.ptr);
-			if (!st.nskip)
-				drop_ref(repo, backup.ptr);
-			have = 0;
-			attempt--;
-			continue;
 		}
 		if (!found || git_oid_equal(&upstream, &local) ||
 		    git_graph_descendant_of(repo->git, &local, &upstream) == 1) {
@@ -1487,6 +1830,10 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 				crq_buf_printf(report, "%s/%s moved meanwhile; again\n",
 					remote, branch);
 				snprintf(st.phase, sizeof(st.phase), "replay");
+				crq__grow((void **)&st.tried, &st.atried,
+					st.ntried + 1, sizeof(*st.tried));
+				st.tried[st.ntried++] = result;
+				st.has_result = 0;
 				state_save(repo, &st);
 				continue;
 			}
@@ -1504,9 +1851,14 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 			set_ref(repo, track.ptr, &result, "crq sync: pushed");
 		}
 		snprintf(st.phase, sizeof(st.phase), "move");
-		if ((err = state_save(repo, &st)) < 0 ||
-		    (err = move_branch(repo, &st.local, &result)) < 0)
+		if ((err = state_save(repo, &st)) < 0)
 			goto done;
+		if ((err = move_branch(repo, &st.local, &result)) < 0) {
+			if (err == CRQ_ECONFLICT && !pushed)
+				crq_error__prefix("crq sync pushed %.10s already; your branch follows it once the way is clear (crq sync --continue)",
+					git_oid_tostr_s(&result));
+			goto done;
+		}
 		if (pushed)
 			crq_buf_printf(report, "%s is at %s/%s (%.10s): nothing of yours was left to push\n",
 				branch, remote, branch, git_oid_tostr_s(&result));

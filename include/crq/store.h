@@ -52,6 +52,8 @@ const char *crq_repo_branch(const crq_repo *repo);
 long long crq_repo_clock_behind(const crq_repo *repo);
 /* Git config value (overrides first) into out; CRQ_ENOTFOUND if unset. */
 int crq_repo_config(crq_buf *out, crq_repo *repo, const char *name);
+/* Set a git config value in the repository's own configuration. */
+int crq_repo_set_config(crq_repo *repo, const char *name, const char *value);
 /* The change schema of this run (borrowed). */
 int crq_repo_change_schema(const crq_schema **out, crq_repo *repo);
 /* Full path of a file in the datadir ("schemas/change.schema.json"). */

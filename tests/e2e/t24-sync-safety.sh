@@ -190,6 +190,20 @@ as alice new --title "here" >/dev/null
 expect 0 "" "$CRQ" sync
 same "the uncommitted code edit survives a replaying sync" "$(head -1 app.c)" "/* my edit */"
 same "the untracked file survives" "$(cat notes.txt)" "scratch"
+# ... and every other command that writes
+printf '#!/bin/sh\nsed -i "s/^title: .*/title: edited here/" "$1"\n' >"$TMP/ed-title"
+chmod +x "$TMP/ed-title"
+id=$(git ls-tree -r --name-only HEAD changes | sed -n '$s,.*/,,; $s,\.yaml,,p')
+as alice set "$id" risk=low >/dev/null &&
+	EDITOR="$TMP/ed-title" as alice edit "$id" >/dev/null &&
+	as alice comment "$id" -m "busy" >/dev/null &&
+	as alice new --title "another" >/dev/null &&
+	as alice cancel "$id" >/dev/null &&
+	ok "set, edit, comment, new, cancel next to the edit" || not_ok "a command failed next to an uncommitted edit"
+same "the code edit survives them all" "$(head -1 app.c)" "/* my edit */"
+same "git sees only the user's own edit" "$(git status --porcelain)" " M app.c
+?? notes.txt"
+expect 0 "" "$CRQ" sync
 # upstream changes app.c: the sync refuses to overwrite the edit
 (cd ../code2 && "$CRQ" sync >/dev/null && echo 'int x;' >>app.c && git -c commit.gpgsign=false commit -q -am "code2 code" && git push -q origin main)
 before=$(git rev-parse HEAD)

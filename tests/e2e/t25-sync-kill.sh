@@ -1,6 +1,7 @@
 #!/bin/sh
 # crq sync killed with SIGKILL at random points (fetch, replay, push,
-# moving the branch), then finished by --continue or a fresh crq sync:
+# moving the branch; with its git or alone, leaving a git push to land
+# later), then finished by --continue or a fresh crq sync:
 # every step that reported success ends on the shared branch exactly
 # once, nothing is left half-done, verify is clean everywhere.
 . "$(dirname "$0")/lib.sh"
@@ -35,8 +36,12 @@ for d in $delays; do
 	cd b
 	id=$(as bob new --title "b round $r" 2>>"$TMP/b.err") && echo "b round $r" >>"$TMP/made"
 	as bob comment "$id" -m "b note $r" >/dev/null 2>>"$TMP/b.err" && echo "note b note $r" >>"$TMP/made"
-	# killed somewhere in the middle
-	timeout -s KILL "$(awk "BEGIN { print $d / 1000 }")" \
+	# killed somewhere in the middle: in odd rounds crq and its git
+	# together, in even ones crq alone, so that a git push cut loose
+	# may land after the next sync has looked
+	fg=
+	[ $((r % 2)) = 0 ] && fg=--foreground
+	timeout $fg -s KILL "$(awk "BEGIN { print $d / 1000 }")" \
 		env GIT_AUTHOR_NAME=bob GIT_AUTHOR_EMAIL=bob@example.com \
 		GIT_COMMITTER_NAME=bob GIT_COMMITTER_EMAIL=bob@example.com \
 		"$CRQ" -c user.signingkey="$(keyfor bob)" sync >/dev/null 2>&1
