@@ -76,5 +76,27 @@ done
 echo "all $n commits verified by git"
 run git log --format='%h %G? %<(8,trunc)%an %s'
 run git fsck --strict --no-progress
+
+say "Sharing: a server with crq's pre-receive hook, and Bob's own clone"
+git clone -q --bare . ../server.git
+(cd ../server.git && run "$CRQ" hook install)
+git remote add origin ../server.git
+git fetch -q origin
+git branch -q -u origin/main
+git clone -q ../server.git ../bob
+cd ../bob
+as bob comment "$id" -m "Lessons learned filed in the wiki"
+cd ../store
+run "$CRQ" new --title "Renew the TLS certificate of www" --service web
+cd ../bob
+as bob sync
+cd ../store
+run "$CRQ" sync
+say "\$ git commit -am 'quick fix'; crq sync      # refused by the server's hook"
+sed -i 's/^title: .*/title: quietly renamed/' "changes/000/$id.yaml"
+git -c commit.gpgsign=false commit -q -am "quick fix"
+"$CRQ" sync || echo "(exit $?)"
+git reset -q --hard origin/main
+run "$CRQ" verify
 echo
 echo "demo ok: every step above is a signed commit in $DEMO/store (removed on exit)"
