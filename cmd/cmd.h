@@ -50,6 +50,7 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_hook(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_check(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_sync(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_task(int argc, char **argv, struct cmd_ctx *ctx);
 
 /* Print "error: <crq_error_last()>" (or "fatal:" for repository
  * failures) and return the exit code for crq error code err. */
@@ -115,6 +116,14 @@ int run_editor(crq_repo *repo, const char *path);
  * it, or when accept() aborts.  Reports problems itself and returns an
  * exit code. */
 #define EDIT_ABORT 1	/* accept() printed why it gave up */
+/* Lock a kept file for one editor (flock of FILE.lock, gone with the
+ * process); -1 with the error printed when another holds it. */
+int kept_lock(const char *file);
+/* Write path whole through a fresh temporary file (0, or -1 and errno). */
+int write_file_atomic(const char *path, const char *text, size_t len);
+/* What is at a kept file's path. */
+enum { KEPT_NONE, KEPT_TEXT, KEPT_HUGE, KEPT_ODD };
+int kept_kind(const char *file);
 typedef int (*edit_accept_fn)(const char *text, size_t len, void *payload);
 int edit_loop(crq_repo *repo, const char *file, const char *initial,
 	edit_accept_fn accept, void *payload);

@@ -1,5 +1,6 @@
 /*
- * hook.c - crq hook install | pre-receive | pre-push | pre-commit:
+ * hook.c - crq hook install | pre-receive | pre-push | pre-commit |
+ * pre-merge-commit:
  * git hooks that refuse what crq verify refuses.
  */
 #include <errno.h>
@@ -180,7 +181,8 @@ static int install(struct cmd_ctx *ctx)
 		crq_buf_dispose(&pin);
 		rc = write_hook(dir, "pre-receive", exe);
 	}
-	else if (!(rc = write_hook(dir, "pre-commit", exe)))
+	else if (!(rc = write_hook(dir, "pre-commit", exe)) &&
+		 !(rc = write_hook(dir, "pre-merge-commit", exe)))
 		rc = write_hook(dir, "pre-push", exe);
 	if (!rc)
 		rc = finish(0);
@@ -259,7 +261,11 @@ int cmd_hook(int argc, char **argv, struct cmd_ctx *ctx)
 			return usage_error(self, "too many arguments");
 		return updates(ctx, 1);
 	}
-	if (!strcmp(argv[1], "pre-commit") && argc == 2)
+	if ((!strcmp(argv[1], "pre-commit") ||
+	     !strcmp(argv[1], "pre-merge-commit")) && argc == 2)
 		return pre_commit(ctx);
+	if (!strcmp(argv[1], "pre-commit") || !strcmp(argv[1], "pre-merge-commit") ||
+	    !strcmp(argv[1], "install") || !strcmp(argv[1], "pre-receive"))
+		return usage_error(self, "'%s' takes no arguments", argv[1]);
 	return usage_error(self, "unknown hook '%s'", argv[1]);
 }

@@ -118,6 +118,22 @@ const struct cmd commands[] = {
 	  ACT_HELP },
 	{ "cancel", cmd_act, "crq cancel ID [-m MSG]",
 	  "cancel a change before implementation", ACT_HELP },
+	{ "task", cmd_task,
+	  "crq task add ID --title T [--owner EMAIL] [--due TIME] [--phase PHASE] [-m MSG]\n"
+	  "       crq task done|reopen ID N [-m MSG]\n"
+	  "       crq task list [ID] [--mine] [--overdue] [--at TIME] [--json]",
+	  "the tasks of a change: add, mark done, reopen, list",
+	  "Each of add, done and reopen is one signed step (policy actions\n"
+	  "task-add, task-done, task-reopen), checked by crq verify: who may\n"
+	  "add tasks and in which states is the policy's; a task is marked done\n"
+	  "by its owner or an implementer, and crq records who and when.  The\n"
+	  "owner must be a member.  PHASE is design, prepare, deploy or verify;\n"
+	  "an action may need the tasks of a phase done first (the default\n"
+	  "policy's start needs prepare).  N is the task's number in list.\n"
+	  "  --mine       tasks you own (user.email)\n"
+	  "  --overdue    tasks not done whose due time has passed (at --at)\n"
+	  "  --json       [{change, task, title, phase, owner, due, done,\n"
+	  "               done_by, done_at, overdue}]\n" },
 	{ "comment", cmd_act, "crq comment ID -m MSG",
 	  "comment on a change (a commit; the state stays)", ACT_HELP },
 	{ "do", cmd_do, "crq do ID ACTION [--role ROLE] [-m MSG]",
@@ -202,17 +218,22 @@ const struct cmd commands[] = {
 	  "'CHG-000042 assessed: needs 1 cab (has: bob@example.com)'.\n"
 	  "github prints workflow annotations (::error / ::notice); junit an\n"
 	  "XML report.  Exit 1 when anything is illegal.\n" },
-	{ "hook", cmd_hook, "crq hook install | pre-receive | pre-push | pre-commit",
+	{ "hook", cmd_hook, "crq hook install | pre-receive | pre-push | pre-commit | pre-merge-commit",
 	  "git hooks that refuse what crq verify refuses",
 	  "install      write the hooks into this repository: pre-receive in\n"
-	  "             a bare repository (the server side), pre-commit and\n"
-	  "             pre-push in a work tree; an existing hook that is not\n"
+	  "             a bare repository (the server side, which also turns\n"
+	  "             on receive.fsckObjects), pre-commit, pre-merge-commit\n"
+	  "             and pre-push in a work tree; an existing hook that is not\n"
 	  "             crq's is left alone (call 'crq hook NAME' from it)\n"
 	  "pre-receive  reads git's 'old new ref' lines; refuses an update\n"
 	  "             whose history crq verify rejects, a rewrite of a change\n"
 	  "             store's history, or its deletion\n"
 	  "pre-push     the same for what is being pushed\n"
-	  "pre-commit   validates the staged change files and policy\n" },
+	  "pre-commit   validates the change files and policy being committed\n"
+	  "             (whichever index git uses: git commit -a, git commit\n"
+	  "             FILE): valid, where the store's layout puts them, and\n"
+	  "             the policy not deleted\n"
+	  "pre-merge-commit  the same for a merge\n" },
 	{ "batch", cmd_batch, "crq batch < COMMANDS",
 	  "run many crq commands from stdin in one process",
 	  "One command per line, without the leading 'crq' (e.g.\n"

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "cmd.h"
 
 /* First line of a .pub file, as "type base64 [comment]". */
@@ -146,6 +147,20 @@ int cmd_role(int argc, char **argv, struct cmd_ctx *ctx)
 	}
 	if (n < 2)
 		return usage_error(self, "which member and role?");
+	if (!*args[1])
+		return usage_error(self, "an empty role name");
+	if (until) {
+		/* a day, YYYY-MM-DD, that exists */
+		struct tm tm;
+		const char *end;
+
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(until, "%Y-%m-%d", &tm);
+		if (strlen(until) != 10 || !end || *end || tm.tm_mon > 11 ||
+		    tm.tm_mday < 1 || tm.tm_mday > 31)
+			return usage_error(self, "--until '%s' is not a day (YYYY-MM-DD)",
+				until);
+	}
 	if ((rc = open_repo(&repo, ctx)))
 		return rc;
 	err = grant ? crq_policy_role_grant(repo, args[0], args[1], until) :

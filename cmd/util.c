@@ -3,6 +3,9 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,21 +154,24 @@ int run_editor(crq_repo *repo, const char *path)
 }
 
 /* Replace path with text through a temporary file: a full disk never
- * leaves the user's text half written. */
-static int write_text(const char *path, const char *text, size_t len)
+ * leaves the user's text half written, and nothing planted at the
+ * temporary path (a link) is written through. */
+int write_file_atomic(const char *path, const char *text, size_t len)
 {
 	crq_buf tmp = CRQ_BUF_INIT;
-	FILE *f;
-	int err = -1;
+	int fd, err = -1;
 
 	crq_buf_printf(&tmp, "%s.tmp", path);
-	if (!(f = fopen(tmp.ptr, "w")))
+	unlink(tmp.ptr);
+	fd = open(tmp.ptr, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC |
+		O_NOFOLLOW, 0666);
+	if (fd < 0)
 		goto done;
-	if (fwrite(text, 1, len, f) != len) {
-		fclose(f);
+	if (write(fd, text, len) != (ssize_t)len) {
+		close(fd);
 		goto fail;
 	}
-	if (fclose(f) != 0 || rename(tmp.ptr, path) < 0)
+	if (close(fd) != 0 || rename(tmp.ptr, path) < 0)
 		goto fail;
 	err = 0;
 	goto done;
@@ -197,7 +203,10 @@ static void banner(crq_buf *out, const char *why, const char *body)
 
 	do {	/* one comment line for each line of the message */
 		n = strcspn(why, "\n");
-		crq_buf_printf(out, "# error: %.*s\n", (int)n, why);
+		if (!strncmp(why, "hint: ", 6))
+			crq_buf_printf(out, "# %.*s\n", (int)n, why);
+		else
+			crq_buf_printf(out, "# error: %.*s\n", (int)n, why);
 		why += n + (why[n] == '\n');
 	} while (*why);
 	crq_buf_puts(out, "# hint: fix it and save; to give up, save it unchanged (kept\n"
@@ -208,11 +217,13 @@ static void banner(crq_buf *out, const char *why, const char *body)
 /* The "# error:" lines of a banner on stderr, as "error: ...". */
 static void show_banner(const char *t)
 {
-	while (!strncmp(t, "# error: ", 9)) {
-		size_t n = strcspn(t + 9, "\n");
+	while (!strncmp(t, "# error: ", 9) || !strncmp(t, "# hint: ", 8)) {
+		size_t skip = t[2] == 'e' ? 9 : 2;
+		size_t n = strcspn(t + skip, "\n");
 
-		fprintf(stderr, "error: %.*s\n", (int)n, t + 9);
-		t += 9 + n + (t[9 + n] == '\n');
+		fprintf(stderr, "%s%.*s\n", skip == 9 ? "error: " : "", (int)n,
+			t + skip);
+		t += skip + n + (t[skip + n] == '\n');
 	}
 }
 
@@ -238,7 +249,7 @@ static int keep_text(const char *file, const char *why, const char *body)
 	int code = EXIT_REFUSED;
 
 	banner(&t, why, body);
-	if (write_text(file, t.ptr, t.size) < 0) {
+	if (write_file_atomic(file, t.ptr, t.size) < 0) {
 		fprintf(stderr, "fatal: cannot write '%s': %s\n", file,
 			strerror(errno));
 		code = EXIT_FAILURE_REPO;
@@ -269,14 +280,59 @@ static int editor_failed(const char *file, const char *initial)
 	return code;
 }
 
+int kept_lock(const char *file)
+{
+	crq_buf path = CRQ_BUF_INIT;
+	int fd;
+
+	crq_buf_printf(&path, "%s.lock", file);
+	fd = open(path.ptr, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0666);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (fd >= 0 && errno == EWOULDBLOCK)
+			fprintf(stderr, "error: another crq is editing '%s' right now\n"
+				"hint: finish that editor first\n", file);
+		else
+			fprintf(stderr, "fatal: cannot lock '%s': %s\n",
+				path.ptr, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	crq_buf_dispose(&path);
+	return fd;
+}
+
+int kept_kind(const char *file)
+{
+	struct stat sb;
+
+	if (lstat(file, &sb) < 0)
+		return errno == ENOENT ? KEPT_NONE : KEPT_ODD;
+	if (!S_ISREG(sb.st_mode))
+		return KEPT_ODD;
+	return sb.st_size > CRQ_YAML_MAX_SIZE ? KEPT_HUGE : KEPT_TEXT;
+}
+
 int edit_loop(crq_repo *repo, const char *file, const char *initial,
 	edit_accept_fn accept, void *payload)
 {
 	crq_buf text = CRQ_BUF_INIT, shown = CRQ_BUF_INIT;
-	int err, code, rounds = 0;
+	int err, code, rounds = 0, lock, kind;
 
+	/* one editor per kept file: a second would take over its text */
+	if ((lock = kept_lock(file)) < 0)
+		return EXIT_REFUSED;
+	kind = kept_kind(file);
+	if (kind == KEPT_ODD || kind == KEPT_HUGE) {
+		fprintf(stderr, "error: '%s' is %s; it is not reopened\n"
+			"hint: look at it, then remove it (crq edit ID --discard does)\n",
+			file, kind == KEPT_ODD ? "not a regular file" :
+			"too large to be a change");
+		close(lock);
+		return EXIT_REFUSED;
+	}
 	/* the text of a refused edit is reopened, never replaced unseen */
-	if (access(file, F_OK) == 0) {
+	if (kind == KEPT_TEXT) {
 		if ((err = crq_buf_read_file(&shown, file,
 				CRQ_YAML_MAX_SIZE)) < 0) {
 			code = report(err);
@@ -287,7 +343,7 @@ int edit_loop(crq_repo *repo, const char *file, const char *initial,
 		crq_buf_puts(&shown, initial);
 	}
 	for (;;) {
-		if (write_text(file, crq_buf_cstr(&shown), shown.size) < 0) {
+		if (write_file_atomic(file, crq_buf_cstr(&shown), shown.size) < 0) {
 			fprintf(stderr, "fatal: cannot write '%s': %s\n", file,
 				strerror(errno));
 			code = EXIT_FAILURE_REPO;
@@ -300,7 +356,11 @@ int edit_loop(crq_repo *repo, const char *file, const char *initial,
 		crq_buf_clear(&text);
 		if ((err = crq_buf_read_file(&text, file, CRQ_YAML_MAX_SIZE)) < 0) {
 			code = report(err);
-			fprintf(stderr, "hint: your text is in '%s'\n", file);
+			if (access(file, F_OK) == 0)
+				fprintf(stderr, "hint: your text is in '%s'\n", file);
+			else
+				fprintf(stderr, "hint: the editor removed '%s'; nothing was committed\n",
+					file);
 			break;
 		}
 		if (blank_text(crq_buf_cstr(&text))) {
@@ -347,6 +407,7 @@ int edit_loop(crq_repo *repo, const char *file, const char *initial,
 done:
 	crq_buf_dispose(&text);
 	crq_buf_dispose(&shown);
+	close(lock);
 	return code;
 }
 

@@ -26,14 +26,33 @@ void crq_error_clear(void)
 	errcode = 0;
 }
 
+static int set_v(int code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static int set_v(int code, const char *fmt, va_list ap)
+{
+	vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
+	errcode = code;
+	return code;
+}
+
 int crq_error__set(int code, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
+	set_v(code, fmt, ap);
 	va_end(ap);
-	errcode = code;
+	return code;
+}
+
+int crq_error_set(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_v(code, fmt, ap);
+	va_end(ap);
 	return code;
 }
 

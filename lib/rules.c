@@ -124,6 +124,19 @@ int crq_rules_digest(char out[72], const crq_schema *schema,
 	crq_node_remove(c, "approvals");
 	crq_node_remove(c, "state");
 	crq_node_remove(c, "updated");
+	{
+		/* ticking a task off is progress, not a new plan */
+		crq_node *tasks = crq_node_get(c, "tasks");
+		size_t k;
+
+		for (k = 0; tasks && tasks->kind == CRQ_NODE_ARRAY &&
+				k < tasks->count; k++)
+			if (tasks->items[k]->kind == CRQ_NODE_OBJECT) {
+				crq_node_remove(tasks->items[k], "done");
+				crq_node_remove(tasks->items[k], "done_by");
+				crq_node_remove(tasks->items[k], "done_at");
+			}
+	}
 	crq_change_format(&text, schema, c);
 	if (!EVP_Digest(text.ptr, text.size, md, &mdlen, EVP_sha256(), NULL)) {
 		err = crq_error__set(CRQ_ERROR, "cannot compute SHA-256");
@@ -442,6 +455,199 @@ static int may_set(const crq_node *action, const char *field)
 	return crq_policy__in_list(crq_node_get(action, "sets"), field);
 }
 
+/* No task in the list is done (or says who did it). */
+static int tasks_undone(const crq_node *tasks)
+{
+	size_t i;
+
+	for (i = 0; tasks->kind == CRQ_NODE_ARRAY && i < tasks->count; i++) {
+		const crq_node *t = tasks->items[i], *d;
+
+		if (t->kind != CRQ_NODE_OBJECT)
+			continue;
+		d = crq_node_get(t, "done");
+		if ((d && d->kind == CRQ_NODE_BOOL && d->b) ||
+		    crq_node_get(t, "done_by") || crq_node_get(t, "done_at"))
+			return 0;
+	}
+	return 1;
+}
+
+static int task_done(const crq_node *t)
+{
+	const crq_node *d = crq_node_get(t, "done");
+
+	return d && d->kind == CRQ_NODE_BOOL && d->b;
+}
+
+/* A task without what marking it done records. */
+static crq_node *task_plan(const crq_node *t)
+{
+	crq_node *c = crq_node_dup(t);
+
+	if (c->kind == CRQ_NODE_OBJECT) {
+		crq_node_remove(c, "done");
+		crq_node_remove(c, "done_by");
+		crq_node_remove(c, "done_at");
+	}
+	return c;
+}
+
+/*
+ * A task step (the action's `tasks`): add appends exactly one task, not
+ * done, whose owner is a member; done and reopen mark exactly one task
+ * and change nothing else of it.  crq records who marked it done and
+ * when.  Taken without a role of the action (`owner: true`), only the
+ * task's owner may.
+ */
+static int check_tasks(crq_rules_result *res, const crq_rules_step *st,
+	crq_node *after, const char *email, const char *now)
+{
+	const char *op = crq_node_get_str(res->action_def, "tasks");
+	const crq_node *bt = st->before ? crq_node_get(st->before, "tasks") :
+		NULL;
+	const crq_node *it = st->input ? crq_node_get(st->input, "tasks") :
+		NULL;
+	const char *id = crq_node_get_str(after, "id");
+	size_t nb = bt && bt->kind == CRQ_NODE_ARRAY ? bt->count : 0;
+	size_t ni = it && it->kind == CRQ_NODE_ARRAY ? it->count : 0;
+	size_t i, which = 0, changed = 0;
+	crq_node *list;
+
+	if (!op) {
+		if (res->by_owner)
+			return refuse(res, "role", CRQ_EDENIED,
+				"%s may not %s %s: only a task step may be taken by a task's owner",
+				email, st->action, id);
+		return 0;
+	}
+	if (!strcmp(op, "add")) {
+		const crq_node *t, *owner;
+
+		if (ni != nb + 1)
+			return refuse(res, "tasks", CRQ_EDENIED,
+				"%s adds one task to %s", st->action, id);
+		for (i = 0; i < nb; i++)
+			if (!crq_node_equal(bt->items[i], it->items[i]))
+				return refuse(res, "tasks", CRQ_EDENIED,
+					"%s may not change task %zu of %s",
+					st->action, i + 1, id);
+		t = it->items[nb];
+		if (t->kind != CRQ_NODE_OBJECT || task_done(t) ||
+		    crq_node_get(t, "done_by") || crq_node_get(t, "done_at"))
+			return refuse(res, "tasks", CRQ_EDENIED,
+				"a new task of %s is not done yet", id);
+		owner = crq_node_get(t, "owner");
+		if (owner && owner->kind == CRQ_NODE_STRING &&
+		    !crq_policy__member(st->policy, owner->str))
+			return refuse(res, "task-owner", CRQ_EDENIED,
+				"the owner of a task of %s must be a member: '%s' is not",
+				id, owner->str);
+		if (res->by_owner)
+			return refuse(res, "role", CRQ_EDENIED,
+				"%s may not add tasks to %s: needs a role of '%s'",
+				email, id, st->action);
+		crq_node_set(after, "tasks", crq_node_dup(it));
+		res->task = nb + 1;
+		return 0;
+	}
+	/* done or reopen: one task, its done state only */
+	if (ni != nb)
+		return refuse(res, "tasks", CRQ_EDENIED,
+			"%s marks one task of %s; it adds or removes none",
+			st->action, id);
+	for (i = 0; i < nb; i++) {
+		crq_node *a, *b;
+		int same_plan;
+
+		if (crq_node_equal(bt->items[i], it->items[i]))
+			continue;
+		a = task_plan(bt->items[i]);
+		b = task_plan(it->items[i]);
+		same_plan = crq_node_equal(a, b);
+		crq_node_free(a);
+		crq_node_free(b);
+		if (!same_plan)
+			return refuse(res, "tasks", CRQ_EDENIED,
+				"%s may not change task %zu of %s but its done state",
+				st->action, i + 1, id);
+		if (task_done(bt->items[i]) == task_done(it->items[i]))
+			continue;	/* who and when: crq's to write */
+		which = i + 1;
+		changed++;
+	}
+	if (changed != 1 || (!strcmp(op, "done") ?
+			!task_done(it->items[which - 1]) :
+			task_done(it->items[which - 1])))
+		return refuse(res, "tasks", CRQ_EDENIED,
+			"%s marks exactly one task of %s %s", st->action, id,
+			!strcmp(op, "done") ? "done" : "not done");
+	if (res->by_owner) {
+		const char *owner = crq_node_get_str(bt->items[which - 1],
+			"owner");
+
+		if (!owner || strcmp(owner, email)) {
+			crq_buf roles = CRQ_BUF_INIT;
+
+			join_list(&roles, crq_node_get(res->action_def, "roles"),
+				", ", " or ");
+			refuse(res, "role", CRQ_EDENIED,
+				"%s may not %s task %zu of %s: needs role %s, or to own the task",
+				email, !strcmp(op, "done") ? "mark done" : "reopen",
+				which, id, crq_buf_cstr(&roles));
+			crq_buf_dispose(&roles);
+			return CRQ_EDENIED;
+		}
+	}
+	list = crq_node_dup(bt);
+	{
+		crq_node *t = list->items[which - 1];
+
+		crq_node_remove(t, "done");
+		crq_node_remove(t, "done_by");
+		crq_node_remove(t, "done_at");
+		if (!strcmp(op, "done")) {
+			crq_node_set(t, "done", crq_node_new_bool(1));
+			crq_node_set(t, "done_by", crq_node_new_cstr(email));
+			crq_node_set(t, "done_at", crq_node_new_cstr(now));
+		}
+	}
+	crq_node_set(after, "tasks", list);
+	res->task = which;
+	return 0;
+}
+
+/* Every task of the phases the action requires done. */
+static int check_task_phases(crq_rules_result *res, const crq_node *action,
+	const crq_node *doc, const char *name)
+{
+	const crq_node *req = crq_node_get(action, "requires_tasks");
+	const crq_node *tasks = crq_node_get(doc, "tasks");
+	const char *id = crq_node_get_str(doc, "id");
+	crq_buf open = CRQ_BUF_INIT;
+	size_t i, n = 0;
+	int err = 0;
+
+	for (i = 0; req && tasks && tasks->kind == CRQ_NODE_ARRAY &&
+			i < tasks->count; i++) {
+		const char *ph = crq_node_get_str(tasks->items[i], "phase");
+
+		if (ph && crq_policy__in_list(req, ph) &&
+		    !task_done(tasks->items[i]))
+			crq_buf_printf(&open, "%s%zu '%s'", n++ ? ", " : "",
+				i + 1, crq_node_get_str(tasks->items[i],
+					"title"));
+	}
+	if (n)
+		err = refuse(res, "requires-tasks", CRQ_EDENIED,
+			"cannot %s %s: %s of the phases it needs %s not done: %s\n"
+			"hint: crq task done %s N",
+			name, id, n == 1 ? "a task" : "tasks", n == 1 ? "is" :
+			"are", open.ptr, id);
+	crq_buf_dispose(&open);
+	return err;
+}
+
 /*
  * Take the fields the person set from input into after (a copy of
  * before): only those the action's `sets` lists, never a derived one,
@@ -478,6 +684,24 @@ static int apply_input(crq_rules_result *res, const crq_rules_step *st,
 				goto done;
 			}
 			continue;
+		}
+		if (!strcmp(f, "tasks") && crq_node_get(res->action_def,
+				"tasks")) {
+			continue;	/* check_tasks() */
+		}
+		if (!strcmp(f, "tasks") && before && !same(a, b)) {
+			err = refuse(res, "tasks", CRQ_EDENIED,
+				"'%s' may not change the tasks\n"
+				"hint: crq task add, crq task done and crq task reopen do",
+				st->action);
+			goto done;
+		}
+		if (!strcmp(f, "tasks") && !before && b &&
+		    !tasks_undone(b)) {
+			err = refuse(res, "tasks", CRQ_EDENIED,
+				"a new change's tasks are not done yet\n"
+				"hint: crq task done marks one");
+			goto done;
 		}
 		if (!strcmp(f, "type")) {
 			if (before && !same(a, b)) {
@@ -678,6 +902,12 @@ static int allow(crq_rules_result *res, const crq_rules_step *st,
 			err = 0;
 			goto done;
 		}
+	if (crq_node_get(act, "owner") && crq_node_get(act, "owner")->b) {
+		/* decided once the task is known (check_tasks) */
+		res->by_owner = 1;
+		err = 0;
+		goto done;
+	}
 	for (i = 0; roles && i < roles->count; i++) {
 		const char *until = expired_grant(member, roles->items[i]->str);
 
@@ -803,7 +1033,10 @@ int crq_rules_change(crq_rules_result *res, const crq_rules_step *st)
 		crq_node_set(after, "priority", crq_node_new_cstr(p));
 	else
 		crq_node_remove(after, "priority");
-	if ((err = check_requires(res, act, after, st->action)) < 0 ||
+	if ((err = check_tasks(res, st, after, crq_node_get_str(res->actor,
+			"email"), now)) < 0 ||
+	    (err = check_task_phases(res, act, after, st->action)) < 0 ||
+	    (err = check_requires(res, act, after, st->action)) < 0 ||
 	    (err = check_guards(res, st->policy, act, after, st->action,
 			st->time)) < 0)
 		goto done;

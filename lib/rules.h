@@ -50,6 +50,8 @@ typedef struct {
 	char role[64];			/* a decision: the role taken */
 	int decision;			/* 1 approve, 2 reject, 0 neither */
 	int met;			/* the approval rules are now met */
+	int by_owner;			/* no role: allowed only as the task's owner */
+	size_t task;			/* a task step: the task's number (1-based) */
 	const char *rule;		/* refusal: the rule's name */
 } crq_rules_result;
 

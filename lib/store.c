@@ -366,6 +366,25 @@ static long long now_epoch(const char *env)
 	return (long long)time(NULL);
 }
 
+int crq_time_parse(const char *text, long long *out)
+{
+	if (!text || parse_date(text, out) < 0)
+		return crq_error__set(CRQ_EINVALID,
+			"'%s' is not a time (RFC 3339, e.g. 2026-12-01T10:00:00Z)",
+			text ? text : "");
+	return 0;
+}
+
+long long crq_time_now(void)
+{
+	return now_epoch("GIT_COMMITTER_DATE");
+}
+
+int crq_repo_user_email(crq_buf *out, crq_repo *repo)
+{
+	return crq_store__email(out, repo);
+}
+
 void crq_store__now(crq_buf *out, crq_repo *repo)
 {
 	time_t t = (time_t)now_epoch("GIT_COMMITTER_DATE");

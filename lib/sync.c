@@ -1047,6 +1047,84 @@ static const char *mapped_id(struct replay_ctx *rc, const char *id)
 	return m ? m : id;
 }
 
+/* A task without what marking it done records. */
+static crq_node *task_plan(const crq_node *t)
+{
+	crq_node *c = crq_node_dup(t);
+
+	if (c && c->kind == CRQ_NODE_OBJECT) {
+		crq_node_remove(c, "done");
+		crq_node_remove(c, "done_by");
+		crq_node_remove(c, "done_at");
+	}
+	return c;
+}
+
+/*
+ * A task step replays as what it did: the task it added is added to the
+ * tasks upstream has now; the task it marked is marked if upstream has
+ * the same task at that number (the same title, owner, due, phase).
+ */
+static int replay_task(struct replay_ctx *rc, crq_repo *repo, git_commit *c,
+	const char *action, const char *id, const crq_node *old,
+	const crq_node *new, const crq_node *cur, const char *body)
+{
+	const crq_node *ot = crq_node_get(old, "tasks");
+	const crq_node *nt = crq_node_get(new, "tasks");
+	const crq_node *ct = crq_node_get(cur, "tasks");
+	size_t no = ot ? ot->count : 0, nn = nt ? nt->count : 0, i, n = 0;
+	const char *op = action + 5;
+	const char *msg = body;
+	int err;
+
+	/* the message crq wrote first names the task: write it anew */
+	if (msg && !strncmp(msg, "task ", 5)) {
+		msg = strstr(msg, "\n\n");
+		msg = msg ? msg + 2 : NULL;
+	}
+	if (!strcmp(op, "add")) {
+		crq_node *t;
+
+		if (nn != no + 1)
+			return crq_error__set(CRQ_EINVALID,
+				"local step %.10s is not one task added",
+				git_oid_tostr_s(git_commit_id(c)));
+		t = task_plan(nt->items[nn - 1]);
+		err = crq_change_task(repo, id, "add", t, 0, msg);
+		crq_node_free(t);
+	} else {
+		crq_node *a, *b;
+		int same_task;
+
+		for (i = 0; i < no && i < nn; i++)
+			if (!crq_node_equal(ot->items[i], nt->items[i]))
+				n = i + 1;
+		if (!n)
+			return crq_error__set(CRQ_EINVALID,
+				"local step %.10s marks no task",
+				git_oid_tostr_s(git_commit_id(c)));
+		a = task_plan(ot->items[n - 1]);
+		b = ct && n <= ct->count ? task_plan(ct->items[n - 1]) : NULL;
+		same_task = b && crq_node_equal(a, b);
+		crq_node_free(a);
+		crq_node_free(b);
+		if (!same_task)
+			return crq_error__set(CRQ_ECONFLICT,
+				"task %zu of %s is not the task your step %.10s marked: it changed upstream",
+				n, id, git_oid_tostr_s(git_commit_id(c)));
+		err = crq_change_task(repo, id, op, NULL, n, msg);
+	}
+	if (err == CRQ_EEXISTS) {
+		crq_buf_printf(rc->report, "dropped %.10s (%s %s): upstream has it already\n",
+			git_oid_tostr_s(git_commit_id(c)), action, id);
+		rc->dropped++;
+		return 0;
+	}
+	if (!err)
+		crq_buf_printf(rc->report, "replayed %s %s\n", action, id);
+	return err;
+}
+
 /* Replay one local step on the replay ref's tip. */
 static int replay(struct replay_ctx *rc, crq_repo *repo, git_commit *c)
 {
@@ -1059,10 +1137,11 @@ static int replay(struct replay_ctx *rc, crq_repo *repo, git_commit *c)
 	const char *short_id = git_oid_tostr_s(git_commit_id(c));
 	char shown[16];
 	git_oid tip;
-	size_t i;
+	size_t i, dropped_before;
 	int err, unborn, files;
 
 	snprintf(shown, sizeof(shown), "%.10s", short_id);
+	dropped_before = rc->dropped;
 	if ((err = crq_commit__trailers(&tr, &problem,
 			git_commit_message(c))) < 0)
 		goto done;
@@ -1145,6 +1224,11 @@ static int replay(struct replay_ctx *rc, crq_repo *repo, git_commit *c)
 		crq_buf_dispose(&cpath);
 		if (err < 0)
 			goto done;
+	}
+	if (!strncmp(action, "task-", 5) && old && cur) {
+		err = replay_task(rc, repo, c, action, mid, old, new, cur,
+			body.size ? body.ptr : NULL);
+		goto done;
 	}
 	if (digest) {
 		/* a decision holds only for the content it was made on */
@@ -1242,7 +1326,7 @@ static int replay(struct replay_ctx *rc, crq_repo *repo, git_commit *c)
 		crq_buf_printf(rc->report, "replayed %s %s\n", action,
 			mapped_id(rc, id));
 done:
-	if (!err)
+	if (!err && rc->dropped == dropped_before)
 		rc->replayed++;
 	if (err < 0 && err != CRQ_ECONFLICT)
 		crq_error__prefix("cannot replay %s (%s)", shown,
@@ -1381,7 +1465,7 @@ static int replay_all(crq_buf *report, crq_repo *repo,
 	if (!err)
 		crq_buf_printf(report, "replayed %zu local step%s on %s/%s%s\n",
 			rc.replayed, rc.replayed == 1 ? "" : "s", st->remote,
-			st->branch, rc.dropped ? " (some dropped, see above)" :
+			st->branch, rc.dropped ? " (the others dropped, see above)" :
 			"");
 done:
 	git_revwalk_free(walk);

@@ -34,6 +34,27 @@ static void validate_blob(crq_repo *repo, const char *datadir,
 	git_blob_free(b);
 }
 
+/* A change file lives where the store's layout puts its id: anywhere
+ * else crq neither finds it nor sees its id taken. */
+static void misplaced(crq_repo *repo, const char *path, crq_issues *issues)
+{
+	const char *name = strrchr(path, '/') + 1;
+	const char *dot = strrchr(name, '.');
+	crq_buf id = CRQ_BUF_INIT, want = CRQ_BUF_INIT;
+
+	if (dot && !strcmp(dot, ".yaml")) {
+		crq_buf_put(&id, name, (size_t)(dot - name));
+		if (crq_change_path(&want, repo, id.ptr) == 0 &&
+		    strcmp(want.ptr, path))
+			crq_issues_add(issues, NULL, path,
+				"%s: %s lives at '%s', not here", path, id.ptr,
+				want.ptr);
+		crq_error_clear();
+	}
+	crq_buf_dispose(&id);
+	crq_buf_dispose(&want);
+}
+
 int crq_validate_index(crq_repo *repo, const char *datadir,
 	const char *index_path, crq_issues *issues, size_t *files)
 {
@@ -72,10 +93,20 @@ int crq_validate_index(crq_repo *repo, const char *datadir,
 		const git_diff_delta *d = git_diff_get_delta(diff, i);
 		const char *path = d->new_file.path;
 
+		if (d->status == GIT_DELTA_DELETED &&
+		    !strcmp(d->old_file.path, POLICY_PATH)) {
+			(*files)++;
+			crq_issues_add(issues, NULL, POLICY_PATH,
+				"%s: the policy cannot be deleted: without it this is no change store",
+				POLICY_PATH);
+			continue;
+		}
 		if (d->status == GIT_DELTA_DELETED ||
 		    (strncmp(path, "changes/", 8) && strcmp(path, POLICY_PATH)))
 			continue;
 		(*files)++;
+		if (!strncmp(path, "changes/", 8))
+			misplaced(repo, path, issues);
 		validate_blob(repo, datadir, path, &d->new_file.id, issues);
 	}
 	err = 0;

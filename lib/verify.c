@@ -1333,13 +1333,16 @@ static int find_root(git_oid *out, crq_repo *repo, const git_oid *tip,
 	git_commit *commit = NULL;
 	int found = 0;
 
+	/* the oldest commit with a policy along the first parents, not
+	 * the newest: a history that deleted the policy and brought in
+	 * another one must be judged from the store's own beginning */
 	git_oid_cpy(&c, tip);
 	for (;;) {
 		crq_store__blob_at(&p, repo, &c, POLICY_PATH);
-		if (git_oid_is_zero(&p))
-			break;
-		git_oid_cpy(out, &c);
-		found = 1;
+		if (!git_oid_is_zero(&p)) {
+			git_oid_cpy(out, &c);
+			found = 1;
+		}
 		if (git_commit_lookup(&commit, repo->git, &c) < 0 ||
 		    !git_commit_parentcount(commit))
 			break;

@@ -121,6 +121,7 @@ struct step_req {
 	const crq_node *as_member;	/* a forge review: the reviewer */
 	const char *forge, *reviewer, *trailers;
 	const git_oid *tip;		/* import: the tip already read */
+	int dry_run;			/* only judge: would it be allowed? */
 };
 
 /* The proposed content: the fields given (create), the new content
@@ -266,6 +267,8 @@ static int take_step(crq_buf *id_out, crq_buf *to_out, crq_repo *repo,
 		st.new_id = id.ptr;
 		st.editors = editors;
 		if ((err = crq_rules_change(&res, &st)) < 0)
+			goto done;
+		if (rq->dry_run)
 			goto done;
 		if (crq_rules_changes_nothing(rq->action, old, res.after)) {
 			err = crq_error__set(CRQ_EEXISTS, "%s: nothing to change",
@@ -800,4 +803,87 @@ done:
 	crq_node_free(doc);
 	crq_buf_dispose(&missing);
 	return err;
+}
+
+int crq_change_task(crq_repo *repo, const char *id, const char *op,
+	const crq_node *task, size_t n, const char *message)
+{
+	struct step_req rq;
+	crq_act_opts opts;
+	crq_node *doc = NULL, *tasks;
+	crq_buf action = CRQ_BUF_INIT, msg = CRQ_BUF_INIT;
+	int err;
+
+	if (strcmp(op, "add") && strcmp(op, "done") && strcmp(op, "reopen"))
+		return crq_error__set(CRQ_EUSAGE, "no task step '%s'", op);
+	if ((err = crq_change_load(&doc, repo, id)) < 0)
+		return err;
+	tasks = crq_node_get(doc, "tasks");
+	if (!tasks) {
+		tasks = crq_node_new(CRQ_NODE_ARRAY);
+		crq_node_set(doc, "tasks", tasks);
+	}
+	if (!strcmp(op, "add")) {
+		if (!task || task->kind != CRQ_NODE_OBJECT) {
+			err = crq_error__set(CRQ_EUSAGE, "a task is a mapping");
+			goto done;
+		}
+		crq_node_push(tasks, crq_node_dup(task));
+		n = tasks->count;
+	} else {
+		crq_node *t;
+
+		if (n < 1 || n > tasks->count) {
+			err = crq_error__set(CRQ_ENOTFOUND,
+				"%s has no task %zu (it has %zu)", id, n,
+				tasks->count);
+			goto done;
+		}
+		t = tasks->items[n - 1];
+		if (!strcmp(op, "done") && crq_node_get(t, "done") &&
+		    crq_node_get(t, "done")->b) {
+			err = crq_error__set(CRQ_EEXISTS,
+				"%s: task %zu is done already: nothing to change",
+				id, n);
+			goto done;
+		}
+		if (!strcmp(op, "reopen") && !(crq_node_get(t, "done") &&
+		    crq_node_get(t, "done")->b)) {
+			err = crq_error__set(CRQ_EEXISTS,
+				"%s: task %zu is not done: nothing to change",
+				id, n);
+			goto done;
+		}
+		crq_node_set(t, "done", crq_node_new_bool(!strcmp(op, "done")));
+	}
+	crq_buf_printf(&action, "task-%s", op);
+	crq_buf_printf(&msg, "task %zu: %s", n, crq_node_get_str(
+		tasks->items[n - 1], "title") ? crq_node_get_str(
+		tasks->items[n - 1], "title") : "?");
+	if (message && *message)
+		crq_buf_printf(&msg, "\n\n%s", message);
+	memset(&opts, 0, sizeof(opts));
+	opts.message = msg.ptr;
+	memset(&rq, 0, sizeof(rq));
+	rq.id = id;
+	rq.action = action.ptr;
+	rq.doc = doc;
+	rq.opts = &opts;
+	err = take_step(NULL, NULL, repo, &rq);
+done:
+	crq_node_free(doc);
+	crq_buf_dispose(&action);
+	crq_buf_dispose(&msg);
+	return err;
+}
+
+int crq_change_may(crq_repo *repo, const char *id, const char *action)
+{
+	struct step_req rq;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.id = id;
+	rq.action = action;
+	rq.dry_run = 1;
+	return take_step(NULL, NULL, repo, &rq);
 }

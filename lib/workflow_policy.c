@@ -250,7 +250,6 @@ static int edit_grant(crq_node *policy, void *payload)
 	if (!m)
 		return crq_error__set(CRQ_ENOTFOUND, "'%s' is not a member",
 			a->email);
-	drop_grant(m, a->role);
 	roles = crq_node_get(m, "roles");
 	if (a->until) {
 		g = crq_node_new(CRQ_NODE_OBJECT);
@@ -259,6 +258,20 @@ static int edit_grant(crq_node *policy, void *payload)
 	} else {
 		g = crq_node_new_cstr(a->role);
 	}
+	{
+		/* the same grant again, wherever it is in the list: no step */
+		size_t i;
+
+		for (i = 0; roles && i < roles->count; i++)
+			if (crq_node_equal(roles->items[i], g)) {
+				crq_node_free(g);
+				return crq_error__set(CRQ_EEXISTS,
+					"%s already holds %s%s%s: nothing to change",
+					a->email, a->role, a->until ?
+					" until " : "", a->until ? a->until : "");
+			}
+	}
+	drop_grant(m, a->role);
 	crq_node_push(roles, g);
 	return 0;
 }

@@ -173,8 +173,14 @@ def specs(aux):
         ], required=["--name"]),
         Cmd(["member", "remove"], pos=["nobody@example.com"]),
         Cmd(["role", "grant"], pos=["bob@example.com", "cab"],
-            opts=[Opt("--until", ["2030-01-01"])]),
-        Cmd(["role", "revoke"], pos=["bob@example.com", "ecab"]),
+            pos_valid=[None, lambda v: v != ""],
+            opts=[Opt("--until", ["2030-01-01"],
+                      valid=lambda v: len(v) == 10 and v[4] == "-" and
+                      v[7] == "-" and v.replace("-", "").isdigit() and
+                      v.replace("-", "").isascii() and
+                      1 <= int(v[5:7]) <= 12 and 1 <= int(v[8:]) <= 31)]),
+        Cmd(["role", "revoke"], pos=["bob@example.com", "ecab"],
+            pos_valid=[None, lambda v: v != ""]),
         Cmd(["policy", "check"], pos=[".crq/policy.yaml"], minpos=0),
         Cmd(["policy", "show"], flags=["--json"]),
         Cmd(["policy", "apply"], pos=[aux + "/nope.yaml"]),

@@ -34,5 +34,9 @@ const char *crq_error_last(void);
 int crq_error_code(void);
 /* Forget the last error. */
 void crq_error_clear(void);
+/* Set the last error (for callbacks that hand an error back through
+ * libcrq, like an editor's accept function); returns code. */
+int crq_error_set(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif

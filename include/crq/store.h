@@ -52,6 +52,14 @@ const char *crq_repo_branch(const crq_repo *repo);
 long long crq_repo_clock_behind(const crq_repo *repo);
 /* Git config value (overrides first) into out; CRQ_ENOTFOUND if unset. */
 int crq_repo_config(crq_buf *out, crq_repo *repo, const char *name);
+/* Seconds since the epoch of an RFC 3339 time ("2026-12-01T10:00:00Z",
+ * offsets allowed); CRQ_EINVALID when it is not one. */
+int crq_time_parse(const char *text, long long *out);
+/* crq's "now": GIT_COMMITTER_DATE when set (as for steps), else the
+ * clock. */
+long long crq_time_now(void);
+/* The current user's e-mail (user.email, as steps record it). */
+int crq_repo_user_email(crq_buf *out, crq_repo *repo);
 /* Set a git config value in the repository's own configuration. */
 int crq_repo_set_config(crq_repo *repo, const char *name, const char *value);
 /* The change schema of this run (borrowed). */

@@ -47,6 +47,23 @@ typedef struct {
 int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
 	const char *name, const crq_act_opts *opts);
 
+/* Would the current user be allowed to take action on change id as it
+ * is now (its state, their roles, the action's guards)?  0, or the
+ * refusal the step would get.  Nothing is written. */
+int crq_change_may(crq_repo *repo, const char *id, const char *action);
+
+/*
+ * A task step on change id (policy actions task-add, task-done,
+ * task-reopen): op "add" appends task (an object: title, and owner,
+ * due, phase as given); "done" and "reopen" mark task number n
+ * (1-based).  message (may be NULL) goes into the commit.  One signed
+ * commit, judged by the rule engine like every step (who may, in which
+ * states; an owner must be a member; only the task's owner or the
+ * action's roles may mark it).
+ */
+int crq_change_task(crq_repo *repo, const char *id, const char *op,
+	const crq_node *task, size_t n, const char *message);
+
 /*
  * The approvals of change id on the branch tip, as an object:
  *   fresh: [{by, role}]   approvals that hold for the content as it is

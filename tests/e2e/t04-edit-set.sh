@@ -14,18 +14,18 @@ export GIT_COMMITTER_DATE="2026-11-24T08:30:00Z"
 expect 0 "" "$CRQ" set CHG-000001 risk=medium impact=low urgency=high \
 	"services=[web, db]" window.start=2026-12-01T10:00:00Z \
 	window.end=2026-12-01T11:00:00Z "title=yes: really" \
-	"tasks=[{title: backup, done: true}]"
+	"links=[{type: doc, ref: runbook}]"
 same "one commit per set" "$(git rev-list --count HEAD)" "3"
 same "set commit subject" "$(git log -1 --format=%s)" "CHG-000001: edit — yes: really"
 same "typed values written canonically (git cat-file)" \
 	"$(git cat-file blob HEAD:$f | sed -n '2p;6,19p' | tr '\n' '|')" \
-	"title: 'yes: really'|services:|  - web|  - db|impact: low|urgency: high|priority: medium|risk: medium|window:|  start: '2026-12-01T10:00:00Z'|  end: '2026-12-01T11:00:00Z'|tasks:|  - title: backup|    done: true|created: '2026-11-23T10:00:00Z'|"
+	"title: 'yes: really'|services:|  - web|  - db|impact: low|urgency: high|priority: medium|risk: medium|window:|  start: '2026-12-01T10:00:00Z'|  end: '2026-12-01T11:00:00Z'|links:|  - type: doc|    ref: runbook|created: '2026-11-23T10:00:00Z'|"
 same "updated moves, created stays" "$(git cat-file blob HEAD:$f | grep -E '^(created|updated):' | tr '\n' ' ')" \
 	"created: '2026-11-23T10:00:00Z' updated: '2026-11-24T08:30:00Z' "
 same "PyYAML reads the string as a string" \
 	"$($PY -c 'import yaml,sys; print(repr(yaml.safe_load(open(sys.argv[1]))["title"]))' $f)" "'yes: really'"
-expect 0 "" "$CRQ" set CHG-000001 tasks=
-check "empty value removes the field" sh -c "! git cat-file blob HEAD:$f | grep -q tasks"
+expect 0 "" "$CRQ" set CHG-000001 links=
+check "empty value removes the field" sh -c "! git cat-file blob HEAD:$f | grep -q links"
 expect 1 "CHG-000001: nothing to change" "$CRQ" set CHG-000001 risk=medium
 same "no-op set makes no commit" "$(git rev-list --count HEAD)" "4"
 fsck_clean .
@@ -36,8 +36,8 @@ expect 1 "unknown field 'colour'" "$CRQ" set CHG-000001 colour=red
 expect 1 "unknown field 'window.middle'" "$CRQ" set CHG-000001 window.middle=x
 expect 1 "field 'state' is set by crq, not by hand" "$CRQ" set CHG-000001 state=closed
 expect 1 "field 'approvals' is set by crq" "$CRQ" set CHG-000001 "approvals=[]"
-expect 1 "ambiguous plain scalar" "$CRQ" set CHG-000001 "tasks=[{title: no}]"
-expect 1 "must be of type boolean" "$CRQ" set CHG-000001 "tasks=[{title: t, done: maybe}]"
+expect 1 "ambiguous plain scalar" "$CRQ" set CHG-000001 "links=[{type: doc, ref: no}]"
+expect 1 "must be one of: commit, pr" "$CRQ" set CHG-000001 "links=[{type: maybe, ref: r}]"
 expect 1 "value of 'services'" "$CRQ" set CHG-000001 "services=[web"
 expect 1 "no such change 'CHG-000042'" "$CRQ" set CHG-000042 risk=low
 expect 129 "'risk' is not KEY=VALUE" "$CRQ" set CHG-000001 risk

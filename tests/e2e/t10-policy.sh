@@ -25,12 +25,13 @@ print(m["name"], m["roles"], m["keys"][0].split()[0])')" "Bob ['cab'] ssh-ed2551
 expect 0 "" as alice role grant bob@example.com implementer --until 2027-06-30
 same "a grant says what it did" "$(cat "$TMP/out")" "granted implementer to bob@example.com until 2027-06-30 (policy version 3)"
 expect 1 "nothing to change" as alice role grant bob@example.com implementer --until 2027-06-30
-expect 0 "" as alice role grant bob@example.com cab
+expect 1 "bob@example.com already holds cab: nothing to change" as alice role grant bob@example.com cab
+expect 0 "" as alice role grant bob@example.com implementer
 expect 0 "" as alice role revoke bob@example.com implementer
 same "grants and revocations (PyYAML)" "$(git cat-file blob HEAD:.crq/policy.yaml | $PY -c '
 import sys, yaml
 print([m["roles"] for m in yaml.safe_load(sys.stdin)["members"] if m["email"] == "bob@example.com"][0])')" "['cab']"
-same "version 5 after four changes" "$(version)" "5"
+same "version 5 after four changes (the refused ones made none)" "$(version)" "5"
 
 before=$(state .)
 expect 1 "bob@example.com may not change the policy: only its admins may" as bob member add x@example.com --name X
