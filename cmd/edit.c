@@ -258,6 +258,15 @@ int cmd_set(int argc, char **argv, struct cmd_ctx *ctx)
 		if (!strchr(argv[i], '=') || argv[i][0] == '=' ||
 		    strchr(argv[i], '=') - argv[i] > 255)
 			return usage_error(self, "'%s' is not KEY=VALUE", argv[i]);
+	for (i = 2; i < argc; i++) {
+		size_t n = (size_t)(strchr(argv[i], '=') - argv[i]);
+		int j;
+
+		for (j = 2; j < i; j++)
+			if (!strncmp(argv[j], argv[i], n + 1))
+				return usage_error(self, "'%.*s' given twice",
+					(int)n, argv[i]);
+	}
 	if ((rc = open_repo(&repo, ctx)))
 		return rc;
 	said_before(&said, repo, argv[1]);

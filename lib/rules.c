@@ -455,6 +455,28 @@ static int may_set(const crq_node *action, const char *field)
 	return crq_policy__in_list(crq_node_get(action, "sets"), field);
 }
 
+/* The first control character (C0 but tab and newline, DEL) in a
+ * value's strings, or 0. */
+static unsigned control_char(const crq_node *v)
+{
+	size_t i;
+	unsigned c;
+
+	if (v->kind == CRQ_NODE_STRING) {
+		for (i = 0; i < v->len; i++) {
+			c = (unsigned char)v->str[i];
+			if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
+				return c ? c : 0x2400;	/* NUL shown as such */
+		}
+		return 0;
+	}
+	if (v->kind == CRQ_NODE_ARRAY || v->kind == CRQ_NODE_OBJECT)
+		for (i = 0; i < v->count; i++)
+			if ((c = control_char(v->items[i])))
+				return c;
+	return 0;
+}
+
 /* No task in the list is done (or says who did it). */
 static int tasks_undone(const crq_node *tasks)
 {
@@ -533,6 +555,10 @@ static int check_tasks(crq_rules_result *res, const crq_rules_step *st,
 					"%s may not change task %zu of %s",
 					st->action, i + 1, id);
 		t = it->items[nb];
+		if (control_char(t))
+			return refuse(res, "control-character", CRQ_EINVALID,
+				"a task of %s holds a control character (U+%04X)",
+				id, control_char(t));
 		if (t->kind != CRQ_NODE_OBJECT || task_done(t) ||
 		    crq_node_get(t, "done_by") || crq_node_get(t, "done_at"))
 			return refuse(res, "tasks", CRQ_EDENIED,
@@ -733,6 +759,13 @@ static int apply_input(crq_rules_result *res, const crq_rules_step *st,
 				st->action, f);
 			goto done;
 		}
+		if (b && control_char(b)) {
+			err = refuse(res, "control-character", CRQ_EINVALID,
+				"'%s' holds a control character (U+%04X): it would reach other members' terminals\n"
+				"hint: only tab and newline are allowed in text",
+				f, control_char(b));
+			goto done;
+		}
 		if (b)
 			crq_node_set(after, f, crq_node_dup(b));
 		else
@@ -768,7 +801,9 @@ static int freeze_applies(const crq_node *f, const crq_node *doc)
 
 /* The action's guards at the step's time: no-freeze (the change's
  * window, or the moment itself when it has none, overlaps no freeze
- * that applies to it) and window-ahead (the window starts later). */
+ * that applies to it; an action that starts the work is also refused
+ * inside a freeze, whatever its window) and window-ahead (the window
+ * starts later). */
 static int check_guards(crq_rules_result *res, const crq_node *policy,
 	const crq_node *action, const crq_node *doc, const char *name,
 	long long now)
@@ -778,6 +813,8 @@ static int check_guards(crq_rules_result *res, const crq_node *policy,
 	const char *id = crq_node_get_str(doc, "id");
 	const crq_node *ws = crq_node_path(doc, "window.start");
 	const crq_node *we = crq_node_path(doc, "window.end");
+	const char *to = crq_node_get_str(action, "to");
+	int starts = to && !strcmp(to, "implementing");
 	long long a, b, fs, fe;
 	size_t i;
 
@@ -817,6 +854,14 @@ static int check_guards(crq_rules_result *res, const crq_node *policy,
 				"hint: choose a window outside it, or an emergency change",
 				name, id, ws ? "its window" : "now",
 				crq_node_get_str(f, "name"),
+				crq_node_get_str(f, "start"),
+				crq_node_get_str(f, "end"));
+		/* work starts now, whatever the window says */
+		if (starts && fs <= now && now < fe)
+			return refuse(res, "no-freeze", CRQ_EDENIED,
+				"cannot %s %s now: it is inside the freeze '%s' (%s to %s)\n"
+				"hint: wait until it ends, or raise an emergency change",
+				name, id, crq_node_get_str(f, "name"),
 				crq_node_get_str(f, "start"),
 				crq_node_get_str(f, "end"));
 	}

@@ -42,6 +42,7 @@ expect 1 "value of 'services'" "$CRQ" set CHG-000001 "services=[web"
 expect 1 "no such change 'CHG-000042'" "$CRQ" set CHG-000042 risk=low
 expect 129 "'risk' is not KEY=VALUE" "$CRQ" set CHG-000001 risk
 expect 129 "nothing to set" "$CRQ" set CHG-000001
+expect 129 "'risk' given twice" "$CRQ" set CHG-000001 risk=low risk=high
 same "refused sets left the repository unchanged" "$(state .)" "$before"
 
 # uncommitted edits to the file are never overwritten

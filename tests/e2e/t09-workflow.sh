@@ -119,6 +119,12 @@ expect 1 "the window ends before it starts" \
 	as bob schedule $b --start 2026-12-02T10:00:00Z --end 2026-12-02T09:00:00Z
 same "refused schedules made no commit" "$(state .)" "$before"
 expect 0 "" as bob schedule $b --start 2026-12-10T10:00:00+01:00 --end 2026-12-10T11:00:00+01:00
+# starting inside a freeze is refused whatever the window says
+expect 1 "cannot start $b now: it is inside the freeze 'year-end close'" \
+	env GIT_COMMITTER_DATE=2026-12-26T10:00:00Z GIT_AUTHOR_DATE=2026-12-26T10:00:00Z \
+	GIT_AUTHOR_NAME=bob GIT_AUTHOR_EMAIL=bob@example.com \
+	GIT_COMMITTER_NAME=bob GIT_COMMITTER_EMAIL=bob@example.com \
+	"$CRQ" -c user.signingkey="$(keyfor bob)" start $b
 
 # emergency: ECAB approves, start without schedule
 expect 0 "" as alice new --title "Hotfix" --type emergency --set incident=INC-1 \

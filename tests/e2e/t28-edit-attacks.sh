@@ -80,6 +80,12 @@ expect 1 "cannot edit CHG-000001: it is authorized" env EDITOR="$E/spy" "$CRQ" e
 check "the editor never opened" test ! -e "$TMP/editor-ran"
 check "nothing kept" test ! -e $kept
 
+# --- text that would reach other members' terminals ----------------------
+n=$(git rev-list --count HEAD)
+expect 1 "'description' holds a control character (U+001B)" as alice new --title x --set "description=$(printf 'ok\033]0;pwned\007')"
+expect 1 "a task of CHG-000001 holds a control character (U+0007)" as alice task add CHG-000001 --title "$(printf 'ring\007')"
+same "no commit for either" "$(git rev-list --count HEAD)" "$n"
+
 # --- a role granted again -----------------------------------------------------
 n=$(git rev-list --count HEAD)
 expect 1 "bob@example.com already holds cab: nothing to change" as alice role grant bob@example.com cab
