@@ -51,6 +51,7 @@ int cmd_hook(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_check(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_sync(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_task(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_todo(int argc, char **argv, struct cmd_ctx *ctx);
 
 /* Print "error: <crq_error_last()>" (or "fatal:" for repository
  * failures) and return the exit code for crq error code err. */

@@ -134,6 +134,17 @@ const struct cmd commands[] = {
 	  "  --overdue    tasks not done whose due time has passed (at --at)\n"
 	  "  --json       [{change, task, title, phase, owner, due, done,\n"
 	  "               done_by, done_at, overdue}]\n" },
+	{ "todo", cmd_todo, "crq todo [--member EMAIL] [--at TIME] [--json]",
+	  "what waits for you: approvals, assessments, starts, reviews, tasks",
+	  "Lists what the member (default: user.email) can act on now, most\n"
+	  "urgent first (overdue, then by due time): approvals the rule engine\n"
+	  "would take from them now (their role still needed, separation of\n"
+	  "duties), changes to assess or schedule, starts whose window opens\n"
+	  "within a day, reviews they owe, their open tasks; then their own\n"
+	  "changes and the approvals each still waits for.\n"
+	  "  --at TIME    as if now were TIME (RFC 3339)\n"
+	  "  --json       {member, at, todo: [{kind, change, title, what, due,\n"
+	  "               overdue}], waiting: [{change, state, waits_for}]}\n" },
 	{ "comment", cmd_act, "crq comment ID -m MSG",
 	  "comment on a change (a commit; the state stays)", ACT_HELP },
 	{ "do", cmd_do, "crq do ID ACTION [--role ROLE] [-m MSG]",

@@ -37,6 +37,12 @@ int crq_workflow__approved(crq_buf *missing, crq_repo *repo,
 	const crq_node *policy, const crq_node *doc);
 /* Authors of edits to change id since its last decision, from the
  * first-parent history ending at tip, into out ({email: true}). */
+/* Could member email take action on doc (at commit tip) at time when,
+ * judged by the rule engine as if they signed it with their key?  0, or
+ * the refusal.  Nothing is written. */
+int crq_workflow__could(crq_repo *repo, const git_oid *tip,
+	const crq_node *policy, const crq_node *doc, const char *action,
+	const char *email, long long when);
 int crq_workflow__editors(crq_node *out, crq_repo *repo, const git_oid *tip,
 	const char *id);
 

@@ -887,3 +887,54 @@ int crq_change_may(crq_repo *repo, const char *id, const char *action)
 	rq.dry_run = 1;
 	return take_step(NULL, NULL, repo, &rq);
 }
+
+int crq_workflow__could(crq_repo *repo, const git_oid *tip,
+	const crq_node *policy, const crq_node *doc, const char *action,
+	const char *email, long long when)
+{
+	const crq_node *member = crq_policy__member(policy, email), *keys;
+	const crq_schema *schema;
+	crq_rules_step st;
+	crq_rules_result res;
+	crq_node *tmpl = NULL, *editors = NULL;
+	crq_buf key = CRQ_BUF_INIT;
+	const char *tname = crq_node_get_str(doc, "template");
+	const char *line, *id = crq_node_get_str(doc, "id");
+	int err;
+
+	keys = member ? crq_node_get(member, "keys") : NULL;
+	if (!keys || !keys->count || keys->items[0]->kind != CRQ_NODE_STRING)
+		return CRQ_EDENIED;
+	/* the member's own key: "TYPE BASE64" of its first line */
+	line = keys->items[0]->str;
+	crq_buf_put(&key, line, strcspn(line + strcspn(line, " ") + 1, " ") +
+		strcspn(line, " ") + 1);
+	if ((err = crq_repo_change_schema(&schema, repo)) < 0)
+		goto done;
+	if (tname && crq_change__template(&tmpl, repo, tip, tname) < 0)
+		crq_error_clear();
+	if (crq_rules_is_decision(policy, action, crq_node_get_str(doc, "type"),
+			crq_node_get_str(doc, "state"))) {
+		editors = crq_node_new(CRQ_NODE_OBJECT);
+		if ((err = plan_editors(editors, repo, tip, id)) < 0)
+			goto done;
+	}
+	memset(&st, 0, sizeof(st));
+	st.policy = policy;
+	st.schema = schema;
+	st.before = doc;
+	st.input = doc;
+	st.action = action;
+	st.signer_key = key.ptr;
+	st.signer_email = email;
+	st.time = when;
+	st.template_doc = tmpl;
+	st.editors = editors;
+	err = crq_rules_change(&res, &st);
+	crq_rules_result_dispose(&res);
+done:
+	crq_node_free(tmpl);
+	crq_node_free(editors);
+	crq_buf_dispose(&key);
+	return err;
+}

@@ -47,6 +47,19 @@ typedef struct {
 int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
 	const char *name, const crq_act_opts *opts);
 
+/*
+ * What waits for member email at time now, most urgent first:
+ *   {member, at, todo: [{kind, change, title, what, due?, overdue?}],
+ *    waiting: [{change, state, waits_for}]}
+ * kind: approve (the rule engine would take their approval now: their
+ * role is still needed and separation of duties allows it), assess,
+ * schedule, start (the window opens within a day), review, task (theirs,
+ * not done).  waiting: their own changes and what approvals they still
+ * need.  CRQ_ENOTFOUND when email is no member.
+ */
+int crq_todo(crq_node **out, crq_repo *repo, const char *email,
+	long long now);
+
 /* Would the current user be allowed to take action on change id as it
  * is now (its state, their roles, the action's guards)?  0, or the
  * refusal the step would get.  Nothing is written. */
