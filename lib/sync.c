@@ -1525,6 +1525,17 @@ static int crq_files_clean(crq_repo *repo)
 	return err;
 }
 
+/* A sync is over: its journal and replay ref go, the record of the local
+ * steps too unless a skipped one is only there. */
+static void journal_done(crq_repo *repo, const struct sync_state *st,
+	const char *replay_ref, const char *backup)
+{
+	state_clear(repo);
+	drop_ref(repo, replay_ref);
+	if (!st->nskip)
+		drop_ref(repo, backup);
+}
+
 static int holds(crq_repo *repo, const git_oid *tip, const git_oid *c)
 {
 	return git_oid_equal(tip, c) ||
@@ -1745,10 +1756,7 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 			goto done;
 		if (!still) {
 			have = 0;
-			state_clear(repo);
-			drop_ref(repo, replay_ref.ptr);
-			if (!st.nskip)
-				drop_ref(repo, backup.ptr);
+			journal_done(repo, &st, replay_ref.ptr, backup.ptr);
 			state_dispose(&st);
 			snprintf(st.remote, sizeof(st.remote), "%s", remote);
 			snprintf(st.branch, sizeof(st.branch), "%s", branch);
@@ -1781,10 +1789,7 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 					backup.ptr, &still)) < 0)
 				goto done;
 			if (!still) {
-				state_clear(repo);
-				drop_ref(repo, replay_ref.ptr);
-				if (!st.nskip)
-					drop_ref(repo, backup.ptr);
+				journal_done(repo, &st, replay_ref.ptr, backup.ptr);
 				have = 0;
 			}
 			attempt--;
@@ -1949,20 +1954,14 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 		else
 			crq_buf_printf(report, "pushed to %s/%s (%.10s)\n",
 				remote, branch, git_oid_tostr_s(&result));
-		state_clear(repo);
-		drop_ref(repo, replay_ref.ptr);
-		if (!st.nskip)
-			drop_ref(repo, backup.ptr);
+		journal_done(repo, &st, replay_ref.ptr, backup.ptr);
 		have = 0;
 		err = 0;
 		break;
 	}
 	if (!err && attempt < MAX_ATTEMPTS && have) {
 		/* a resumed sync that ended another way than a replay */
-		state_clear(repo);
-		drop_ref(repo, replay_ref.ptr);
-		if (!st.nskip)
-			drop_ref(repo, backup.ptr);
+		journal_done(repo, &st, replay_ref.ptr, backup.ptr);
 	}
 	if (attempt == MAX_ATTEMPTS) {
 		if (have && !strcmp(st.phase, "replay")) {
