@@ -1149,19 +1149,43 @@ done:
 	return err;
 }
 
+/* The window's times as instants ("+01:00" and "Z" alike), in place. */
+static void window_instants(crq_node *doc)
+{
+	static const char *const ends[] = { "start", "end" };
+	crq_node *w = crq_node_get(doc, "window");
+	size_t i;
+
+	for (i = 0; w && w->kind == CRQ_NODE_OBJECT && i < 2; i++) {
+		const char *v = crq_node_get_str(w, ends[i]);
+		long long t;
+		char text[32];
+
+		if (v && crq_store__parse_time(v, &t) == 0) {
+			crq_rules_time(text, t);
+			crq_node_set(w, ends[i], crq_node_new_cstr(text));
+		}
+	}
+}
+
 int crq_rules_changes_nothing(const char *action, const crq_node *before,
 	const crq_node *after)
 {
-	crq_node *a;
+	crq_node *a, *b;
 	int same_doc;
 
 	if (!before || !strcmp(action, "comment"))
 		return 0;
 	a = crq_node_dup(after);
+	b = crq_node_dup(before);
 	crq_node_set(a, "updated", crq_node_dup(crq_node_get(before,
 		"updated")));
-	same_doc = crq_node_equal(a, before);
+	/* the same window written another way is the same window */
+	window_instants(a);
+	window_instants(b);
+	same_doc = crq_node_equal(a, b);
 	crq_node_free(a);
+	crq_node_free(b);
 	return same_doc;
 }
 

@@ -156,6 +156,7 @@ expect 0 "" as bob schedule CHG-000002 --start 2026-12-10T10:00:00Z --end 2026-1
 head=$(git rev-parse HEAD)
 same "the first schedule is a step" "$(git log -1 --format=%ce)" "bob@example.com"
 expect 1 "CHG-000002: nothing to change" as bob schedule CHG-000002 --start 2026-12-10T10:00:00Z --end 2026-12-10T11:00:00Z
+expect 1 "CHG-000002: nothing to change" as bob schedule CHG-000002 --start 2026-12-10T11:00:00+01:00 --end 2026-12-10T12:00:00+01:00
 expect 1 "nothing to change" as alice role grant bob@example.com reviewer
 same "no commit for any of them" "$(git rev-parse HEAD)" "$head"
 as bob sync >/dev/null

@@ -431,6 +431,10 @@ static void test_nothing_to_change(void **state)
 	assert_int_equal(crq_rules_changes_nothing("schedule", before, after), 1);
 	assert_int_equal(crq_rules_changes_nothing("comment", before, after), 0);
 	assert_int_equal(crq_rules_changes_nothing("create", NULL, after), 0);
+	/* the same instant written with an offset is the same window */
+	crq_node_set(crq_node_get(after, "window"), "start",
+		crq_node_new_cstr("2026-12-10T11:00:00+01:00"));
+	assert_int_equal(crq_rules_changes_nothing("schedule", before, after), 1);
 	crq_node_set(crq_node_get(after, "window"), "start",
 		crq_node_new_cstr("2026-12-11T10:00:00Z"));
 	assert_int_equal(crq_rules_changes_nothing("schedule", before, after), 0);
