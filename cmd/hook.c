@@ -166,11 +166,16 @@ static int install(struct cmd_ctx *ctx)
 
 		/* pin the store's root now, when there is one: pushes of a
 		 * history that does not descend from it are refused */
-		if (crq_repo_config(&pin, repo, "crq.trust") < 0 &&
-		    crq_repo_has_policy(repo, crq_repo_branch(repo)) == 1 &&
-		    crq_repo_pin_trust(&pin, repo, NULL) == 0)
-			printf("pinned the trusted root %s (crq.trust)\n",
-				pin.ptr);
+		if (crq_repo_config(&pin, repo, "crq.trust") < 0) {
+			if (crq_repo_has_policy(repo, crq_repo_branch(repo)) == 1 &&
+			    crq_repo_pin_trust(&pin, repo, NULL) == 0)
+				printf("pinned the trusted root %s (crq.trust)\n",
+					pin.ptr);
+			else
+				printf("no trusted root pinned yet: '%s' holds no store; the first push of one pins it\n",
+					crq_repo_branch(repo) + 11);
+			crq_error_clear();
+		}
 		/* git itself refuses trees no checkout may write (.git,
 		 * .., ...) and malformed objects, before the hook runs */
 		crq_buf_clear(&pin);

@@ -230,7 +230,7 @@ const struct cmd commands[] = {
 	  "github prints workflow annotations (::error / ::notice); junit an\n"
 	  "XML report.  Exit 1 when anything is illegal.\n" },
 	{ "hook", cmd_hook, "crq hook install | pre-receive | pre-push | pre-commit | pre-merge-commit",
-	  "git hooks that refuse what crq verify refuses",
+	  "git hooks: pushes refused as crq verify refuses; commits checked",
 	  "install      write the hooks into this repository: pre-receive in\n"
 	  "             a bare repository (the server side, which also turns\n"
 	  "             on receive.fsckObjects), pre-commit, pre-merge-commit\n"

@@ -55,7 +55,7 @@ int cmd_todo(int argc, char **argv, struct cmd_ctx *ctx)
 	} else {
 		list = crq_node_get(out, "todo");
 		waits = crq_node_get(out, "waiting");
-		if (!list->count)
+		if (!list->count && !waits->count)
 			crq_buf_printf(&text, "nothing waits for %s\n", who);
 		for (i = 0; i < list->count; i++) {
 			const crq_node *o = list->items[i];

@@ -265,10 +265,44 @@ int crq_policy__tip(const crq_node **out, crq_repo *repo)
 		err = crq_store__read(repo, &tip, POLICY_PATH, &text,
 			&repo->policy_blob);
 	if (err < 0) {
-		if (err == CRQ_ENOTFOUND)
-			err = crq_error__set(CRQ_EREPO,
-				"not a crq store: branch '%s' has no %s; run 'crq init'",
-				repo->branch + 11, POLICY_PATH);
+		if (err == CRQ_ENOTFOUND) {
+			/* a clone left on the remote's default branch, with
+			 * the store on another one */
+			git_reference_iterator *it = NULL;
+			git_reference *ref = NULL;
+			crq_buf there = CRQ_BUF_INIT;
+
+			if (git_reference_iterator_glob_new(&it, repo->git,
+					"refs/remotes/*") == 0) {
+				while (!there.size &&
+				       git_reference_next(&ref, it) == 0) {
+					const git_oid *o = git_reference_target(ref);
+					git_oid blob;
+
+					if (o && git_reference_type(ref) ==
+					    GIT_REFERENCE_DIRECT) {
+						crq_store__blob_at(&blob, repo, o,
+							POLICY_PATH);
+						if (!git_oid_is_zero(&blob))
+							crq_buf_puts(&there,
+								git_reference_shorthand(ref));
+					}
+					git_reference_free(ref);
+				}
+				git_reference_iterator_free(it);
+			}
+			if (there.size && strchr(there.ptr, '/'))
+				err = crq_error__set(CRQ_EREPO,
+					"not a crq store: branch '%s' has no %s\n"
+					"hint: the store is on %s: git checkout %s",
+					repo->branch + 11, POLICY_PATH, there.ptr,
+					strchr(there.ptr, '/') + 1);
+			else
+				err = crq_error__set(CRQ_EREPO,
+					"not a crq store: branch '%s' has no %s; run 'crq init'",
+					repo->branch + 11, POLICY_PATH);
+			crq_buf_dispose(&there);
+		}
 		goto done;
 	}
 	if ((err = crq_store__policy_schema(&schema, repo)) < 0 ||

@@ -1473,6 +1473,20 @@ done:
 	return err;
 }
 
+/* Who refused a push, in their words, and what to do. */
+static int push_refused(int how, const char *remote, const char *branch,
+	const char *why)
+{
+	if (how == CRQ_PUSH_REFUSED_HERE)
+		return crq_error__set(CRQ_EDENIED,
+			"the push to %s/%s was refused here, by this clone's pre-push hook:\n%s"
+			"hint: nothing was pushed; your branch is as it was; fix or drop the commits it names (git log %s/%s..)",
+			remote, branch, why, remote, branch);
+	return crq_error__set(CRQ_EDENIED, "%s/%s refused the push:\n%s"
+		"hint: nothing was pushed; your branch is as it was; fix or drop the commits it names (git log %s/%s..)",
+		remote, branch, why, remote, branch);
+}
+
 static int stop_message(const struct sync_state *st)
 {
 	return crq_error__set(CRQ_ECONFLICT,
@@ -1771,9 +1785,13 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 		if ((err = crq_store__tip(repo, &local, &unborn)) < 0)
 			goto done;
 		if (unborn) {
-			err = crq_error__set(CRQ_EREPO,
-				"branch '%s' has no commits; clone the store or run crq init",
-				branch);
+			const crq_node *p;
+
+			/* says where the store is, when a remote has it */
+			err = crq_policy__tip(&p, repo);
+			if (err >= 0)
+				err = crq_error__set(CRQ_EREPO,
+					"branch '%s' has no commits", branch);
 			goto done;
 		}
 		if (found && (err = git_reference_name_to_id(&upstream,
@@ -1838,11 +1856,8 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 				found ? &upstream : NULL, &why);
 			if (err == CRQ_PUSH_STALE)
 				continue;
-			if (err == CRQ_PUSH_REFUSED) {
-				err = crq_error__set(CRQ_EDENIED,
-					"%s/%s refused the push:\n%s"
-					"hint: nothing was pushed; your branch is as it was",
-					remote, branch, why.ptr);
+			if (err == CRQ_PUSH_REFUSED || err == CRQ_PUSH_REFUSED_HERE) {
+				err = push_refused(err, remote, branch, why.ptr);
 				goto done;
 			}
 			if (err < 0)
@@ -1926,13 +1941,10 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 				state_save(repo, &st);
 				continue;
 			}
-			if (err == CRQ_PUSH_REFUSED) {
+			if (err == CRQ_PUSH_REFUSED || err == CRQ_PUSH_REFUSED_HERE) {
 				state_clear(repo);
 				have = 0;
-				err = crq_error__set(CRQ_EDENIED,
-					"%s/%s refused the push:\n%s"
-					"hint: nothing was pushed; your branch is as it was",
-					remote, branch, why.ptr);
+				err = push_refused(err, remote, branch, why.ptr);
 				goto done;
 			}
 			if (err < 0)

@@ -29,6 +29,19 @@ static int holds_a_role(const crq_node *policy, const crq_node *member,
 	return 0;
 }
 
+/* Does the policy have action for doc's type, from its state? */
+static int open_to(const crq_node *policy, const char *action,
+	const crq_node *doc)
+{
+	int named;
+	const crq_node *act = crq_policy__action(policy, action,
+		crq_node_get_str(doc, "type"), crq_node_get_str(doc, "state"),
+		&named);
+
+	return act && crq_policy__in_list(crq_node_get(act, "from"),
+		crq_node_get_str(doc, "state"));
+}
+
 static void item(crq_node *list, const char *kind, const crq_node *doc,
 	const char *what, const char *due, long long now)
 {
@@ -105,7 +118,8 @@ int crq_todo(crq_node **out, crq_repo *repo, const char *email,
 		if (!state || terminal(state))
 			continue;
 		/* approvals: the engine says whether it would take theirs */
-		if (crq_rules_is_decision(policy, "approve",
+		if (open_to(policy, "approve", doc) &&
+		    crq_rules_is_decision(policy, "approve",
 				crq_node_get_str(doc, "type"), state)) {
 			met = crq_rules_approved(&miss, policy, schema, doc);
 			if (met == 0 && crq_workflow__could(repo, &tip, policy,
@@ -147,7 +161,8 @@ int crq_todo(crq_node **out, crq_repo *repo, const char *email,
 			const char *owner = crq_node_get_str(t, "owner");
 
 			if (!owner || strcmp(owner, email) ||
-			    (d && d->kind == CRQ_NODE_BOOL && d->b))
+			    (d && d->kind == CRQ_NODE_BOOL && d->b) ||
+			    !open_to(policy, "task-done", doc))
 				continue;
 			crq_buf_clear(&what);
 			crq_buf_printf(&what, "task %zu: %s", k + 1,

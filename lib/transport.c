@@ -287,7 +287,11 @@ int crq_transport__push(crq_repo *repo, const char *remote,
 			p + 2);
 	if (!why->size)
 		crq_buf_printf(why, "git push exited with %d\n", rc);
-	rc = CRQ_PUSH_REFUSED;
+	/* the other side speaks as "remote:" and rejects as "[remote
+	 * rejected]"; a refusal without either came from this side */
+	rc = strstr(crq_buf_cstr(&out), "remote rejected") ||
+		strstr(crq_buf_cstr(&err), "remote: ") ? CRQ_PUSH_REFUSED :
+		CRQ_PUSH_REFUSED_HERE;
 done:
 	crq_buf_dispose(&spec);
 	crq_buf_dispose(&lease);

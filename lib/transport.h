@@ -25,7 +25,8 @@ int crq_transport__fetch(crq_repo *repo, const char *remote,
 enum crq_push_result {
 	CRQ_PUSH_OK = 0,
 	CRQ_PUSH_STALE,		/* the remote moved: fetch and try again */
-	CRQ_PUSH_REFUSED	/* a hook or the server said no: why is set */
+	CRQ_PUSH_REFUSED,	/* the server or its hook said no: why is set */
+	CRQ_PUSH_REFUSED_HERE	/* refused before it left (a pre-push hook) */
 };
 
 /* Push commit to remote's branch if and only if the remote branch is

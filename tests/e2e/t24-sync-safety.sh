@@ -57,6 +57,22 @@ git reset -q --hard origin/main
 git remote remove viagit
 same "nothing reached the server on any transport" "$(git -C ../server.git rev-parse main)" "$(git -C ../seed rev-parse HEAD)"
 
+# and this clone's own pre-push hook is named as such
+"$CRQ" hook install >/dev/null
+printf 'title: sneaky\n' >>changes/000/CHG-000001.yaml
+git -c commit.gpgsign=false commit -q --no-verify -am "not a crq step"
+expect 1 "the push to origin/main was refused here, by this clone's pre-push hook" "$CRQ" sync
+grep -q "hint: nothing was pushed; your branch is as it was; fix or drop the commits it names (git log origin/main..)" "$TMP/err" && ok "and says what to do" || not_ok "hint: $(cat "$TMP/err")"
+git reset -q --hard origin/main
+rm .git/hooks/pre-push .git/hooks/pre-commit .git/hooks/pre-merge-commit
+
+# --- a clone left on the remote's default branch ----------------------------
+git clone -q ../server.git "$TMP/other" 2>/dev/null
+git -C "$TMP/other" checkout -q --orphan master 2>/dev/null
+git -C "$TMP/other" rm -rq . 2>/dev/null
+expect 128 "hint: the store is on origin/main: git checkout main" "$CRQ" -C "$TMP/other" list
+rm -rf "$TMP/other"
+
 # --- a decision replays only onto the content it decided on --------------
 cd ../b
 expect 0 "" as bob approve CHG-000001 -m "plan A is fine"

@@ -59,6 +59,15 @@ as alice member add erin@example.com --key "$(keyfor erin).pub" --name Erin \
 	--role change-manager >/dev/null
 as erin approve CHG-000002 >/dev/null
 same "bob schedules the authorized change" "$(todo bob)" "schedule:CHG-000002"
+# past its approvals, a change waits for none, tasks added or not
+as alice task add CHG-000002 --title "After" --owner bob@example.com >/dev/null
+"$CRQ" todo --member alice@example.com --json >"$TMP/todo.json"
+"$PY" -c '
+import json, sys
+w = json.load(open(sys.argv[1]))["waiting"]
+assert [x["change"] for x in w] == ["CHG-000001"], w
+' "$TMP/todo.json" && ok "an authorized change waits for no approval" || not_ok "waiting: $(cat "$TMP/todo.json")"
+as bob task done CHG-000002 3 >/dev/null
 as bob schedule CHG-000002 --start 2026-11-30T10:00:00Z --end 2026-11-30T11:00:00Z >/dev/null
 same "a window a week away is not yet a start" "$(todo bob)" ""
 expect 0 "" "$CRQ" todo --member bob@example.com --at 2026-11-30T09:30:00Z
