@@ -1942,8 +1942,13 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 				continue;
 			}
 			if (err == CRQ_PUSH_REFUSED || err == CRQ_PUSH_REFUSED_HERE) {
-				state_clear(repo);
-				have = 0;
+				/* kept in mind in case it landed after all */
+				snprintf(st.phase, sizeof(st.phase), "replay");
+				crq__grow((void **)&st.tried, &st.atried,
+					st.ntried + 1, sizeof(*st.tried));
+				st.tried[st.ntried++] = result;
+				st.has_result = 0;
+				state_save(repo, &st);
 				err = push_refused(err, remote, branch, why.ptr);
 				goto done;
 			}

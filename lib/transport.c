@@ -196,7 +196,7 @@ int crq_transport__fetch(crq_repo *repo, const char *remote,
 {
 	crq_buf spec = CRQ_BUF_INIT, err = CRQ_BUF_INIT, why = CRQ_BUF_INIT;
 	const char *args[8];
-	int rc;
+	int rc, tries;
 
 	*found = 1;
 	crq_buf_printf(&spec, "+refs/heads/%s:refs/remotes/%s/%s", branch,
@@ -209,7 +209,13 @@ int crq_transport__fetch(crq_repo *repo, const char *remote,
 	args[5] = spec.ptr;
 	args[6] = NULL;
 	rc = crq_transport__git(repo, NULL, &err, args);
-	if (rc > 0 && stale_fetch_lock(repo, crq_buf_cstr(&err))) {
+	for (tries = 0; rc > 0 && tries < 5; tries++) {
+		if (stale_fetch_lock(repo, crq_buf_cstr(&err)))
+			;	/* a killed fetch's lock: gone now */
+		else if (strstr(crq_buf_cstr(&err), "cannot lock ref"))
+			usleep(200 * 1000);	/* another git moved it: again */
+		else
+			break;
 		crq_buf_clear(&err);
 		rc = crq_transport__git(repo, NULL, &err, args);
 	}
@@ -253,6 +259,16 @@ int crq_transport__push(crq_repo *repo, const char *remote,
 	rc = crq_transport__git(repo, &out, &err, args);
 	if (rc < 0)
 		goto done;
+	/* what git says of the ref counts, not its exit status alone: a
+	 * pushed ref whose tracking ref could not be updated here still
+	 * landed */
+	for (p = crq_buf_cstr(&out); p && *p; p = strchr(p, '\n') ?
+			strchr(p, '\n') + 1 : NULL)
+		if (strchr(" +*=", p[0]) && p[0] && p[1] == '\t' &&
+		    !strncmp(p + 2 + strcspn(p + 2, ":\t"), ":refs/heads/", 12)) {
+			rc = CRQ_PUSH_OK;
+			goto done;
+		}
 	if (rc == 0) {
 		rc = CRQ_PUSH_OK;
 		goto done;
