@@ -163,9 +163,9 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 	const char **states = calloc((size_t)argc + 1, sizeof(char *));
 	const crq_schema *schema;
 	crq_filter f;
-	const char *fmt = NULL, *v;
+	const char *fmt = NULL, *v, *needs = NULL;
 	crq_repo *repo = NULL;
-	crq_node *list = NULL;
+	crq_node *list = NULL, *wanted = NULL;
 	crq_buf out = CRQ_BUF_INIT;
 	crq_issues problems;
 	size_t i, nstates = 0;
@@ -202,6 +202,7 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 		    (m = opt_once(self, argc, argv, &a, "--service", &f.service)) ||
 		    (m = opt_once(self, argc, argv, &a, "--requester",
 				&f.requester)) ||
+		    (m = opt_once(self, argc, argv, &a, "--needs", &needs)) ||
 		    (m = opt_once(self, argc, argv, &a, "--format", &fmt))) {
 			if (m < 0) {
 				rc = EXIT_USAGE;
@@ -236,11 +237,16 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 		rc = check_format(self, schema, fmt);
 	if (rc)
 		goto done;
+	if (needs && (err = crq_change_needs(&wanted, repo, needs,
+			crq_time_now())) < 0) {
+		rc = report(err);
+		goto done;
+	}
 	/* several states: any of them, filtered here */
 	if (nstates == 1)
 		f.state = states[0];
 	/* --json is built on all cores, without keeping every tree */
-	if (json && nstates < 2)
+	if (json && nstates < 2 && !wanted)
 		err = crq_change_list_json(repo, &f, &problems, write_stdout,
 			&wfail);
 	else
@@ -260,6 +266,10 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 			if (!has_state(list->items[i], states, nstates))
 				crq_node_remove_at(list, i);
 	}
+	/* --needs: the changes waiting for that member or role */
+	for (i = list && wanted ? list->count : 0; i-- > 0;)
+		if (!crq_node_get(wanted, crq_node_get_str(list->items[i], "id")))
+			crq_node_remove_at(list, i);
 	if (json && list) {
 		crq_json_write(&out, list, 1);
 		crq_buf_putc(&out, '\n');
@@ -288,6 +298,7 @@ done:
 	crq_issues_dispose(&problems);
 	crq_buf_dispose(&out);
 	crq_node_free(list);
+	crq_node_free(wanted);
 	close_repo(repo, ctx);
 	free(states);
 	return rc;

@@ -290,6 +290,29 @@ int crq_rules_approved(crq_buf *missing, const crq_node *policy,
 	return met;
 }
 
+crq_node *crq_rules_missing(const crq_node *policy, const crq_schema *schema,
+	const crq_node *doc)
+{
+	char digest[72];
+	crq_node *req, *held, *out = crq_node_new(CRQ_NODE_OBJECT);
+	size_t i;
+
+	if (crq_rules_digest(digest, schema, doc) < 0)
+		return out;
+	req = requirements(policy, doc);
+	held = approvals_held(doc, digest);
+	for (i = 0; i < req->count; i++) {
+		const crq_node *h = crq_node_get(held, req->keys[i]);
+		long long miss = req->items[i]->i - (h ? h->i : 0);
+
+		if (miss > 0)
+			crq_node_set(out, req->keys[i], crq_node_new_int(miss));
+	}
+	crq_node_free(req);
+	crq_node_free(held);
+	return out;
+}
+
 const char *crq_rules_priority(const crq_node *policy, const crq_node *doc)
 {
 	const crq_node *m = crq_node_get(policy, "priority_matrix");

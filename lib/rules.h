@@ -82,6 +82,11 @@ int crq_rules_digest(char out[72], const crq_schema *schema,
 int crq_rules_approved(crq_buf *missing, const crq_node *policy,
 	const crq_schema *schema, const crq_node *doc);
 
+/* The approvals doc still needs by role, {role: count} (empty when none
+ * or when no rule covers it). */
+crq_node *crq_rules_missing(const crq_node *policy, const crq_schema *schema,
+	const crq_node *doc);
+
 /* The policy's priority for doc's impact and urgency (NULL: none). */
 const char *crq_rules_priority(const crq_node *policy, const crq_node *doc);
 

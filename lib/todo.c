@@ -218,3 +218,57 @@ int crq_todo(crq_node **out, crq_repo *repo, const char *email,
 	crq_node_free(docs);
 	return 0;
 }
+
+int crq_change_needs(crq_node **out, crq_repo *repo, const char *who,
+	long long now)
+{
+	const crq_node *policy, *roles;
+	const crq_schema *schema;
+	crq_node *docs = NULL, *todo = NULL;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	if ((err = crq_policy__tip(&policy, repo)) < 0 ||
+	    (err = crq_repo_change_schema(&schema, repo)) < 0)
+		return err;
+	if (strchr(who, '@')) {
+		/* a member: the approvals the engine would take from them */
+		const crq_node *list;
+
+		if ((err = crq_todo(&todo, repo, who, now)) < 0)
+			return err;
+		*out = crq_node_new(CRQ_NODE_OBJECT);
+		list = crq_node_get(todo, "todo");
+		for (i = 0; i < list->count; i++)
+			if (!strcmp(crq_node_get_str(list->items[i], "kind"),
+					"approve"))
+				crq_node_set(*out, crq_node_get_str(
+					list->items[i], "change"),
+					crq_node_new_bool(1));
+		crq_node_free(todo);
+		return 0;
+	}
+	roles = crq_node_get(policy, "roles");
+	if (!roles || !crq_node_get(roles, who))
+		return crq_error__set(CRQ_ENOTFOUND,
+			"the policy has no role '%s'", who);
+	if ((err = crq_change_list(&docs, repo, NULL, NULL)) < 0)
+		return err;
+	*out = crq_node_new(CRQ_NODE_OBJECT);
+	for (i = 0; i < docs->count; i++) {
+		const crq_node *doc = docs->items[i];
+		crq_node *miss;
+
+		if (!crq_node_get_str(doc, "state") ||
+		    !open_to(policy, "approve", doc))
+			continue;
+		miss = crq_rules_missing(policy, schema, doc);
+		if (crq_node_get(miss, who))
+			crq_node_set(*out, crq_node_get_str(doc, "id"),
+				crq_node_new_bool(1));
+		crq_node_free(miss);
+	}
+	crq_node_free(docs);
+	return 0;
+}

@@ -136,6 +136,7 @@ def specs(aux):
             Opt("--risk", ["low"], choices=["low", "medium", "high"]),
             Opt("--service", ["web"]),
             Opt("--requester", ["alice@example.com"]),
+            Opt("--needs", ["cab", "alice@example.com"]),
             Opt("--format", ["%(id) %(window.start)%n", "%(title)"],
                 odd=[EMPTY, LONG, "a b", "100%%"]),
         ], flags=["--json", "--overdue"],

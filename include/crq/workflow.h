@@ -60,6 +60,13 @@ int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
 int crq_todo(crq_node **out, crq_repo *repo, const char *email,
 	long long now);
 
+/* The changes that wait for who (--needs): a member's e-mail, the
+ * changes whose approval the rule engine would take from them now; a
+ * role of the policy, the changes whose approval rules still need one
+ * of that role.  *out: {id: true}. */
+int crq_change_needs(crq_node **out, crq_repo *repo, const char *who,
+	long long now);
+
 /* Would the current user be allowed to take action on change id as it
  * is now (its state, their roles, the action's guards)?  0, or the
  * refusal the step would get.  Nothing is written. */

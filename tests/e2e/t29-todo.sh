@@ -50,6 +50,19 @@ import json, sys
 w = json.load(open(sys.argv[1]))["waiting"]
 assert [(x["change"], x["waits_for"]) for x in w] == [("CHG-000001", "2 cab, 1 security"), ("CHG-000002", "1 change-manager")], w
 ' "$TMP/todo.json" && ok "her changes say what they wait for" || not_ok "waiting: $(cat "$TMP/todo.json")"
+# crq list --needs: the same question as a filter
+expect 0 "" "$CRQ" list --needs cab --format '%(id)'
+same "--needs ROLE: the changes whose rules still need it" "$(cat "$TMP/out")" "CHG-000001"
+expect 0 "" "$CRQ" list --needs change-manager --format '%(id)'
+same "--needs another role" "$(cat "$TMP/out")" "CHG-000002"
+expect 0 "" "$CRQ" list --needs bob@example.com --json
+"$PY" -c '
+import json, sys
+assert [c["id"] for c in json.load(open(sys.argv[1]))] == ["CHG-000002"]
+' "$TMP/out" && ok "--needs EMAIL: what todo offers them" || not_ok "needs email: $(cat "$TMP/out")"
+expect 1 "the policy has no role 'wizard'" "$CRQ" list --needs wizard
+expect 1 "'zed@example.com' is not a member" "$CRQ" list --needs zed@example.com
+expect 129 "option '--needs' given twice" "$CRQ" list --needs cab --needs cab
 # separation of duties: bob edits CHG-000002, so his approval is not taken
 as bob set CHG-000002 test_plan=better >/dev/null
 same "an editor is not offered the approval" "$(todo bob)" ""
