@@ -1348,6 +1348,14 @@ done:
 
 /* ---- the sync ---- */
 
+/* A result this sync pushed, or tried to: it may land yet. */
+static void remember_tried(struct sync_state *st, const git_oid *result)
+{
+	crq__grow((void **)&st->tried, &st->atried, st->ntried + 1,
+		sizeof(*st->tried));
+	st->tried[st->ntried++] = *result;
+}
+
 static int skipped(const struct sync_state *st, const git_oid *id)
 {
 	size_t i;
@@ -1817,9 +1825,7 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 			/* its push did not land (yet: a git push cut loose
 			 * may still): keep an eye on it, replay again */
 			if (st.has_result) {
-				crq__grow((void **)&st.tried, &st.atried,
-					st.ntried + 1, sizeof(*st.tried));
-				st.tried[st.ntried++] = st.result;
+				remember_tried(&st, &st.result);
 				st.has_result = 0;
 			}
 			snprintf(st.phase, sizeof(st.phase), "replay");
@@ -1934,9 +1940,7 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 				crq_buf_printf(report, "%s/%s moved meanwhile; again\n",
 					remote, branch);
 				snprintf(st.phase, sizeof(st.phase), "replay");
-				crq__grow((void **)&st.tried, &st.atried,
-					st.ntried + 1, sizeof(*st.tried));
-				st.tried[st.ntried++] = result;
+				remember_tried(&st, &result);
 				st.has_result = 0;
 				state_save(repo, &st);
 				continue;
@@ -1944,9 +1948,7 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 			if (err == CRQ_PUSH_REFUSED || err == CRQ_PUSH_REFUSED_HERE) {
 				/* kept in mind in case it landed after all */
 				snprintf(st.phase, sizeof(st.phase), "replay");
-				crq__grow((void **)&st.tried, &st.atried,
-					st.ntried + 1, sizeof(*st.tried));
-				st.tried[st.ntried++] = result;
+				remember_tried(&st, &result);
 				st.has_result = 0;
 				state_save(repo, &st);
 				err = push_refused(err, remote, branch, why.ptr);

@@ -108,6 +108,20 @@ int crq_workflow__approved(crq_buf *missing, crq_repo *repo,
 	return crq_rules_approved(missing, policy, schema, doc);
 }
 
+/* Who edited change doc since its last decision, when action on it is
+ * a decision (separation of duties); *out stays NULL otherwise. */
+static int decision_editors(crq_node **out, crq_repo *repo,
+	const git_oid *tip, const crq_node *policy, const char *action,
+	const crq_node *doc)
+{
+	*out = NULL;
+	if (!crq_rules_is_decision(policy, action, crq_node_get_str(doc,
+			"type"), crq_node_get_str(doc, "state")))
+		return 0;
+	*out = crq_node_new(CRQ_NODE_OBJECT);
+	return plan_editors(*out, repo, tip, crq_node_get_str(doc, "id"));
+}
+
 /* ---- one step ---- */
 
 /* What a command asks for; the rest comes from the tip. */
@@ -241,15 +255,9 @@ static int take_step(crq_buf *id_out, crq_buf *to_out, crq_repo *repo,
 				tname)) < 0 &&
 		    (rq->template_name || err != CRQ_ENOTFOUND))
 			goto done;
-		/* who edited since the last decision: read only for one */
-		if (old && crq_rules_is_decision(policy, rq->action,
-				crq_node_get_str(old, "type"),
-				crq_node_get_str(old, "state"))) {
-			editors = crq_node_new(CRQ_NODE_OBJECT);
-			if ((err = plan_editors(editors, repo, &tip,
-					rq->id)) < 0)
-				goto done;
-		}
+		if (old && (err = decision_editors(&editors, repo, &tip,
+				policy, rq->action, old)) < 0)
+			goto done;
 		memset(&st, 0, sizeof(st));
 		st.policy = policy;
 		st.schema = schema;
@@ -899,7 +907,7 @@ int crq_workflow__could(crq_repo *repo, const git_oid *tip,
 	crq_node *tmpl = NULL, *editors = NULL;
 	crq_buf key = CRQ_BUF_INIT;
 	const char *tname = crq_node_get_str(doc, "template");
-	const char *line, *id = crq_node_get_str(doc, "id");
+	const char *line;
 	int err;
 
 	keys = member ? crq_node_get(member, "keys") : NULL;
@@ -913,12 +921,9 @@ int crq_workflow__could(crq_repo *repo, const git_oid *tip,
 		goto done;
 	if (tname && crq_change__template(&tmpl, repo, tip, tname) < 0)
 		crq_error_clear();
-	if (crq_rules_is_decision(policy, action, crq_node_get_str(doc, "type"),
-			crq_node_get_str(doc, "state"))) {
-		editors = crq_node_new(CRQ_NODE_OBJECT);
-		if ((err = plan_editors(editors, repo, tip, id)) < 0)
-			goto done;
-	}
+	if ((err = decision_editors(&editors, repo, tip, policy, action,
+			doc)) < 0)
+		goto done;
 	memset(&st, 0, sizeof(st));
 	st.policy = policy;
 	st.schema = schema;

@@ -69,6 +69,16 @@ expect 1 "is not a regular file" env EDITOR="$E/title" "$CRQ" edit CHG-000001
 expect 0 "" "$CRQ" edit CHG-000001 --discard
 check "an empty directory there is removed" test ! -e $kept
 
+# a title with a terminal escape, made by hand with plain git and a
+# member's key: verify refuses it
+git checkout -q -b escape
+sed -i "s/^title: .*/title: \"ok\\\\e]0;pwned\\\\a\"/" $f
+git add $f
+gitas alice "$(keyfor alice)" commit -q -S --no-verify -m "$(msg CHG-000001 edit draft draft)"
+refused escape control-character
+git checkout -q main
+git branch -q -D escape
+
 # --- an edit the state does not allow: refused before the editor ----------
 as alice set CHG-000001 implementation_plan=p backout_plan=b test_plan=t impact=low >/dev/null
 as alice submit CHG-000001 >/dev/null
