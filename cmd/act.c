@@ -21,6 +21,7 @@ static const struct field_opt field_opts[] = {
 	{ "assess", "--urgency", "urgency" },
 	{ "schedule", "--start", "window.start" },
 	{ "schedule", "--end", "window.end" },
+	{ "schedule", "--implementer", "implementer" },
 	{ "complete", "--close-code", "close_code" },
 	{ "fail", "--close-code", "close_code" },
 	{ NULL, NULL, NULL }
@@ -168,6 +169,18 @@ static int act(const struct cmd *self, int is_do, int argc, char **argv,
 	printf("%s: %s -> %s\n", id, from.ptr, to.ptr);
 	if (!strcmp(action, "approve") || !strcmp(action, "reject"))
 		say_decision(repo, id, action, to.ptr);
+	/* what the calendar holds against the new window (what the policy
+	 * did not refuse: collisions: warn, maintenance windows, ...) */
+	if (!strcmp(to.ptr, "scheduled")) {
+		crq_node *conf = NULL;
+
+		if (crq_change_conflicts(&conf, repo, id) == 0)
+			for (i = 0; i < conf->count; i++)
+				fprintf(stderr, "warning: %s\n", crq_node_get_str(
+					conf->items[i], "message"));
+		crq_error_clear();
+		crq_node_free(conf);
+	}
 	rc = finish(0);
 done:
 	for (i = 0; i < nsets; i++)

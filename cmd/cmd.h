@@ -52,6 +52,8 @@ int cmd_check(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_sync(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_task(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_todo(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_sla(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_calendar(int argc, char **argv, struct cmd_ctx *ctx);
 
 /* Print "error: <crq_error_last()>" (or "fatal:" for repository
  * failures) and return the exit code for crq error code err. */
@@ -102,6 +104,10 @@ int opt_value(int argc, char **argv, int *i, const char *name,
 /* opt_value() for an option given at most once: a repeat, or a missing
  * value, is a usage error (printed); returns -1 then, else as opt_value
  * (*out must start NULL). */
+/* A flag without value (--json) given at most once: 1 when argv's arg is
+ * name (recorded in *seen), 0 when it is not, -1 after a usage error. */
+int flag_once(const struct cmd *self, const char *arg, const char *name,
+	const char **seen);
 int opt_once(const struct cmd *self, int argc, char **argv, int *i,
 	const char *name, const char **out);
 

@@ -163,7 +163,7 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 	const char **states = calloc((size_t)argc + 1, sizeof(char *));
 	const crq_schema *schema;
 	crq_filter f;
-	const char *fmt = NULL, *v, *needs = NULL;
+	const char *fmt = NULL, *v, *needs = NULL, *sla = NULL;
 	crq_repo *repo = NULL;
 	crq_node *list = NULL, *wanted = NULL;
 	crq_buf out = CRQ_BUF_INIT;
@@ -203,6 +203,7 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 		    (m = opt_once(self, argc, argv, &a, "--requester",
 				&f.requester)) ||
 		    (m = opt_once(self, argc, argv, &a, "--needs", &needs)) ||
+		    (m = opt_once(self, argc, argv, &a, "--sla", &sla)) ||
 		    (m = opt_once(self, argc, argv, &a, "--format", &fmt))) {
 			if (m < 0) {
 				rc = EXIT_USAGE;
@@ -220,6 +221,10 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 	}
 	if (fmt && (rc = check_format(self, NULL, fmt)))
 		goto done;
+	if (sla && strcmp(sla, "breached") && strcmp(sla, "at-risk")) {
+		rc = usage_error(self, "--sla '%s': breached or at-risk", sla);
+		goto done;
+	}
 	if ((rc = open_repo(&repo, ctx)))
 		goto done;
 	/* the values the schema allows, before any output */
@@ -241,6 +246,41 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 			crq_time_now())) < 0) {
 		rc = report(err);
 		goto done;
+	}
+	/* --sla: the changes with a clock in that state now */
+	if (sla) {
+		crq_node *clocks = NULL;
+
+		if ((err = crq_sla(&clocks, repo, NULL, crq_time_now(),
+				!strcmp(sla, "breached") ? CRQ_SLA_BREACHED :
+				CRQ_SLA_AT_RISK)) < 0) {
+			crq_node_free(wanted);
+			wanted = NULL;
+			rc = report(err);
+			goto done;
+		}
+		if (!wanted) {
+			wanted = crq_node_new(CRQ_NODE_OBJECT);
+			for (i = 0; i < clocks->count; i++)
+				crq_node_set(wanted, crq_node_get_str(
+					clocks->items[i], "change"),
+					crq_node_new_bool(1));
+		} else {
+			/* --needs and --sla: both */
+			crq_node *both = crq_node_new(CRQ_NODE_OBJECT);
+
+			for (i = 0; i < clocks->count; i++) {
+				const char *id = crq_node_get_str(
+					clocks->items[i], "change");
+
+				if (crq_node_get(wanted, id))
+					crq_node_set(both, id,
+						crq_node_new_bool(1));
+			}
+			crq_node_free(wanted);
+			wanted = both;
+		}
+		crq_node_free(clocks);
 	}
 	/* several states: any of them, filtered here */
 	if (nstates == 1)

@@ -44,6 +44,8 @@ const struct cmd commands[] = {
 	  "  --needs WHO    changes waiting for WHO: a member's e-mail (the\n"
 	  "                 approvals crq todo lists for them) or a role the\n"
 	  "                 approval rules still need\n"
+	  "  --sla breached|at-risk\n"
+	  "                 changes with an SLA clock in that state now\n"
 	  "States, types and risk levels are those of the change schema;\n"
 	  "--state may be repeated: changes in any of those states.\n"
 	  "Output:\n"
@@ -105,10 +107,20 @@ const struct cmd commands[] = {
 	  "reviews are refused and reported.\n" },
 	{ "reject", cmd_act, "crq reject ID [--role ROLE] [-m MSG]",
 	  "reject a change", ACT_HELP },
-	{ "schedule", cmd_act, "crq schedule ID --start TIME --end TIME [-m MSG]",
-	  "schedule an authorized change (RFC 3339 times)", ACT_HELP },
+	{ "schedule", cmd_act,
+	  "crq schedule ID --start TIME --end TIME [--implementer EMAIL] [-m MSG]",
+	  "schedule an authorized change (RFC 3339 times)", ACT_HELP
+	  "  --implementer EMAIL  who carries it out (a member who may start it)\n"
+	  "Guards (the policy's): the window starts later (window-ahead), is\n"
+	  "outside every freeze for its services and what depends on them\n"
+	  "(no-freeze), and overlaps no other scheduled or implementing change\n"
+	  "on them nor the same implementer's (no-collision: refused, or a\n"
+	  "warning when the policy's calendar.collisions is warn).\n" },
 	{ "start", cmd_act, "crq start ID [-m MSG]",
-	  "start implementing a scheduled change", ACT_HELP },
+	  "start implementing a scheduled change", ACT_HELP
+	  "Guards (the policy's): now is inside the window, or at most\n"
+	  "calendar.start_tolerance (default 15m) before it (in-window), and\n"
+	  "outside every freeze for the change (no-freeze).\n" },
 	{ "complete", cmd_act, "crq complete ID --close-code CODE [-m MSG]",
 	  "complete an implementation (successful, successful_with_issues, ...)",
 	  ACT_HELP },
@@ -148,6 +160,42 @@ const struct cmd commands[] = {
 	  "  --at TIME    as if now were TIME (RFC 3339)\n"
 	  "  --json       {member, at, todo: [{kind, change, title, what, due,\n"
 	  "               overdue}], waiting: [{change, state, waits_for}]}\n" },
+	{ "sla", cmd_sla,
+	  "crq sla [ID] [--at TIME] [--at-risk] [--breached] [--all] [--json]",
+	  "SLA clocks: started, due, elapsed, met, at risk or breached",
+	  "Each SLA target of the policy (sla:) whose `when` matches a change\n"
+	  "runs a clock from the time the change entered `from` until it\n"
+	  "entered one of `until` (times crq derived from the signed steps),\n"
+	  "counting working time in the target's hours: 24x7, or a business\n"
+	  "calendar of the policy (calendars:), outside whose hours and on\n"
+	  "whose holidays the clock stands still.  A clock is running, at-risk\n"
+	  "(80 % used), met or breached.  Without ID: the clocks of open\n"
+	  "changes.\n"
+	  "  --at TIME     as if now were TIME (RFC 3339)\n"
+	  "  --at-risk     only clocks at risk (with --breached: either)\n"
+	  "  --breached    only breached clocks\n"
+	  "  --all         closed, cancelled and rejected changes too\n"
+	  "  --json        [{change, target, from, hours, within, started,\n"
+	  "                started_commit, due, stopped, stopped_in, elapsed\n"
+	  "                (seconds), elapsed_text, percent, state, paused}]\n" },
+	{ "calendar", cmd_calendar,
+	  "crq calendar [--from TIME] [--to TIME] [--service S] [--json | --ics]",
+	  "the change calendar: windows, freezes, maintenance, conflicts",
+	  "Lists the windows of scheduled and implementing changes from --from\n"
+	  "(default: now) to --to (default: no end), the freezes and the\n"
+	  "maintenance windows then (without --to: the next 28 days of them),\n"
+	  "and the conflicts: two changes on the same service or one that\n"
+	  "depends on it in overlapping windows, an implementer booked twice,\n"
+	  "a normal change outside every maintenance window of its services,\n"
+	  "a change inside a freeze (added after it was scheduled).\n"
+	  "  --service S   only what concerns S (with a services catalogue,\n"
+	  "                also changes to what S depends on)\n"
+	  "  --json        {from, to, service, stamp, windows, freezes,\n"
+	  "                maintenance, conflicts}\n"
+	  "  --ics         RFC 5545: a VEVENT per window (UID ID@STORE.crq,\n"
+	  "                SEQUENCE the schedule steps, STATUS TENTATIVE when\n"
+	  "                scheduled and CONFIRMED when implementing), per\n"
+	  "                freeze and per maintenance occurrence\n" },
 	{ "comment", cmd_act, "crq comment ID -m MSG",
 	  "comment on a change (a commit; the state stays)", ACT_HELP },
 	{ "do", cmd_do, "crq do ID ACTION [--role ROLE] [-m MSG]",

@@ -457,6 +457,19 @@ int opt_once(const struct cmd *self, int argc, char **argv, int *i,
 	return -1;
 }
 
+int flag_once(const struct cmd *self, const char *arg, const char *name,
+	const char **seen)
+{
+	if (strcmp(arg, name))
+		return 0;
+	if (*seen) {
+		usage_error(self, "option '%s' given twice", name);
+		return -1;
+	}
+	*seen = arg;
+	return 1;
+}
+
 void violation_text(crq_buf *out, const crq_violation *x, const char *pre)
 {
 	crq_buf_printf(out, "%s%s %s %s: %s\n", pre, x->commit,

@@ -52,10 +52,11 @@ say "\$ crq approve $id      # refused: the requester cannot approve"
 "$CRQ" approve "$id" || echo "(exit $?)"
 as bob approve "$id" -m "Plan and backout look sound"
 as carol approve "$id" -m "CAB: go"
-# next week, outside the policy's year-end freeze of billing
-start=$(date -u -d '+7 days' +%Y-%m-%dT02:00:00Z)
-end=$(date -u -d '+7 days' +%Y-%m-%dT05:00:00Z)
-as bob schedule "$id" --start "$start" --end "$end"
+# a window that opens in ten minutes, outside the year-end freeze of
+# billing; work may start up to 15 minutes before it (in-window)
+start=$(date -u -d '+10 minutes' +%Y-%m-%dT%H:%M:00Z)
+end=$(date -u -d '+3 hours' +%Y-%m-%dT%H:%M:00Z)
+as bob schedule "$id" --start "$start" --end "$end" --implementer bob@example.com
 as bob start "$id"
 as bob complete "$id" --close-code successful -m "Upgraded; replicas rebuilt"
 as bob review "$id" -m "Went to plan; 12 minutes of read-only billing"

@@ -13,7 +13,7 @@
 /* Fields only crq writes: on creation or by the rules of an action. */
 static const char *const derived_fields[] = {
 	"id", "state", "requester", "created", "updated", "priority",
-	"approvals", "review_due", "template", NULL
+	"approvals", "review_due", "template", "entered", NULL
 };
 
 int crq_change__derived(const char *field)
@@ -171,6 +171,150 @@ done:
 	git_tree_entry_free(e);
 	git_tree_free(root);
 	git_commit_free(c);
+	return err;
+}
+
+/* ---- the changes that hold a window (scheduled, implementing) ---- */
+
+/* By blob: the parsed change when it is live, NULL when it is not.
+ * Open addressing; a blob never changes, so entries stay valid. */
+struct live_slot {
+	git_oid blob;
+	crq_node *doc;
+	int used;
+};
+
+struct crq_live {
+	struct live_slot *slots;
+	size_t n, alloc;
+};
+
+void crq_change__live_free(struct crq_live *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->alloc; i++)
+		crq_node_free(l->slots[i].doc);
+	free(l->slots);
+	free(l);
+}
+
+static struct live_slot *live_slot(struct crq_live *l, const git_oid *id)
+{
+	size_t h, mask = l->alloc - 1;
+
+	memcpy(&h, id->id, sizeof(h));
+	for (h &= mask; l->slots[h].used; h = (h + 1) & mask)
+		if (git_oid_equal(&l->slots[h].blob, id))
+			break;
+	return &l->slots[h];
+}
+
+static void live_grow(struct crq_live *l)
+{
+	struct live_slot *old = l->slots;
+	size_t i, n = l->alloc;
+
+	l->alloc = n ? n * 2 : 1024;
+	l->slots = crq__calloc(l->alloc, sizeof(*l->slots));
+	for (i = 0; i < n; i++)
+		if (old[i].used)
+			*live_slot(l, &old[i].blob) = old[i];
+	free(old);
+}
+
+/* The live change in blob, or NULL (borrowed from the cache).  Files
+ * crq verifies are in its canonical layout, where the state is a line
+ * of its own: only those files are parsed. */
+static int live_doc(const crq_node **out, crq_repo *repo, const git_oid *id)
+{
+	struct crq_live *l = repo->live;
+	struct live_slot *slot;
+	git_blob *b = NULL;
+	const char *text;
+	size_t len;
+	int err = 0;
+
+	*out = NULL;
+	if (!l)
+		l = repo->live = crq__calloc(1, sizeof(*l));
+	if ((l->n + 1) * 10 > l->alloc * 7)
+		live_grow(l);
+	slot = live_slot(l, id);
+	if (slot->used) {
+		*out = slot->doc;
+		return 0;
+	}
+	if ((err = git_blob_lookup(&b, repo->git, id)) < 0)
+		return crq_store__git_error(err, "cannot read a change");
+	text = git_blob_rawcontent(b);
+	len = (size_t)git_blob_rawsize(b);
+	slot->used = 1;
+	slot->doc = NULL;
+	git_oid_cpy(&slot->blob, id);
+	l->n++;
+	if (memmem(text, len, "\nstate: scheduled\n", 18) ||
+	    memmem(text, len, "\nstate: implementing\n", 21)) {
+		crq_node *doc = NULL;
+
+		if (crq_change_parse(&doc, repo, text, len, "change", NULL) == 0 &&
+		    crq_node_get(doc, "window"))
+			slot->doc = doc;
+		else
+			crq_node_free(doc);
+		crq_error_clear();
+	}
+	*out = slot->doc;
+	git_blob_free(b);
+	return 0;
+}
+
+int crq_change__live(crq_node **out, crq_repo *repo, const git_oid *commit)
+{
+	git_tree *changes = NULL, *shard = NULL;
+	size_t s, i;
+	int err;
+
+	*out = crq_node_new(CRQ_NODE_ARRAY);
+	if (!commit || (err = changes_tree(&changes, repo, commit)) < 0 ||
+	    !changes)
+		return commit ? err : 0;
+	for (s = 0; s < git_tree_entrycount(changes); s++) {
+		const git_tree_entry *se = git_tree_entry_byindex(changes, s);
+
+		if (git_tree_entry_type(se) != GIT_OBJECT_TREE)
+			continue;
+		git_tree_free(shard);
+		shard = NULL;
+		if ((err = git_tree_lookup(&shard, repo->git,
+				git_tree_entry_id(se))) < 0) {
+			err = crq_store__git_error(err, "cannot read shard");
+			goto done;
+		}
+		for (i = 0; i < git_tree_entrycount(shard); i++) {
+			const git_tree_entry *fe =
+				git_tree_entry_byindex(shard, i);
+			const crq_node *doc;
+
+			if (git_tree_entry_type(fe) != GIT_OBJECT_BLOB)
+				continue;
+			if ((err = live_doc(&doc, repo,
+					git_tree_entry_id(fe))) < 0)
+				goto done;
+			if (doc)
+				crq_node_push(*out, crq_node_dup(doc));
+		}
+	}
+	err = 0;
+done:
+	git_tree_free(shard);
+	git_tree_free(changes);
+	if (err < 0) {
+		crq_node_free(*out);
+		*out = NULL;
+	}
 	return err;
 }
 

@@ -19,6 +19,12 @@ int crq_change__write(crq_repo *repo, const git_oid *tip, int unborn,
 /* Fields only crq writes (never set by hand). */
 int crq_change__derived(const char *field);
 /* Highest change number on commit (0 when none). */
+/* The changes at commit (NULL: none) that are scheduled or implementing
+ * with a window, as an array of their contents (owned).  Cached by blob
+ * in repo, so a walk reads each file once. */
+int crq_change__live(crq_node **out, crq_repo *repo, const git_oid *commit);
+struct crq_live;
+void crq_change__live_free(struct crq_live *l);
 int crq_change__max_number(unsigned long long *out, crq_repo *repo,
 	const git_oid *commit);
 /* Template name of .crq/templates at commit (tip when NULL), parsed and

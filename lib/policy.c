@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "calendar.h"
 #include "change.h"
 
 #define POLICY_PATH ".crq/policy.yaml"
@@ -232,6 +233,23 @@ static void semantic_checks(const crq_node *doc, crq_issues *issues)
 				check_role(issues, roles, req->items[j], ptr, r);
 		}
 	}
+	{
+		const crq_node *cat = crq_node_get(doc, "services");
+
+		for (i = 0; cat && cat->kind == CRQ_NODE_ARRAY &&
+				i < cat->count; i++) {
+			const char *o = crq_node_get_str(cat->items[i], "owner");
+
+			snprintf(ptr, sizeof(ptr), "/services/%zu", i);
+			if (o && members && members->count &&
+			    !crq_node_get(emails, o))
+				crq_issues_add(issues, crq_node_get(cat->items[i],
+					"owner"), ptr,
+					"the owner of service '%s' must be a member: '%s' is not",
+					crq_node_get_str(cat->items[i], "name"), o);
+		}
+	}
+	crq_cal__check_policy(doc, issues);
 	crq_node_free(emails);
 	crq_node_free(keys);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include "rules.h"
+#include "calendar.h"
 #include "policy.h"
 #include "change.h"
 
@@ -124,6 +125,7 @@ int crq_rules_digest(char out[72], const crq_schema *schema,
 	crq_node_remove(c, "approvals");
 	crq_node_remove(c, "state");
 	crq_node_remove(c, "updated");
+	crq_node_remove(c, "entered");
 	{
 		/* ticking a task off is progress, not a new plan */
 		crq_node *tasks = crq_node_get(c, "tasks");
@@ -801,36 +803,71 @@ done:
 
 /* ---- guards ---- */
 
-/* Does freeze f apply to doc (its types and services)? */
-static int freeze_applies(const crq_node *f, const crq_node *doc)
+/* The calendar's tolerance for starting early (in-window). */
+static long long start_tolerance(const crq_node *policy)
 {
-	const crq_node *svc = crq_node_get(f, "services");
-	const crq_node *types = crq_node_get(f, "types");
-	const crq_node *mine = crq_node_get(doc, "services");
-	const char *type = crq_node_get_str(doc, "type");
+	const char *t = crq_node_get_str(crq_node_get(policy, "calendar"),
+		"start_tolerance");
+	long long d = t ? crq_cal__duration(t) : -1;
+
+	return d >= 0 ? d : 15 * 60;
+}
+
+/* no-collision: another scheduled or implementing change whose window
+ * overlaps [a, b) on a related service or with the same implementer. */
+static int check_collision(crq_rules_result *res, const crq_node *policy,
+	const crq_node *doc, const crq_node *others, const char *name,
+	long long a, long long b)
+{
+	const char *id = crq_node_get_str(doc, "id");
+	const char *mode = crq_node_get_str(crq_node_get(policy, "calendar"),
+		"collisions");
+	const char *who = crq_node_get_str(doc, "implementer");
 	size_t i;
 
-	if (types ? !crq_policy__in_list(types, type ? type : "normal") :
-	    (type && !strcmp(type, "emergency")))
-		return 0;
-	if (!svc || !svc->count)
-		return 1;
-	for (i = 0; mine && i < mine->count; i++)
-		if (mine->items[i]->kind == CRQ_NODE_STRING &&
-		    crq_policy__in_list(svc, mine->items[i]->str))
-			return 1;
+	if (mode && !strcmp(mode, "warn"))
+		return 0;	/* the command warns; the step stands */
+	for (i = 0; others && i < others->count; i++) {
+		const crq_node *o = others->items[i];
+		const char *oid = crq_node_get_str(o, "id");
+		const char *ow = crq_node_get_str(o, "implementer");
+		const char *svc;
+		long long os, oe;
+
+		if (!oid || (id && !strcmp(oid, id)) ||
+		    crq_cal__window(o, &os, &oe) < 0 || !(a < oe && os < b))
+			continue;
+		if ((svc = crq_cal__related(policy, crq_node_get(doc,
+				"services"), crq_node_get(o, "services"))))
+			return refuse(res, "no-collision", CRQ_EDENIED,
+				"cannot %s %s: its window overlaps %s (%s, %s to %s) on service '%s'\n"
+				"hint: crq calendar --service %s shows the windows taken",
+				name, id, oid, crq_node_get_str(o, "state"),
+				crq_node_path(o, "window.start")->str,
+				crq_node_path(o, "window.end")->str, svc, svc);
+		if (who && ow && !strcmp(who, ow))
+			return refuse(res, "no-collision", CRQ_EDENIED,
+				"cannot %s %s: its implementer %s is booked on %s then (%s to %s)\n"
+				"hint: another window, or --implementer someone else",
+				name, id, who, oid,
+				crq_node_path(o, "window.start")->str,
+				crq_node_path(o, "window.end")->str);
+	}
 	return 0;
 }
 
 /* The action's guards at the step's time: no-freeze (the change's
  * window, or the moment itself when it has none, overlaps no freeze
  * that applies to it; an action that starts the work is also refused
- * inside a freeze, whatever its window) and window-ahead (the window
- * starts later). */
-static int check_guards(crq_rules_result *res, const crq_node *policy,
-	const crq_node *action, const crq_node *doc, const char *name,
-	long long now)
+ * inside a freeze, whatever its window), window-ahead (the window
+ * starts later), in-window (the moment is inside the window, give or
+ * take the start tolerance) and no-collision. */
+static int check_guards(crq_rules_result *res, const crq_rules_step *st,
+	const crq_node *action, const crq_node *doc)
 {
+	const crq_node *policy = st->policy;
+	const char *name = st->action;
+	long long now = st->time;
 	const crq_node *guards = crq_node_get(action, "guards");
 	const crq_node *freezes;
 	const char *id = crq_node_get_str(doc, "id");
@@ -859,13 +896,15 @@ static int check_guards(crq_rules_result *res, const crq_node *policy,
 			"cannot %s %s: the window starts in the past (%s)\n"
 			"hint: crq %s %s --start LATER --end LATER", name, id,
 			ws->str, name, id);
-	if (!crq_policy__in_list(guards, "no-freeze"))
-		return 0;
-	freezes = crq_node_get(policy, "freeze");
+	if (crq_policy__in_list(guards, "no-collision") && ws &&
+	    check_collision(res, policy, doc, st->others, name, a, b) < 0)
+		return CRQ_EDENIED;
+	freezes = crq_policy__in_list(guards, "no-freeze") ?
+		crq_node_get(policy, "freeze") : NULL;
 	for (i = 0; freezes && i < freezes->count; i++) {
 		const crq_node *f = freezes->items[i];
 
-		if (!freeze_applies(f, doc) ||
+		if (!crq_cal__freeze_applies(policy, f, doc) ||
 		    crq_store__parse_time(crq_node_get_str(f, "start"),
 			&fs) < 0 ||
 		    crq_store__parse_time(crq_node_get_str(f, "end"),
@@ -887,6 +926,88 @@ static int check_guards(crq_rules_result *res, const crq_node *policy,
 				name, id, crq_node_get_str(f, "name"),
 				crq_node_get_str(f, "start"),
 				crq_node_get_str(f, "end"));
+	}
+	if (crq_policy__in_list(guards, "in-window")) {
+		long long tol = start_tolerance(policy);
+		char nowtext[32], tt[32];
+
+		crq_rules_time(nowtext, now);
+		crq_cal__duration_text(tt, tol);
+		if (!ws)
+			return refuse(res, "in-window", CRQ_EDENIED,
+				"cannot %s %s: it has no window\n"
+				"hint: crq schedule %s --start T --end T", name,
+				id, id);
+		if (now < a - tol)
+			return refuse(res, "in-window", CRQ_EDENIED,
+				"cannot %s %s now (%s): its window opens at %s, and work may start %s before at most\n"
+				"hint: wait for the window, or reschedule: crq schedule %s --start T --end T",
+				name, id, nowtext, ws->str, tt, id);
+		if (now > b)
+			return refuse(res, "in-window", CRQ_EDENIED,
+				"cannot %s %s now (%s): its window closed at %s\n"
+				"hint: reschedule it: crq schedule %s --start T --end T",
+				name, id, nowtext, we->str, id);
+	}
+	return 0;
+}
+
+int crq_rules_wants_calendar(const crq_node *policy, const char *action,
+	const crq_node *before)
+{
+	int named;
+	const crq_node *act = crq_policy__action(policy, action,
+		before ? crq_node_get_str(before, "type") : "normal",
+		before ? crq_node_get_str(before, "state") : NULL, &named);
+
+	return act && crq_policy__in_list(crq_node_get(act, "guards"),
+		"no-collision");
+}
+
+/* What a change names: its services from the catalogue (when there is
+ * one), its implementer a member who may start the work. */
+static int check_names(crq_rules_result *res, const crq_rules_step *st,
+	const crq_node *after)
+{
+	const crq_node *policy = st->policy, *before = st->before;
+	const crq_node *svc = crq_node_get(after, "services");
+	const char *id = crq_node_get_str(after, "id");
+	const char *who = crq_node_get_str(after, "implementer");
+	char day[32];
+	size_t i;
+
+	crq_rules_time(day, st->time);
+	day[10] = '\0';
+	if (crq_node_get(policy, "services") && svc &&
+	    svc->kind == CRQ_NODE_ARRAY && !same(svc, before ?
+			crq_node_get(before, "services") : NULL))
+		for (i = 0; i < svc->count; i++)
+			if (svc->items[i]->kind == CRQ_NODE_STRING &&
+			    !crq_cal__service(policy, svc->items[i]->str))
+				return refuse(res, "unknown-service",
+					CRQ_EDENIED,
+					"%s names service '%s', which is not in the policy's services catalogue\n"
+					"hint: crq policy show lists the services",
+					id, svc->items[i]->str);
+	if (who && (!before || !crq_node_get_str(before, "implementer") ||
+		    strcmp(who, crq_node_get_str(before, "implementer")))) {
+		const crq_node *m = crq_policy__member(policy, who);
+		int named;
+		const crq_node *start = crq_policy__action(policy, "start",
+			crq_node_get_str(after, "type"), "scheduled", &named);
+		const crq_node *roles = start ? crq_node_get(start, "roles") :
+			NULL;
+		int may = !roles;
+
+		for (i = 0; m && roles && i < roles->count; i++)
+			if (roles->items[i]->kind == CRQ_NODE_STRING &&
+			    crq_policy__has_role(m, roles->items[i]->str, day))
+				may = 1;
+		if (!m || !may)
+			return refuse(res, "implementer", CRQ_EDENIED,
+				"the implementer of %s must be a member who may start it: '%s' %s",
+				id, who, m ? "holds none of the start action's roles" :
+				"is not a member");
 	}
 	return 0;
 }
@@ -1105,8 +1226,8 @@ int crq_rules_change(crq_rules_result *res, const crq_rules_step *st)
 			"email"), now)) < 0 ||
 	    (err = check_task_phases(res, act, after, st->action)) < 0 ||
 	    (err = check_requires(res, act, after, st->action)) < 0 ||
-	    (err = check_guards(res, st->policy, act, after, st->action,
-			st->time)) < 0)
+	    (err = check_names(res, st, after)) < 0 ||
+	    (err = check_guards(res, st, act, after)) < 0)
 		goto done;
 	to = crq_node_get_str(act, "to");
 	if (crq_rules_is_decision(st->policy, st->action, type, state))
@@ -1123,6 +1244,17 @@ int crq_rules_change(crq_rules_result *res, const crq_rules_step *st)
 		crq_node_set(after, "state", crq_node_new_cstr("draft"));
 	snprintf(res->to, sizeof(res->to), "%s",
 		crq_node_get_str(after, "state"));
+	/* when it entered its state: the SLA clocks start and stop here */
+	if (!before || strcmp(res->to, crq_node_get_str(before, "state") ?
+			crq_node_get_str(before, "state") : "")) {
+		crq_node *e = crq_node_get(after, "entered");
+
+		if (!e || e->kind != CRQ_NODE_OBJECT) {
+			e = crq_node_new(CRQ_NODE_OBJECT);
+			crq_node_set(after, "entered", e);
+		}
+		crq_node_set(e, res->to, crq_node_new_cstr(now));
+	}
 	/* an emergency change owes its review within the policy's deadline
 	 * from the moment it is implemented */
 	if (to && (!strcmp(to, "completed") || !strcmp(to, "failed")) &&

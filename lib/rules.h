@@ -38,6 +38,10 @@ typedef struct {
 	const char *new_id;		/* create: the next free id */
 	const crq_node *editors;	/* {email: true}: edited since the
 					 * last decision (may be NULL) */
+	/* the other changes at the parent that are scheduled or
+	 * implementing (an array; may be NULL when the action has no
+	 * no-collision guard, see crq_rules_wants_calendar) */
+	const crq_node *others;
 } crq_rules_step;
 
 typedef struct {
@@ -68,6 +72,11 @@ void crq_rules_result_dispose(crq_rules_result *res);
  * message and is the exception. */
 int crq_rules_changes_nothing(const char *action, const crq_node *before,
 	const crq_node *after);
+
+/* Does action on before (NULL: a create) check the calendar, so that
+ * the step needs `others`? */
+int crq_rules_wants_calendar(const crq_node *policy, const char *action,
+	const crq_node *before);
 
 /* Is action on a change of type in state a decision (an approval or a
  * rejection), for which who edited it since the last one matters? */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "calendar.h"
 #include "change.h"
 #include "sign.h"
 
@@ -52,6 +53,7 @@ static void repo_dispose_fields(crq_repo *repo)
 	crq_schema_free(repo->policy_schema);
 	crq_node_free(repo->policy);
 	crq_signer_free(repo->signer);	/* wipes the private key */
+	crq_change__live_free(repo->live);
 }
 
 void crq_repo_free(crq_repo *repo)
@@ -143,6 +145,7 @@ void crq_global_init(void)
 
 void crq_global_shutdown(void)
 {
+	crq_cal__shutdown();
 	git_libgit2_shutdown();
 }
 

@@ -37,6 +37,7 @@ struct crq_repo {
 	int tip_known;
 	git_config *cfg;	/* configuration snapshot, read lazily */
 	long long clock_behind;	/* seconds a step was dated past our clock */
+	struct crq_live *live;	/* changes holding a window, by blob */
 };
 
 /* Translate the last libgit2 error into a crq error. */

@@ -68,6 +68,8 @@ struct vctx {
 	/* parsed policies and templates by blob id */
 	struct cached pol[CACHE_SIZE], tmpl[CACHE_SIZE];
 	size_t npol, ntmpl;
+	/* the live changes at the parent of the step being checked */
+	crq_node *others;
 	/* high-water times of the commits walked (open addressing) */
 	struct high_water *hw;
 	size_t nhw, ahw;
@@ -398,6 +400,13 @@ static void step_of(crq_rules_step *st, struct vctx *v,
 	/* a decision names its role in the approval it adds */
 	if (nn == on + 1)
 		st->role = crq_node_get_str(na->items[on], "role");
+	/* no-collision is judged against what the parent had scheduled */
+	crq_node_free(v->others);
+	v->others = NULL;
+	if (crq_rules_wants_calendar(policy, action, old) &&
+	    crq_change__live(&v->others, v->repo, parent) < 0)
+		crq_error_clear();
+	st->others = v->others;
 }
 
 /* A step on a change: what the rule engine makes of the parent's
@@ -1627,6 +1636,7 @@ done:
 	free(acc.files);
 	free(v.hw);
 	crq_node_free(v.editors);
+	crq_node_free(v.others);
 	crq_node_free(v.unread);
 	git_commit_free(c);
 	git_revwalk_free(walk);

@@ -190,6 +190,7 @@ static int take_step(crq_buf *id_out, crq_buf *to_out, crq_repo *repo,
 	const crq_schema *schema;
 	const crq_node *policy;
 	crq_node *old = NULL, *in = NULL, *tmpl = NULL, *editors = NULL;
+	crq_node *others = NULL;
 	crq_buf email = CRQ_BUF_INIT, key = CRQ_BUF_INIT, id = CRQ_BUF_INIT,
 		path = CRQ_BUF_INIT, msg = CRQ_BUF_INIT;
 	unsigned long long num;
@@ -215,7 +216,8 @@ static int take_step(crq_buf *id_out, crq_buf *to_out, crq_repo *repo,
 		crq_node_free(in);
 		crq_node_free(tmpl);
 		crq_node_free(editors);
-		old = in = tmpl = editors = NULL;
+		crq_node_free(others);
+		old = in = tmpl = editors = others = NULL;
 		crq_buf_clear(&msg);
 		if ((err = crq_store__tip(repo, &tip, &unborn)) < 0)
 			goto done;
@@ -258,11 +260,15 @@ static int take_step(crq_buf *id_out, crq_buf *to_out, crq_repo *repo,
 		if (old && (err = decision_editors(&editors, repo, &tip,
 				policy, rq->action, old)) < 0)
 			goto done;
+		if (crq_rules_wants_calendar(policy, rq->action, old) &&
+		    (err = crq_change__live(&others, repo, &tip)) < 0)
+			goto done;
 		memset(&st, 0, sizeof(st));
 		st.policy = policy;
 		st.schema = schema;
 		st.before = old;
 		st.input = in;
+		st.others = others;
 		st.action = rq->action;
 		st.signer_key = key.ptr;
 		st.signer_email = email.ptr;
@@ -311,6 +317,7 @@ done:
 	crq_node_free(in);
 	crq_node_free(tmpl);
 	crq_node_free(editors);
+	crq_node_free(others);
 	crq_buf_dispose(&email);
 	crq_buf_dispose(&key);
 	crq_buf_dispose(&id);
@@ -904,7 +911,7 @@ int crq_workflow__could(crq_repo *repo, const git_oid *tip,
 	const crq_schema *schema;
 	crq_rules_step st;
 	crq_rules_result res;
-	crq_node *tmpl = NULL, *editors = NULL;
+	crq_node *tmpl = NULL, *editors = NULL, *others = NULL;
 	crq_buf key = CRQ_BUF_INIT;
 	const char *tname = crq_node_get_str(doc, "template");
 	const char *line;
@@ -924,12 +931,16 @@ int crq_workflow__could(crq_repo *repo, const git_oid *tip,
 	if ((err = decision_editors(&editors, repo, tip, policy, action,
 			doc)) < 0)
 		goto done;
+	if (crq_rules_wants_calendar(policy, action, doc) &&
+	    (err = crq_change__live(&others, repo, tip)) < 0)
+		goto done;
 	memset(&st, 0, sizeof(st));
 	st.policy = policy;
 	st.schema = schema;
 	st.before = doc;
 	st.input = doc;
 	st.action = action;
+	st.others = others;
 	st.signer_key = key.ptr;
 	st.signer_email = email;
 	st.time = when;
@@ -940,6 +951,7 @@ int crq_workflow__could(crq_repo *repo, const git_oid *tip,
 done:
 	crq_node_free(tmpl);
 	crq_node_free(editors);
+	crq_node_free(others);
 	crq_buf_dispose(&key);
 	return err;
 }

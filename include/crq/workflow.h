@@ -60,6 +60,37 @@ int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
 int crq_todo(crq_node **out, crq_repo *repo, const char *email,
 	long long now);
 
+/* SLA clocks (the policy's sla targets) of change id, or of every open
+ * change when id is NULL, at now: an array of {change, target, from,
+ * hours, within, started, started_commit (with CRQ_SLA_COMMITS), due,
+ * stopped, stopped_in, elapsed, elapsed_text, percent, state, paused};
+ * state is running, at-risk (80 % used), met or breached.  Flags
+ * filter (at-risk, breached: either) and widen (all: closed changes
+ * too). */
+#define CRQ_SLA_AT_RISK 1u
+#define CRQ_SLA_BREACHED 2u
+#define CRQ_SLA_ALL 4u
+#define CRQ_SLA_COMMITS 8u
+int crq_sla(crq_node **out, crq_repo *repo, const char *id, long long now,
+	unsigned flags);
+
+/* The change calendar from `from` to `to` (instants; to <= from: no
+ * end), for one service (NULL: all): {from, to, windows: [{change,
+ * title, type, state, start, end, services, implementer, schedules}],
+ * freezes: [{name, start, end, services}], maintenance: [{name, start,
+ * end, services, tz}], conflicts: [{kind, changes, service, implementer,
+ * freeze, message}]}; kind is service, implementer, outside-maintenance
+ * or freeze.  schedules: the schedule steps the change has had (the
+ * iCalendar SEQUENCE). */
+int crq_calendar(crq_node **out, crq_repo *repo, long long from,
+	long long to, const char *service);
+/* The same as RFC 5545 text (one VEVENT per window, freeze and
+ * maintenance occurrence). */
+int crq_calendar_ics(crq_buf *out, crq_repo *repo, const crq_node *cal);
+/* The conflicts the calendar has for change id now (for a warning after
+ * a step): an array as under conflicts. */
+int crq_change_conflicts(crq_node **out, crq_repo *repo, const char *id);
+
 /* The changes that wait for who (--needs): a member's e-mail, the
  * changes whose approval the rule engine would take from them now; a
  * role of the policy, the changes whose approval rules still need one

@@ -42,6 +42,8 @@ window:
   end: '2026-12-06T05:00:00+01:00'
 created: '2026-11-23T10:00:00Z'
 updated: '2026-11-23T10:00:00Z'
+entered:
+  draft: '2026-11-23T10:00:00Z'
 EOT
 same "canonical file content (checked with git cat-file)" "$(git cat-file blob HEAD:$f)" "$(cat "$TMP/want")"
 same "work tree file in step" "$(cat $f)" "$(cat "$TMP/want")"

@@ -19,7 +19,7 @@ same "show prints the stored file" "$(cat "$TMP/out")" \
 expect 0 "" "$CRQ" show --json CHG-000002
 same "show --json: one object, every field (python json)" \
 	"$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["id"], d["services"], d["priority"], sorted(d))' "$TMP/out")" \
-	"CHG-000002 ['db', 'web'] critical ['created', 'id', 'impact', 'priority', 'requester', 'risk', 'services', 'state', 'title', 'type', 'updated', 'urgency']"
+	"CHG-000002 ['db', 'web'] critical ['created', 'entered', 'id', 'impact', 'priority', 'requester', 'risk', 'services', 'state', 'title', 'type', 'updated', 'urgency']"
 same "show --json equals the file read by PyYAML" \
 	"$($PY -c 'import json,sys,yaml; print(json.load(open(sys.argv[1])) == yaml.safe_load(open(sys.argv[2])))' "$TMP/out" changes/000/CHG-000002.yaml)" "True"
 

@@ -66,7 +66,8 @@ same "trailer digest equals the recorded digest" "$dig" "$want"
 
 expect 1 "cannot start $id: it is authorized" as bob start $id
 expect 1 "'window' is missing" as bob schedule $id
-expect 0 "" as bob schedule $id --start 2026-12-01T10:00:00Z --end 2026-12-01T11:00:00Z
+# the window opens in ten minutes: work may start up to 15 minutes early
+expect 0 "" as bob schedule $id --start 2026-11-23T10:10:00Z --end 2026-11-23T11:00:00Z
 expect 0 "" as bob start $id
 expect 1 "'close_code' is missing" as bob complete $id
 expect 0 "" as bob complete $id --close-code successful

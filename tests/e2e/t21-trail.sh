@@ -218,11 +218,14 @@ p["freeze"] = [{"name": "hands off", "start": "2026-11-29T00:00:00Z",
 	"end": "2026-12-01T00:00:00Z", "services": ["web"]}]
 print(yaml.safe_dump(p, sort_keys=False), end="")' >"$TMP/freeze.yaml"
 expect 0 "" as alice policy apply "$TMP/freeze.yaml"
+# inside the window (in-window), which is inside the freeze
+export GIT_COMMITTER_DATE="2026-11-30T01:05:00Z" GIT_AUTHOR_DATE="2026-11-30T01:05:00Z"
 expect 1 "overlaps the freeze 'hands off'" as bob start CHG-000002
 edit $f2 's.replace("state: scheduled", "state: implementing")'
 git add $f2
 gitas bob "$(keyfor bob)" commit -q -S -m "$(msg CHG-000002 start scheduled implementing)"
 refused freeze no-freeze
+export GIT_COMMITTER_DATE="2026-11-23T10:00:00Z" GIT_AUTHOR_DATE="2026-11-23T10:00:00Z"
 # schedule into the freeze, by hand
 case_ freeze2 freeze
 git reset -q --hard freeze~1
@@ -232,6 +235,7 @@ gitas bob "$(keyfor bob)" commit -q -S -m "$(msg CHG-000002 schedule scheduled s
 refused freeze2 no-freeze
 # a review that claims an earlier time
 case_ review freeze-scheduled
+export GIT_COMMITTER_DATE="2026-11-30T01:05:00Z" GIT_AUTHOR_DATE="2026-11-30T01:05:00Z"
 as bob start CHG-000002 >/dev/null
 as bob complete CHG-000002 --close-code successful >/dev/null
 as bob review CHG-000002 -m "went well" >/dev/null
@@ -243,7 +247,7 @@ import sys, re
 p = sys.argv[1]
 s = open(p).read()
 head, _, tail = s.partition("\nreview:\n")
-tail = re.sub(r"^(  at: '?)2026-11-23", r"\g<1>2026-11-22", tail, count=1, flags=re.M)
+tail = re.sub(r"^(  at: '?)2026-11-30", r"\g<1>2026-11-29", tail, count=1, flags=re.M)
 open(p, "w").write(head + "\nreview:\n" + tail)
 EOT
 git add $f2

@@ -116,7 +116,7 @@ as alice task add $id --title "Drain traffic" --phase prepare --owner bob@exampl
 as alice submit $id >/dev/null
 as bob assess $id --risk low >/dev/null
 as bob approve $id >/dev/null
-as bob schedule $id --start 2026-12-10T10:00:00Z --end 2026-12-10T11:00:00Z >/dev/null
+as bob schedule $id --start 2026-11-23T10:10:00Z --end 2026-11-23T11:00:00Z >/dev/null
 expect 1 "cannot start $id: a task of the phases it needs is not done: 5 'Drain traffic'" as bob start $id
 expect 0 "" as bob task done $id 5
 expect 0 "" as bob start $id

@@ -191,8 +191,10 @@ class Session:
         if action == "assess":
             args += ["--risk", rng.choice(["low", "medium", "high"])]
         elif action == "schedule":
-            s = self.now + rng.choice([3600, 86400])
-            args += ["--start", stamp(s), "--end", stamp(s + 3600)]
+            # soon, so that a later start falls in the window (in-window)
+            s = self.now + rng.choice([60, 600])
+            args += ["--start", stamp(s), "--end",
+                     stamp(s + rng.choice([7200, 86400]))]
         elif action in ("complete",):
             args += ["--close-code", rng.choice(["successful",
                                                   "successful_with_issues"])]

@@ -1,0 +1,538 @@
+/*
+ * agenda.c - the change calendar: the windows of scheduled and
+ * implementing changes, the freezes and maintenance windows around
+ * them, and their conflicts; as data and as RFC 5545 (libical).  All of
+ * it comes from the branch tip and the policy.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libical/ical.h>
+#include "calendar.h"
+#include "change.h"
+#include "rules.h"
+
+/* without an end, maintenance occurrences are listed this far ahead */
+#define MAINTENANCE_AHEAD (28 * 86400LL)
+
+static int live_state(const char *s)
+{
+	return s && (!strcmp(s, "scheduled") || !strcmp(s, "implementing"));
+}
+
+/* Does a change on services concern service (it names it, or names
+ * something the service depends on)? */
+static int concerns(const crq_node *policy, const crq_node *services,
+	const char *service)
+{
+	crq_node *t;
+	int r;
+
+	if (!service)
+		return 1;
+	t = crq_cal__touches(policy, services);
+	r = crq_node_get(t, service) != NULL;
+	crq_node_free(t);
+	return r;
+}
+
+static crq_node *strings(const crq_node *arr)
+{
+	return arr && arr->kind == CRQ_NODE_ARRAY ? crq_node_dup(arr) :
+		crq_node_new(CRQ_NODE_ARRAY);
+}
+
+static int count_schedules(crq_repo *repo, const char *id)
+{
+	crq_node *log = NULL;
+	size_t i;
+	int n = 0;
+
+	if (crq_change_log(&log, repo, id) < 0) {
+		crq_error_clear();
+		return 0;
+	}
+	for (i = 0; i < log->count; i++)
+		if (!strcmp(crq_node_get_str(log->items[i], "action") ?
+				crq_node_get_str(log->items[i], "action") : "",
+				"schedule"))
+			n++;
+	crq_node_free(log);
+	return n;
+}
+
+struct occ {
+	crq_node *list;
+	const crq_node *m;
+};
+
+static int add_occurrence(long long s, long long e, void *payload)
+{
+	struct occ *o = payload;
+	crq_node *x = crq_node_new(CRQ_NODE_OBJECT);
+	char t[32];
+
+	crq_node_set(x, "name", crq_node_new_cstr(crq_node_get_str(o->m,
+		"name")));
+	crq_rules_time(t, s);
+	crq_node_set(x, "start", crq_node_new_cstr(t));
+	crq_rules_time(t, e);
+	crq_node_set(x, "end", crq_node_new_cstr(t));
+	crq_node_set(x, "services", strings(crq_node_get(o->m, "services")));
+	crq_node_set(x, "tz", crq_node_new_cstr(crq_node_get_str(o->m, "tz")));
+	crq_node_push(o->list, x);
+	return 0;
+}
+
+static void conflict(crq_node *list, const char *kind, const char *a,
+	const char *b, const char *key, const char *val, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+
+static void conflict(crq_node *list, const char *kind, const char *a,
+	const char *b, const char *key, const char *val, const char *fmt, ...)
+{
+	crq_node *c = crq_node_new(CRQ_NODE_OBJECT);
+	crq_node *ids = crq_node_new(CRQ_NODE_ARRAY);
+	crq_buf msg = CRQ_BUF_INIT;
+	char tmp[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	crq_buf_puts(&msg, tmp);
+	crq_node_push(ids, crq_node_new_cstr(a));
+	if (b)
+		crq_node_push(ids, crq_node_new_cstr(b));
+	crq_node_set(c, "kind", crq_node_new_cstr(kind));
+	crq_node_set(c, "changes", ids);
+	if (key)
+		crq_node_set(c, key, crq_node_new_cstr(val));
+	crq_node_set(c, "message", crq_node_new_cstr(msg.ptr));
+	crq_node_push(list, c);
+	crq_buf_dispose(&msg);
+}
+
+/* The conflicts among the live windows (docs) of the policy. */
+static crq_node *find_conflicts(const crq_node *policy, const crq_node *docs)
+{
+	crq_node *out = crq_node_new(CRQ_NODE_ARRAY);
+	const crq_node *freezes = crq_node_get(policy, "freeze");
+	size_t i, j;
+
+	for (i = 0; i < docs->count; i++) {
+		const crq_node *a = docs->items[i];
+		const char *ia = crq_node_get_str(a, "id");
+		const char *wa = crq_node_get_str(a, "implementer");
+		const char *type = crq_node_get_str(a, "type");
+		long long as, ae, bs, be, fs, fe;
+
+		if (crq_cal__window(a, &as, &ae) < 0)
+			continue;
+		for (j = i + 1; j < docs->count; j++) {
+			const crq_node *b = docs->items[j];
+			const char *ib = crq_node_get_str(b, "id");
+			const char *wb = crq_node_get_str(b, "implementer");
+			const char *svc;
+
+			if (crq_cal__window(b, &bs, &be) < 0 ||
+			    !(as < be && bs < ae))
+				continue;
+			if ((svc = crq_cal__related(policy, crq_node_get(a,
+					"services"), crq_node_get(b, "services"))))
+				conflict(out, "service", ia, ib, "service", svc,
+					"%s and %s overlap on service '%s'", ia, ib,
+					svc);
+			if (wa && wb && !strcmp(wa, wb))
+				conflict(out, "implementer", ia, ib,
+					"implementer", wa,
+					"%s and %s overlap with the same implementer %s",
+					ia, ib, wa);
+		}
+		if ((!type || !strcmp(type, "normal")) &&
+		    crq_cal__in_maintenance(policy, crq_node_get(a, "services"),
+				as, ae) == 0)
+			conflict(out, "outside-maintenance", ia, NULL, NULL, NULL,
+				"%s (normal) is outside every maintenance window of its services",
+				ia);
+		for (j = 0; freezes && freezes->kind == CRQ_NODE_ARRAY &&
+				j < freezes->count; j++) {
+			const crq_node *f = freezes->items[j];
+
+			if (!crq_cal__freeze_applies(policy, f, a) ||
+			    crq_store__parse_time(crq_node_get_str(f, "start"),
+				&fs) < 0 ||
+			    crq_store__parse_time(crq_node_get_str(f, "end"),
+				&fe) < 0 || !(as < fe && fs < ae))
+				continue;
+			conflict(out, "freeze", ia, NULL, "freeze",
+				crq_node_get_str(f, "name"),
+				"%s (%s) is inside the freeze '%s'", ia,
+				crq_node_get_str(a, "state"),
+				crq_node_get_str(f, "name"));
+		}
+	}
+	return out;
+}
+
+/* Does conflict c concern a change of the list ids ({id: true})? */
+static int names_any(const crq_node *c, const crq_node *ids)
+{
+	const crq_node *ch = crq_node_get(c, "changes");
+	size_t i;
+
+	for (i = 0; ch && i < ch->count; i++)
+		if (crq_node_get(ids, ch->items[i]->str))
+			return 1;
+	return 0;
+}
+
+int crq_calendar(crq_node **out, crq_repo *repo, long long from,
+	long long to, const char *service)
+{
+	const crq_node *policy, *freezes, *mw;
+	crq_node *docs = NULL, *live, *windows, *fz, *mt, *all, *shown;
+	long long mto = to > from ? to : from + MAINTENANCE_AHEAD;
+	char t[32];
+	git_oid tip;
+	size_t i;
+	int err, unborn;
+
+	*out = NULL;
+	if ((err = crq_policy__tip(&policy, repo)) < 0 ||
+	    (err = crq_store__tip(repo, &tip, &unborn)) < 0)
+		return err;
+	if (service && crq_node_get(policy, "services") &&
+	    !crq_cal__service(policy, service))
+		return crq_error__set(CRQ_ENOTFOUND,
+			"no service '%s' in the policy's services catalogue",
+			service);
+	if ((err = crq_change_list(&docs, repo, NULL, NULL)) < 0)
+		return err;
+	live = crq_node_new(CRQ_NODE_ARRAY);
+	windows = crq_node_new(CRQ_NODE_ARRAY);
+	shown = crq_node_new(CRQ_NODE_OBJECT);
+	for (i = 0; i < docs->count; i++) {
+		const crq_node *d = docs->items[i];
+		const char *id = crq_node_get_str(d, "id");
+		long long ws, we;
+		crq_node *w;
+
+		if (!live_state(crq_node_get_str(d, "state")) ||
+		    crq_cal__window(d, &ws, &we) < 0)
+			continue;
+		crq_node_push(live, crq_node_dup(d));
+		if (we <= from || (to > from && ws >= to) ||
+		    !concerns(policy, crq_node_get(d, "services"), service))
+			continue;
+		w = crq_node_new(CRQ_NODE_OBJECT);
+		crq_node_set(w, "change", crq_node_new_cstr(id));
+		crq_node_set(w, "title", crq_node_new_cstr(
+			crq_node_get_str(d, "title")));
+		crq_node_set(w, "type", crq_node_new_cstr(
+			crq_node_get_str(d, "type") ? crq_node_get_str(d, "type") :
+			"normal"));
+		crq_node_set(w, "state", crq_node_new_cstr(
+			crq_node_get_str(d, "state")));
+		crq_rules_time(t, ws);
+		crq_node_set(w, "start", crq_node_new_cstr(t));
+		crq_rules_time(t, we);
+		crq_node_set(w, "end", crq_node_new_cstr(t));
+		crq_node_set(w, "services", strings(crq_node_get(d, "services")));
+		if (crq_node_get_str(d, "implementer"))
+			crq_node_set(w, "implementer", crq_node_new_cstr(
+				crq_node_get_str(d, "implementer")));
+		if (crq_node_get_str(d, "risk"))
+			crq_node_set(w, "risk", crq_node_new_cstr(
+				crq_node_get_str(d, "risk")));
+		crq_node_set(w, "updated", crq_node_new_cstr(
+			crq_node_get_str(d, "updated") ?
+			crq_node_get_str(d, "updated") :
+			crq_node_get_str(d, "created")));
+		crq_node_set(w, "schedules", crq_node_new_int(
+			count_schedules(repo, id)));
+		crq_node_push(windows, w);
+		crq_node_set(shown, id, crq_node_new_bool(1));
+	}
+	fz = crq_node_new(CRQ_NODE_ARRAY);
+	freezes = crq_node_get(policy, "freeze");
+	for (i = 0; freezes && freezes->kind == CRQ_NODE_ARRAY &&
+			i < freezes->count; i++) {
+		const crq_node *f = freezes->items[i];
+		const crq_node *svc = crq_node_get(f, "services");
+		long long fs, fe;
+		crq_node *x;
+
+		if (crq_store__parse_time(crq_node_get_str(f, "start"), &fs) < 0 ||
+		    crq_store__parse_time(crq_node_get_str(f, "end"), &fe) < 0 ||
+		    fe <= from || (to > from && fs >= to) ||
+		    (service && svc && svc->count &&
+		     !crq_policy__in_list(svc, service)))
+			continue;
+		x = crq_node_new(CRQ_NODE_OBJECT);
+		crq_node_set(x, "name", crq_node_new_cstr(crq_node_get_str(f,
+			"name")));
+		crq_rules_time(t, fs);
+		crq_node_set(x, "start", crq_node_new_cstr(t));
+		crq_rules_time(t, fe);
+		crq_node_set(x, "end", crq_node_new_cstr(t));
+		crq_node_set(x, "services", strings(svc));
+		if (crq_node_get(f, "types"))
+			crq_node_set(x, "types", crq_node_dup(crq_node_get(f,
+				"types")));
+		crq_node_push(fz, x);
+	}
+	mt = crq_node_new(CRQ_NODE_ARRAY);
+	mw = crq_node_get(policy, "maintenance");
+	for (i = 0; mw && mw->kind == CRQ_NODE_ARRAY && i < mw->count; i++) {
+		struct occ o = { mt, mw->items[i] };
+		const crq_node *svc = crq_node_get(mw->items[i], "services");
+
+		if (service && svc && svc->count &&
+		    !crq_policy__in_list(svc, service))
+			continue;
+		crq_cal__occurrences(mw->items[i], from, mto, add_occurrence, &o);
+	}
+	all = find_conflicts(policy, live);
+	*out = crq_node_new(CRQ_NODE_OBJECT);
+	crq_rules_time(t, from);
+	crq_node_set(*out, "from", crq_node_new_cstr(t));
+	if (to > from) {
+		crq_rules_time(t, to);
+		crq_node_set(*out, "to", crq_node_new_cstr(t));
+	}
+	if (service)
+		crq_node_set(*out, "service", crq_node_new_cstr(service));
+	if (!unborn) {
+		git_commit *c = NULL;
+
+		if (git_commit_lookup(&c, repo->git, &tip) == 0) {
+			crq_rules_time(t, (long long)git_commit_time(c));
+			crq_node_set(*out, "stamp", crq_node_new_cstr(t));
+		}
+		git_commit_free(c);
+	}
+	crq_node_set(*out, "windows", windows);
+	crq_node_set(*out, "freezes", fz);
+	crq_node_set(*out, "maintenance", mt);
+	{
+		crq_node *conf = crq_node_new(CRQ_NODE_ARRAY);
+
+		for (i = 0; i < all->count; i++)
+			if (names_any(all->items[i], shown))
+				crq_node_push(conf, crq_node_dup(all->items[i]));
+		crq_node_set(*out, "conflicts", conf);
+	}
+	crq_node_free(all);
+	crq_node_free(shown);
+	crq_node_free(live);
+	crq_node_free(docs);
+	return 0;
+}
+
+int crq_change_conflicts(crq_node **out, crq_repo *repo, const char *id)
+{
+	const crq_node *policy;
+	crq_node *docs = NULL, *all, *me;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	if ((err = crq_policy__tip(&policy, repo)) < 0 ||
+	    (err = crq_change_list(&docs, repo, NULL, NULL)) < 0)
+		return err;
+	for (i = docs->count; i-- > 0;)
+		if (!live_state(crq_node_get_str(docs->items[i], "state")))
+			crq_node_remove_at(docs, i);
+	all = find_conflicts(policy, docs);
+	me = crq_node_new(CRQ_NODE_OBJECT);
+	crq_node_set(me, id, crq_node_new_bool(1));
+	*out = crq_node_new(CRQ_NODE_ARRAY);
+	for (i = 0; i < all->count; i++)
+		if (names_any(all->items[i], me))
+			crq_node_push(*out, crq_node_dup(all->items[i]));
+	crq_node_free(me);
+	crq_node_free(all);
+	crq_node_free(docs);
+	return 0;
+}
+
+/* ---- RFC 5545 ---- */
+
+static struct icaltimetype utc_time(const char *rfc3339)
+{
+	long long t = 0;
+
+	crq_store__parse_time(rfc3339, &t);
+	return icaltime_from_timet_with_zone((time_t)t, 0,
+		icaltimezone_get_utc_timezone());
+}
+
+static void add_x(icalcomponent *c, const char *name, const char *value)
+{
+	icalproperty *p = icalproperty_new_x(value);
+
+	icalproperty_set_x_name(p, name);
+	icalcomponent_add_property(c, p);
+}
+
+static void join(crq_buf *out, const crq_node *arr)
+{
+	size_t i;
+
+	for (i = 0; arr && i < arr->count; i++)
+		crq_buf_printf(out, "%s%s", i ? ", " : "", arr->items[i]->str);
+	if (!arr || !arr->count)
+		crq_buf_puts(out, "(none)");
+}
+
+/* The store's identifier: its first commit (the same in every clone). */
+static void store_id(char out[16], crq_repo *repo)
+{
+	git_commit *c = NULL, *p;
+	git_oid tip;
+	int unborn;
+
+	snprintf(out, 16, "%s", "unborn");
+	if (crq_store__tip(repo, &tip, &unborn) < 0 || unborn ||
+	    git_commit_lookup(&c, repo->git, &tip) < 0) {
+		crq_error_clear();
+		return;
+	}
+	while (git_commit_parentcount(c) > 0 &&
+	       git_commit_parent(&p, c, 0) == 0) {
+		git_commit_free(c);
+		c = p;
+	}
+	git_oid_tostr(out, 13, git_commit_id(c));
+	git_commit_free(c);
+}
+
+static icalcomponent *event(const char *uid, const char *stamp,
+	const char *start, const char *end, const char *summary,
+	const char *description, enum icalproperty_status status,
+	const char *kind)
+{
+	icalcomponent *ev = icalcomponent_new_vevent();
+
+	icalcomponent_add_property(ev, icalproperty_new_uid(uid));
+	icalcomponent_add_property(ev, icalproperty_new_dtstamp(
+		utc_time(stamp)));
+	icalcomponent_add_property(ev, icalproperty_new_dtstart(
+		utc_time(start)));
+	icalcomponent_add_property(ev, icalproperty_new_dtend(utc_time(end)));
+	icalcomponent_add_property(ev, icalproperty_new_summary(summary));
+	icalcomponent_add_property(ev, icalproperty_new_description(
+		description));
+	icalcomponent_add_property(ev, icalproperty_new_status(status));
+	icalcomponent_add_property(ev, icalproperty_new_categories(kind));
+	add_x(ev, "X-CRQ-KIND", kind);
+	return ev;
+}
+
+int crq_calendar_ics(crq_buf *out, crq_repo *repo, const crq_node *cal)
+{
+	const crq_node *w = crq_node_get(cal, "windows");
+	const crq_node *f = crq_node_get(cal, "freezes");
+	const crq_node *m = crq_node_get(cal, "maintenance");
+	const char *stamp = crq_node_get_str(cal, "stamp") ?
+		crq_node_get_str(cal, "stamp") : crq_node_get_str(cal, "from");
+	icalcomponent *vcal = icalcomponent_new_vcalendar();
+	crq_buf uid = CRQ_BUF_INIT, text = CRQ_BUF_INIT, sum = CRQ_BUF_INIT;
+	char store[16];
+	char *ics;
+	size_t i;
+
+	store_id(store, repo);
+	icalcomponent_add_property(vcal, icalproperty_new_version("2.0"));
+	icalcomponent_add_property(vcal, icalproperty_new_prodid(
+		"-//crq//change calendar//EN"));
+	icalcomponent_add_property(vcal, icalproperty_new_calscale(
+		"GREGORIAN"));
+	add_x(vcal, "X-WR-CALNAME", "crq changes");
+	for (i = 0; w && i < w->count; i++) {
+		const crq_node *x = w->items[i];
+		const char *id = crq_node_get_str(x, "change");
+		const char *state = crq_node_get_str(x, "state");
+		icalcomponent *ev;
+
+		crq_buf_clear(&uid);
+		crq_buf_clear(&text);
+		crq_buf_clear(&sum);
+		crq_buf_printf(&uid, "%s@%s.crq", id, store);
+		crq_buf_printf(&sum, "%s: %s", id, crq_node_get_str(x, "title"));
+		crq_buf_printf(&text, "%s change %s, %s.\nServices: ",
+			crq_node_get_str(x, "type"), id, state);
+		join(&text, crq_node_get(x, "services"));
+		if (crq_node_get_str(x, "implementer"))
+			crq_buf_printf(&text, "\nImplementer: %s",
+				crq_node_get_str(x, "implementer"));
+		if (crq_node_get_str(x, "risk"))
+			crq_buf_printf(&text, "\nRisk: %s",
+				crq_node_get_str(x, "risk"));
+		crq_buf_printf(&text, "\ncrq show %s", id);
+		ev = event(uid.ptr, crq_node_get_str(x, "updated"),
+			crq_node_get_str(x, "start"), crq_node_get_str(x, "end"),
+			sum.ptr, text.ptr, !strcmp(state, "implementing") ?
+			ICAL_STATUS_CONFIRMED : ICAL_STATUS_TENTATIVE, "change");
+		icalcomponent_add_property(ev, icalproperty_new_sequence(
+			(int)crq_node_get(x, "schedules")->i));
+		add_x(ev, "X-CRQ-CHANGE", id);
+		add_x(ev, "X-CRQ-STATE", state);
+		icalcomponent_add_component(vcal, ev);
+	}
+	for (i = 0; f && i < f->count; i++) {
+		const crq_node *x = f->items[i];
+		icalcomponent *ev;
+
+		crq_buf_clear(&uid);
+		crq_buf_clear(&text);
+		crq_buf_clear(&sum);
+		crq_buf_printf(&uid, "freeze-%zu-%s@%s.crq", i,
+			crq_node_get_str(x, "start"), store);
+		crq_buf_printf(&sum, "Freeze: %s", crq_node_get_str(x, "name"));
+		crq_buf_puts(&text, "No change may be scheduled or started.\nServices: ");
+		if (crq_node_get(x, "services")->count)
+			join(&text, crq_node_get(x, "services"));
+		else
+			crq_buf_puts(&text, "all");
+		ev = event(uid.ptr, stamp, crq_node_get_str(x, "start"),
+			crq_node_get_str(x, "end"), sum.ptr, text.ptr,
+			ICAL_STATUS_CONFIRMED, "freeze");
+		icalcomponent_add_component(vcal, ev);
+	}
+	for (i = 0; m && i < m->count; i++) {
+		const crq_node *x = m->items[i];
+		icalcomponent *ev;
+
+		crq_buf_clear(&uid);
+		crq_buf_clear(&text);
+		crq_buf_clear(&sum);
+		crq_buf_printf(&uid, "maintenance-%s-%s@%s.crq",
+			crq_node_get_str(x, "name"), crq_node_get_str(x, "start"),
+			store);
+		crq_buf_printf(&sum, "Maintenance: %s",
+			crq_node_get_str(x, "name"));
+		crq_buf_puts(&text, "Maintenance window.\nServices: ");
+		if (crq_node_get(x, "services")->count)
+			join(&text, crq_node_get(x, "services"));
+		else
+			crq_buf_puts(&text, "all");
+		ev = event(uid.ptr, stamp, crq_node_get_str(x, "start"),
+			crq_node_get_str(x, "end"), sum.ptr, text.ptr,
+			ICAL_STATUS_CONFIRMED, "maintenance");
+		icalcomponent_add_property(ev, icalproperty_new_transp(
+			ICAL_TRANSP_TRANSPARENT));
+		icalcomponent_add_component(vcal, ev);
+	}
+	ics = icalcomponent_as_ical_string_r(vcal);
+	crq_buf_puts(out, ics ? ics : "");
+	free(ics);
+	icalcomponent_free(vcal);
+	crq_buf_dispose(&uid);
+	crq_buf_dispose(&text);
+	crq_buf_dispose(&sum);
+	return ics ? 0 : crq_error__set(CRQ_EINVALID,
+		"cannot write the calendar: %s", icalerror_strerror(icalerrno));
+}
