@@ -155,11 +155,15 @@ const struct cmd commands[] = {
 	  "urgent first (overdue, then by due time): approvals the rule engine\n"
 	  "would take from them now (their role still needed, separation of\n"
 	  "duties), changes to assess or schedule, starts whose window opens\n"
-	  "within a day, reviews they owe, their open tasks; then their own\n"
-	  "changes and the approvals each still waits for.\n"
+	  "within a day (theirs, when the change names its implementer),\n"
+	  "reviews they owe, their open tasks, SLA clocks at risk or breached\n"
+	  "on changes they act on; then their own changes, the approvals each\n"
+	  "still waits for and the members who could give them now.\n"
 	  "  --at TIME    as if now were TIME (RFC 3339)\n"
 	  "  --json       {member, at, todo: [{kind, change, title, what, due,\n"
-	  "               overdue}], waiting: [{change, state, waits_for}]}\n" },
+	  "               overdue}], waiting: [{change, state, waits_for,\n"
+	  "               who}]}; kind: approve, assess, schedule, start,\n"
+	  "               review, task, sla\n" },
 	{ "sla", cmd_sla,
 	  "crq sla [ID] [--at TIME] [--at-risk] [--breached] [--all] [--json]",
 	  "SLA clocks: started, due, elapsed, met, at risk or breached",

@@ -72,11 +72,21 @@ int cmd_todo(int argc, char **argv, struct cmd_ctx *ctx)
 					late && late->b ? ", overdue" : "");
 			crq_buf_putc(&text, '\n');
 		}
-		for (i = 0; i < waits->count; i++)
-			crq_buf_printf(&text, "yours    %s  %s, waits for %s\n",
+		for (i = 0; i < waits->count; i++) {
+			const crq_node *w = crq_node_get(waits->items[i], "who");
+			size_t k;
+
+			crq_buf_printf(&text, "yours    %s  %s, waits for %s",
 				crq_node_get_str(waits->items[i], "change"),
 				crq_node_get_str(waits->items[i], "state"),
 				crq_node_get_str(waits->items[i], "waits_for"));
+			for (k = 0; w && k < w->count; k++)
+				crq_buf_printf(&text, "%s%s", k ? ", " : " from ",
+					w->items[k]->str);
+			if (w && !w->count)
+				crq_buf_puts(&text, ": no member can give it now");
+			crq_buf_putc(&text, '\n');
+		}
 	}
 	fputs(crq_buf_cstr(&text), stdout);
 	rc = finish(0);

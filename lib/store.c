@@ -356,7 +356,7 @@ static int parse_date(const char *s, long long *out)
 
 int crq_store__parse_time(const char *s, long long *out)
 {
-	return parse_date(s, out) < 0 ? CRQ_EINVALID : 0;
+	return !s || parse_date(s, out) < 0 ? CRQ_EINVALID : 0;
 }
 
 static long long now_epoch(const char *env)

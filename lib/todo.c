@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "calendar.h"
 #include "change.h"
 #include "rules.h"
 
@@ -60,6 +61,36 @@ static void item(crq_node *list, const char *kind, const crq_node *doc,
 			crq_store__parse_time(due, &t) == 0 && t < now));
 	}
 	crq_node_push(list, o);
+}
+
+/* Does the list hold an item on change id? */
+static int lists(const crq_node *list, const char *id)
+{
+	size_t i;
+
+	for (i = 0; id && i < list->count; i++)
+		if (!strcmp(crq_node_get_str(list->items[i], "change"), id))
+			return 1;
+	return 0;
+}
+
+/* The members whose approval of doc the rule engine would take now. */
+static crq_node *who_could(crq_repo *repo, const git_oid *tip,
+	const crq_node *policy, const crq_node *doc, long long now)
+{
+	const crq_node *members = crq_node_get(policy, "members");
+	crq_node *out = crq_node_new(CRQ_NODE_ARRAY);
+	size_t i;
+
+	for (i = 0; members && i < members->count; i++) {
+		const char *e = crq_node_get_str(members->items[i], "email");
+
+		if (e && crq_workflow__could(repo, tip, policy, doc, "approve",
+				e, now) == 0)
+			crq_node_push(out, crq_node_new_cstr(e));
+		crq_error_clear();
+	}
+	return out;
 }
 
 /* Most urgent first: overdue, then by due time, then the rest in the
@@ -139,7 +170,9 @@ int crq_todo(crq_node **out, crq_repo *repo, const char *email,
 			item(list, "schedule", doc, "schedule a window", NULL,
 				now);
 		if (!strcmp(state, "scheduled") &&
-		    holds_a_role(policy, member, "start", doc, day)) {
+		    holds_a_role(policy, member, "start", doc, day) &&
+		    (!crq_node_get_str(doc, "implementer") ||
+		     !strcmp(crq_node_get_str(doc, "implementer"), email))) {
 			const char *ws = crq_node_get_str(crq_node_get(doc,
 				"window"), "start");
 			long long t;
@@ -170,7 +203,31 @@ int crq_todo(crq_node **out, crq_repo *repo, const char *email,
 			item(list, "task", doc, what.ptr,
 				crq_node_get_str(t, "due"), now);
 		}
-		/* their own changes: who each waits for */
+		/* SLA clocks at risk or breached on changes they act on:
+		 * theirs, the ones they implement, or listed above */
+		if ((requester && !strcmp(requester, email)) ||
+		    (crq_node_get_str(doc, "implementer") &&
+		     !strcmp(crq_node_get_str(doc, "implementer"), email)) ||
+		    lists(list, crq_node_get_str(doc, "id"))) {
+			crq_node *clocks = crq_sla__clocks(policy, doc, now);
+
+			for (k = 0; k < clocks->count; k++) {
+				const crq_node *c = clocks->items[k];
+				const char *cs = crq_node_get_str(c, "state");
+
+				if (strcmp(cs, "at-risk") && strcmp(cs, "breached"))
+					continue;
+				crq_buf_clear(&what);
+				crq_buf_printf(&what, "SLA %s %s: %lld%% of %s used",
+					crq_node_get_str(c, "target"), cs,
+					crq_node_get(c, "percent")->i,
+					crq_node_get_str(c, "within"));
+				item(list, "sla", doc, what.ptr,
+					crq_node_get_str(c, "due"), now);
+			}
+			crq_node_free(clocks);
+		}
+		/* their own changes: who each waits for, by name */
 		if (requester && !strcmp(requester, email) && met == 0) {
 			crq_node *w = crq_node_new(CRQ_NODE_OBJECT);
 
@@ -178,6 +235,8 @@ int crq_todo(crq_node **out, crq_repo *repo, const char *email,
 				crq_node_get_str(doc, "id")));
 			crq_node_set(w, "state", crq_node_new_cstr(state));
 			crq_node_set(w, "waits_for", crq_node_new_cstr(miss.ptr));
+			crq_node_set(w, "who", who_could(repo, &tip, policy,
+				doc, now));
 			crq_node_push(waits, w);
 		}
 		crq_buf_dispose(&miss);

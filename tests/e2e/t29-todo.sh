@@ -50,6 +50,20 @@ import json, sys
 w = json.load(open(sys.argv[1]))["waiting"]
 assert [(x["change"], x["waits_for"]) for x in w] == [("CHG-000001", "2 cab, 1 security"), ("CHG-000002", "1 change-manager")], w
 ' "$TMP/todo.json" && ok "her changes say what they wait for" || not_ok "waiting: $(cat "$TMP/todo.json")"
+# ... and from whom, by name; and her SLA clock at risk: Big is critical
+# (high x high), submitted at 10:00, 2h to be decided round the clock:
+# at 11:40 100 of 120 minutes are gone (83 %), due at 12:00
+expect 0 "" "$CRQ" todo --member alice@example.com --at 2026-11-23T11:40:00Z --json
+"$PY" -c '
+import json, sys
+t = json.load(open(sys.argv[1]))
+w = t["waiting"]
+assert [(x["change"], x["who"]) for x in w] == [("CHG-000001", ["carol@example.com", "dave@example.com"]), ("CHG-000002", ["bob@example.com"])], w
+s = [x for x in t["todo"] if x["kind"] == "sla"]
+assert [(x["change"], x["due"], x["what"]) for x in s] == [("CHG-000001", "2026-11-23T12:00:00Z", "SLA urgent-resolution at-risk: 83% of 2h used")], t["todo"]
+' "$TMP/out" && ok "who could approve, and the SLA clock at risk" || not_ok "who/sla: $(cat "$TMP/out")"
+expect 0 "" "$CRQ" todo --member alice@example.com --at 2026-11-23T11:40:00Z
+grep -q "^yours    CHG-000001  assessed, waits for 2 cab, 1 security from carol@example.com, dave@example.com$" "$TMP/out" && ok "the text names them too" || not_ok "text: $(cat "$TMP/out")"
 # crq list --needs: the same question as a filter
 expect 0 "" "$CRQ" list --needs cab --format '%(id)'
 same "--needs ROLE: the changes whose rules still need it" "$(cat "$TMP/out")" "CHG-000001"
