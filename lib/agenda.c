@@ -43,23 +43,53 @@ static crq_node *strings(const crq_node *arr)
 		crq_node_new(CRQ_NODE_ARRAY);
 }
 
-static int count_schedules(crq_repo *repo, const char *id)
+/* How many schedule steps each window's change has had, on any line of
+ * the history (a merged-in reschedule counts): windows[].schedules. */
+static void count_schedules(crq_repo *repo, crq_node *windows)
 {
-	crq_node *log = NULL;
+	git_revwalk *w = NULL;
+	git_oid oid, tip;
+	crq_node *n = crq_node_new(CRQ_NODE_OBJECT);
 	size_t i;
-	int n = 0;
+	int unborn;
 
-	if (crq_change_log(&log, repo, id) < 0) {
-		crq_error_clear();
-		return 0;
+	for (i = 0; i < windows->count; i++)
+		crq_node_set(n, crq_node_get_str(windows->items[i], "change"),
+			crq_node_new_int(0));
+	if (windows->count && crq_store__tip(repo, &tip, &unborn) == 0 &&
+	    !unborn && git_revwalk_new(&w, repo->git) == 0 &&
+	    git_revwalk_push(w, &tip) == 0) {
+		while (git_revwalk_next(&oid, w) == 0) {
+			git_commit *c = NULL;
+			git_message_trailer_array tr;
+			const char *change = NULL, *action = NULL;
+			crq_node *cnt;
+			size_t k;
+
+			if (git_commit_lookup(&c, repo->git, &oid) < 0)
+				continue;
+			memset(&tr, 0, sizeof(tr));
+			git_message_trailers(&tr, git_commit_message(c));
+			for (k = 0; k < tr.count; k++) {
+				if (!strcmp(tr.trailers[k].key, "Crq-Change"))
+					change = tr.trailers[k].value;
+				else if (!strcmp(tr.trailers[k].key, "Crq-Action"))
+					action = tr.trailers[k].value;
+			}
+			if (change && action && !strcmp(action, "schedule") &&
+			    (cnt = crq_node_get(n, change)))
+				cnt->i++;
+			git_message_trailer_array_free(&tr);
+			git_commit_free(c);
+		}
 	}
-	for (i = 0; i < log->count; i++)
-		if (!strcmp(crq_node_get_str(log->items[i], "action") ?
-				crq_node_get_str(log->items[i], "action") : "",
-				"schedule"))
-			n++;
-	crq_node_free(log);
-	return n;
+	crq_error_clear();
+	git_revwalk_free(w);
+	for (i = 0; i < windows->count; i++)
+		crq_node_set(windows->items[i], "schedules", crq_node_new_int(
+			crq_node_get(n, crq_node_get_str(windows->items[i],
+			"change"))->i));
+	crq_node_free(n);
 }
 
 struct occ {
@@ -176,6 +206,20 @@ static crq_node *find_conflicts(const crq_node *policy, const crq_node *docs)
 	return out;
 }
 
+crq_node *crq_cal__collisions(const crq_node *policy, const crq_node *docs)
+{
+	crq_node *all = find_conflicts(policy, docs);
+	size_t i;
+
+	for (i = all->count; i-- > 0;) {
+		const char *k = crq_node_get_str(all->items[i], "kind");
+
+		if (strcmp(k, "service") && strcmp(k, "implementer"))
+			crq_node_remove_at(all, i);
+	}
+	return all;
+}
+
 /* Does conflict c concern a change of the list ids ({id: true})? */
 static int names_any(const crq_node *c, const crq_node *ids)
 {
@@ -250,11 +294,10 @@ int crq_calendar(crq_node **out, crq_repo *repo, long long from,
 			crq_node_get_str(d, "updated") ?
 			crq_node_get_str(d, "updated") :
 			crq_node_get_str(d, "created")));
-		crq_node_set(w, "schedules", crq_node_new_int(
-			count_schedules(repo, id)));
 		crq_node_push(windows, w);
 		crq_node_set(shown, id, crq_node_new_bool(1));
 	}
+	count_schedules(repo, windows);
 	fz = crq_node_new(CRQ_NODE_ARRAY);
 	freezes = crq_node_get(policy, "freeze");
 	for (i = 0; freezes && freezes->kind == CRQ_NODE_ARRAY &&

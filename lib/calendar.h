@@ -79,6 +79,10 @@ int crq_cal__window(const crq_node *doc, long long *ws, long long *we);
 crq_node *crq_sla__clocks(const crq_node *policy, const crq_node *doc,
 	long long now);
 
+/* The collisions (kinds service and implementer, as under crq_calendar's
+ * conflicts) among docs, changes holding windows (lib/agenda.c). */
+crq_node *crq_cal__collisions(const crq_node *policy, const crq_node *docs);
+
 /* Policy parse: the calendar rules a schema cannot state (known zones,
  * services and calendars, depends_on without cycles). */
 void crq_cal__check_policy(const crq_node *doc, crq_issues *issues);

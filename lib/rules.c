@@ -952,6 +952,23 @@ static int check_guards(crq_rules_result *res, const crq_rules_step *st,
 	return 0;
 }
 
+int crq_rules_refuses_collisions(const crq_node *policy)
+{
+	const crq_node *acts = crq_node_path(policy, "workflow.actions");
+	const char *mode = crq_node_get_str(crq_node_get(policy, "calendar"),
+		"collisions");
+	size_t i;
+
+	if (mode && !strcmp(mode, "warn"))
+		return 0;
+	for (i = 0; acts && acts->kind == CRQ_NODE_ARRAY && i < acts->count;
+			i++)
+		if (crq_policy__in_list(crq_node_get(acts->items[i], "guards"),
+				"no-collision"))
+			return 1;
+	return 0;
+}
+
 int crq_rules_wants_calendar(const crq_node *policy, const char *action,
 	const crq_node *before)
 {

@@ -73,6 +73,10 @@ void crq_rules_result_dispose(crq_rules_result *res);
 int crq_rules_changes_nothing(const char *action, const crq_node *before,
 	const crq_node *after);
 
+/* Does the policy refuse collisions (an action has no-collision, and
+ * calendar.collisions is not warn)?  A merge may then not bring two
+ * colliding windows together. */
+int crq_rules_refuses_collisions(const crq_node *policy);
 /* Does action on before (NULL: a create) check the calendar, so that
  * the step needs `others`? */
 int crq_rules_wants_calendar(const crq_node *policy, const char *action,

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "calendar.h"
 #include "change.h"
 #include "commit.h"
 #include "rules.h"
@@ -1086,6 +1087,70 @@ static int blob_mode_at(git_oid *out, crq_repo *repo, const git_oid *c,
  * it since it parted from that one; no step of its own.  The steps it
  * brings in are judged where they land.
  */
+/* Key of a collision: its kind and the pair of changes. */
+static void collision_key(crq_buf *out, const crq_node *c)
+{
+	const crq_node *ids = crq_node_get(c, "changes");
+
+	crq_buf_clear(out);
+	crq_buf_printf(out, "%s %s %s", crq_node_get_str(c, "kind"),
+		ids->items[0]->str, ids->count > 1 ? ids->items[1]->str : "");
+}
+
+/* A merge may not bring together two windows that collide when the
+ * policy refuses collisions: each side's schedule was legal on its own
+ * line, the result is not.  A collision one of the parents already had
+ * is that parent's (reported at its step). */
+static void check_merge_calendar(struct vctx *v, git_commit *m)
+{
+	const git_oid *id = git_commit_id(m);
+	const crq_node *policy;
+	crq_node *live = NULL, *conf, *seen = crq_node_new(CRQ_NODE_OBJECT);
+	crq_buf key = CRQ_BUF_INIT;
+	unsigned k;
+	size_t i;
+	int present;
+
+	policy = policy_at(v, git_commit_parent_id(m, 0), &present);
+	if (!policy || !crq_rules_refuses_collisions(policy) ||
+	    crq_change__live(&live, v->repo, id) < 0)
+		goto done;
+	conf = crq_cal__collisions(policy, live);
+	crq_node_free(live);
+	live = NULL;
+	for (k = 0; conf->count && k < git_commit_parentcount(m); k++) {
+		crq_node *pc;
+
+		if (crq_change__live(&live, v->repo,
+				git_commit_parent_id(m, k)) < 0)
+			continue;
+		pc = crq_cal__collisions(policy, live);
+		for (i = 0; i < pc->count; i++) {
+			collision_key(&key, pc->items[i]);
+			crq_node_set(seen, key.ptr, crq_node_new_bool(1));
+		}
+		crq_node_free(pc);
+		crq_node_free(live);
+		live = NULL;
+	}
+	for (i = 0; i < conf->count; i++) {
+		const crq_node *c = conf->items[i];
+
+		collision_key(&key, c);
+		if (!crq_node_get(seen, key.ptr))
+			violation(v, id, crq_node_get(c, "changes")->items[0]->str,
+				"no-collision",
+				"the merge brings together windows that collide: %s",
+				crq_node_get_str(c, "message"));
+	}
+	crq_node_free(conf);
+done:
+	crq_error_clear();
+	crq_node_free(live);
+	crq_node_free(seen);
+	crq_buf_dispose(&key);
+}
+
 static int check_merge(struct vctx *v, git_commit *m,
 	const crq_node *trailers)
 {
@@ -1262,6 +1327,7 @@ static int check_merge(struct vctx *v, git_commit *m,
 			}
 		}
 	}
+	check_merge_calendar(v, m);
 	err = 0;
 done:
 	crq_node_free(merged_own);
