@@ -37,6 +37,25 @@ static int concerns(const crq_node *policy, const crq_node *services,
 	return r;
 }
 
+/* Does a freeze on services hold a change to service: does the service,
+ * or something depending on it, appear among them? */
+static int holds_service(const crq_node *policy, const crq_node *services,
+	const char *service)
+{
+	crq_node *one = crq_node_new(CRQ_NODE_ARRAY), *t;
+	size_t i;
+	int r = 0;
+
+	crq_node_push(one, crq_node_new_cstr(service));
+	t = crq_cal__touches(policy, one);
+	for (i = 0; i < services->count && !r; i++)
+		r = services->items[i]->kind == CRQ_NODE_STRING &&
+			crq_node_get(t, services->items[i]->str) != NULL;
+	crq_node_free(t);
+	crq_node_free(one);
+	return r;
+}
+
 static crq_node *strings(const crq_node *arr)
 {
 	return arr && arr->kind == CRQ_NODE_ARRAY ? crq_node_dup(arr) :
@@ -311,7 +330,7 @@ int crq_calendar(crq_node **out, crq_repo *repo, long long from,
 		    crq_store__parse_time(crq_node_get_str(f, "end"), &fe) < 0 ||
 		    fe <= from || (to > from && fs >= to) ||
 		    (service && svc && svc->count &&
-		     !crq_policy__in_list(svc, service)))
+		     !holds_service(policy, svc, service)))
 			continue;
 		x = crq_node_new(CRQ_NODE_OBJECT);
 		crq_node_set(x, "name", crq_node_new_cstr(crq_node_get_str(f,
@@ -418,6 +437,27 @@ static void add_x(icalcomponent *c, const char *name, const char *value)
 
 	icalproperty_set_x_name(p, name);
 	icalcomponent_add_property(c, p);
+}
+
+/* text for a UID: letters and digits kept, runs of anything else one
+ * '-' ("year-end close" -> "year-end-close") */
+static void slug(crq_buf *out, const char *text)
+{
+	int dash = 0;
+
+	for (; text && *text; text++) {
+		unsigned char c = (unsigned char)*text;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9')) {
+			if (dash)
+				crq_buf_putc(out, '-');
+			crq_buf_putc(out, (char)c);
+			dash = 0;
+		} else {
+			dash = 1;
+		}
+	}
 }
 
 static void join(crq_buf *out, const crq_node *arr)
@@ -532,8 +572,13 @@ int crq_calendar_ics(crq_buf *out, crq_repo *repo, const crq_node *cal)
 		crq_buf_clear(&uid);
 		crq_buf_clear(&text);
 		crq_buf_clear(&sum);
-		crq_buf_printf(&uid, "freeze-%zu-%s@%s.crq", i,
-			crq_node_get_str(x, "start"), store);
+		/* stable whatever the range shown: the freeze's name and
+		 * start */
+		crq_buf_puts(&uid, "freeze-");
+		slug(&uid, crq_node_get_str(x, "name"));
+		crq_buf_putc(&uid, '-');
+		slug(&uid, crq_node_get_str(x, "start"));
+		crq_buf_printf(&uid, "@%s.crq", store);
 		crq_buf_printf(&sum, "Freeze: %s", crq_node_get_str(x, "name"));
 		crq_buf_puts(&text, "No change may be scheduled or started.\nServices: ");
 		if (crq_node_get(x, "services")->count)
@@ -552,9 +597,11 @@ int crq_calendar_ics(crq_buf *out, crq_repo *repo, const crq_node *cal)
 		crq_buf_clear(&uid);
 		crq_buf_clear(&text);
 		crq_buf_clear(&sum);
-		crq_buf_printf(&uid, "maintenance-%s-%s@%s.crq",
-			crq_node_get_str(x, "name"), crq_node_get_str(x, "start"),
-			store);
+		crq_buf_puts(&uid, "maintenance-");
+		slug(&uid, crq_node_get_str(x, "name"));
+		crq_buf_putc(&uid, '-');
+		slug(&uid, crq_node_get_str(x, "start"));
+		crq_buf_printf(&uid, "@%s.crq", store);
 		crq_buf_printf(&sum, "Maintenance: %s",
 			crq_node_get_str(x, "name"));
 		crq_buf_puts(&text, "Maintenance window.\nServices: ");

@@ -496,7 +496,7 @@ static void check_known(crq_issues *issues, const crq_node *policy,
 		if (names->items[i]->kind == CRQ_NODE_STRING &&
 		    !crq_cal__service(policy, names->items[i]->str))
 			crq_issues_add(issues, names->items[i], ptr,
-				"%s names service '%s', which is not in the services catalogue",
+				"%s service '%s', which is not in the services catalogue",
 				what, names->items[i]->str);
 }
 
@@ -516,7 +516,7 @@ void crq_cal__check_policy(const crq_node *doc, crq_issues *issues)
 	const crq_node *cals = crq_node_get(doc, "calendars");
 	const crq_node *sla = crq_node_get(doc, "sla");
 	const crq_node *fr = crq_node_get(doc, "freeze");
-	char ptr[128];
+	char ptr[128], what[160];
 	size_t i, j;
 
 	if (cat && cat->kind == CRQ_NODE_ARRAY) {
@@ -531,8 +531,10 @@ void crq_cal__check_policy(const crq_node *doc, crq_issues *issues)
 						cat->items[j], "name") : ""))
 					crq_issues_add(issues, cat->items[i], ptr,
 						"service '%s' is listed twice", n);
+			snprintf(what, sizeof(what), "service '%s' depends on",
+				n ? n : "?");
 			check_known(issues, doc, crq_node_get(cat->items[i],
-				"depends_on"), ptr, n ? n : "a service");
+				"depends_on"), ptr, what);
 			/* a cycle: one of what it depends on depends on it */
 			if (n && crq_node_get(cat->items[i], "depends_on")) {
 				const crq_node *deps = crq_node_get(cat->items[i],
@@ -552,12 +554,12 @@ void crq_cal__check_policy(const crq_node *doc, crq_issues *issues)
 		for (i = 0; fr && fr->kind == CRQ_NODE_ARRAY && i < fr->count; i++) {
 			snprintf(ptr, sizeof(ptr), "/freeze/%zu", i);
 			check_known(issues, doc, crq_node_get(fr->items[i],
-				"services"), ptr, "the freeze");
+				"services"), ptr, "the freeze names");
 		}
 		for (i = 0; mw && mw->kind == CRQ_NODE_ARRAY && i < mw->count; i++) {
 			snprintf(ptr, sizeof(ptr), "/maintenance/%zu", i);
 			check_known(issues, doc, crq_node_get(mw->items[i],
-				"services"), ptr, "the maintenance window");
+				"services"), ptr, "the maintenance window names");
 		}
 	}
 	for (i = 0; mw && mw->kind == CRQ_NODE_ARRAY && i < mw->count; i++) {

@@ -1006,6 +1006,24 @@ static int check_names(crq_rules_result *res, const crq_rules_step *st,
 					"%s names service '%s', which is not in the policy's services catalogue\n"
 					"hint: crq policy show lists the services",
 					id, svc->items[i]->str);
+	/* the work is started by the implementer it was scheduled for */
+	{
+		int named;
+		const crq_node *act = crq_policy__action(policy, st->action,
+			crq_node_get_str(after, "type"), before ?
+			crq_node_get_str(before, "state") : NULL, &named);
+		const char *to = act ? crq_node_get_str(act, "to") : NULL;
+		const char *me = crq_node_get_str(res->actor, "email");
+		const char *was = before ? crq_node_get_str(before,
+			"implementer") : NULL;
+
+		if (to && !strcmp(to, "implementing") && was && me &&
+		    strcmp(was, me))
+			return refuse(res, "implementer", CRQ_EDENIED,
+				"%s may not %s %s: it is scheduled for %s to implement\n"
+				"hint: crq schedule %s --start T --end T --implementer %s",
+				me, st->action, id, was, id, me);
+	}
 	if (who && (!before || !crq_node_get_str(before, "implementer") ||
 		    strcmp(who, crq_node_get_str(before, "implementer")))) {
 		const crq_node *m = crq_policy__member(policy, who);

@@ -90,4 +90,11 @@ hub=$(git -C "$TMP/hub.git" rev-parse main)
 expect 1 "its window overlaps CHG-000001" as carol sync
 same "nothing was pushed" "$(git -C "$TMP/hub.git" rev-parse main)" "$hub"
 expect 0 "" as carol sync --abort
+# the implementer named at schedule time is the one who starts the work
+expect 0 "" as carol schedule CHG-000003 --start 2026-11-23T10:05:00Z \
+	--end 2026-11-23T11:00:00Z --implementer bob@example.com
+expect 1 "carol@example.com may not start CHG-000003: it is scheduled for bob@example.com to implement" \
+	as carol start CHG-000003
+expect 0 "" as bob start CHG-000003
+expect 0 "" "$CRQ" verify main
 done_testing
