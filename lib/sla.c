@@ -1,5 +1,6 @@
 /*
- * sla.c - SLA clocks, computed from the verified tip and the policy:
+ * sla.c - SLA clocks, computed from the branch tip and the policy
+ * (crq verify is what proves that tip):
  * a target's clock starts when a change it matches entered `from` and
  * stops when it entered one of `until`, both times crq derived from
  * signed steps (the change's `entered`).  Working time counts in the
@@ -88,24 +89,23 @@ crq_node *crq_sla__clocks(const crq_node *policy, const crq_node *doc,
 		crq_node *o;
 		char text[32];
 
+		/* at `now`, a step dated later has not been taken yet */
 		if (!from || within <= 0 || !target_matches(t, doc) ||
 		    crq_store__parse_time(crq_node_get_str(entered, from),
-			&started) < 0)
+			&started) < 0 || started > now)
 			continue;
 		for (j = 0; until && j < until->count; j++) {
 			const char *u = until->items[j]->kind == CRQ_NODE_STRING ?
 				until->items[j]->str : "";
 
 			if (crq_store__parse_time(crq_node_get_str(entered, u),
-					&x) == 0 && x >= started &&
+					&x) == 0 && x >= started && x <= now &&
 			    (stopped < 0 || x < stopped)) {
 				stopped = x;
 				stop_state = u;
 			}
 		}
 		end = stopped >= 0 ? stopped : now;
-		if (end < started)
-			end = started;	/* --at before the clock started */
 		worked = crq_cal__worked(policy, hours, started, end);
 		due = crq_cal__due(policy, hours, started, within);
 		if (worked < 0)
@@ -144,7 +144,7 @@ crq_node *crq_sla__clocks(const crq_node *policy, const crq_node *doc,
 		crq_node_set(o, "state", crq_node_new_cstr(state));
 		/* a running clock outside its hours stands still */
 		crq_node_set(o, "paused", crq_node_new_bool(stopped < 0 &&
-			crq_cal__worked(policy, hours, now - 1, now) == 0));
+			crq_cal__worked(policy, hours, now, now + 1) == 0));
 		crq_node_push(out, o);
 	}
 	return out;
@@ -175,7 +175,7 @@ static int started_commits(crq_repo *repo, crq_node *clocks)
 	while (left && git_revwalk_next(&oid, w) == 0) {
 		git_commit *c = NULL;
 		git_message_trailer_array tr;
-		const char *change = NULL, *to = NULL;
+		const char *change = NULL, *to = NULL, *from = NULL;
 		char when[32], hex[GIT_OID_HEXSZ + 1];
 		size_t k;
 
@@ -188,7 +188,12 @@ static int started_commits(crq_repo *repo, crq_node *clocks)
 				change = tr.trailers[k].value;
 			else if (!strcmp(tr.trailers[k].key, "Crq-To"))
 				to = tr.trailers[k].value;
+			else if (!strcmp(tr.trailers[k].key, "Crq-From"))
+				from = tr.trailers[k].value;
 		}
+		/* the step that entered the state, not a comment in it */
+		if (from && to && !strcmp(from, to))
+			to = NULL;
 		crq_rules_time(when, (long long)git_commit_committer(c)->when.time);
 		git_oid_tostr(hex, sizeof(hex), &oid);
 		for (i = 0; change && to && i < clocks->count; i++) {
