@@ -11,6 +11,7 @@
 #include <libical/ical.h>
 #include "calendar.h"
 #include "change.h"
+#include "commit.h"
 #include "rules.h"
 
 /* without an end, maintenance occurrences are listed this far ahead */
@@ -62,48 +63,28 @@ static crq_node *strings(const crq_node *arr)
 		crq_node_new(CRQ_NODE_ARRAY);
 }
 
+static int count_schedule(const crq_step_seen *st, void *payload)
+{
+	crq_node *cnt;
+
+	if (!strcmp(st->action, "schedule") &&
+	    (cnt = crq_node_get(payload, st->change)))
+		cnt->i++;
+	return 0;
+}
+
 /* How many schedule steps each window's change has had, on any line of
  * the history (a merged-in reschedule counts): windows[].schedules. */
 static void count_schedules(crq_repo *repo, crq_node *windows)
 {
-	git_revwalk *w = NULL;
-	git_oid oid, tip;
 	crq_node *n = crq_node_new(CRQ_NODE_OBJECT);
 	size_t i;
-	int unborn;
 
 	for (i = 0; i < windows->count; i++)
 		crq_node_set(n, crq_node_get_str(windows->items[i], "change"),
 			crq_node_new_int(0));
-	if (windows->count && crq_store__tip(repo, &tip, &unborn) == 0 &&
-	    !unborn && git_revwalk_new(&w, repo->git) == 0 &&
-	    git_revwalk_push(w, &tip) == 0) {
-		while (git_revwalk_next(&oid, w) == 0) {
-			git_commit *c = NULL;
-			git_message_trailer_array tr;
-			const char *change = NULL, *action = NULL;
-			crq_node *cnt;
-			size_t k;
-
-			if (git_commit_lookup(&c, repo->git, &oid) < 0)
-				continue;
-			memset(&tr, 0, sizeof(tr));
-			git_message_trailers(&tr, git_commit_message(c));
-			for (k = 0; k < tr.count; k++) {
-				if (!strcmp(tr.trailers[k].key, "Crq-Change"))
-					change = tr.trailers[k].value;
-				else if (!strcmp(tr.trailers[k].key, "Crq-Action"))
-					action = tr.trailers[k].value;
-			}
-			if (change && action && !strcmp(action, "schedule") &&
-			    (cnt = crq_node_get(n, change)))
-				cnt->i++;
-			git_message_trailer_array_free(&tr);
-			git_commit_free(c);
-		}
-	}
-	crq_error_clear();
-	git_revwalk_free(w);
+	if (windows->count && crq_commit__walk_steps(repo, count_schedule, n) < 0)
+		crq_error_clear();
 	for (i = 0; i < windows->count; i++)
 		crq_node_set(windows->items[i], "schedules", crq_node_new_int(
 			crq_node_get(n, crq_node_get_str(windows->items[i],
@@ -514,6 +495,41 @@ static icalcomponent *event(const char *uid, const char *stamp,
 	return ev;
 }
 
+/* A freeze or a maintenance occurrence (x: {name, start, end,
+ * services}) as an event; its UID stays the same whatever the range
+ * shown: kind, name and start. */
+static icalcomponent *span_event(const crq_node *x, const char *kind,
+	const char *title, const char *intro, const char *stamp,
+	const char *store)
+{
+	crq_buf uid = CRQ_BUF_INIT, text = CRQ_BUF_INIT, sum = CRQ_BUF_INIT;
+	const crq_node *svc = crq_node_get(x, "services");
+	icalcomponent *ev;
+
+	crq_buf_printf(&uid, "%s-", kind);
+	slug(&uid, crq_node_get_str(x, "name"));
+	crq_buf_putc(&uid, '-');
+	slug(&uid, crq_node_get_str(x, "start"));
+	crq_buf_printf(&uid, "@%s.crq", store);
+	crq_buf_printf(&sum, "%s: %s", title, crq_node_get_str(x, "name"));
+	crq_buf_printf(&text, "%s\nServices: ", intro);
+	if (svc && svc->count)
+		join(&text, svc);
+	else
+		crq_buf_puts(&text, "all");
+	ev = event(uid.ptr, stamp, crq_node_get_str(x, "start"),
+		crq_node_get_str(x, "end"), sum.ptr, text.ptr,
+		ICAL_STATUS_CONFIRMED, kind);
+	/* a maintenance window takes no one's time */
+	if (!strcmp(kind, "maintenance"))
+		icalcomponent_add_property(ev, icalproperty_new_transp(
+			ICAL_TRANSP_TRANSPARENT));
+	crq_buf_dispose(&uid);
+	crq_buf_dispose(&text);
+	crq_buf_dispose(&sum);
+	return ev;
+}
+
 int crq_calendar_ics(crq_buf *out, crq_repo *repo, const crq_node *cal)
 {
 	const crq_node *w = crq_node_get(cal, "windows");
@@ -565,57 +581,14 @@ int crq_calendar_ics(crq_buf *out, crq_repo *repo, const crq_node *cal)
 		add_x(ev, "X-CRQ-STATE", state);
 		icalcomponent_add_component(vcal, ev);
 	}
-	for (i = 0; f && i < f->count; i++) {
-		const crq_node *x = f->items[i];
-		icalcomponent *ev;
-
-		crq_buf_clear(&uid);
-		crq_buf_clear(&text);
-		crq_buf_clear(&sum);
-		/* stable whatever the range shown: the freeze's name and
-		 * start */
-		crq_buf_puts(&uid, "freeze-");
-		slug(&uid, crq_node_get_str(x, "name"));
-		crq_buf_putc(&uid, '-');
-		slug(&uid, crq_node_get_str(x, "start"));
-		crq_buf_printf(&uid, "@%s.crq", store);
-		crq_buf_printf(&sum, "Freeze: %s", crq_node_get_str(x, "name"));
-		crq_buf_puts(&text, "No change may be scheduled or started.\nServices: ");
-		if (crq_node_get(x, "services")->count)
-			join(&text, crq_node_get(x, "services"));
-		else
-			crq_buf_puts(&text, "all");
-		ev = event(uid.ptr, stamp, crq_node_get_str(x, "start"),
-			crq_node_get_str(x, "end"), sum.ptr, text.ptr,
-			ICAL_STATUS_CONFIRMED, "freeze");
-		icalcomponent_add_component(vcal, ev);
-	}
-	for (i = 0; m && i < m->count; i++) {
-		const crq_node *x = m->items[i];
-		icalcomponent *ev;
-
-		crq_buf_clear(&uid);
-		crq_buf_clear(&text);
-		crq_buf_clear(&sum);
-		crq_buf_puts(&uid, "maintenance-");
-		slug(&uid, crq_node_get_str(x, "name"));
-		crq_buf_putc(&uid, '-');
-		slug(&uid, crq_node_get_str(x, "start"));
-		crq_buf_printf(&uid, "@%s.crq", store);
-		crq_buf_printf(&sum, "Maintenance: %s",
-			crq_node_get_str(x, "name"));
-		crq_buf_puts(&text, "Maintenance window.\nServices: ");
-		if (crq_node_get(x, "services")->count)
-			join(&text, crq_node_get(x, "services"));
-		else
-			crq_buf_puts(&text, "all");
-		ev = event(uid.ptr, stamp, crq_node_get_str(x, "start"),
-			crq_node_get_str(x, "end"), sum.ptr, text.ptr,
-			ICAL_STATUS_CONFIRMED, "maintenance");
-		icalcomponent_add_property(ev, icalproperty_new_transp(
-			ICAL_TRANSP_TRANSPARENT));
-		icalcomponent_add_component(vcal, ev);
-	}
+	for (i = 0; f && i < f->count; i++)
+		icalcomponent_add_component(vcal, span_event(f->items[i],
+			"freeze", "Freeze",
+			"No change may be scheduled or started.", stamp, store));
+	for (i = 0; m && i < m->count; i++)
+		icalcomponent_add_component(vcal, span_event(m->items[i],
+			"maintenance", "Maintenance", "Maintenance window.",
+			stamp, store));
 	ics = icalcomponent_as_ical_string_r(vcal);
 	crq_buf_puts(out, ics ? ics : "");
 	free(ics);

@@ -174,6 +174,46 @@ done:
 	return err;
 }
 
+/* Call fn for each file in a shard folder of changes/ at commit, in
+ * tree order; a negative return stops with it. */
+static int each_change_file(crq_repo *repo, const git_oid *commit,
+	int (*fn)(const git_tree_entry *shard, const git_tree_entry *file,
+		void *payload), void *payload)
+{
+	git_tree *changes = NULL, *shard = NULL;
+	size_t s, i;
+	int err;
+
+	if ((err = changes_tree(&changes, repo, commit)) < 0 || !changes)
+		return err;
+	for (s = 0; s < git_tree_entrycount(changes); s++) {
+		const git_tree_entry *se = git_tree_entry_byindex(changes, s);
+
+		if (git_tree_entry_type(se) != GIT_OBJECT_TREE)
+			continue;
+		git_tree_free(shard);
+		shard = NULL;
+		if ((err = git_tree_lookup(&shard, repo->git,
+				git_tree_entry_id(se))) < 0) {
+			err = crq_store__git_error(err, "cannot read shard");
+			goto done;
+		}
+		for (i = 0; i < git_tree_entrycount(shard); i++) {
+			const git_tree_entry *fe =
+				git_tree_entry_byindex(shard, i);
+
+			if (git_tree_entry_type(fe) == GIT_OBJECT_BLOB &&
+			    (err = fn(se, fe, payload)) < 0)
+				goto done;
+		}
+	}
+	err = 0;
+done:
+	git_tree_free(shard);
+	git_tree_free(changes);
+	return err;
+}
+
 /* ---- the changes that hold a window (scheduled, implementing) ---- */
 
 /* By blob: the parsed change when it is live, NULL when it is not.
@@ -271,50 +311,36 @@ static int live_doc(const crq_node **out, crq_repo *repo, const git_oid *id)
 	return 0;
 }
 
-int crq_change__live(crq_node **out, crq_repo *repo, const git_oid *commit)
+struct live_acc {
+	crq_repo *repo;
+	crq_node *out;
+};
+
+static int live_one(const git_tree_entry *shard, const git_tree_entry *file,
+	void *payload)
 {
-	git_tree *changes = NULL, *shard = NULL;
-	size_t s, i;
+	struct live_acc *acc = payload;
+	const crq_node *doc;
 	int err;
 
-	*out = crq_node_new(CRQ_NODE_ARRAY);
-	if (!commit || (err = changes_tree(&changes, repo, commit)) < 0 ||
-	    !changes)
-		return commit ? err : 0;
-	for (s = 0; s < git_tree_entrycount(changes); s++) {
-		const git_tree_entry *se = git_tree_entry_byindex(changes, s);
+	(void)shard;
+	if ((err = live_doc(&doc, acc->repo, git_tree_entry_id(file))) < 0)
+		return err;
+	if (doc)
+		crq_node_push(acc->out, crq_node_dup(doc));
+	return 0;
+}
 
-		if (git_tree_entry_type(se) != GIT_OBJECT_TREE)
-			continue;
-		git_tree_free(shard);
-		shard = NULL;
-		if ((err = git_tree_lookup(&shard, repo->git,
-				git_tree_entry_id(se))) < 0) {
-			err = crq_store__git_error(err, "cannot read shard");
-			goto done;
-		}
-		for (i = 0; i < git_tree_entrycount(shard); i++) {
-			const git_tree_entry *fe =
-				git_tree_entry_byindex(shard, i);
-			const crq_node *doc;
+int crq_change__live(crq_node **out, crq_repo *repo, const git_oid *commit)
+{
+	struct live_acc acc = { repo, crq_node_new(CRQ_NODE_ARRAY) };
+	int err = commit ? each_change_file(repo, commit, live_one, &acc) : 0;
 
-			if (git_tree_entry_type(fe) != GIT_OBJECT_BLOB)
-				continue;
-			if ((err = live_doc(&doc, repo,
-					git_tree_entry_id(fe))) < 0)
-				goto done;
-			if (doc)
-				crq_node_push(*out, crq_node_dup(doc));
-		}
-	}
-	err = 0;
-done:
-	git_tree_free(shard);
-	git_tree_free(changes);
 	if (err < 0) {
-		crq_node_free(*out);
-		*out = NULL;
+		crq_node_free(acc.out);
+		acc.out = NULL;
 	}
+	*out = acc.out;
 	return err;
 }
 
@@ -724,54 +750,38 @@ static int job_cmp(const void *a, const void *b)
 
 /* The change files on commit, as jobs in id order (by number: tree
  * order would put CHG-1000000 before CHG-999999). */
+struct jobs_acc {
+	crq_repo *repo;
+	struct list_job *jobs;
+	size_t n, alloc;
+};
+
+static int add_job(const git_tree_entry *shard, const git_tree_entry *file,
+	void *payload)
+{
+	struct jobs_acc *acc = payload;
+	struct list_job *j;
+
+	crq__grow((void **)&acc->jobs, &acc->alloc, acc->n + 1,
+		sizeof(*acc->jobs));
+	j = &acc->jobs[acc->n++];
+	memset(j, 0, sizeof(*j));
+	git_oid_cpy(&j->oid, git_tree_entry_id(file));
+	j->num = name_number(git_tree_entry_name(file), acc->repo->prefix);
+	snprintf(j->name, sizeof(j->name), "changes/%s/%s",
+		git_tree_entry_name(shard), git_tree_entry_name(file));
+	return 0;
+}
+
 static int list_jobs(struct list_job **out, size_t *count, crq_repo *repo,
 	const git_oid *commit)
 {
-	git_tree *changes = NULL, *shard = NULL;
-	struct list_job *jobs = NULL;
-	size_t s, i, njobs = 0, ajobs = 0;
-	int err;
+	struct jobs_acc acc = { repo, NULL, 0, 0 };
+	int err = each_change_file(repo, commit, add_job, &acc);
 
-	if ((err = changes_tree(&changes, repo, commit)) < 0 || !changes)
-		goto done;
-	for (s = 0; s < git_tree_entrycount(changes); s++) {
-		const git_tree_entry *se = git_tree_entry_byindex(changes, s);
-
-		if (git_tree_entry_type(se) != GIT_OBJECT_TREE)
-			continue;
-		git_tree_free(shard);
-		shard = NULL;
-		if ((err = git_tree_lookup(&shard, repo->git,
-				git_tree_entry_id(se))) < 0) {
-			err = crq_store__git_error(err, "cannot read shard");
-			goto done;
-		}
-		for (i = 0; i < git_tree_entrycount(shard); i++) {
-			const git_tree_entry *fe =
-				git_tree_entry_byindex(shard, i);
-			struct list_job *j;
-
-			if (git_tree_entry_type(fe) != GIT_OBJECT_BLOB)
-				continue;
-			crq__grow((void **)&jobs, &ajobs, njobs + 1,
-				sizeof(*jobs));
-			j = &jobs[njobs++];
-			memset(j, 0, sizeof(*j));
-			git_oid_cpy(&j->oid, git_tree_entry_id(fe));
-			j->num = name_number(git_tree_entry_name(fe),
-				repo->prefix);
-			snprintf(j->name, sizeof(j->name), "changes/%s/%s",
-				git_tree_entry_name(se),
-				git_tree_entry_name(fe));
-		}
-	}
-	qsort(jobs, njobs, sizeof(*jobs), job_cmp);
-	err = 0;
-done:
-	*out = jobs;
-	*count = njobs;
-	git_tree_free(shard);
-	git_tree_free(changes);
+	qsort(acc.jobs, acc.n, sizeof(*acc.jobs), job_cmp);
+	*out = acc.jobs;
+	*count = acc.n;
 	return err;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include "commit.h"
+#include "store.h"
 
 int crq_commit__split(crq_buf *payload, crq_buf *sig,
 	crq_buf *problem, const char *data, size_t len)
@@ -107,5 +108,54 @@ int crq_commit__trailers(crq_node **out, crq_buf *problem,
 	}
 	git_message_trailer_array_free(&tr);
 	*out = o;
+	return 0;
+}
+
+int crq_commit__walk_steps(struct crq_repo *repo,
+	int (*fn)(const crq_step_seen *step, void *payload), void *payload)
+{
+	git_revwalk *w = NULL;
+	git_oid oid, tip;
+	int err, unborn, stop = 0;
+
+	if ((err = crq_store__tip(repo, &tip, &unborn)) < 0 || unborn)
+		return err;
+	if ((err = git_revwalk_new(&w, repo->git)) < 0 ||
+	    (err = git_revwalk_push(w, &tip)) < 0) {
+		git_revwalk_free(w);
+		return crq_store__git_error(err, "cannot walk the history");
+	}
+	git_revwalk_sorting(w, GIT_SORT_TIME);
+	while (!stop && git_revwalk_next(&oid, w) == 0) {
+		git_commit *c = NULL;
+		git_message_trailer_array tr;
+		crq_step_seen s;
+		size_t k;
+
+		if (git_commit_lookup(&c, repo->git, &oid) < 0)
+			continue;
+		memset(&tr, 0, sizeof(tr));
+		memset(&s, 0, sizeof(s));
+		git_message_trailers(&tr, git_commit_message(c));
+		for (k = 0; k < tr.count; k++) {
+			const char *key = tr.trailers[k].key;
+
+			if (!strcmp(key, "Crq-Change"))
+				s.change = tr.trailers[k].value;
+			else if (!strcmp(key, "Crq-Action"))
+				s.action = tr.trailers[k].value;
+			else if (!strcmp(key, "Crq-From"))
+				s.from = tr.trailers[k].value;
+			else if (!strcmp(key, "Crq-To"))
+				s.to = tr.trailers[k].value;
+		}
+		s.id = &oid;
+		s.time = (long long)git_commit_committer(c)->when.time;
+		if (s.change && s.action)
+			stop = fn(&s, payload);
+		git_message_trailer_array_free(&tr);
+		git_commit_free(c);
+	}
+	git_revwalk_free(w);
 	return 0;
 }

@@ -21,4 +21,18 @@ int crq_commit__split(crq_buf *payload, crq_buf *sig, crq_buf *problem,
 int crq_commit__trailers(crq_node **out, crq_buf *problem,
 	const char *message);
 
+/* A crq step met in a walk of the history. */
+typedef struct {
+	const git_oid *id;
+	const char *change, *action, *from, *to;	/* its trailers */
+	long long time;					/* committer time */
+} crq_step_seen;
+
+/* Call fn for every commit reachable from the branch tip that carries
+ * Crq-Change and Crq-Action, newest first by commit time, on every line
+ * of the history (merged-in steps too); fn returns non-zero to stop.
+ * The strings are valid during the call only. */
+int crq_commit__walk_steps(struct crq_repo *repo,
+	int (*fn)(const crq_step_seen *step, void *payload), void *payload);
+
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 #include "calendar.h"
 #include "change.h"
+#include "commit.h"
 #include "rules.h"
 
 #define AT_RISK_PERCENT 80
@@ -152,66 +153,44 @@ crq_node *crq_sla__clocks(const crq_node *policy, const crq_node *doc,
 
 /* ---- the commits that started the clocks ---- */
 
+struct starts {
+	crq_node *clocks;
+	size_t left;
+};
+
+static int started_by(const crq_step_seen *st, void *payload)
+{
+	struct starts *w = payload;
+	char when[32], hex[GIT_OID_HEXSZ + 1];
+	size_t i;
+
+	/* the step that entered the state, not a comment in it */
+	if (!st->to || (st->from && !strcmp(st->from, st->to)))
+		return 0;
+	crq_rules_time(when, st->time);
+	git_oid_tostr(hex, sizeof(hex), st->id);
+	for (i = 0; i < w->clocks->count; i++) {
+		crq_node *o = w->clocks->items[i];
+
+		if (crq_node_get(o, "started_commit") ||
+		    strcmp(crq_node_get_str(o, "change"), st->change) ||
+		    strcmp(crq_node_get_str(o, "from"), st->to) ||
+		    strcmp(crq_node_get_str(o, "started"), when))
+			continue;
+		crq_node_set(o, "started_commit", crq_node_new_cstr(hex));
+		w->left--;
+	}
+	return w->left == 0;
+}
+
 /* Fill in clocks[].started_commit: the step that moved the change into
  * the clock's state at its start time (a walk of the history that stops
  * once every clock has its commit). */
 static int started_commits(crq_repo *repo, crq_node *clocks)
 {
-	git_revwalk *w = NULL;
-	git_oid oid, tip;
-	size_t left = clocks->count, i;
-	int err, unborn;
+	struct starts w = { clocks, clocks->count };
 
-	if (!left)
-		return 0;
-	if ((err = crq_store__tip(repo, &tip, &unborn)) < 0 || unborn)
-		return err;
-	if ((err = git_revwalk_new(&w, repo->git)) < 0 ||
-	    (err = git_revwalk_push(w, &tip)) < 0) {
-		git_revwalk_free(w);
-		return crq_store__git_error(err, "cannot walk the history");
-	}
-	git_revwalk_sorting(w, GIT_SORT_TIME);
-	while (left && git_revwalk_next(&oid, w) == 0) {
-		git_commit *c = NULL;
-		git_message_trailer_array tr;
-		const char *change = NULL, *to = NULL, *from = NULL;
-		char when[32], hex[GIT_OID_HEXSZ + 1];
-		size_t k;
-
-		if (git_commit_lookup(&c, repo->git, &oid) < 0)
-			continue;
-		memset(&tr, 0, sizeof(tr));
-		git_message_trailers(&tr, git_commit_message(c));
-		for (k = 0; k < tr.count; k++) {
-			if (!strcmp(tr.trailers[k].key, "Crq-Change"))
-				change = tr.trailers[k].value;
-			else if (!strcmp(tr.trailers[k].key, "Crq-To"))
-				to = tr.trailers[k].value;
-			else if (!strcmp(tr.trailers[k].key, "Crq-From"))
-				from = tr.trailers[k].value;
-		}
-		/* the step that entered the state, not a comment in it */
-		if (from && to && !strcmp(from, to))
-			to = NULL;
-		crq_rules_time(when, (long long)git_commit_committer(c)->when.time);
-		git_oid_tostr(hex, sizeof(hex), &oid);
-		for (i = 0; change && to && i < clocks->count; i++) {
-			crq_node *o = clocks->items[i];
-
-			if (crq_node_get(o, "started_commit") ||
-			    strcmp(crq_node_get_str(o, "change"), change) ||
-			    strcmp(crq_node_get_str(o, "from"), to) ||
-			    strcmp(crq_node_get_str(o, "started"), when))
-				continue;
-			crq_node_set(o, "started_commit", crq_node_new_cstr(hex));
-			left--;
-		}
-		git_message_trailer_array_free(&tr);
-		git_commit_free(c);
-	}
-	git_revwalk_free(w);
-	return 0;
+	return w.left ? crq_commit__walk_steps(repo, started_by, &w) : 0;
 }
 
 static int terminal(const char *state)
