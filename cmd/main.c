@@ -188,7 +188,8 @@ const struct cmd commands[] = {
 	  "the change calendar: windows, freezes, maintenance, conflicts",
 	  "Lists the windows of scheduled and implementing changes from --from\n"
 	  "(default: now) to --to (default: no end), the freezes and the\n"
-	  "maintenance windows then (without --to: the next 28 days of them),\n"
+	  "maintenance windows then (without --to: the next 28 days of them;\n"
+	  "at most a year of them),\n"
 	  "and the conflicts: two changes on the same service or one that\n"
 	  "depends on it in overlapping windows, an implementer booked twice,\n"
 	  "a normal change outside every maintenance window of its services,\n"

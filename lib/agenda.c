@@ -16,6 +16,8 @@
 
 /* without an end, maintenance occurrences are listed this far ahead */
 #define MAINTENANCE_AHEAD (28 * 86400LL)
+/* and at most a year of them in any range */
+#define MAINTENANCE_MAX (366 * 86400LL)
 
 static int live_state(const char *s)
 {
@@ -237,7 +239,8 @@ int crq_calendar(crq_node **out, crq_repo *repo, long long from,
 {
 	const crq_node *policy, *freezes, *mw;
 	crq_node *docs = NULL, *live, *windows, *fz, *mt, *all, *shown;
-	long long mto = to > from ? to : from + MAINTENANCE_AHEAD;
+	long long mto = to > from && to - from <= MAINTENANCE_MAX ? to :
+		from + (to > from ? MAINTENANCE_MAX : MAINTENANCE_AHEAD);
 	char t[32];
 	git_oid tip;
 	size_t i;

@@ -259,6 +259,10 @@ long long crq_cal__worked(const crq_node *policy, const char *hours,
 		return b - a;
 	if (!(cal = calendar_of(policy, hours)))
 		return -1;
+	/* ten years of working time is a breach whatever the target:
+	 * counting further (an --at in 9999) only takes time */
+	if (b - a > MAX_DAYS * DAY)
+		b = a + MAX_DAYS * DAY;
 	day = local_days(crq_node_get_str(cal, "tz"), a) - 1;
 	last = local_days(crq_node_get_str(cal, "tz"), b) + 1;
 	for (; day <= last; day++) {
@@ -373,7 +377,9 @@ int crq_cal__in_maintenance(const crq_node *policy, const crq_node *services,
 		if (!crq_cal__maintenance_applies(mw->items[i], services))
 			continue;
 		applies = 1;
-		if (crq_cal__occurrences(mw->items[i], ws, we > ws ? we : ws + 1,
+		/* an occurrence that holds the window holds its start: look
+		 * there only, whatever the window's length */
+		if (crq_cal__occurrences(mw->items[i], ws, ws + 1,
 				holds_window, &h))
 			return 1;
 	}
@@ -486,6 +492,74 @@ int crq_cal__window(const crq_node *doc, long long *ws, long long *we)
 
 /* ---- policy checks ---- */
 
+/* A day's opening spans: each ends after it starts (an overnight span
+ * is two, one on each day), and none overlaps another (it would count
+ * twice). */
+static void check_spans(crq_issues *issues, const crq_node *list,
+	const char *cal, const char *day)
+{
+	int from[16], to[16];
+	size_t i, j, n = 0;
+
+	for (i = 0; list->kind == CRQ_NODE_ARRAY && i < list->count &&
+			n < 16; i++) {
+		const char *iv = list->items[i]->kind == CRQ_NODE_STRING ?
+			list->items[i]->str : "";
+		char a[6] = "", b[6] = "";
+
+		if (strlen(iv) != 11)
+			continue;
+		memcpy(a, iv, 5);
+		memcpy(b, iv + 6, 5);
+		from[n] = clock_minutes(a);
+		to[n] = clock_minutes(b);
+		if (to[n] <= from[n]) {
+			crq_issues_add(issues, list->items[i], "/calendars",
+				"calendar '%s', %s: '%s' ends before it starts (an overnight span is two: one each day)",
+				cal, day, iv);
+			continue;
+		}
+		for (j = 0; j < n; j++)
+			if (from[n] < to[j] && from[j] < to[n])
+				crq_issues_add(issues, list->items[i],
+					"/calendars",
+					"calendar '%s', %s: '%s' overlaps another span of the day",
+					cal, day, iv);
+		n++;
+	}
+}
+
+/* Names go to terminals and calendars: no control characters, and one
+ * entry a name (an iCalendar UID is made of it). */
+static void check_names(crq_issues *issues, const crq_node *list,
+	const char *what)
+{
+	size_t i, j;
+	char ptr[64];
+
+	for (i = 0; list && list->kind == CRQ_NODE_ARRAY && i < list->count;
+			i++) {
+		const char *n = crq_node_get_str(list->items[i], "name");
+		const unsigned char *p;
+
+		snprintf(ptr, sizeof(ptr), "/%s/%zu", what, i);
+		for (p = (const unsigned char *)n; p && *p; p++)
+			if (*p < 0x20 || *p == 0x7f) {
+				crq_issues_add(issues, list->items[i], ptr,
+					"%s %zu: its name holds a control character (U+%04X)",
+					what, i + 1, *p);
+				break;
+			}
+		for (j = 0; n && j < i; j++) {
+			const char *o = crq_node_get_str(list->items[j], "name");
+
+			if (o && !strcmp(o, n))
+				crq_issues_add(issues, list->items[i], ptr,
+					"%s '%s' is listed twice", what, n);
+		}
+	}
+}
+
 static void check_known(crq_issues *issues, const crq_node *policy,
 	const crq_node *names, const char *ptr, const char *what)
 {
@@ -562,14 +636,34 @@ void crq_cal__check_policy(const crq_node *doc, crq_issues *issues)
 				"services"), ptr, "the maintenance window names");
 		}
 	}
+	check_names(issues, fr, "freeze");
+	check_names(issues, mw, "maintenance");
+	for (i = 0; fr && fr->kind == CRQ_NODE_ARRAY && i < fr->count; i++) {
+		long long a, b;
+
+		snprintf(ptr, sizeof(ptr), "/freeze/%zu", i);
+		if (crq_store__parse_time(crq_node_get_str(fr->items[i],
+				"start"), &a) == 0 &&
+		    crq_store__parse_time(crq_node_get_str(fr->items[i],
+				"end"), &b) == 0 && b <= a)
+			crq_issues_add(issues, fr->items[i], ptr,
+				"the freeze '%s' ends before it starts",
+				crq_node_get_str(fr->items[i], "name"));
+	}
 	for (i = 0; mw && mw->kind == CRQ_NODE_ARRAY && i < mw->count; i++) {
 		snprintf(ptr, sizeof(ptr), "/maintenance/%zu/tz", i);
 		check_zone(issues, crq_node_get(mw->items[i], "tz"), ptr);
 	}
 	for (i = 0; cals && cals->kind == CRQ_NODE_OBJECT && i < cals->count;
 			i++) {
+		const crq_node *hours = crq_node_get(cals->items[i], "hours");
+
 		snprintf(ptr, sizeof(ptr), "/calendars/%s/tz", cals->keys[i]);
 		check_zone(issues, crq_node_get(cals->items[i], "tz"), ptr);
+		for (j = 0; hours && hours->kind == CRQ_NODE_OBJECT &&
+				j < hours->count; j++)
+			check_spans(issues, hours->items[j], cals->keys[i],
+				hours->keys[j]);
 		if (!strcmp(cals->keys[i], "24x7"))
 			crq_issues_add(issues, cals->items[i], ptr,
 				"a calendar may not be called '24x7': that name means round the clock");

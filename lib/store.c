@@ -332,12 +332,38 @@ static int parse_date(const char *s, long long *out)
 		return 0;
 	}
 	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!end)
-		end = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
-	if (!end)
+	/* RFC 3339 (the schema's date-time): 'T' or 't', fractions of a
+	 * second (dropped: crq's times are whole seconds) */
+	if (strlen(s) > 10 && (s[10] == 'T' || s[10] == 't' || s[10] == ' ')) {
+		char head[11];
+
+		memcpy(head, s, 10);
+		head[10] = '\0';
+		if (!strptime(head, "%Y-%m-%d", &tm) ||
+		    !(end = strptime(s + 11, "%H:%M:%S", &tm)))
+			return -1;
+	} else {
 		return -1;
-	t = (long long)timegm(&tm);
+	}
+	if (*end == '.') {
+		end++;
+		if (*end < '0' || *end > '9')
+			return -1;
+		while (*end >= '0' && *end <= '9')
+			end++;
+	}
+	{
+		/* no 31 February: the date must be one */
+		struct tm back;
+		int y = tm.tm_year, mo = tm.tm_mon, d = tm.tm_mday;
+		time_t tt;
+
+		t = (long long)timegm(&tm);
+		tt = (time_t)t;
+		if (!gmtime_r(&tt, &back) || back.tm_year != y ||
+		    back.tm_mon != mo || back.tm_mday != d)
+			return -1;
+	}
 	while (*end == ' ')
 		end++;
 	if (*end == 'Z' || *end == 'z' || *end == '\0') {

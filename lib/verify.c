@@ -1098,9 +1098,10 @@ static void collision_key(crq_buf *out, const crq_node *c)
 }
 
 /* A merge may not bring together two windows that collide when the
- * policy refuses collisions: each side's schedule was legal on its own
- * line, the result is not.  A collision one of the parents already had
- * is that parent's (reported at its step). */
+ * policy it puts in force refuses collisions: each side's schedule was
+ * legal on its own line, the result is not.  A collision one of the
+ * parents already had is that parent's (reported at its step or merge,
+ * which was judged the same way). */
 static void check_merge_calendar(struct vctx *v, git_commit *m)
 {
 	const git_oid *id = git_commit_id(m);
@@ -1111,7 +1112,9 @@ static void check_merge_calendar(struct vctx *v, git_commit *m)
 	size_t i;
 	int present;
 
-	policy = policy_at(v, git_commit_parent_id(m, 0), &present);
+	/* the policy the merge puts in force: a line that still said warn
+	 * does not decide for the one that says refuse */
+	policy = policy_at(v, id, &present);
 	if (!policy || !crq_rules_refuses_collisions(policy) ||
 	    crq_change__live(&live, v->repo, id) < 0)
 		goto done;
