@@ -444,6 +444,16 @@ static void slug(crq_buf *out, const char *text)
 	}
 }
 
+/* FNV-1a of a name, for UIDs */
+static unsigned name_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	for (; s && *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
 static void join(crq_buf *out, const crq_node *arr)
 {
 	size_t i;
@@ -511,7 +521,8 @@ static icalcomponent *span_event(const crq_node *x, const char *kind,
 
 	crq_buf_printf(&uid, "%s-", kind);
 	slug(&uid, crq_node_get_str(x, "name"));
-	crq_buf_putc(&uid, '-');
+	/* names that differ only in punctuation slug alike */
+	crq_buf_printf(&uid, "-%08x-", name_hash(crq_node_get_str(x, "name")));
 	slug(&uid, crq_node_get_str(x, "start"));
 	crq_buf_printf(&uid, "@%s.crq", store);
 	crq_buf_printf(&sum, "%s: %s", title, crq_node_get_str(x, "name"));
