@@ -100,6 +100,12 @@ class Cmd:
         return None
 
 
+def is_time(v):
+    """What crq takes for a time: RFC 3339 (or epoch seconds, as git)."""
+    return (len(v) >= 20 and v[:4].isdigit() and v[10] in "Tt") or \
+        (v.isdigit() and v.isascii())
+
+
 def specs(aux):
     cid = "CHG-000001"
     msg = Opt("-m", ["why"], alias="--message")
@@ -137,11 +143,20 @@ def specs(aux):
             Opt("--service", ["web"]),
             Opt("--requester", ["alice@example.com"]),
             Opt("--needs", ["cab", "alice@example.com"]),
+            Opt("--sla", ["breached"], choices=["breached", "at-risk"]),
             Opt("--format", ["%(id) %(window.start)%n", "%(title)"],
                 odd=[EMPTY, LONG, "a b", "100%%"]),
         ], flags=["--json", "--overdue"],
             conflicts=[("--json", "--format")]),
         Cmd(["log"], pos=[cid], flags=["--json"]),
+        Cmd(["sla"], pos=[cid], minpos=0,
+            flags=["--json", "--at-risk", "--breached", "--all"],
+            opts=[Opt("--at", ["2026-11-23T12:00:00Z"], valid=is_time)]),
+        Cmd(["calendar"], opts=[
+            Opt("--from", ["2026-11-23T00:00:00Z"], valid=is_time),
+            Opt("--to", ["2027-01-01T00:00:00Z"], valid=is_time),
+            Opt("--service", ["web"], valid=lambda v: v != ""),
+        ], flags=["--json", "--ics"], conflicts=[("--json", "--ics")]),
         Cmd(["edit"], pos=[cid]),
         Cmd(["set"], pos=[cid, "description=d"], maxpos=4,
             pos_valid=[None, lambda v: "=" in v and v[0] != "="]),
@@ -157,7 +172,8 @@ def specs(aux):
         ], required=["--from-review"], mode_opt=True),
         act("reject", [role]),
         act("schedule", [Opt("--start", ["2027-01-01T00:00:00Z"]),
-                         Opt("--end", ["2027-01-01T01:00:00Z"])]),
+                         Opt("--end", ["2027-01-01T01:00:00Z"]),
+                         Opt("--implementer", ["bob@example.com"])]),
         act("start"),
         act("complete", [Opt("--close-code", ["successful"])]),
         act("fail", [Opt("--close-code", ["backed_out"])]),
