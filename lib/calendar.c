@@ -8,7 +8,6 @@
 #include <string.h>
 #include <libical/ical.h>
 #include "calendar.h"
-#include "policy.h"
 #include "store.h"
 
 #define DAY 86400LL
@@ -80,6 +79,8 @@ static int is_utc(const char *tz)
 
 static icaltimezone *zone(const char *tz)
 {
+	/* libical keeps what it loads until told */
+	crq__at_shutdown(crq_cal__shutdown);
 	if (is_utc(tz))
 		return icaltimezone_get_utc_timezone();
 	return icaltimezone_get_builtin_timezone(tz);
@@ -207,7 +208,7 @@ static size_t day_spans(struct span *out, size_t max, const crq_node *cal,
 
 	civil_from_days(days, &y, &m, &d);
 	snprintf(date, sizeof(date), "%04d-%02d-%02d", y, m, d);
-	if (crq_policy__in_list(hol, date) || !list ||
+	if (crq_node__has(hol, date) || !list ||
 	    list->kind != CRQ_NODE_ARRAY)
 		return 0;
 	for (i = 0; i < list->count && n < max; i++) {
@@ -318,7 +319,7 @@ int crq_cal__maintenance_applies(const crq_node *m, const crq_node *services)
 	for (i = 0; services && services->kind == CRQ_NODE_ARRAY &&
 			i < services->count; i++)
 		if (services->items[i]->kind == CRQ_NODE_STRING &&
-		    crq_policy__in_list(svc, services->items[i]->str))
+		    crq_node__has(svc, services->items[i]->str))
 			return 1;
 	return 0;
 }
@@ -343,7 +344,7 @@ int crq_cal__occurrences(const crq_node *m, long long from, long long to,
 		int y, mo, d;
 		long long s, e;
 
-		if (!crq_policy__in_list(days, day_names[weekday(day)]))
+		if (!crq_node__has(days, day_names[weekday(day)]))
 			continue;
 		civil_from_days(day, &y, &mo, &d);
 		s = crq_cal__instant(tz, y, mo, d, ms / 60, ms % 60);
@@ -468,7 +469,7 @@ int crq_cal__freeze_applies(const crq_node *policy, const crq_node *f,
 	crq_node *touched;
 	int r;
 
-	if (types ? !crq_policy__in_list(types, type ? type : "normal") :
+	if (types ? !crq_node__has(types, type ? type : "normal") :
 	    (type && !strcmp(type, "emergency")))
 		return 0;
 	/* a freeze without services holds every change, one with no
@@ -690,7 +691,7 @@ void crq_cal__check_policy(const crq_node *doc, crq_issues *issues)
 			crq_issues_add(issues, crq_node_get(t, "within"), ptr,
 				"SLA target '%s': within '%s' is not a duration above zero",
 				n ? n : "?", w);
-		if (crq_policy__in_list(crq_node_get(t, "until"),
+		if (crq_node__has(crq_node_get(t, "until"),
 				crq_node_get_str(t, "from") ?
 				crq_node_get_str(t, "from") : ""))
 			crq_issues_add(issues, t, ptr,

@@ -278,8 +278,10 @@ static int live_doc(const crq_node **out, crq_repo *repo, const git_oid *id)
 	int err = 0;
 
 	*out = NULL;
-	if (!l)
+	if (!l) {
 		l = repo->live = crq__calloc(1, sizeof(*l));
+		repo->live_free = crq_change__live_free;
+	}
 	if ((l->n + 1) * 10 > l->alloc * 7)
 		live_grow(l);
 	slot = live_slot(l, id);

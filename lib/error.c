@@ -81,3 +81,25 @@ int crq_error__prefix(const char *fmt, ...)
 	}
 	return errcode;
 }
+
+/* ---- what modules let go of at crq_global_shutdown ---- */
+
+static void (*shutdown_fns[8])(void);
+static size_t nshutdown;
+
+void crq__at_shutdown(void (*fn)(void))
+{
+	size_t i;
+
+	for (i = 0; i < nshutdown; i++)
+		if (shutdown_fns[i] == fn)
+			return;
+	if (nshutdown < CRQ_ARRAY_SIZE(shutdown_fns))
+		shutdown_fns[nshutdown++] = fn;
+}
+
+void crq__shutdown_run(void)
+{
+	while (nshutdown)
+		shutdown_fns[--nshutdown]();
+}

@@ -44,11 +44,18 @@ int crq_yaml__load_slow(crq_node **out, const char *text, size_t len,
  * string value, -1 when there is none. */
 long crq_node__find(const crq_node *arr, const char *field,
 	const char *value);
+/* Does arr (an ARRAY) hold the string s? */
+int crq_node__has(const crq_node *arr, const char *s);
 /* The node at path, keys separated by sep ("a.b", "definitions/x"),
  * or NULL. */
 crq_node *crq_node__walk(const crq_node *root, const char *path, char sep);
 /* Append key (taken over) and val to obj, without a duplicate check. */
 void crq_node__append(crq_node *obj, char *key, crq_node *val);
+
+/* Run fn at crq_global_shutdown (for what a module loaded once, such
+ * as libical's zones); a handful at most, each once. */
+void crq__at_shutdown(void (*fn)(void));
+void crq__shutdown_run(void);
 
 #define CRQ_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -200,6 +200,17 @@ long crq_node__find(const crq_node *arr, const char *field,
 	return -1;
 }
 
+int crq_node__has(const crq_node *arr, const char *s)
+{
+	size_t i;
+
+	for (i = 0; arr && arr->kind == CRQ_NODE_ARRAY && i < arr->count; i++)
+		if (arr->items[i]->kind == CRQ_NODE_STRING &&
+		    !strcmp(arr->items[i]->str, s))
+			return 1;
+	return 0;
+}
+
 void crq_node__append(crq_node *obj, char *key, crq_node *val)
 {
 	size_t ka = obj->alloc;

@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "calendar.h"
 #include "change.h"
 #include "sign.h"
 
@@ -53,7 +52,8 @@ static void repo_dispose_fields(crq_repo *repo)
 	crq_schema_free(repo->policy_schema);
 	crq_node_free(repo->policy);
 	crq_signer_free(repo->signer);	/* wipes the private key */
-	crq_change__live_free(repo->live);
+	if (repo->live)
+		repo->live_free(repo->live);
 }
 
 void crq_repo_free(crq_repo *repo)
@@ -145,7 +145,7 @@ void crq_global_init(void)
 
 void crq_global_shutdown(void)
 {
-	crq_cal__shutdown();
+	crq__shutdown_run();
 	git_libgit2_shutdown();
 }
 

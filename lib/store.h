@@ -38,6 +38,7 @@ struct crq_repo {
 	git_config *cfg;	/* configuration snapshot, read lazily */
 	long long clock_behind;	/* seconds a step was dated past our clock */
 	struct crq_live *live;	/* changes holding a window, by blob */
+	void (*live_free)(struct crq_live *);	/* its owner's (change.c) */
 };
 
 /* Translate the last libgit2 error into a crq error. */
