@@ -1279,9 +1279,12 @@ int crq_rules_change(crq_rules_result *res, const crq_rules_step *st)
 		crq_node_set(after, "state", crq_node_new_cstr("draft"));
 	snprintf(res->to, sizeof(res->to), "%s",
 		crq_node_get_str(after, "state"));
-	/* when it entered its state: the SLA clocks start and stop here */
-	if (!before || strcmp(res->to, crq_node_get_str(before, "state") ?
-			crq_node_get_str(before, "state") : "")) {
+	/* when it entered its state: the SLA clocks start and stop here.
+	 * A change created before crq kept these times goes on without
+	 * them: its steps verify as they were made, and it has no clocks. */
+	if ((!before || crq_node_get(before, "entered")) &&
+	    (!before || strcmp(res->to, crq_node_get_str(before, "state") ?
+			crq_node_get_str(before, "state") : ""))) {
 		crq_node *e = crq_node_get(after, "entered");
 
 		if (!e || e->kind != CRQ_NODE_OBJECT) {

@@ -153,6 +153,31 @@ static const char *plan = "title: Upgrade\nservices: [db]\nimpact: high\n"
 	"urgency: low\nimplementation_plan: a\nbackout_plan: b\n"
 	"test_plan: c\n";
 
+/* entered: set at creation and on every change of state, never on a
+ * change made before crq kept it (its old steps must verify as made) */
+static void test_entered(void **state)
+{
+	static const char *const acts[] = { "submit" };
+	static const int by[] = { 0 };
+	crq_rules_step st;
+	crq_rules_result res;
+	crq_node *doc = walk(1, acts, by, plan), *old;
+
+	(void)state;
+	assert_string_equal(str(doc, "entered.draft"), "2026-11-23T10:00:00Z");
+	assert_string_equal(str(doc, "entered.submitted"), "2026-11-23T10:00:01Z");
+	old = crq_node_dup(doc);
+	crq_node_remove(old, "entered");
+	crq_node_set(old, "state", crq_node_new_cstr("draft"));
+	step(&st, 0, "submit", old, old, T0 + 5);
+	assert_crq_ok(crq_rules_change(&res, &st));
+	assert_string_equal(str(res.after, "state"), "submitted");
+	assert_null(crq_node_get(res.after, "entered"));
+	crq_rules_result_dispose(&res);
+	crq_node_free(old);
+	crq_node_free(doc);
+}
+
 static void test_create_derives(void **state)
 {
 	crq_rules_step st;
@@ -506,6 +531,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_derives),
+		cmocka_unit_test(test_entered),
 		cmocka_unit_test(test_who),
 		cmocka_unit_test(test_fields_and_requires),
 		cmocka_unit_test(test_approvals),
