@@ -156,31 +156,26 @@ static crq_node *find_conflicts(const crq_node *policy, const crq_node *docs)
 	for (i = 0; i < docs->count; i++) {
 		const crq_node *a = docs->items[i];
 		const char *ia = crq_node_get_str(a, "id");
-		const char *wa = crq_node_get_str(a, "implementer");
 		const char *type = crq_node_get_str(a, "type");
-		long long as, ae, bs, be, fs, fe;
+		long long as, ae, fs, fe;
 
 		if (crq_cal__window(a, &as, &ae) < 0)
 			continue;
 		for (j = i + 1; j < docs->count; j++) {
 			const crq_node *b = docs->items[j];
 			const char *ib = crq_node_get_str(b, "id");
-			const char *wb = crq_node_get_str(b, "implementer");
-			const char *svc;
+			const char *w;
 
-			if (crq_cal__window(b, &bs, &be) < 0 ||
-			    !(as < be && bs < ae))
-				continue;
-			if ((svc = crq_cal__related(policy, crq_node_get(a,
-					"services"), crq_node_get(b, "services"))))
-				conflict(out, "service", ia, ib, "service", svc,
+			if (crq_cal__collides(policy, a, b, CRQ_CAL_SERVICE, &w))
+				conflict(out, "service", ia, ib, "service", w,
 					"%s and %s overlap on service '%s'", ia, ib,
-					svc);
-			if (wa && wb && !strcmp(wa, wb))
+					w);
+			if (crq_cal__collides(policy, a, b, CRQ_CAL_IMPLEMENTER,
+					&w))
 				conflict(out, "implementer", ia, ib,
-					"implementer", wa,
+					"implementer", w,
 					"%s and %s overlap with the same implementer %s",
-					ia, ib, wa);
+					ia, ib, w);
 		}
 		if ((!type || !strcmp(type, "normal")) &&
 		    crq_cal__in_maintenance(policy, crq_node_get(a, "services"),

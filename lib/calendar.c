@@ -482,6 +482,25 @@ int crq_cal__freeze_applies(const crq_node *policy, const crq_node *f,
 	return r;
 }
 
+int crq_cal__collides(const crq_node *policy, const crq_node *a,
+	const crq_node *b, int kind, const char **what)
+{
+	const char *wa = crq_node_get_str(a, "implementer");
+	const char *wb = crq_node_get_str(b, "implementer");
+	long long as, ae, bs, be;
+
+	*what = NULL;
+	if (crq_cal__window(a, &as, &ae) < 0 ||
+	    crq_cal__window(b, &bs, &be) < 0 || !(as < be && bs < ae))
+		return 0;
+	if (kind == CRQ_CAL_SERVICE)
+		*what = crq_cal__related(policy, crq_node_get(a, "services"),
+			crq_node_get(b, "services"));
+	else if (wa && wb && !strcmp(wa, wb))
+		*what = wa;
+	return *what != NULL;
+}
+
 int crq_cal__window(const crq_node *doc, long long *ws, long long *we)
 {
 	const crq_node *w = crq_node_get(doc, "window");

@@ -69,6 +69,15 @@ const char *crq_cal__related(const crq_node *policy, const crq_node *a,
 int crq_cal__freeze_applies(const crq_node *policy, const crq_node *f,
 	const crq_node *doc);
 
+/* Do the windows of changes a and b overlap and share what kind says:
+ * CRQ_CAL_SERVICE a service (through dependencies; *what gets it) or
+ * CRQ_CAL_IMPLEMENTER the implementer (*what gets the e-mail)?  The one
+ * rule of no-collision, for the guard and the calendar alike. */
+#define CRQ_CAL_SERVICE 1
+#define CRQ_CAL_IMPLEMENTER 2
+int crq_cal__collides(const crq_node *policy, const crq_node *a,
+	const crq_node *b, int kind, const char **what);
+
 /* A change's window as instants; 0 when it has a well-formed one. */
 int crq_cal__window(const crq_node *doc, long long *ws, long long *we);
 

@@ -813,43 +813,45 @@ static long long start_tolerance(const crq_node *policy)
 	return d >= 0 ? d : 15 * 60;
 }
 
-/* no-collision: another scheduled or implementing change whose window
- * overlaps [a, b) on a related service or with the same implementer. */
-static int check_collision(crq_rules_result *res, const crq_node *policy,
-	const crq_node *doc, const crq_node *others, const char *name,
-	long long a, long long b)
+/* calendar.collisions: warn lets a colliding step stand (the command
+ * warns); refuse, the default, does not. */
+static int collisions_warned(const crq_node *policy)
 {
-	const char *id = crq_node_get_str(doc, "id");
 	const char *mode = crq_node_get_str(crq_node_get(policy, "calendar"),
 		"collisions");
-	const char *who = crq_node_get_str(doc, "implementer");
+
+	return mode && !strcmp(mode, "warn");
+}
+
+/* no-collision: another scheduled or implementing change whose window
+ * overlaps doc's on a related service or with the same implementer. */
+static int check_collision(crq_rules_result *res, const crq_node *policy,
+	const crq_node *doc, const crq_node *others, const char *name)
+{
+	const char *id = crq_node_get_str(doc, "id");
+	const char *w;
 	size_t i;
 
-	if (mode && !strcmp(mode, "warn"))
-		return 0;	/* the command warns; the step stands */
+	if (collisions_warned(policy))
+		return 0;
 	for (i = 0; others && i < others->count; i++) {
 		const crq_node *o = others->items[i];
 		const char *oid = crq_node_get_str(o, "id");
-		const char *ow = crq_node_get_str(o, "implementer");
-		const char *svc;
-		long long os, oe;
 
-		if (!oid || (id && !strcmp(oid, id)) ||
-		    crq_cal__window(o, &os, &oe) < 0 || !(a < oe && os < b))
+		if (!oid || (id && !strcmp(oid, id)))
 			continue;
-		if ((svc = crq_cal__related(policy, crq_node_get(doc,
-				"services"), crq_node_get(o, "services"))))
+		if (crq_cal__collides(policy, doc, o, CRQ_CAL_SERVICE, &w))
 			return refuse(res, "no-collision", CRQ_EDENIED,
 				"cannot %s %s: its window overlaps %s (%s, %s to %s) on service '%s'\n"
 				"hint: crq calendar --service %s shows the windows taken",
 				name, id, oid, crq_node_get_str(o, "state"),
 				crq_node_path(o, "window.start")->str,
-				crq_node_path(o, "window.end")->str, svc, svc);
-		if (who && ow && !strcmp(who, ow))
+				crq_node_path(o, "window.end")->str, w, w);
+		if (crq_cal__collides(policy, doc, o, CRQ_CAL_IMPLEMENTER, &w))
 			return refuse(res, "no-collision", CRQ_EDENIED,
 				"cannot %s %s: its implementer %s is booked on %s then (%s to %s)\n"
 				"hint: another window, or --implementer someone else",
-				name, id, who, oid,
+				name, id, w, oid,
 				crq_node_path(o, "window.start")->str,
 				crq_node_path(o, "window.end")->str);
 	}
@@ -897,7 +899,7 @@ static int check_guards(crq_rules_result *res, const crq_rules_step *st,
 			"hint: crq %s %s --start LATER --end LATER", name, id,
 			ws->str, name, id);
 	if (crq_policy__in_list(guards, "no-collision") && ws &&
-	    check_collision(res, policy, doc, st->others, name, a, b) < 0)
+	    check_collision(res, policy, doc, st->others, name) < 0)
 		return CRQ_EDENIED;
 	freezes = crq_policy__in_list(guards, "no-freeze") ?
 		crq_node_get(policy, "freeze") : NULL;
@@ -955,11 +957,9 @@ static int check_guards(crq_rules_result *res, const crq_rules_step *st,
 int crq_rules_refuses_collisions(const crq_node *policy)
 {
 	const crq_node *acts = crq_node_path(policy, "workflow.actions");
-	const char *mode = crq_node_get_str(crq_node_get(policy, "calendar"),
-		"collisions");
 	size_t i;
 
-	if (mode && !strcmp(mode, "warn"))
+	if (collisions_warned(policy))
 		return 0;
 	for (i = 0; acts && acts->kind == CRQ_NODE_ARRAY && i < acts->count;
 			i++)
@@ -1008,11 +1008,7 @@ static int check_names(crq_rules_result *res, const crq_rules_step *st,
 					id, svc->items[i]->str);
 	/* the work is started by the implementer it was scheduled for */
 	{
-		int named;
-		const crq_node *act = crq_policy__action(policy, st->action,
-			crq_node_get_str(after, "type"), before ?
-			crq_node_get_str(before, "state") : NULL, &named);
-		const char *to = act ? crq_node_get_str(act, "to") : NULL;
+		const char *to = crq_node_get_str(res->action_def, "to");
 		const char *me = crq_node_get_str(res->actor, "email");
 		const char *was = before ? crq_node_get_str(before,
 			"implementer") : NULL;
