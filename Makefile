@@ -18,10 +18,11 @@ CFLAGS ?= -O2 -g
 BUILD ?= build
 WERROR ?=
 
-PKGS := libgit2 yaml-0.1 libcrypto libpcre2-8 libical
+PKGS := libgit2 yaml-0.1 libcrypto libpcre2-8 libical libcurl
 DEBS := build-essential pkg-config git libgit2-dev libyaml-dev libssl-dev \
 	libpcre2-dev libcmocka-dev python3 python3-jsonschema python3-yaml \
-	json-schema-test-suite openssh-client libical-dev tzdata python3-icalendar
+	json-schema-test-suite openssh-client libical-dev tzdata python3-icalendar \
+	libcurl4-openssl-dev
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wvla -Wwrite-strings -Wformat=2 -Wno-format-nonliteral

@@ -181,6 +181,8 @@ static int act(const struct cmd *self, int is_do, int argc, char **argv,
 		crq_error_clear();
 		crq_node_free(conf);
 	}
+	fflush(stdout);
+	notify_step(repo);
 	rc = finish(0);
 done:
 	for (i = 0; i < nsets; i++)

@@ -54,10 +54,18 @@ int cmd_task(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_todo(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_sla(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_calendar(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_events(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_notify(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_escalate(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_gate(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_deploy(int argc, char **argv, struct cmd_ctx *ctx);
 
 /* Print "error: <crq_error_last()>" (or "fatal:" for repository
  * failures) and return the exit code for crq error code err. */
 int report(int err);
+/* Send the events of the step repo just took to the channels of this
+ * machine; failures are warnings (cmd/events.c). */
+void notify_step(crq_repo *repo);
 /* Print "usage: ..." for cmd with an optional problem line; returns 129. */
 int usage_error(const struct cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

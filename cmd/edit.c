@@ -81,6 +81,8 @@ static int accept_edit(const char *text, size_t len, void *payload)
 		/* saved as it was: nothing to commit, nothing to keep */
 		st->unchanged = 1;
 		err = 0;
+	} else if (err == 0) {
+		notify_step(st->repo);
 	}
 	crq_node_free(doc);
 	return err;
@@ -277,6 +279,8 @@ int cmd_set(int argc, char **argv, struct cmd_ctx *ctx)
 		rc = report(err);
 	} else {
 		said_after(&said, repo, argv[1]);
+		fflush(stdout);
+		notify_step(repo);
 		rc = finish(0);
 	}
 	close_repo(repo, ctx);

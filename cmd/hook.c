@@ -143,7 +143,48 @@ static int write_hook(const char *dir, const char *name, const char *exe)
 	return 0;
 }
 
-static int install(struct cmd_ctx *ctx)
+/* post-receive: the events of what a push brought to the store's
+ * branch, to the channels configured here.  It never fails the push
+ * (git has taken it already): problems are warnings. */
+static int post_receive(struct cmd_ctx *ctx)
+{
+	crq_repo *repo = NULL;
+	char line[1024], a[64], b[64], c[512];
+	int rc;
+
+	if ((rc = open_repo(&repo, ctx)))
+		return rc;
+	while (fgets(line, sizeof(line), stdin)) {
+		crq_events_options opts = CRQ_EVENTS_OPTIONS_INIT;
+		crq_node *events = NULL;
+		crq_notify_report *r = NULL;
+		size_t n = 0, i;
+
+		if (sscanf(line, "%63s %63s %511s", a, b, c) != 3 ||
+		    strcmp(c, crq_repo_branch(repo)) ||
+		    strspn(b, "0") == strlen(b))
+			continue;
+		/* a new branch: its whole stream (the sent log keeps what
+		 * went out before) */
+		opts.since = strspn(a, "0") == strlen(a) ? NULL : a;
+		if (crq_events(&events, repo, &opts) < 0 ||
+		    crq_notify_send(&r, &n, repo, events) < 0) {
+			fprintf(stderr, "warning: crq: no notification sent: %s\n",
+				crq_error_last());
+		}
+		for (i = 0; i < n; i++)
+			if (!r[i].ok)
+				fprintf(stderr, "warning: crq: notifying %s failed: %s (crq notify retry)\n",
+					r[i].channel, r[i].error ? r[i].error :
+					"?");
+		crq_notify_reports_free(r, n);
+		crq_node_free(events);
+	}
+	close_repo(repo, ctx);
+	return 0;
+}
+
+static int install(struct cmd_ctx *ctx, int notify)
 {
 	crq_repo *repo = NULL;
 	char exe[PATH_MAX], dir[PATH_MAX];
@@ -185,6 +226,13 @@ static int install(struct cmd_ctx *ctx)
 			printf("set receive.fsckObjects = true (git refuses malformed objects and paths like .git and ..)\n");
 		crq_buf_dispose(&pin);
 		rc = write_hook(dir, "pre-receive", exe);
+		if (!rc && notify)
+			rc = write_hook(dir, "post-receive", exe);
+	}
+	else if (notify) {
+		fprintf(stderr, "error: --notify is for the shared (bare) repository: its post-receive hook tells the channels\n"
+			"hint: in a clone, crq notifies after each step it takes\n");
+		rc = EXIT_USAGE;
 	}
 	else if (!(rc = write_hook(dir, "pre-commit", exe)) &&
 		 !(rc = write_hook(dir, "pre-merge-commit", exe)))
@@ -251,7 +299,12 @@ int cmd_hook(int argc, char **argv, struct cmd_ctx *ctx)
 	if (argc < 2)
 		return usage_error(self, "which hook?");
 	if (!strcmp(argv[1], "install") && argc == 2)
-		return install(ctx);
+		return install(ctx, 0);
+	if (!strcmp(argv[1], "install") && argc == 3 &&
+	    !strcmp(argv[2], "--notify"))
+		return install(ctx, 1);
+	if (!strcmp(argv[1], "post-receive") && argc == 2)
+		return post_receive(ctx);
 	if (!strcmp(argv[1], "pre-receive") && argc == 2)
 		return updates(ctx, 0);
 	if (!strcmp(argv[1], "pre-push")) {
@@ -270,7 +323,8 @@ int cmd_hook(int argc, char **argv, struct cmd_ctx *ctx)
 	     !strcmp(argv[1], "pre-merge-commit")) && argc == 2)
 		return pre_commit(ctx);
 	if (!strcmp(argv[1], "pre-commit") || !strcmp(argv[1], "pre-merge-commit") ||
-	    !strcmp(argv[1], "install") || !strcmp(argv[1], "pre-receive"))
+	    !strcmp(argv[1], "install") || !strcmp(argv[1], "pre-receive") ||
+	    !strcmp(argv[1], "post-receive"))
 		return usage_error(self, "'%s' takes no arguments", argv[1]);
 	return usage_error(self, "unknown hook '%s'", argv[1]);
 }

@@ -202,6 +202,101 @@ const struct cmd commands[] = {
 	  "                SEQUENCE the schedule steps, STATUS TENTATIVE when\n"
 	  "                scheduled and CONFIRMED when implementing), per\n"
 	  "                freeze and per maintenance occurrence\n" },
+	{ "events", cmd_events,
+	  "crq events [--since REV|TIME|ID] [--until REV|TIME] [--json]",
+	  "the stream of what happened: steps, rule effects, SLA, escalations",
+	  "Prints what happened, oldest first: every step (who took which\n"
+	  "action, between which states), each automation rule a step fired\n"
+	  "(with the channels it asks to notify), escalations and deployments\n"
+	  "recorded, and what the clock brought, from the branch tip and now:\n"
+	  "SLA clocks at risk (80 %) or breached, tasks overdue, windows\n"
+	  "starting, implementations still running when their window closed;\n"
+	  "and the same again for each time-driven rule, at its offset (after,\n"
+	  "before).  Every event has a stable id: the same on every run and\n"
+	  "every clone, so a consumer resumes without duplicates.\n"
+	  "  --since X    after X: an event id (the rest of the stream), a\n"
+	  "               revision (the steps not reachable from it, and the\n"
+	  "               clock's events after its time) or an RFC 3339 time\n"
+	  "  --until X    up to X, a time or a revision (default: now)\n"
+	  "  --json       [{id, type, time, change, title, summary, commit,\n"
+	  "               action, from, to, by, rule, notify, escalate_to, sla,\n"
+	  "               task, window, deployment}] (schemas/event.schema.json)\n" },
+	{ "notify", cmd_notify,
+	  "crq notify [--since REV|TIME|ID] | notify retry | notify test CHANNEL | notify list",
+	  "send events to the channels configured on this machine",
+	  "Sends the events of 'crq events' (same --since and --until) to the\n"
+	  "channels configured on this machine, in git config (never in the\n"
+	  "shared policy):\n"
+	  "  crq.notify.NAME.type     slack, teams (a workflow webhook), feishu,\n"
+	  "                           dingtalk, wecom, webhook or command\n"
+	  "  crq.notify.NAME.url      the webhook's address (http or https)\n"
+	  "  crq.notify.NAME.secret   feishu, dingtalk: the robot's signing\n"
+	  "                           secret; webhook: the HMAC-SHA256 key of\n"
+	  "                           the X-Crq-Signature-256 header\n"
+	  "  crq.notify.NAME.events   event types it takes (\"step, rule\") or\n"
+	  "                           \"*\"; it also takes the events of the\n"
+	  "                           rules whose notify: names it\n"
+	  "  crq.notify.NAME.command  command: run by /bin/sh with the event as\n"
+	  "                           JSON on stdin, CRQ_EVENT_ID, CRQ_EVENT_TYPE\n"
+	  "                           and CRQ_CHANNEL set; exit 0 is delivered\n"
+	  "  crq.notify.NAME.timeout  seconds per attempt (default 10)\n"
+	  "  crq.notify.NAME.retries  attempts after the first (default 2), for\n"
+	  "                           5xx, 429, timeouts, connection failures\n"
+	  "                           (a command: for any failure)\n"
+	  "webhook posts the event itself, with X-Crq-Event (its type) and\n"
+	  "X-Crq-Delivery (its id: the same on a retry).  One line per delivery:\n"
+	  "'sent ID to CHANNEL', failures on stderr (exit 1).  An event goes to\n"
+	  "a channel once: what was sent is logged in .git/crq/notify/sent;\n"
+	  "without --since every event not sent yet goes.  A failed delivery is\n"
+	  "kept in .git/crq/notify/failed.\n"
+	  "  retry          send the failed deliveries again\n"
+	  "  test CHANNEL   send CHANNEL a sample event (type test)\n"
+	  "  list           the channels (secrets as \"(set)\", addresses\n"
+	  "                 without their path: that is where tokens are)\n"
+	  "  --json         retry, test, sending: [{channel, event, ok,\n"
+	  "                 attempts, error}]; list: the channels\n" },
+	{ "escalate", cmd_escalate, "crq escalate [--at TIME] [--dry-run] [--json]",
+	  "record the escalations the time-driven rules call for (cron, CI)",
+	  "For each automation rule of the policy on a time condition\n"
+	  "(sla-at-risk, sla-breached, task-overdue, window-starting,\n"
+	  "implementation-late) that escalates or changes the change (escalate,\n"
+	  "require, add_task, set), and each open change it matches whose\n"
+	  "condition holds for something not escalated before, records one\n"
+	  "signed escalate step (Crq-Escalate: RULE) and notifies the rule's\n"
+	  "channels.  Run it as the automation member, from cron or a scheduled\n"
+	  "CI job; a second run records nothing new.  crq verify checks that\n"
+	  "each escalation is by an automation member, that its condition held\n"
+	  "at the step's time, and that it was not recorded before.\n"
+	  "  --at TIME    judge (and date the steps) at TIME, not later than now\n"
+	  "  --dry-run    say what would be recorded; anyone may\n"
+	  "  --json       [{change, rule, on, subjects, to, members, commit}]\n" },
+	{ "gate", cmd_gate, "crq gate --service S [--at TIME] [--trust REV] [--json]",
+	  "may a deploy of service S go out now? (exit 0 yes, 1 no)",
+	  "For a deploy pipeline.  Verifies the history first (the trusted\n"
+	  "root as for crq verify; in CI it must come from --trust or\n"
+	  "crq.trust), then says go (exit 0, naming the change) when an\n"
+	  "authorized change for S, or for a service S depends on, is\n"
+	  "implementing, the time is inside its window (from\n"
+	  "calendar.start_tolerance before it opens) and no freeze applies to\n"
+	  "it (an emergency change passes freezes).  Otherwise exit 1 with the\n"
+	  "reason and what would make it pass.\n"
+	  "  --at TIME      judge at TIME (RFC 3339)\n"
+	  "  --trust REV    the trusted root (as crq verify --trust)\n"
+	  "  --json         {service, at, allowed, change, title, window,\n"
+	  "                 deployments, reason, hint, candidates: [{change,\n"
+	  "                 state, window, why}]}\n" },
+	{ "deploy", cmd_deploy,
+	  "crq deploy ID --ref COMMIT [--artifact DIGEST] [--environment E] [-m MSG]",
+	  "record what went out under a change (a signed step)",
+	  "Records, as a signed step on an implementing change, the commit that\n"
+	  "went out, the artifact's digest and the environment; crq adds who\n"
+	  "and when.  The policy's deploy action says who may (implementer,\n"
+	  "automation) and its guards when (in-window, no-freeze).  The audit\n"
+	  "reconciles what was deployed against what was authorized.\n"
+	  "  --ref COMMIT         the full commit id (40 or 64 hex digits)\n"
+	  "  --artifact DIGEST    e.g. sha256:HEX of the image or package\n"
+	  "  --environment E      e.g. prod\n"
+	  "  -m MSG               the commit message's body\n" },
 	{ "comment", cmd_act, "crq comment ID -m MSG",
 	  "comment on a change (a commit; the state stays)", ACT_HELP },
 	{ "do", cmd_do, "crq do ID ACTION [--role ROLE] [-m MSG]",
@@ -278,24 +373,30 @@ const struct cmd commands[] = {
 	  "  --skip       drop the stopped step (kept at refs/crq/sync/BRANCH)\n"
 	  "  --abort      forget the sync; your branch is as it was\n" },
 	{ "check", cmd_check,
-	  "crq check --base REV [--head REV] [--format text|json|github|junit]",
+	  "crq check --base REV [--head REV] [--trust COMMIT] [--format text|json|github|junit]",
 	  "the pull-request gate: verify what head adds, report what is missing",
 	  "Verifies the commits head (default HEAD) adds over its merge base\n"
 	  "with REV (trusted, as upstream verified it) and, for every change\n"
 	  "touched, says its state and what approvals it still needs, e.g.\n"
 	  "'CHG-000042 assessed: needs 1 cab (has: bob@example.com)'.\n"
 	  "github prints workflow annotations (::error / ::notice); junit an\n"
-	  "XML report.  Exit 1 when anything is illegal.\n" },
-	{ "hook", cmd_hook, "crq hook install | pre-receive | pre-push | pre-commit | pre-merge-commit",
+	  "XML report.  Exit 1 when anything is illegal.  --trust COMMIT: the\n"
+	  "trusted root, as for crq verify (in CI it must come from outside\n"
+	  "the history: --trust or crq.trust).\n" },
+	{ "hook", cmd_hook, "crq hook install [--notify] | pre-receive | post-receive | pre-push | pre-commit | pre-merge-commit",
 	  "git hooks: pushes refused as crq verify refuses; commits checked",
 	  "install      write the hooks into this repository: pre-receive in\n"
 	  "             a bare repository (the server side, which also turns\n"
 	  "             on receive.fsckObjects), pre-commit, pre-merge-commit\n"
 	  "             and pre-push in a work tree; an existing hook that is not\n"
-	  "             crq's is left alone (call 'crq hook NAME' from it)\n"
+	  "             crq's is left alone (call 'crq hook NAME' from it);\n"
+	  "             --notify (bare) adds post-receive\n"
 	  "pre-receive  reads git's 'old new ref' lines; refuses an update\n"
 	  "             whose history crq verify rejects, a rewrite of a change\n"
 	  "             store's history, or its deletion\n"
+	  "post-receive sends the events of what a push brought (crq events\n"
+	  "             --since OLD) to the channels configured on the server\n"
+	  "             (git config crq.notify.*); never fails the push\n"
 	  "pre-push     the same for what is being pushed\n"
 	  "pre-commit   validates the change files and policy being committed\n"
 	  "             (whichever index git uses: git commit -a, git commit\n"

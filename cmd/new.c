@@ -196,6 +196,8 @@ int cmd_new(int argc, char **argv, struct cmd_ctx *ctx)
 		goto done;
 	}
 	printf("%s\n", st.id.ptr);
+	fflush(stdout);
+	notify_step(repo);
 	rc = finish(0);
 done:
 	crq_buf_dispose(&st.id);

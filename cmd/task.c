@@ -93,6 +93,8 @@ static int add(const struct cmd *self, int argc, char **argv,
 			printf("%s: added task %zu: %s\n", id, tasks->count,
 				title);
 		crq_node_free(doc);
+		fflush(stdout);
+		notify_step(repo);
 		rc = finish(0);
 	}
 	close_repo(repo, ctx);
@@ -137,6 +139,8 @@ static int mark(const struct cmd *self, int argc, char **argv,
 	} else {
 		printf("%s: task %zu %s\n", id, n, !strcmp(op, "done") ?
 			"done" : "reopened");
+		fflush(stdout);
+		notify_step(repo);
 		rc = finish(0);
 	}
 	close_repo(repo, ctx);

@@ -29,5 +29,8 @@
 #include "crq/policy.h"
 #include "crq/verify.h"
 #include "crq/validate.h"
+#include "crq/events.h"
+#include "crq/notify.h"
+#include "crq/gate.h"
 
 #endif

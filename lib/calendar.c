@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <libical/ical.h>
 #include "calendar.h"
 #include "store.h"
@@ -727,3 +728,159 @@ void crq_cal__check_policy(const crq_node *doc, crq_issues *issues)
 				"start_tolerance '%s' is not a duration", tol->str);
 	}
 }
+
+/* ---- SLA clocks ---- */
+
+void crq_cal__time_text(char out[32], long long t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+#define AT_RISK_PERCENT 80
+
+/* Does a `when` value (a string or a list) admit v? */
+static int admits(const crq_node *want, const char *v)
+{
+	size_t i;
+
+	if (!v)
+		return 0;
+	if (want->kind == CRQ_NODE_STRING)
+		return !strcmp(want->str, v);
+	for (i = 0; want->kind == CRQ_NODE_ARRAY && i < want->count; i++)
+		if (want->items[i]->kind == CRQ_NODE_STRING &&
+		    !strcmp(want->items[i]->str, v))
+			return 1;
+	return 0;
+}
+
+int crq_cal__matches(const crq_node *when, const crq_node *doc)
+{
+	size_t i, j;
+
+	for (i = 0; when && i < when->count; i++) {
+		const char *k = when->keys[i];
+		const crq_node *w = when->items[i];
+
+		/* what a rule's `when` says of time, not of the change */
+		if (!strcmp(k, "on") || !strcmp(k, "sla") ||
+		    !strcmp(k, "after") || !strcmp(k, "before"))
+			continue;
+		if (!strcmp(k, "services")) {
+			const crq_node *svc = crq_node_get(doc, "services");
+			int any = 0;
+
+			for (j = 0; svc && svc->kind == CRQ_NODE_ARRAY &&
+					j < svc->count; j++)
+				if (svc->items[j]->kind == CRQ_NODE_STRING &&
+				    admits(w, svc->items[j]->str))
+					any = 1;
+			if (!any)
+				return 0;
+		} else if (!admits(w, crq_node_get_str(doc, k) ? crq_node_get_str(
+				doc, k) : (!strcmp(k, "type") ? "normal" : NULL))) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void put_time(crq_node *o, const char *key, long long t)
+{
+	char text[32];
+
+	crq_cal__time_text(text, t);
+	crq_node_set(o, key, crq_node_new_cstr(text));
+}
+
+crq_node *crq_sla__clocks(const crq_node *policy, const crq_node *doc,
+	long long now)
+{
+	const crq_node *targets = crq_node_get(policy, "sla");
+	const crq_node *entered = crq_node_get(doc, "entered");
+	crq_node *out = crq_node_new(CRQ_NODE_ARRAY);
+	size_t i, j;
+
+	for (i = 0; targets && targets->kind == CRQ_NODE_ARRAY &&
+			i < targets->count; i++) {
+		const crq_node *t = targets->items[i];
+		const char *from = crq_node_get_str(t, "from");
+		const char *hours = crq_node_get_str(t, "hours");
+		const crq_node *until = crq_node_get(t, "until");
+		long long within = crq_cal__duration(crq_node_get_str(t,
+			"within"));
+		long long started, stopped = -1, end, worked, due, x;
+		const char *stop_state = NULL, *state;
+		crq_node *o;
+		char text[32];
+
+		/* at `now`, a step dated later has not been taken yet */
+		if (!from || within <= 0 ||
+		    !crq_cal__matches(crq_node_get(t, "when"), doc) ||
+		    crq_store__parse_time(crq_node_get_str(entered, from),
+			&started) < 0 || started > now)
+			continue;
+		for (j = 0; until && j < until->count; j++) {
+			const char *u = until->items[j]->kind == CRQ_NODE_STRING ?
+				until->items[j]->str : "";
+
+			if (crq_store__parse_time(crq_node_get_str(entered, u),
+					&x) == 0 && x >= started && x <= now &&
+			    (stopped < 0 || x < stopped)) {
+				stopped = x;
+				stop_state = u;
+			}
+		}
+		end = stopped >= 0 ? stopped : now;
+		worked = crq_cal__worked(policy, hours, started, end);
+		due = crq_cal__due(policy, hours, started, within);
+		if (worked < 0)
+			continue;	/* unknown calendar: policy check says */
+		if (stopped >= 0)
+			state = due >= 0 && stopped <= due ? "met" : "breached";
+		else if (due >= 0 && now >= due)
+			state = "breached";
+		else if (worked * 100 >= within * AT_RISK_PERCENT)
+			state = "at-risk";
+		else
+			state = "running";
+		o = crq_node_new(CRQ_NODE_OBJECT);
+		crq_node_set(o, "change", crq_node_new_cstr(
+			crq_node_get_str(doc, "id")));
+		crq_node_set(o, "target", crq_node_new_cstr(
+			crq_node_get_str(t, "name")));
+		crq_node_set(o, "from", crq_node_new_cstr(from));
+		crq_node_set(o, "hours", crq_node_new_cstr(hours ? hours :
+			"24x7"));
+		crq_node_set(o, "within", crq_node_new_cstr(
+			crq_node_get_str(t, "within")));
+		put_time(o, "started", started);
+		if (due >= 0)
+			put_time(o, "due", due);
+		x = crq_cal__due(policy, hours, started,
+			within * AT_RISK_PERCENT / 100);
+		if (x >= 0)
+			put_time(o, "at_risk", x);
+		if (stopped >= 0) {
+			put_time(o, "stopped", stopped);
+			crq_node_set(o, "stopped_in", crq_node_new_cstr(
+				stop_state));
+		}
+		crq_node_set(o, "elapsed", crq_node_new_int(worked));
+		crq_cal__duration_text(text, worked);
+		crq_node_set(o, "elapsed_text", crq_node_new_cstr(text));
+		crq_node_set(o, "percent", crq_node_new_int(
+			worked * 100 / within));
+		crq_node_set(o, "state", crq_node_new_cstr(state));
+		/* a running clock outside its hours stands still */
+		crq_node_set(o, "paused", crq_node_new_bool(stopped < 0 &&
+			crq_cal__worked(policy, hours, now, now + 1) == 0));
+		crq_node_push(out, o);
+	}
+	return out;
+}
+

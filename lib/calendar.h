@@ -81,8 +81,17 @@ int crq_cal__collides(const crq_node *policy, const crq_node *a,
 /* A change's window as instants; 0 when it has a well-formed one. */
 int crq_cal__window(const crq_node *doc, long long *ws, long long *we);
 
-/* The SLA clocks of doc under the policy's targets at now (lib/sla.c):
- * an array of {change, target, from, hours, within, started, due,
+/* RFC 3339 UTC text of t. */
+void crq_cal__time_text(char out[32], long long t);
+
+/* Does doc match a `when` (an SLA target's or an automation rule's:
+ * type, risk, impact, urgency, priority, services ..., each a value or
+ * a list; what a rule says of time is not looked at)? */
+int crq_cal__matches(const crq_node *when, const crq_node *doc);
+
+/* The SLA clocks of doc under the policy's targets at now:
+ * an array of {change, target, from, hours, within, started, at_risk
+ * (when 80 % is used), due,
  * stopped, stopped_in, elapsed (seconds worked), elapsed_text, percent,
  * state (running, at-risk, met, breached), paused}. */
 crq_node *crq_sla__clocks(const crq_node *policy, const crq_node *doc,

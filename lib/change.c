@@ -10,22 +10,6 @@
 #include <string.h>
 #include "change.h"
 
-/* Fields only crq writes: on creation or by the rules of an action. */
-static const char *const derived_fields[] = {
-	"id", "state", "requester", "created", "updated", "priority",
-	"approvals", "review_due", "template", "entered", NULL
-};
-
-int crq_change__derived(const char *field)
-{
-	size_t i;
-
-	for (i = 0; derived_fields[i]; i++)
-		if (!strcmp(field, derived_fields[i]))
-			return 1;
-	return 0;
-}
-
 int crq_change_parse_with(crq_node **out, const crq_schema *schema,
 	const char *text, size_t len, const char *name, crq_issues *issues)
 {
@@ -474,6 +458,10 @@ int crq_change__write(crq_repo *repo, const git_oid *tip, int unborn,
 	w.len = text.size;
 	err = crq_store__commit(repo, unborn ? NULL : tip, &w, 1, message,
 		when, &out);
+	if (err == 0) {
+		git_oid_cpy(&repo->last_step, &out);
+		repo->has_last_step = 1;
+	}
 done:
 	crq_issues_dispose(&issues);
 	crq_buf_dispose(&text);
@@ -553,7 +541,7 @@ int crq_change_assign(crq_repo *repo, crq_node *doc, const char *assignment)
 			return crq_error__set(CRQ_EINVALID,
 				"unknown field '%s'", key);
 		}
-		if (parent == doc && crq_change__derived(p))
+		if (parent == doc && crq_policy__derived(p))
 			return crq_error__set(CRQ_EDENIED,
 				"field '%s' is set by crq, not by hand", p);
 		if (!dot)

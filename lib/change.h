@@ -16,8 +16,6 @@ int crq_change__load_at(crq_node **out, crq_repo *repo, const git_oid *commit,
  * (CRQ_STORE_RACE when the branch moved). */
 int crq_change__write(crq_repo *repo, const git_oid *tip, int unborn,
 	const char *path, crq_node *doc, const char *message, long long when);
-/* Fields only crq writes (never set by hand). */
-int crq_change__derived(const char *field);
 /* Highest change number on commit (0 when none). */
 /* The changes at commit (NULL: none) that are scheduled or implementing
  * with a window, as an array of their contents (owned).  Cached by blob

@@ -69,7 +69,8 @@ int crq_commit__split(crq_buf *payload, crq_buf *sig,
 static const char *const known_trailers[] = {
 	"Crq-Change", "Crq-Action", "Crq-From", "Crq-To", "Crq-Digest",
 	"Crq-Policy-Version", "Crq-Forge", "Crq-PR", "Crq-Reviewer",
-	"Crq-Review-Id", "Crq-Reviewed-Commit", NULL
+	"Crq-Review-Id", "Crq-Reviewed-Commit", "Crq-Rules", "Crq-Escalate",
+	NULL
 };
 
 int crq_commit__trailers(crq_node **out, crq_buf *problem,
@@ -114,6 +115,12 @@ int crq_commit__trailers(crq_node **out, crq_buf *problem,
 int crq_commit__walk_steps(struct crq_repo *repo,
 	int (*fn)(const crq_step_seen *step, void *payload), void *payload)
 {
+	return crq_commit__walk_steps_since(repo, NULL, fn, payload);
+}
+
+int crq_commit__walk_steps_since(struct crq_repo *repo, const git_oid *hide,
+	int (*fn)(const crq_step_seen *step, void *payload), void *payload)
+{
 	git_revwalk *w = NULL;
 	git_oid oid, tip;
 	int err, unborn, stop = 0;
@@ -121,11 +128,12 @@ int crq_commit__walk_steps(struct crq_repo *repo,
 	if ((err = crq_store__tip(repo, &tip, &unborn)) < 0 || unborn)
 		return err;
 	if ((err = git_revwalk_new(&w, repo->git)) < 0 ||
-	    (err = git_revwalk_push(w, &tip)) < 0) {
+	    (err = git_revwalk_push(w, &tip)) < 0 ||
+	    (hide && (err = git_revwalk_hide(w, hide)) < 0)) {
 		git_revwalk_free(w);
 		return crq_store__git_error(err, "cannot walk the history");
 	}
-	git_revwalk_sorting(w, GIT_SORT_TIME);
+	git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
 	while (!stop && git_revwalk_next(&oid, w) == 0) {
 		git_commit *c = NULL;
 		git_message_trailer_array tr;
@@ -148,8 +156,13 @@ int crq_commit__walk_steps(struct crq_repo *repo,
 				s.from = tr.trailers[k].value;
 			else if (!strcmp(key, "Crq-To"))
 				s.to = tr.trailers[k].value;
+			else if (!strcmp(key, "Crq-Rules"))
+				s.rules = tr.trailers[k].value;
+			else if (!strcmp(key, "Crq-Escalate"))
+				s.escalate = tr.trailers[k].value;
 		}
 		s.id = &oid;
+		s.by = git_commit_committer(c)->email;
 		s.time = (long long)git_commit_committer(c)->when.time;
 		if (s.change && s.action)
 			stop = fn(&s, payload);

@@ -25,6 +25,8 @@ int crq_commit__trailers(crq_node **out, crq_buf *problem,
 typedef struct {
 	const git_oid *id;
 	const char *change, *action, *from, *to;	/* its trailers */
+	const char *rules, *escalate;	/* Crq-Rules, Crq-Escalate (or NULL) */
+	const char *by;					/* committer e-mail */
 	long long time;					/* committer time */
 } crq_step_seen;
 
@@ -33,6 +35,9 @@ typedef struct {
  * of the history (merged-in steps too); fn returns non-zero to stop.
  * The strings are valid during the call only. */
 int crq_commit__walk_steps(struct crq_repo *repo,
+	int (*fn)(const crq_step_seen *step, void *payload), void *payload);
+/* The same, of the commits not reachable from hide (NULL: all). */
+int crq_commit__walk_steps_since(struct crq_repo *repo, const git_oid *hide,
 	int (*fn)(const crq_step_seen *step, void *payload), void *payload);
 
 #endif

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "calendar.h"
-#include "change.h"
+#include "doc.h"
+#include "policy.h"
 
 #define POLICY_PATH ".crq/policy.yaml"
 
@@ -148,6 +149,254 @@ static void check_role(crq_issues *issues, const crq_node *roles,
 			"role '%s' is not defined under roles", role);
 }
 
+/* ---- what crq derives ---- */
+
+/* Fields only crq writes: on creation or by the rules of an action. */
+static const char *const derived_fields[] = {
+	"id", "state", "requester", "created", "updated", "priority",
+	"approvals", "review_due", "template", "entered",
+	"extra_approvals", "escalations", NULL
+};
+
+int crq_policy__derived(const char *field)
+{
+	size_t i;
+
+	for (i = 0; derived_fields[i]; i++)
+		if (!strcmp(field, derived_fields[i]))
+			return 1;
+	return 0;
+}
+
+/* ---- automation rules: what `on` names ---- */
+
+static const char *const time_ons[] = {
+	"sla-at-risk", "sla-breached", "task-overdue", "window-starting",
+	"implementation-late", NULL
+};
+
+int crq_policy__time_on(const char *on)
+{
+	size_t i;
+
+	for (i = 0; on && time_ons[i]; i++)
+		if (!strcmp(on, time_ons[i]))
+			return 1;
+	return 0;
+}
+
+static int is_action(const crq_node *policy, const char *name)
+{
+	const crq_node *acts = crq_node_path(policy, "workflow.actions");
+	size_t i;
+
+	for (i = 0; acts && acts->kind == CRQ_NODE_ARRAY && i < acts->count;
+			i++) {
+		const char *n = crq_node_get_str(acts->items[i], "name");
+
+		if (n && !strcmp(n, name))
+			return 1;
+	}
+	return 0;
+}
+
+/* A state some action leads to or starts from (the states a policy
+ * uses). */
+static int is_state(const crq_node *policy, const char *name)
+{
+	const crq_node *acts = crq_node_path(policy, "workflow.actions");
+	size_t i;
+
+	if (!strcmp(name, "draft"))
+		return 1;
+	for (i = 0; acts && acts->kind == CRQ_NODE_ARRAY && i < acts->count;
+			i++) {
+		const char *to = crq_node_get_str(acts->items[i], "to");
+		const crq_node *from = crq_node_get(acts->items[i], "from");
+		size_t j;
+
+		if (to && !strcmp(to, name))
+			return 1;
+		for (j = 0; from && from->kind == CRQ_NODE_ARRAY &&
+				j < from->count; j++)
+			if (from->items[j]->kind == CRQ_NODE_STRING &&
+			    !strcmp(from->items[j]->str, name))
+				return 1;
+	}
+	return 0;
+}
+
+crq_on_kind crq_policy__on(const crq_node *policy, const char *on,
+	const char **name)
+{
+	int a, s;
+
+	*name = on;
+	if (!on)
+		return CRQ_ON_NONE;
+	if (crq_policy__time_on(on))
+		return CRQ_ON_TIME;
+	if (!strncmp(on, "action:", 7)) {
+		*name = on + 7;
+		return is_action(policy, *name) ? CRQ_ON_ACTION : CRQ_ON_NONE;
+	}
+	if (!strncmp(on, "state:", 6)) {
+		*name = on + 6;
+		return is_state(policy, *name) ? CRQ_ON_STATE : CRQ_ON_NONE;
+	}
+	a = is_action(policy, on);
+	s = is_state(policy, on);
+	if (a && s)
+		return CRQ_ON_NONE;
+	return a ? CRQ_ON_ACTION : s ? CRQ_ON_STATE : CRQ_ON_NONE;
+}
+
+int crq_policy__unsettable(const char *field)
+{
+	static const char *const read[] = {
+		"type", "risk", "impact", "urgency", "priority", "services",
+		"tasks", "window", "deployments", "escalations",
+		"extra_approvals", "implementer", NULL
+	};
+	size_t i;
+
+	if (crq_policy__derived(field))
+		return 1;
+	for (i = 0; read[i]; i++)
+		if (!strcmp(field, read[i]))
+			return 1;
+	return 0;
+}
+
+/* Automation rules: unique names, an `on` the policy knows, what only
+ * a time condition takes, roles and members that exist, fields a rule
+ * may set, and requirements that come before the approvals. */
+static void check_automation(const crq_node *doc, crq_issues *issues)
+{
+	const crq_node *rules = crq_node_get(doc, "rules");
+	const crq_node *roles = crq_node_get(doc, "roles");
+	const crq_node *settable = crq_node_get(doc, "rule_settable");
+	const crq_node *acts = crq_node_path(doc, "workflow.actions");
+	crq_node *names = crq_node_new(CRQ_NODE_OBJECT);
+	char ptr[64];
+	size_t i, j;
+
+	for (i = 0; settable && settable->kind == CRQ_NODE_ARRAY &&
+			i < settable->count; i++)
+		if (settable->items[i]->kind == CRQ_NODE_STRING &&
+		    crq_policy__unsettable(settable->items[i]->str))
+			crq_issues_add(issues, settable->items[i],
+				"/rule_settable",
+				"rule_settable may not name '%s': crq derives it, or rules and clocks read it",
+				settable->items[i]->str);
+	for (i = 0; rules && rules->kind == CRQ_NODE_ARRAY && i < rules->count;
+			i++) {
+		const crq_node *r = rules->items[i];
+		const char *name = crq_node_get_str(r, "name");
+		const crq_node *when = crq_node_get(r, "when");
+		const crq_node *then = crq_node_get(r, "then");
+		const char *on = crq_node_get_str(when, "on"), *what;
+		const crq_node *req = crq_node_get(then, "require");
+		const crq_node *task = crq_node_get(then, "add_task");
+		const crq_node *set = crq_node_get(then, "set");
+		const char *to = crq_node_path(then, "escalate.to") ?
+			crq_node_path(then, "escalate.to")->str : NULL;
+		crq_on_kind kind = crq_policy__on(doc, on, &what);
+
+		snprintf(ptr, sizeof(ptr), "/rules/%zu", i);
+		if (!name || !on)
+			continue;
+		if (crq_node_get(names, name))
+			crq_issues_add(issues, crq_node_get(r, "name"), ptr,
+				"rule '%s' is named twice", name);
+		crq_node_set(names, name, crq_node_new_bool(1));
+		if (kind == CRQ_ON_NONE && !strchr(on, ':') &&
+		    is_action(doc, on) && is_state(doc, on))
+			crq_issues_add(issues, crq_node_get(when, "on"), ptr,
+				"rule '%s' is on '%s', an action and a state alike: write action:%s or state:%s",
+				name, on, on, on);
+		else if (kind == CRQ_ON_NONE)
+			crq_issues_add(issues, crq_node_get(when, "on"), ptr,
+				"rule '%s' is on '%s', which names no action, state or time condition of this policy",
+				name, on);
+		if (crq_node_get(when, "sla") && (!on || strncmp(on, "sla-", 4)))
+			crq_issues_add(issues, crq_node_get(when, "sla"), ptr,
+				"rule '%s': when.sla is for sla-at-risk and sla-breached",
+				name);
+		if (crq_node_get(when, "after") && strcmp(on, "task-overdue") &&
+		    strcmp(on, "implementation-late"))
+			crq_issues_add(issues, crq_node_get(when, "after"), ptr,
+				"rule '%s': when.after is for task-overdue and implementation-late",
+				name);
+		if (crq_node_get(when, "before") && strcmp(on, "window-starting"))
+			crq_issues_add(issues, crq_node_get(when, "before"), ptr,
+				"rule '%s': when.before is for window-starting",
+				name);
+		if (to && kind != CRQ_ON_TIME)
+			crq_issues_add(issues, crq_node_get(then, "escalate"), ptr,
+				"rule '%s': escalate is for a time condition (crq escalate records it); a step notifies instead",
+				name);
+		if (to && !strchr(to, '@') && !crq_node_get(roles, to))
+			crq_issues_add(issues, crq_node_get(then, "escalate"), ptr,
+				"rule '%s' escalates to '%s', which is no role of the policy",
+				name, to);
+		if (to && strchr(to, '@') && !crq_policy__member(doc, to))
+			crq_issues_add(issues, crq_node_get(then, "escalate"), ptr,
+				"rule '%s' escalates to '%s', who is not a member",
+				name, to);
+		for (j = 0; req && req->kind == CRQ_NODE_ARRAY &&
+				j < req->count; j++) {
+			const char *role = crq_node_get_str(req->items[j],
+				"role");
+
+			if (role && !crq_node_get(roles, role))
+				crq_issues_add(issues, req->items[j], ptr,
+					"rule '%s' requires role '%s', which the policy does not define",
+					name, role);
+		}
+		/* a requirement must stand before the approvals it adds to */
+		if (req && kind != CRQ_ON_TIME) {
+			for (j = 0; acts && acts->kind == CRQ_NODE_ARRAY &&
+					j < acts->count; j++) {
+				const crq_node *a = acts->items[j];
+				const crq_node *ap = crq_node_get(a, "approval");
+				const char *an = crq_node_get_str(a, "name");
+				const char *at = crq_node_get_str(a, "to");
+				int approval = (ap && ap->kind == CRQ_NODE_BOOL &&
+					ap->b) || (an && !strcmp(an, "reject"));
+
+				if (approval && ((kind == CRQ_ON_ACTION && an &&
+						!strcmp(an, what)) ||
+				    (kind == CRQ_ON_STATE && at &&
+						!strcmp(at, what)))) {
+					crq_issues_add(issues, req, ptr,
+						"rule '%s' requires approvals on '%s', which a decision takes or reaches: the requirement would come too late",
+						name, on);
+					break;
+				}
+			}
+		}
+		if (task && crq_node_get_str(task, "owner_role") &&
+		    !crq_node_get(roles, crq_node_get_str(task, "owner_role")))
+			crq_issues_add(issues, task, ptr,
+				"rule '%s' gives a task to role '%s', which the policy does not define",
+				name, crq_node_get_str(task, "owner_role"));
+		if (task && crq_node_get_str(task, "owner") &&
+		    !crq_policy__member(doc, crq_node_get_str(task, "owner")))
+			crq_issues_add(issues, task, ptr,
+				"rule '%s' gives a task to '%s', who is not a member",
+				name, crq_node_get_str(task, "owner"));
+		for (j = 0; set && set->kind == CRQ_NODE_OBJECT &&
+				j < set->count; j++)
+			if (!crq_policy__in_list(settable, set->keys[j]) ||
+			    crq_policy__unsettable(set->keys[j]))
+				crq_issues_add(issues, set->items[j], ptr,
+					"rule '%s' sets '%s', which rule_settable does not list",
+					name, set->keys[j]);
+	}
+	crq_node_free(names);
+}
+
 /* The rules a JSON schema cannot state. */
 static void semantic_checks(const crq_node *doc, crq_issues *issues)
 {
@@ -250,6 +499,7 @@ static void semantic_checks(const crq_node *doc, crq_issues *issues)
 		}
 	}
 	crq_cal__check_policy(doc, issues);
+	check_automation(doc, issues);
 	crq_node_free(emails);
 	crq_node_free(keys);
 }

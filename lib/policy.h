@@ -27,6 +27,33 @@ const crq_node *crq_policy__key_owner(const crq_node *policy,
 const crq_node *crq_policy__action(const crq_node *policy, const char *name,
 	const char *type, const char *state, int *named);
 
+/* What a rule's `on` names. */
+typedef enum {
+	CRQ_ON_NONE = 0,	/* nothing the policy knows */
+	CRQ_ON_ACTION,		/* a step of that action is taken */
+	CRQ_ON_STATE,		/* a change enters that state */
+	CRQ_ON_TIME		/* a condition of the clock */
+} crq_on_kind;
+
+/* Classify on ("assess", "action:assess", "state:assessed",
+ * "sla-breached" ...) under policy; *name gets the action's or state's
+ * name (borrowed from on).  CRQ_ON_NONE also when a bare name is both
+ * an action and a state (ambiguous). */
+crq_on_kind crq_policy__on(const crq_node *policy, const char *on,
+	const char **name);
+/* Is on one of the time conditions? */
+int crq_policy__time_on(const char *on);
+
+/* Is field one a rule's `set` may never write (crq derives it, or the
+ * rules' conditions and clocks read it)? */
+int crq_policy__unsettable(const char *field);
+
+/* Is field one only crq writes (id, state, requester, created, updated,
+ * priority, approvals, review_due, template, entered, extra_approvals,
+ * escalations): on creation or by the rules of an action, never a
+ * person?  The policy's `sets` cannot grant it. */
+int crq_policy__derived(const char *field);
+
 /* Parse a policy (lib/policy.c): strict YAML, typed and validated by schema, plus the
  * rules a schema cannot state (one key one member, unique e-mails,
  * defined roles, an admin).  Problems go to issues (may be NULL); the

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include "rules.h"
+#include "automation.h"
 #include "calendar.h"
 #include "policy.h"
 #include "change.h"
@@ -118,7 +119,7 @@ int crq_rules_digest(char out[72], const crq_schema *schema,
 	crq_buf text = CRQ_BUF_INIT;
 	unsigned char md[32];
 	unsigned int mdlen = 0;
-	int err = 0, i;
+	int err = 0, i, ruled = 0;
 
 	/* what an approval covers: the change without its state,
 	 * timestamps and approvals, in canonical form */
@@ -126,19 +127,30 @@ int crq_rules_digest(char out[72], const crq_schema *schema,
 	crq_node_remove(c, "state");
 	crq_node_remove(c, "updated");
 	crq_node_remove(c, "entered");
+	/* what the automation rules and the work record is not the plan */
+	crq_node_remove(c, "extra_approvals");
+	crq_node_remove(c, "escalations");
+	crq_node_remove(c, "deployments");
 	{
-		/* ticking a task off is progress, not a new plan */
+		/* ticking a task off is progress, not a new plan; a task a
+		 * rule added is the policy's, not the plan's */
 		crq_node *tasks = crq_node_get(c, "tasks");
 		size_t k;
 
 		for (k = 0; tasks && tasks->kind == CRQ_NODE_ARRAY &&
 				k < tasks->count; k++)
-			if (tasks->items[k]->kind == CRQ_NODE_OBJECT) {
+			if (tasks->items[k]->kind == CRQ_NODE_OBJECT &&
+			    crq_node_get(tasks->items[k], "rule")) {
+				crq_node_remove_at(tasks, k--);
+				ruled = 1;
+			} else if (tasks->items[k]->kind == CRQ_NODE_OBJECT) {
 				crq_node_remove(tasks->items[k], "done");
 				crq_node_remove(tasks->items[k], "done_by");
 				crq_node_remove(tasks->items[k], "done_at");
 			}
 	}
+	if (ruled && !crq_node_get(c, "tasks")->count)
+		crq_node_remove(c, "tasks");
 	crq_change_format(&text, schema, c);
 	if (!EVP_Digest(text.ptr, text.size, md, &mdlen, EVP_sha256(), NULL)) {
 		err = crq_error__set(CRQ_ERROR, "cannot compute SHA-256");
@@ -199,6 +211,24 @@ static crq_node *requirements(const crq_node *policy, const crq_node *doc)
 			crq_node *have = crq_node_get(req, role);
 
 			if (!have || have->i < cnt->i)
+				crq_node_set(req, role,
+					crq_node_new_int(cnt->i));
+		}
+	}
+	/* what automation rules required of this change */
+	{
+		const crq_node *extra = crq_node_get(doc, "extra_approvals");
+
+		for (i = 0; extra && extra->kind == CRQ_NODE_ARRAY &&
+				i < extra->count; i++) {
+			const char *role = crq_node_get_str(extra->items[i],
+				"role");
+			const crq_node *cnt = crq_node_get(extra->items[i],
+				"count");
+			crq_node *have = role ? crq_node_get(req, role) : NULL;
+
+			if (role && cnt && cnt->kind == CRQ_NODE_INT &&
+			    (!have || have->i < cnt->i))
 				crq_node_set(req, role,
 					crq_node_new_int(cnt->i));
 		}
@@ -594,6 +624,13 @@ static int check_tasks(crq_rules_result *res, const crq_rules_step *st,
 			return refuse(res, "task-owner", CRQ_EDENIED,
 				"the owner of a task of %s must be a member: '%s' is not",
 				id, owner->str);
+		owner = crq_node_get(t, "role");
+		if (owner && owner->kind == CRQ_NODE_STRING &&
+		    !crq_node_get(crq_node_get(st->policy, "roles"),
+			owner->str))
+			return refuse(res, "task-owner", CRQ_EDENIED,
+				"the role of a task of %s must be a role of the policy: '%s' is not",
+				id, owner->str);
 		if (res->by_owner)
 			return refuse(res, "role", CRQ_EDENIED,
 				"%s may not add tasks to %s: needs a role of '%s'",
@@ -636,7 +673,15 @@ static int check_tasks(crq_rules_result *res, const crq_rules_step *st,
 	if (res->by_owner) {
 		const char *owner = crq_node_get_str(bt->items[which - 1],
 			"owner");
+		const char *role = crq_node_get_str(bt->items[which - 1],
+			"role");
+		char day[32];
 
+		crq_rules_time(day, st->time);
+		day[10] = '\0';
+		/* a task given to a role: any member holding it owns it */
+		if (role && crq_policy__has_role(res->actor, role, day))
+			owner = email;
 		if (!owner || strcmp(owner, email)) {
 			crq_buf roles = CRQ_BUF_INIT;
 
@@ -705,7 +750,7 @@ static int check_task_phases(crq_rules_result *res, const crq_node *action,
  * never one a standard change's template fixes.
  */
 static int apply_input(crq_rules_result *res, const crq_rules_step *st,
-	crq_node *after, const char *type)
+	crq_node *after, const char *type, crq_node *deferred)
 {
 	const crq_node *in = st->input, *before = st->before;
 	const crq_node *tmpl = st->template_doc;
@@ -727,7 +772,7 @@ static int apply_input(crq_rules_result *res, const crq_rules_step *st,
 		const crq_node *t = tmpl && strcmp(type, "standard") == 0 ?
 			crq_node_get(tmpl, f) : NULL;
 
-		if (crq_change__derived(f)) {
+		if (crq_policy__derived(f)) {
 			if (!st->input_full && !same(a, b)) {
 				err = refuse(res, "derived-field", CRQ_EDENIED,
 					"field '%s' is set by crq, not by hand",
@@ -739,6 +784,17 @@ static int apply_input(crq_rules_result *res, const crq_rules_step *st,
 		if (!strcmp(f, "tasks") && crq_node_get(res->action_def,
 				"tasks")) {
 			continue;	/* check_tasks() */
+		}
+		if (!strcmp(f, "deployments")) {
+			if (crq_node_get(res->action_def, "deployments"))
+				continue;	/* check_deployments() */
+			if (!same(a, b)) {
+				err = refuse(res, "deployments", CRQ_EDENIED,
+					"'%s' may not change the deployments\n"
+					"hint: crq deploy records one", st->action);
+				goto done;
+			}
+			continue;
 		}
 		if (!strcmp(f, "tasks") && before && !same(a, b)) {
 			err = refuse(res, "tasks", CRQ_EDENIED,
@@ -777,6 +833,14 @@ static int apply_input(crq_rules_result *res, const crq_rules_step *st,
 		}
 		if (same(a, b))
 			continue;
+		/* a committed step: a field an automation rule may set is
+		 * judged once the rules have fired */
+		if (st->input_full && !may_set(res->action_def, f) &&
+		    crq_policy__in_list(crq_node_get(st->policy,
+			"rule_settable"), f) && !crq_policy__unsettable(f)) {
+			crq_node_set(deferred, f, crq_node_new_bool(1));
+			continue;
+		}
 		if (!may_set(res->action_def, f)) {
 			err = refuse(res, "changed-field", CRQ_EDENIED,
 				"'%s' may not change '%s'\n"
@@ -804,7 +868,7 @@ done:
 /* ---- guards ---- */
 
 /* The calendar's tolerance for starting early (in-window). */
-static long long start_tolerance(const crq_node *policy)
+long long crq_rules_start_tolerance(const crq_node *policy)
 {
 	const char *t = crq_node_get_str(crq_node_get(policy, "calendar"),
 		"start_tolerance");
@@ -877,6 +941,8 @@ static int check_guards(crq_rules_result *res, const crq_rules_step *st,
 	const crq_node *we = crq_node_path(doc, "window.end");
 	const char *to = crq_node_get_str(action, "to");
 	int starts = to && !strcmp(to, "implementing");
+	/* a deployment happens now: the moment counts, not the window */
+	int deploys = crq_node_get(action, "deployments") != NULL;
 	long long a, b, fs, fe;
 	size_t i;
 
@@ -912,7 +978,7 @@ static int check_guards(crq_rules_result *res, const crq_rules_step *st,
 		    crq_store__parse_time(crq_node_get_str(f, "end"),
 			&fe) < 0)
 			continue;
-		if (a < fe && fs < b)
+		if (!deploys && a < fe && fs < b)
 			return refuse(res, "no-freeze", CRQ_EDENIED,
 				"cannot %s %s: %s overlaps the freeze '%s' (%s to %s)\n"
 				"hint: choose a window outside it, or an emergency change",
@@ -920,8 +986,8 @@ static int check_guards(crq_rules_result *res, const crq_rules_step *st,
 				crq_node_get_str(f, "name"),
 				crq_node_get_str(f, "start"),
 				crq_node_get_str(f, "end"));
-		/* work starts now, whatever the window says */
-		if (starts && fs <= now && now < fe)
+		/* work starts (or goes out) now, whatever the window says */
+		if ((starts || deploys) && fs <= now && now < fe)
 			return refuse(res, "no-freeze", CRQ_EDENIED,
 				"cannot %s %s now: it is inside the freeze '%s' (%s to %s)\n"
 				"hint: wait until it ends, or raise an emergency change",
@@ -930,7 +996,7 @@ static int check_guards(crq_rules_result *res, const crq_rules_step *st,
 				crq_node_get_str(f, "end"));
 	}
 	if (crq_policy__in_list(guards, "in-window")) {
-		long long tol = start_tolerance(policy);
+		long long tol = crq_rules_start_tolerance(policy);
 		char nowtext[32], tt[32];
 
 		crq_rules_time(nowtext, now);
@@ -1151,6 +1217,170 @@ done:
 	return err;
 }
 
+/* ---- automation, escalation, deployments ---- */
+
+/* The input without the tasks automation rules added in it: those are
+ * crq's to write (and verify compares what it writes). */
+static crq_node *without_rule_tasks(const crq_node *input,
+	const crq_node *before)
+{
+	crq_node *in = crq_node_dup(input);
+	crq_node *tasks = in->kind == CRQ_NODE_OBJECT ?
+		crq_node_get(in, "tasks") : NULL;
+	const crq_node *bt = before ? crq_node_get(before, "tasks") : NULL;
+	size_t nb = bt && bt->kind == CRQ_NODE_ARRAY ? bt->count : 0;
+	size_t i;
+	int cut = 0;
+
+	for (i = nb; tasks && tasks->kind == CRQ_NODE_ARRAY &&
+			i < tasks->count; i++)
+		if (tasks->items[i]->kind == CRQ_NODE_OBJECT &&
+		    crq_node_get(tasks->items[i], "rule")) {
+			crq_node_remove_at(tasks, i--);
+			cut = 1;
+		}
+	if (cut && !tasks->count && !(bt && bt->kind == CRQ_NODE_ARRAY))
+		crq_node_remove(in, "tasks");
+	return in;
+}
+
+/* A deployment step (the action's `deployments: add`): exactly one
+ * deployment more, of ref, artifact and environment; crq records who
+ * and when. */
+static int check_deployments(crq_rules_result *res, const crq_rules_step *st,
+	crq_node *after, const char *email, const char *now)
+{
+	const crq_node *bd = st->before ? crq_node_get(st->before,
+		"deployments") : NULL;
+	const crq_node *id_ = st->input ? crq_node_get(st->input,
+		"deployments") : NULL;
+	const char *id = crq_node_get_str(after, "id");
+	size_t nb = bd && bd->kind == CRQ_NODE_ARRAY ? bd->count : 0;
+	size_t ni = id_ && id_->kind == CRQ_NODE_ARRAY ? id_->count : 0;
+	crq_node *list, *d;
+	size_t i;
+
+	if (!crq_node_get(res->action_def, "deployments"))
+		return 0;
+	if (ni != nb + 1)
+		return refuse(res, "deployments", CRQ_EDENIED,
+			"%s records one deployment of %s", st->action, id);
+	for (i = 0; i < nb; i++)
+		if (!crq_node_equal(bd->items[i], id_->items[i]))
+			return refuse(res, "deployments", CRQ_EDENIED,
+				"%s may not change deployment %zu of %s",
+				st->action, i + 1, id);
+	d = crq_node_dup(id_->items[nb]);
+	if (d->kind != CRQ_NODE_OBJECT || !crq_node_get_str(d, "ref")) {
+		crq_node_free(d);
+		return refuse(res, "deployments", CRQ_EDENIED,
+			"a deployment of %s names the commit that went out (ref)",
+			id);
+	}
+	crq_node_remove(d, "by");
+	crq_node_remove(d, "at");
+	crq_node_set(d, "by", crq_node_new_cstr(email));
+	crq_node_set(d, "at", crq_node_new_cstr(now));
+	list = bd ? crq_node_dup(bd) : crq_node_new(CRQ_NODE_ARRAY);
+	crq_node_push(list, d);
+	crq_node_set(after, "deployments", list);
+	return 0;
+}
+
+/* An escalation step: by an automation member, for a time-driven rule
+ * whose condition holds at the step's time for something not escalated
+ * before; it records each such thing and the rule's content effects. */
+static int check_escalation(crq_rules_result *res, const crq_rules_step *st,
+	crq_node *after, const char *day, const char *now)
+{
+	const crq_node *act = res->action_def;
+	const crq_node *flag = crq_node_get(act, "escalation");
+	const char *id = crq_node_get_str(after, "id");
+	const char *email = crq_node_get_str(res->actor, "email");
+	const crq_node *rule, *done_;
+	const char *to;
+	crq_node *holds = NULL, *list;
+	size_t i, j, n = 0;
+	int err = 0;
+
+	if (!flag || flag->kind != CRQ_NODE_BOOL || !flag->b) {
+		if (st->escalate_rule)
+			return refuse(res, "escalation", CRQ_EDENIED,
+				"'%s' is no escalation: it escalates no rule",
+				st->action);
+		return 0;
+	}
+	if (!crq_policy__has_role(res->actor, "automation", day))
+		return refuse(res, "escalation", CRQ_EDENIED,
+			"%s may not escalate %s: only a member holding the automation role does\n"
+			"hint: crq escalate runs as the automation member (cron, CI)",
+			email, id);
+	rule = crq_auto__rule(st->policy, st->escalate_rule);
+	if (!rule || !crq_policy__time_on(crq_node_path(rule, "when.on") ?
+			crq_node_path(rule, "when.on")->str : NULL) ||
+	    !crq_auto__records(rule))
+		return refuse(res, "escalation", CRQ_EDENIED,
+			"%s escalates '%s', which is no time-driven rule of the policy that records anything",
+			id, st->escalate_rule ? st->escalate_rule : "(none)");
+	to = crq_node_path(rule, "then.escalate.to") ?
+		crq_node_path(rule, "then.escalate.to")->str : NULL;
+	holds = crq_auto__holds(st->policy, rule, st->before, st->time);
+	done_ = crq_node_get(st->before, "escalations");
+	list = crq_node_get(after, "escalations");
+	if (!list || list->kind != CRQ_NODE_ARRAY) {
+		list = crq_node_new(CRQ_NODE_ARRAY);
+		crq_node_set(after, "escalations", list);
+	}
+	for (i = 0; i < holds->count; i++) {
+		const char *subj = crq_node_get_str(holds->items[i], "subject");
+		crq_node *e;
+		int seen = 0;
+
+		for (j = 0; done_ && done_->kind == CRQ_NODE_ARRAY &&
+				j < done_->count; j++)
+			if (!strcmp(crq_node_get_str(done_->items[j], "rule") ?
+				    crq_node_get_str(done_->items[j], "rule") :
+				    "", st->escalate_rule) &&
+			    !strcmp(crq_node_get_str(done_->items[j],
+				    "subject") ? crq_node_get_str(done_->items[j],
+				    "subject") : "", subj))
+				seen = 1;
+		if (seen)
+			continue;
+		e = crq_node_new(CRQ_NODE_OBJECT);
+		crq_node_set(e, "rule", crq_node_new_cstr(st->escalate_rule));
+		crq_node_set(e, "on", crq_node_new_cstr(crq_node_get_str(
+			holds->items[i], "on")));
+		crq_node_set(e, "subject", crq_node_new_cstr(subj));
+		if (to)
+			crq_node_set(e, "to", crq_node_new_cstr(to));
+		crq_node_set(e, "at", crq_node_new_cstr(now));
+		crq_node_push(list, e);
+		n++;
+	}
+	if (!n) {
+		err = refuse(res, "escalation", CRQ_EDENIED,
+			"rule '%s' %s for %s at %s",
+			st->escalate_rule, holds->count ?
+			"was escalated already for all it holds" :
+			"does not hold", id, now);
+		goto done;
+	}
+	crq_auto__apply(after, st->policy, rule, st->time);
+done:
+	crq_node_free(holds);
+	return err;
+}
+
+void crq_rules_fired_text(crq_buf *out, const crq_rules_result *res)
+{
+	size_t i;
+
+	for (i = 0; res->fired && i < res->fired->count; i++)
+		crq_buf_printf(out, "%s%s", i ? ", " : "",
+			res->fired->items[i]->str);
+}
+
 /* ---- one step ---- */
 
 int crq_rules_is_decision(const crq_node *policy, const char *action,
@@ -1164,17 +1394,25 @@ int crq_rules_is_decision(const crq_node *policy, const char *action,
 		crq_node_get(a, "approval")->b);
 }
 
-int crq_rules_change(crq_rules_result *res, const crq_rules_step *st)
+int crq_rules_change(crq_rules_result *res, const crq_rules_step *step)
 {
+	crq_rules_step local = *step;
+	const crq_rules_step *st = &local;
 	const crq_node *before = st->before, *act;
 	const char *type, *state, *id, *to, *p;
 	char now[32], day[11];
-	crq_node *after = NULL;
+	crq_node *after = NULL, *input = NULL;
+	crq_node *deferred = crq_node_new(CRQ_NODE_OBJECT);
 	crq_issues issues;
+	size_t i;
 	int err;
 
 	memset(res, 0, sizeof(*res));
 	crq_issues_init(&issues);
+	if (step->input) {
+		input = without_rule_tasks(step->input, before);
+		local.input = input;
+	}
 	crq_rules_time(now, st->time);
 	memcpy(day, now, 10);
 	day[10] = '\0';
@@ -1215,17 +1453,16 @@ int crq_rules_change(crq_rules_result *res, const crq_rules_step *st)
 	}
 	if (!before && st->template_doc) {
 		const crq_node *t = st->template_doc;
-		size_t i;
 
 		for (i = 0; i < t->count; i++)
-			if (!crq_change__derived(t->keys[i]) &&
+			if (!crq_policy__derived(t->keys[i]) &&
 			    strcmp(t->keys[i], "type"))
 				crq_node_set(after, t->keys[i],
 					crq_node_dup(t->items[i]));
 		crq_node_set(after, "template",
 			crq_node_new_cstr(st->template_name));
 	}
-	if ((err = apply_input(res, st, after, type)) < 0)
+	if ((err = apply_input(res, st, after, type, deferred)) < 0)
 		goto done;
 	if (!before) {
 		crq_node_set(after, "requester", crq_node_new_cstr(
@@ -1258,7 +1495,10 @@ int crq_rules_change(crq_rules_result *res, const crq_rules_step *st)
 	    (err = check_task_phases(res, act, after, st->action)) < 0 ||
 	    (err = check_requires(res, act, after, st->action)) < 0 ||
 	    (err = check_names(res, st, after)) < 0 ||
-	    (err = check_guards(res, st, act, after)) < 0)
+	    (err = check_guards(res, st, act, after)) < 0 ||
+	    (err = check_deployments(res, st, after, crq_node_get_str(
+		res->actor, "email"), now)) < 0 ||
+	    (err = check_escalation(res, st, after, day, now)) < 0)
 		goto done;
 	to = crq_node_get_str(act, "to");
 	if (crq_rules_is_decision(st->policy, st->action, type, state))
@@ -1275,6 +1515,22 @@ int crq_rules_change(crq_rules_result *res, const crq_rules_step *st)
 		crq_node_set(after, "state", crq_node_new_cstr("draft"));
 	snprintf(res->to, sizeof(res->to), "%s",
 		crq_node_get_str(after, "state"));
+	/* the automation rules the step fires: their effects land in it */
+	res->fired = crq_node_new(CRQ_NODE_ARRAY);
+	crq_auto__fired(res->fired, st->policy, st->action, before ? state :
+		NULL, res->to, after);
+	for (i = 0; i < res->fired->count; i++)
+		crq_auto__apply(after, st->policy, crq_auto__rule(st->policy,
+			res->fired->items[i]->str), st->time);
+	for (i = 0; i < deferred->count; i++)
+		if (!same(crq_node_get(after, deferred->keys[i]),
+			  crq_node_get(st->input, deferred->keys[i]))) {
+			err = refuse(res, "changed-field", CRQ_EDENIED,
+				"'%s' may not change '%s', and no automation rule set it\n"
+				"hint: the fields an action may change are its 'sets' in the policy",
+				st->action, deferred->keys[i]);
+			goto done;
+		}
 	/* when it entered its state: the SLA clocks start and stop here.
 	 * A change created before crq kept these times goes on without
 	 * them: its steps verify as they were made, and it has no clocks. */
@@ -1335,6 +1591,8 @@ int crq_rules_change(crq_rules_result *res, const crq_rules_step *st)
 done:
 	crq_issues_dispose(&issues);
 	crq_node_free(after);
+	crq_node_free(input);
+	crq_node_free(deferred);
 	return err;
 }
 
@@ -1384,6 +1642,8 @@ void crq_rules_result_dispose(crq_rules_result *res)
 		return;
 	crq_node_free(res->after);
 	res->after = NULL;
+	crq_node_free(res->fired);
+	res->fired = NULL;
 }
 
 /* ---- policy steps ---- */

@@ -42,6 +42,9 @@ typedef struct {
 	 * implementing (an array; may be NULL when the action has no
 	 * no-collision guard, see crq_rules_wants_calendar) */
 	const crq_node *others;
+	/* an escalation step (an action with escalation: true): the
+	 * time-driven automation rule it escalates (Crq-Escalate) */
+	const char *escalate_rule;
 } crq_rules_step;
 
 typedef struct {
@@ -57,7 +60,13 @@ typedef struct {
 	int by_owner;			/* no role: allowed only as the task's owner */
 	size_t task;			/* a task step: the task's number (1-based) */
 	const char *rule;		/* refusal: the rule's name */
+	/* the automation rules the step fired (names, policy order;
+	 * Crq-Rules), owned; NULL when none */
+	crq_node *fired;
 } crq_rules_result;
+
+/* "a, b" of the rules res fired ("" when none), as Crq-Rules says. */
+void crq_rules_fired_text(crq_buf *out, const crq_rules_result *res);
 
 /*
  * Apply step.  0 and res->after on success; on refusal CRQ_EDENIED (or
@@ -102,6 +111,10 @@ crq_node *crq_rules_missing(const crq_node *policy, const crq_schema *schema,
 
 /* The policy's priority for doc's impact and urgency (NULL: none). */
 const char *crq_rules_priority(const crq_node *policy, const crq_node *doc);
+
+/* How long before its window work may start (calendar.start_tolerance,
+ * default 15 minutes), in seconds. */
+long long crq_rules_start_tolerance(const crq_node *policy);
 
 /* RFC 3339 UTC text of t, and its day (YYYY-MM-DD). */
 void crq_rules_time(char out[32], long long t);

@@ -189,6 +189,22 @@ const char *crq_repo_gitdir(const crq_repo *repo)
 	return repo->gitdir;
 }
 
+void crq_repo_set_step_time(crq_repo *repo, long long t)
+{
+	repo->step_at = t;
+}
+
+int crq_repo_last_step(crq_buf *out, const crq_repo *repo)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+
+	if (!repo->has_last_step)
+		return CRQ_ENOTFOUND;
+	git_oid_tostr(hex, sizeof(hex), &repo->last_step);
+	crq_buf_puts(out, hex);
+	return 0;
+}
+
 long long crq_repo_clock_behind(const crq_repo *repo)
 {
 	return repo->clock_behind;
@@ -899,7 +915,8 @@ static int checked_out(crq_repo *repo)
 
 long long crq_store__step_time(crq_repo *repo, const git_oid *parent)
 {
-	long long now = now_epoch("GIT_COMMITTER_DATE"), t = now;
+	long long now = repo->step_at > 0 ? repo->step_at :
+		now_epoch("GIT_COMMITTER_DATE"), t = now;
 	git_commit *c = NULL, *p = NULL;
 	int n = 0;
 

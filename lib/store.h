@@ -37,6 +37,9 @@ struct crq_repo {
 	int tip_known;
 	git_config *cfg;	/* configuration snapshot, read lazily */
 	long long clock_behind;	/* seconds a step was dated past our clock */
+	long long step_at;	/* > 0: date steps at this time (crq escalate --at) */
+	git_oid last_step;	/* the last step this handle committed */
+	int has_last_step;
 	struct crq_live *live;	/* changes holding a window, by blob */
 	void (*live_free)(struct crq_live *);	/* its owner's (change.c) */
 };

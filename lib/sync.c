@@ -757,8 +757,45 @@ static void assignment(crq_buf *as, const char *f, const crq_node *b)
  * something else, is a conflict (named in conflict); one upstream has
  * already as the step left it is dropped.
  */
+/* Is b, in field f, what an automation rule writes there (a rule's
+ * task added, a value a rule sets)?  The replayed step fires the rule
+ * again where it still applies: not the person's to assign. */
+static int rules_wrote(const crq_node *policy, const char *f,
+	const crq_node *a, const crq_node *b)
+{
+	const crq_node *rules = crq_node_get(policy, "rules");
+	size_t i;
+
+	if (!strcmp(f, "tasks") && b && b->kind == CRQ_NODE_ARRAY) {
+		size_t na = a && a->kind == CRQ_NODE_ARRAY ? a->count : 0;
+
+		if (b->count <= na)
+			return 0;
+		for (i = 0; i < na; i++)
+			if (!crq_node_equal(a->items[i], b->items[i]))
+				return 0;
+		for (i = na; i < b->count; i++)
+			if (!crq_node_get(b->items[i], "rule"))
+				return 0;
+		return 1;
+	}
+	if (!b || !crq_policy__in_list(crq_node_get(policy, "rule_settable"),
+			f))
+		return 0;
+	for (i = 0; rules && rules->kind == CRQ_NODE_ARRAY &&
+			i < rules->count; i++) {
+		const crq_node *v = crq_node_get(crq_node_path(rules->items[i],
+			"then.set"), f);
+
+		if (v && crq_node_equal(v, b))
+			return 1;
+	}
+	return 0;
+}
+
 static void assignments(crq_node *list, crq_buf *conflict,
-	const crq_node *old, const crq_node *new, const crq_node *cur)
+	const crq_node *policy, const crq_node *old, const crq_node *new,
+	const crq_node *cur)
 {
 	crq_node *keys = crq_node_new(CRQ_NODE_OBJECT);
 	const crq_node *side[2] = { old, new };
@@ -776,7 +813,8 @@ static void assignments(crq_node *list, crq_buf *conflict,
 		const crq_node *c = cur ? crq_node_get(cur, f) : NULL;
 		crq_buf as = CRQ_BUF_INIT;
 
-		if (crq_change__derived(f) || same(a, b))
+		if (crq_policy__derived(f) || same(a, b) ||
+		    !strcmp(f, "deployments") || rules_wrote(policy, f, a, b))
 			continue;
 		if (cur && same(c, b))
 			continue;	/* upstream has it already */
@@ -1265,7 +1303,13 @@ static int replay(struct replay_ctx *rc, crq_repo *repo, git_commit *c)
 			goto done;
 		}
 	}
-	assignments(sets, &clash, old, new, cur);
+	{
+		const crq_node *policy;
+
+		if ((err = crq_policy__tip(&policy, repo)) < 0)
+			goto done;
+		assignments(sets, &clash, policy, old, new, cur);
+	}
 	if (clash.size) {
 		err = crq_error__set(CRQ_ECONFLICT,
 			"your step %s (%s %s) and upstream both changed %s of %s",
@@ -1282,7 +1326,7 @@ static int replay(struct replay_ctx *rc, crq_repo *repo, git_commit *c)
 		for (i = 0; i < new->count; i++) {
 			const char *k = new->keys[i];
 
-			if (!crq_change__derived(k))
+			if (!crq_policy__derived(k))
 				crq_node_set(fields, k,
 					crq_node_dup(new->items[i]));
 		}
@@ -1298,6 +1342,19 @@ static int replay(struct replay_ctx *rc, crq_repo *repo, git_commit *c)
 	} else if (!strcmp(action, "edit")) {
 		err = sets->count ? crq_change_set(repo, mid, argv,
 			sets->count) : CRQ_EEXISTS;
+	} else if (crq_node_get(new, "deployments") &&
+		   !same(crq_node_get(old, "deployments"),
+			 crq_node_get(new, "deployments"))) {
+		/* a deployment: the same one, on the new tip */
+		const crq_node *d = crq_node_get(new, "deployments");
+		const crq_node *last = d->kind == CRQ_NODE_ARRAY && d->count ?
+			d->items[d->count - 1] : NULL;
+
+		err = last ? crq_change_deploy(repo, mid,
+			crq_node_get_str(last, "ref"),
+			crq_node_get_str(last, "artifact"),
+			crq_node_get_str(last, "environment"),
+			body.size ? body.ptr : NULL) : CRQ_EINVALID;
 	} else {
 		crq_act_opts opts;
 		const crq_node *apps = crq_node_get(new, "approvals");
@@ -1309,6 +1366,7 @@ static int replay(struct replay_ctx *rc, crq_repo *repo, git_commit *c)
 			opts.message = NULL;
 		opts.assignments = argv;
 		opts.count = sets->count;
+		opts.rule = crq_node_get_str(tr, "Crq-Escalate");
 		if (digest && apps && apps->count)
 			opts.role = crq_node_get_str(
 				apps->items[apps->count - 1], "role");

@@ -192,8 +192,12 @@ int crq_todo(crq_node **out, crq_repo *repo, const char *email,
 			const crq_node *t = tasks->items[k];
 			const crq_node *d = crq_node_get(t, "done");
 			const char *owner = crq_node_get_str(t, "owner");
+			const char *role = crq_node_get_str(t, "role");
+			/* theirs, or given to a role they hold */
+			int mine = (owner && !strcmp(owner, email)) ||
+				(role && crq_policy__has_role(member, role, day));
 
-			if (!owner || strcmp(owner, email) ||
+			if (!mine ||
 			    (d && d->kind == CRQ_NODE_BOOL && d->b) ||
 			    !open_to(policy, "task-done", doc))
 				continue;

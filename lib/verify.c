@@ -394,6 +394,7 @@ static void step_of(crq_rules_step *st, struct vctx *v,
 	st->signer_email = cm->email;
 	st->forge = crq_node_get_str(trailers, "Crq-Forge");
 	st->reviewer = crq_node_get_str(trailers, "Crq-Reviewer");
+	st->escalate_rule = crq_node_get_str(trailers, "Crq-Escalate");
 	st->time = (long long)cm->when.time;
 	st->template_doc = tname ? template_at(v, parent, tname) : NULL;
 	st->template_name = old ? NULL : tname;
@@ -492,10 +493,27 @@ static void check_change_step(struct vctx *v, const struct step_in *s,
 			violation(v, s->id, fid, "approvals",
 				"'%s' moved it on before fresh approvals met the rules",
 				action);
+		else if (f && res.fired && res.fired->count &&
+			 (!strcmp(f, "tasks") || !strcmp(f, "extra_approvals") ||
+			  crq_policy__in_list(crq_node_get(s->policy,
+				"rule_settable"), f))) {
+			crq_buf names = CRQ_BUF_INIT;
+
+			crq_rules_fired_text(&names, &res);
+			violation(v, s->id, fid, "automation",
+				"'%s' is not what '%s' writes here: the step fires %s, whose effects it must carry",
+				f, action, names.ptr);
+			crq_buf_dispose(&names);
+		} else if (f && st.escalate_rule &&
+			   (!strcmp(f, "escalations") || !strcmp(f, "tasks") ||
+			    !strcmp(f, "extra_approvals")))
+			violation(v, s->id, fid, "escalation",
+				"'%s' is not what escalating '%s' writes here",
+				f, st.escalate_rule);
 		else if (f)
 			violation(v, s->id, fid, field_rule(f),
 				"'%s' is not what '%s' writes here%s",
-				f, action, crq_change__derived(f) ?
+				f, action, crq_policy__derived(f) ?
 				" (crq derives it)" : "");
 		else
 			violation(v, s->id, fid, "canonical",
@@ -519,6 +537,20 @@ static void check_change_step(struct vctx *v, const struct step_in *s,
 			"the trailers do not say what the step did (%s -> %s)",
 			old ? res.from : "(new)", res.to);
 		goto done;
+	}
+	/* the automation rules it fired, as the engine fires them */
+	{
+		crq_buf fired = CRQ_BUF_INIT;
+		const char *said = tr(t, "Crq-Rules");
+
+		crq_rules_fired_text(&fired, &res);
+		if (fired.size ? !said || strcmp(said, fired.ptr) : said != NULL)
+			violation(v, s->id, fid, "automation",
+				"Crq-Rules says '%s', but the step fires %s%s%s",
+				said ? said : "(nothing)", fired.size ? "'" : "",
+				fired.size ? fired.ptr : "no rule",
+				fired.size ? "'" : "");
+		crq_buf_dispose(&fired);
 	}
 	if (st.forge && (!tr(t, "Crq-Reviewed-Commit") ||
 	    !review_fresh(v, tr(t, "Crq-Reviewed-Commit"), path,

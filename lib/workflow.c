@@ -135,6 +135,7 @@ struct step_req {
 	const crq_node *as_member;	/* a forge review: the reviewer */
 	const char *forge, *reviewer, *trailers;
 	const git_oid *tip;		/* import: the tip already read */
+	const crq_node *deployment;	/* deploy: {ref, artifact, environment} */
 	int dry_run;			/* only judge: would it be allowed? */
 };
 
@@ -166,6 +167,15 @@ static int step_input(crq_node **out, crq_repo *repo,
 		if ((err = crq_change_assign(repo, in,
 				rq->opts->assignments[i])) < 0)
 			goto done;
+	if (rq->deployment) {
+		crq_node *list = crq_node_get(in, "deployments");
+
+		if (!list || list->kind != CRQ_NODE_ARRAY) {
+			list = crq_node_new(CRQ_NODE_ARRAY);
+			crq_node_set(in, "deployments", list);
+		}
+		crq_node_push(list, crq_node_dup(rq->deployment));
+	}
 	crq_issues_init(&issues);
 	if (crq_schema_type(schema, in, &issues) < 0)
 		err = crq_doc__issues_error(&issues, rq->id ? rq->id :
@@ -280,6 +290,7 @@ static int take_step(crq_buf *id_out, crq_buf *to_out, crq_repo *repo,
 		st.template_name = rq->template_name;
 		st.new_id = id.ptr;
 		st.editors = editors;
+		st.escalate_rule = rq->opts ? rq->opts->rule : NULL;
 		if ((err = crq_rules_change(&res, &st)) < 0)
 			goto done;
 		if (rq->dry_run)
@@ -294,6 +305,14 @@ static int take_step(crq_buf *id_out, crq_buf *to_out, crq_repo *repo,
 			old ? res.from : NULL, res.to);
 		if (res.decision)
 			crq_buf_printf(&msg, "Crq-Digest: %s\n", res.digest);
+		if (st.escalate_rule)
+			crq_buf_printf(&msg, "Crq-Escalate: %s\n",
+				st.escalate_rule);
+		if (res.fired && res.fired->count) {
+			crq_buf_puts(&msg, "Crq-Rules: ");
+			crq_rules_fired_text(&msg, &res);
+			crq_buf_putc(&msg, '\n');
+		}
 		if (rq->trailers)
 			crq_buf_puts(&msg, rq->trailers);
 		err = crq_change__write(repo, &tip, 0, path.ptr, res.after,
@@ -334,7 +353,7 @@ int crq_change_create(crq_buf *id_out, crq_repo *repo, const crq_node *fields,
 
 	for (i = 0; fields && fields->kind == CRQ_NODE_OBJECT &&
 			i < fields->count; i++)
-		if (crq_change__derived(fields->keys[i]))
+		if (crq_policy__derived(fields->keys[i]))
 			return crq_error__set(CRQ_EDENIED,
 				"field '%s' is set by crq, not by hand",
 				fields->keys[i]);
@@ -401,6 +420,31 @@ int crq_change_act(crq_buf *to_out, crq_repo *repo, const char *id,
 	rq.action = name;
 	rq.opts = opts;
 	return take_step(NULL, to_out, repo, &rq);
+}
+
+int crq_change_deploy(crq_repo *repo, const char *id, const char *ref,
+	const char *artifact, const char *environment, const char *message)
+{
+	struct step_req rq;
+	crq_act_opts opts;
+	crq_node *d = crq_node_new(CRQ_NODE_OBJECT);
+	int err;
+
+	crq_node_set(d, "ref", crq_node_new_cstr(ref));
+	if (artifact)
+		crq_node_set(d, "artifact", crq_node_new_cstr(artifact));
+	if (environment)
+		crq_node_set(d, "environment", crq_node_new_cstr(environment));
+	memset(&opts, 0, sizeof(opts));
+	opts.message = message;
+	memset(&rq, 0, sizeof(rq));
+	rq.id = id;
+	rq.action = "deploy";
+	rq.opts = &opts;
+	rq.deployment = d;
+	err = take_step(NULL, NULL, repo, &rq);
+	crq_node_free(d);
+	return err;
 }
 
 /* ---- history ---- */

@@ -770,16 +770,25 @@ static int key_char(char c)
 		(c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
 }
 
-/* Length of "key:" at q (an identifier, then ':' and a space or the
- * end of the line), 0 when q does not start one. */
-static size_t fast_key(const char *q, const char *eol)
+/* Length of "key" before the ':' at q (an identifier, or one in single
+ * quotes as the emitter writes a key YAML 1.1 would read as a boolean,
+ * 'on'; then ':' and a space or the end of the line), 0 when q does
+ * not start one.  *name / *nlen: the key's text. */
+static size_t fast_key(const char *q, const char *eol, const char **name,
+	size_t *nlen)
 {
 	const char *k = q;
+	int quoted = k < eol && *k == '\'';
 
+	k += quoted;
+	*name = k;
 	if (k >= eol || !(key_char(*k) && *k != '-' && *k != '.'))
 		return 0;
 	while (k < eol && key_char(*k))
 		k++;
+	*nlen = (size_t)(k - *name);
+	if (quoted && (k >= eol || *k++ != '\''))
+		return 0;
 	if (k >= eol || *k != ':' || (k + 1 < eol && k[1] != ' '))
 		return 0;
 	return (size_t)(k - q);
@@ -941,20 +950,21 @@ static crq_node *fast_mapping(struct fast *fp, const char *q, size_t ind)
 {
 	crq_node *obj = fast_node(CRQ_NODE_OBJECT, fp->line,
 		(size_t)(q - fp->p)), *val;
-	size_t klen, i;
+	size_t klen, nlen, i;
+	const char *name;
 	char *key;
 
 	if (++fp->depth > CRQ_YAML_MAX_DEPTH)
 		goto fail;
 	for (;;) {
-		if (!(klen = fast_key(q, fast_eol(fp, q))) ||
+		if (!(klen = fast_key(q, fast_eol(fp, q), &name, &nlen)) ||
 		    obj->count >= 128)
 			goto fail;
 		for (i = 0; i < obj->count; i++)
-			if (!strncmp(obj->keys[i], q, klen) &&
-			    !obj->keys[i][klen])
+			if (!strncmp(obj->keys[i], name, nlen) &&
+			    !obj->keys[i][nlen])
 				goto fail;	/* libyaml's path says where */
-		key = crq__strndup(q, klen);
+		key = crq__strndup(name, nlen);
 		if (!(val = fast_value(fp, q + klen, ind))) {
 			free(key);
 			goto fail;
@@ -977,7 +987,8 @@ fail:
 static crq_node *fast_sequence(struct fast *fp, size_t ind)
 {
 	crq_node *arr = fast_node(CRQ_NODE_ARRAY, fp->line, ind), *item;
-	const char *q, *eol;
+	const char *q, *eol, *name;
+	size_t nlen;
 
 	if (++fp->depth > CRQ_YAML_MAX_DEPTH)
 		goto fail;
@@ -987,7 +998,7 @@ static crq_node *fast_sequence(struct fast *fp, size_t ind)
 		if (eol - q < 3 || q[0] != '-' || q[1] != ' ')
 			goto fail;
 		q += 2;
-		if (fast_key(q, eol))
+		if (fast_key(q, eol, &name, &nlen))
 			item = fast_mapping(fp, q, ind + 2);
 		else if (*q == '-')
 			item = NULL;	/* "- - x": libyaml's */

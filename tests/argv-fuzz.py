@@ -157,6 +157,29 @@ def specs(aux):
             Opt("--to", ["2027-01-01T00:00:00Z"], valid=is_time),
             Opt("--service", ["web"], valid=lambda v: v != ""),
         ], flags=["--json", "--ics"], conflicts=[("--json", "--ics")]),
+        Cmd(["events"], opts=[
+            Opt("--since", ["2026-11-23T00:00:00Z", "HEAD~1"]),
+            Opt("--until", ["2027-01-01T00:00:00Z", "HEAD"]),
+        ], flags=["--json"]),
+        Cmd(["escalate"], opts=[
+            Opt("--at", ["2026-11-23T12:00:00Z"], valid=is_time),
+        ], flags=["--json", "--dry-run"]),
+        Cmd(["gate"], opts=[
+            Opt("--service", ["web"]),
+            Opt("--at", ["2026-11-23T12:00:00Z"], valid=is_time),
+            Opt("--trust", ["HEAD"]),
+        ], flags=["--json"], required=["--service"]),
+        Cmd(["deploy"], pos=[cid], opts=[
+            Opt("--ref", ["0123456789abcdef0123456789abcdef01234567"],
+                valid=lambda v: len(v) in (40, 64) and
+                all(c in "0123456789abcdef" for c in v)),
+            Opt("--artifact", ["sha256:" + "ab" * 32],
+                valid=lambda v: ":" in v and v.index(":") > 0 and
+                32 <= len(v) - v.index(":") - 1 <= 128 and
+                all(c in "0123456789abcdef" for c in v[v.index(":") + 1:])),
+            Opt("--environment", ["prod"]),
+            msg,
+        ], required=["--ref"]),
         Cmd(["edit"], pos=[cid]),
         Cmd(["set"], pos=[cid, "description=d"], maxpos=4,
             pos_valid=[None, lambda v: "=" in v and v[0] != "="]),

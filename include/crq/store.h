@@ -50,6 +50,13 @@ const char *crq_repo_branch(const crq_repo *repo);
  * under it, so it was dated that much later than the clock says.  0
  * when within a minute. */
 long long crq_repo_clock_behind(const crq_repo *repo);
+/* Date the steps repo takes from now on at t (not before the steps
+ * under them), as if the clock said t: crq escalate --at.  0: the
+ * clock again. */
+void crq_repo_set_step_time(crq_repo *repo, long long t);
+/* The commit (hex) of the last step this handle wrote; CRQ_ENOTFOUND
+ * when none. */
+int crq_repo_last_step(crq_buf *out, const crq_repo *repo);
 /* Git config value (overrides first) into out; CRQ_ENOTFOUND if unset. */
 int crq_repo_config(crq_buf *out, crq_repo *repo, const char *name);
 /* Seconds since the epoch of an RFC 3339 time ("2026-12-01T10:00:00Z",

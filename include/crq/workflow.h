@@ -31,7 +31,17 @@ typedef struct {
 	const char *const *assignments;
 	size_t count;
 	const char *role;	/* approve/reject: act in this role */
+	/* escalate: the time-driven automation rule it escalates */
+	const char *rule;
 } crq_act_opts;
+
+/* Record a deployment of change id (the policy's action with
+ * `deployments: add`, "deploy"): the commit that went out (40 or 64
+ * hex digits), the artifact's digest ("sha256:HEX", may be NULL), the
+ * environment (may be NULL).  A signed step, judged like every other:
+ * the action's states, roles and guards (in-window, no-freeze). */
+int crq_change_deploy(crq_repo *repo, const char *id, const char *ref,
+	const char *artifact, const char *environment, const char *message);
 
 /* Take the policy action name on change id as the current user (a
  * member; identified by user.email).  Checks the action exists for the

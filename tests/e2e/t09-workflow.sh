@@ -12,7 +12,8 @@ as alice member add carol@example.com --key "$(keyfor carol).pub" --name Carol -
 as alice member add dave@example.com --key "$(keyfor dave).pub" --name Dave --role security >/dev/null
 as alice role grant dave@example.com cab --until 2026-01-01 >/dev/null
 as alice member add erin@example.com --key "$(keyfor erin).pub" --name Erin --role ecab --role implementer >/dev/null
-same "members added by policy commits" "$(git log --format=%s | grep -c '^policy: ')" "5"
+as alice member add frank@example.com --key "$(keyfor frank).pub" --name Frank --role ops >/dev/null
+same "members added by policy commits" "$(git log --format=%s | grep -c '^policy: ')" "6"
 trailers() { git log -1 --format='%(trailers:key=Crq-Action,key=Crq-From,key=Crq-To,valueonly,separator=%x20)'; }
 id=CHG-000001
 
@@ -36,6 +37,14 @@ same "submit trailers" "$(trailers)" "submit draft submitted"
 check "message body kept" sh -c "git log -1 --format=%b | grep -qx 'ready for CAB'"
 expect 0 "" as bob assess $id --risk high
 same "assess sets the risk" "$(git cat-file blob HEAD:changes/000/$id.yaml | grep '^risk:')" "risk: high"
+# the default policy's rule high-risk-security fires on a high-risk
+# assess: a security approval more, and a preparation task for ops
+same "the assess names the rule it fired" "$(git log -1 --format='%(trailers:key=Crq-Rules,valueonly)')" "high-risk-security"
+same "the rule's effects, in the assess commit (PyYAML)" "$(git cat-file blob HEAD:changes/000/$id.yaml | $PY -c '
+import sys, yaml
+d = yaml.safe_load(sys.stdin)
+print(d["extra_approvals"], [(t["title"], t["phase"], t["role"], t["rule"], t["due"]) for t in d["tasks"]])')" \
+	"[{'rule': 'high-risk-security', 'role': 'security', 'count': 1}] [('Prepare the rollout and its backout on the hosts', 'prepare', 'ops', 'high-risk-security', '2026-11-25T10:00:00Z')]"
 
 before=$(state .)
 expect 1 "the requester cannot decide on their own change" as alice approve $id
@@ -68,6 +77,10 @@ expect 1 "cannot start $id: it is authorized" as bob start $id
 expect 1 "'window' is missing" as bob schedule $id
 # the window opens in ten minutes: work may start up to 15 minutes early
 expect 0 "" as bob schedule $id --start 2026-11-23T10:10:00Z --end 2026-11-23T11:00:00Z
+expect 1 "a task of the phases it needs is not done: 1 'Prepare the rollout and its backout on the hosts'" as bob start $id
+expect 1 "carol@example.com may not mark done task 1 of $id: needs role implementer, or to own the task" as carol task done $id 1
+# the task is ops's: any member holding the role owns it
+expect 0 "" as frank task done $id 1
 expect 0 "" as bob start $id
 expect 1 "'close_code' is missing" as bob complete $id
 expect 0 "" as bob complete $id --close-code successful
@@ -84,7 +97,7 @@ expect 1 "cannot cancel $id: it is closed" as alice cancel $id
 same "every step but a comment changes exactly one file" \
 	"$(git log --format='%H %(trailers:key=Crq-Action,valueonly,separator=)' | grep -v ' comment$' | grep -v ' $' | while read c a; do git show --format= --name-only $c | wc -l; done | sort -u)" "1"
 same "the walk as trailers" "$(git log --reverse --format='%(trailers:key=Crq-Action,valueonly,separator=)' | grep . | grep -v '^policy$' | tr '\n' ' ')" \
-	"create edit submit assess approve approve approve schedule start complete review close comment "
+	"create edit submit assess approve approve approve schedule task-done start complete review close comment "
 
 # a later edit makes earlier approvals stale
 expect 0 "" as alice new --title "Patch web" --service web --risk low

@@ -415,7 +415,7 @@ for c, line in zip(js, text):
 	assert line == want, (line, want)
 	assert set(c) <= {"change", "target", "from", "hours", "within", "started",
 		"started_commit", "due", "stopped", "stopped_in", "elapsed",
-		"elapsed_text", "percent", "state", "paused"}, c
+		"elapsed_text", "percent", "state", "paused", "at_risk"}, c
 	assert c["percent"] == c["elapsed"] * 100 // {"2h": 7200, "4h": 14400, "1h30m": 5400}[c["within"]], c
 EOT
 same "text: a met, stopped clock, in full" "$(grep '^CHG-000001 ' "$TMP/all.txt")" \

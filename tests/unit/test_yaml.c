@@ -1254,6 +1254,8 @@ static void test_fast_path_takes_canonical(void **state)
 		"null: x\n", "true: 'no'\n", "1: 2\n", "_a.b-c: d e f\n",
 		"a:\n  - b\n  - c: d\n    e: |-\n      f\n",
 		"a: x:y\nb: x#y\nc: '#'\n",
+		/* the emitter quotes a key YAML 1.1 reads as a boolean */
+		"'on': assess\n", "a:\n  - 'no': 1\n    'yes': 2\n",
 	};
 
 	(void)state;
@@ -1292,7 +1294,7 @@ static void test_fast_path_gives_up(void **state)
 		"a:\n    b: c\n", "a:\n- b\n", "a:\n  - - b\n", "a:\n  -\n",
 		"a: |2\n   x\n", "a: |\n    x\n", "a: |\n\n  x\n",
 		"a: |\n  x\n  \n", "a: |\n  x", "a: 'b\n  c'\n", "a: 'b' \n",
-		"a: 'b'c\n", "'a': b\n", "? a\n: b\n", "<<: b\n", "- a\n",
+		"a: 'b'c\n", "'a b': c\n", "'a''b': c\n", "? a\n: b\n", "<<: b\n", "- a\n",
 		"a\n", "a: -b\n", "a: :b\n", "a: >\n  x\n", "a: @b\n",
 		" a: b\n", "a: b\n c: d\n", "a: b\n   c: d\n", "-a: b\n",
 		"a : b\n", "a:  b\n",
