@@ -240,6 +240,13 @@ static const char *why_not(crq_buf *why, crq_buf *hint,
 	long long ws, we, tol = crq_rules_start_tolerance(policy);
 
 	if (!strcmp(state, "implementing")) {
+		/* an emergency change may start without a window, and
+		 * freezes do not hold it: the policy's emergency deploy
+		 * has no guards either */
+		int emergency = type && !strcmp(type, "emergency");
+
+		if (emergency)
+			return NULL;
 		if (crq_cal__window(doc, &ws, &we) < 0) {
 			crq_buf_printf(why, "%s is implementing but has no window",
 				id);
@@ -257,8 +264,7 @@ static const char *why_not(crq_buf *why, crq_buf *hint,
 				id, id);
 			return why->ptr;
 		}
-		if ((f = freeze_at(policy, doc, t)) &&
-		    strcmp(type ? type : "", "emergency")) {
+		if (!emergency && (f = freeze_at(policy, doc, t))) {
 			crq_buf_printf(why, "%s is inside the freeze '%s' (%s to %s)",
 				id, crq_node_get_str(f, "name"),
 				crq_node_get_str(f, "start"),
