@@ -1219,6 +1219,22 @@ done:
 
 /* ---- automation, escalation, deployments ---- */
 
+/* Does input hold tasks past before's that a rule added? */
+static int has_rule_tasks(const crq_node *input, const crq_node *before)
+{
+	const crq_node *tasks = input->kind == CRQ_NODE_OBJECT ?
+		crq_node_get(input, "tasks") : NULL;
+	const crq_node *bt = before ? crq_node_get(before, "tasks") : NULL;
+	size_t i = bt && bt->kind == CRQ_NODE_ARRAY ? bt->count : 0;
+
+	for (; tasks && tasks->kind == CRQ_NODE_ARRAY && i < tasks->count;
+			i++)
+		if (tasks->items[i]->kind == CRQ_NODE_OBJECT &&
+		    crq_node_get(tasks->items[i], "rule"))
+			return 1;
+	return 0;
+}
+
 /* The input without the tasks automation rules added in it: those are
  * crq's to write (and verify compares what it writes). */
 static crq_node *without_rule_tasks(const crq_node *input,
@@ -1409,7 +1425,7 @@ int crq_rules_change(crq_rules_result *res, const crq_rules_step *step)
 
 	memset(res, 0, sizeof(*res));
 	crq_issues_init(&issues);
-	if (step->input) {
+	if (step->input && has_rule_tasks(step->input, before)) {
 		input = without_rule_tasks(step->input, before);
 		local.input = input;
 	}
