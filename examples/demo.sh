@@ -58,6 +58,9 @@ start=$(date -u -d '+10 minutes' +%Y-%m-%dT%H:%M:00Z)
 end=$(date -u -d '+3 hours' +%Y-%m-%dT%H:%M:00Z)
 as bob schedule "$id" --start "$start" --end "$end" --implementer bob@example.com
 as bob start "$id"
+# a deploy pipeline asks the gate, then records what went out
+run "$CRQ" gate --service billing
+as bob deploy "$id" --ref "$(git rev-parse HEAD)" --environment prod
 as bob complete "$id" --close-code successful -m "Upgraded; replicas rebuilt"
 as bob review "$id" -m "Went to plan; 12 minutes of read-only billing"
 as bob close "$id"
