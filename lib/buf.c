@@ -1,10 +1,14 @@
 /*
- * buf.c - growable strings, memory helpers and UTF-8 checks.
+ * buf.c - growable strings, memory helpers, UTF-8 checks, and the few
+ * file helpers the processes crq runs need (temporary files, whole
+ * writes and reads).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "internal.h"
 
 static void oom(size_t n)
@@ -247,4 +251,61 @@ size_t crq_utf8__length(const char *s, size_t len)
 		if (((unsigned char)s[i] & 0xc0) != 0x80)
 			n++;
 	return n;
+}
+
+/* ---- files ---- */
+
+int crq__tmpfile_fd(const char *prefix)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s-XXXXXX", dir,
+			prefix) >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
+		unlink(path);
+	return fd;
+}
+
+int crq__write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		if ((w = write(fd, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int crq__read_fd(int fd, crq_buf *out, size_t max)
+{
+	char tmp[8192];
+	ssize_t n;
+
+	for (;;) {
+		if ((n = read(fd, tmp, sizeof(tmp))) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			return 0;
+		if ((size_t)n > max - out->size) {
+			errno = EFBIG;
+			return -1;
+		}
+		crq_buf_put(out, tmp, (size_t)n);
+	}
 }

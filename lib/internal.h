@@ -14,6 +14,13 @@ char *crq__strdup(const char *s);
 char *crq__strndup(const char *s, size_t n);
 /* Grow *p (of *alloc elements of size) to hold at least need elements. */
 void crq__grow(void **p, size_t *alloc, size_t need, size_t size);
+/* Files (lib/buf.c): an unlinked temporary file in $TMPDIR (or /tmp)
+ * named after prefix, or -1 with errno set; all of p written to fd
+ * (0, or -1 with errno); fd read to its end into out, at most max
+ * bytes in all (more: -1, EFBIG). */
+int crq__tmpfile_fd(const char *prefix);
+int crq__write_all(int fd, const char *p, size_t n);
+int crq__read_fd(int fd, crq_buf *out, size_t max);
 
 /* Record an error for crq_error_last() and return code. */
 int crq_error__set(int code, const char *fmt, ...)

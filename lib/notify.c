@@ -1108,41 +1108,6 @@ done:
 }
 
 /* ------------------------------------------------------------------ */
-/* Sending to a command */
-
-static int tmpfile_fd(void)
-{
-	const char *dir = getenv("TMPDIR");
-	char path[4096];
-	int fd;
-
-	if (!dir || !*dir)
-		dir = "/tmp";
-	if ((size_t)snprintf(path, sizeof(path), "%s/crq-notify-XXXXXX",
-			dir) >= sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
-		unlink(path);
-	return fd;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		if ((w = write(fd, p, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* environ without CRQ_EVENT_ID, CRQ_EVENT_TYPE and CRQ_CHANNEL, then
  * those of this delivery (the array and the three strings are owned;
@@ -1259,8 +1224,8 @@ static int command_once(crq_buf *why, const crq_node *ch, const crq_node *ev,
 	pid_t pid = -1;
 	ssize_t n;
 
-	if ((in = tmpfile_fd()) < 0 || (errfd = tmpfile_fd()) < 0 ||
-	    write_all(in, body->ptr, body->size) < 0 ||
+	if ((in = crq__tmpfile_fd("crq-notify")) < 0 || (errfd = crq__tmpfile_fd("crq-notify")) < 0 ||
+	    crq__write_all(in, body->ptr, body->size) < 0 ||
 	    lseek(in, 0, SEEK_SET) < 0 ||
 	    (null = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0) {
 		crq_buf_printf(why, "cannot run the command: %s",
@@ -1508,7 +1473,7 @@ static int write_atomic(notify_state *st, const char *file, const char *data,
 	unlink(tmp.ptr);
 	if ((fd = open(tmp.ptr, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC |
 			O_NOFOLLOW, 0666)) < 0 ||
-	    write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	    crq__write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		err = io_error("write", tmp.ptr);
 		goto done;
 	}
@@ -1613,7 +1578,7 @@ static int sent_append(notify_state *st, const char *channel,
 	state_path(&path, st, "sent");
 	if ((fd = open(path.ptr, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 			O_NOFOLLOW, 0666)) < 0 ||
-	    write_all(fd, line.ptr, line.size) < 0 || fdatasync(fd) < 0)
+	    crq__write_all(fd, line.ptr, line.size) < 0 || fdatasync(fd) < 0)
 		err = io_error("write", path.ptr);
 	if (fd >= 0)
 		close(fd);

@@ -917,63 +917,6 @@ done:
 /* ------------------------------------------------------------------ */
 /* ssh-keygen */
 
-/* An unlinked temporary file, or -1 with errno set. */
-static int tmpfile_fd(void)
-{
-	const char *dir = getenv("TMPDIR");
-	char path[4096];
-	int fd;
-
-	if (!dir || !*dir)
-		dir = "/tmp";
-	if ((size_t)snprintf(path, sizeof(path), "%s/crq-sign-XXXXXX", dir) >=
-	    sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
-		unlink(path);
-	return fd;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		if ((w = write(fd, p, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Read fd to its end into out, at most max bytes (more is an error). */
-static int read_all(int fd, crq_buf *out, size_t max)
-{
-	char tmp[8192];
-	ssize_t n;
-
-	for (;;) {
-		if ((n = read(fd, tmp, sizeof(tmp))) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			return 0;
-		if ((size_t)n > max - out->size) {
-			errno = EFBIG;
-			return -1;
-		}
-		crq_buf_put(out, tmp, (size_t)n);
-	}
-}
-
 /* The first line of ssh-keygen's stderr that says something. */
 static void keygen_reason(char *dst, size_t size, const crq_buf *err)
 {
@@ -1011,8 +954,8 @@ static int keygen_sign(crq_buf *out, const char *key, const char *payload,
 	char reason[256];
 	pid_t pid = -1;
 
-	if ((in = tmpfile_fd()) < 0 || (errfd = tmpfile_fd()) < 0 ||
-	    write_all(in, payload, len) < 0 || lseek(in, 0, SEEK_SET) < 0 ||
+	if ((in = crq__tmpfile_fd("crq-sign")) < 0 || (errfd = crq__tmpfile_fd("crq-sign")) < 0 ||
+	    crq__write_all(in, payload, len) < 0 || lseek(in, 0, SEEK_SET) < 0 ||
 	    pipe2(pipefd, O_CLOEXEC) < 0) {
 		err = crq_error__set(CRQ_ESIGN, "cannot run ssh-keygen: %s",
 			strerror(errno));
@@ -1036,7 +979,7 @@ static int keygen_sign(crq_buf *out, const char *key, const char *payload,
 	}
 	close(pipefd[1]);
 	pipefd[1] = -1;
-	if (read_all(pipefd[0], out, KEYGEN_OUT_MAX) < 0)
+	if (crq__read_fd(pipefd[0], out, KEYGEN_OUT_MAX) < 0)
 		err = crq_error__set(CRQ_ESIGN, "cannot read the output of "
 			"ssh-keygen: %s", strerror(errno));
 	while ((rc = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
@@ -1048,7 +991,7 @@ static int keygen_sign(crq_buf *out, const char *key, const char *payload,
 		goto done;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		if (lseek(errfd, 0, SEEK_SET) < 0 ||
-		    read_all(errfd, &errtext, 64 * 1024) < 0)
+		    crq__read_fd(errfd, &errtext, 64 * 1024) < 0)
 			crq_buf_clear(&errtext);
 		keygen_reason(reason, sizeof(reason), &errtext);
 		err = crq_error__set(CRQ_ESIGN, "ssh-keygen failed to sign "
