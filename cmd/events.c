@@ -7,23 +7,23 @@
 #include <string.h>
 #include "cmd.h"
 
-void notify_step(crq_repo *repo)
+/* Send the events of commit hex to the channels of this machine; a
+ * notification never fails the step: failures are warnings, and the
+ * journal keeps them for crq notify retry. */
+static void notify_commit(crq_repo *repo, const char *hex)
 {
-	crq_buf hex = CRQ_BUF_INIT;
 	crq_node *events = NULL, *channels = NULL;
 	crq_notify_report *r = NULL;
 	size_t n = 0, i;
 
-	/* a notification never fails the step: it says so and the
-	 * journal keeps it for crq notify retry */
 	if (crq_notify_channels(&channels, repo) < 0) {
 		fprintf(stderr, "warning: no notification sent: %s\n",
 			crq_error_last());
 		goto done;
 	}
-	if (!channels->count || crq_repo_last_step(&hex, repo) < 0)
-		goto done;
-	if (crq_events_of_commit(&events, repo, hex.ptr) < 0 ||
+	if (!channels->count)
+		goto done;	/* spare the walk */
+	if (crq_events_of_commit(&events, repo, hex) < 0 ||
 	    crq_notify_send(&r, &n, repo, events) < 0) {
 		fprintf(stderr, "warning: no notification sent: %s\n",
 			crq_error_last());
@@ -38,6 +38,14 @@ done:
 	crq_notify_reports_free(r, n);
 	crq_node_free(events);
 	crq_node_free(channels);
+}
+
+void notify_step(crq_repo *repo)
+{
+	crq_buf hex = CRQ_BUF_INIT;
+
+	if (crq_repo_last_step(&hex, repo) == 0)
+		notify_commit(repo, hex.ptr);
 	crq_buf_dispose(&hex);
 }
 
@@ -153,26 +161,10 @@ int cmd_escalate(int argc, char **argv, struct cmd_ctx *ctx)
 	fputs(crq_buf_cstr(&text), stdout);
 	fflush(stdout);
 	/* tell each escalation's channels */
-	for (i = 0; !dry && i < out->count; i++) {
-		const char *c = crq_node_get_str(out->items[i], "commit");
-		crq_node *ev = NULL;
-		crq_notify_report *r = NULL;
-		size_t n = 0, k;
-
-		if (!c || crq_events_of_commit(&ev, repo, c) < 0 ||
-		    crq_notify_send(&r, &n, repo, ev) < 0) {
-			if (c)
-				fprintf(stderr, "warning: no notification sent: %s\n",
-					crq_error_last());
-		}
-		for (k = 0; k < n; k++)
-			if (!r[k].ok)
-				fprintf(stderr, "warning: notifying %s failed: %s\n",
-					r[k].channel, r[k].error ? r[k].error :
-					"?");
-		crq_notify_reports_free(r, n);
-		crq_node_free(ev);
-	}
+	for (i = 0; !dry && i < out->count; i++)
+		if (crq_node_get_str(out->items[i], "commit"))
+			notify_commit(repo, crq_node_get_str(out->items[i],
+				"commit"));
 	rc = finish(0);
 done:
 	crq_node_free(out);
