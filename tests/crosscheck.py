@@ -2,6 +2,9 @@
 """Validate YAML files against a JSON Schema with python3-jsonschema.
 
 usage: crosscheck.py SCHEMA FILE...  -> prints "FILE valid|invalid" lines
+       crosscheck.py --items SCHEMA FILE...  -> each FILE is a list (crq
+       events --json): "FILE[N] valid|invalid" per item, with the first
+       problem of an invalid one
 
 An independent second opinion for crq's own validator: PyYAML reads the
 files and Debian's python3-jsonschema validates them.  jsonschema 4.10
@@ -41,15 +44,25 @@ def is_datetime(value):
 
 
 def main():
-    schema = json.load(open(sys.argv[1]))
+    args = sys.argv[1:]
+    items = args[:1] == ["--items"]
+    if items:
+        args = args[1:]
+    schema = json.load(open(args[0]))
     checker = jsonschema.FormatChecker()
     checker.checks("date-time")(is_datetime)
     validator = jsonschema.Draft7Validator(schema, format_checker=checker)
-    for path in sys.argv[2:]:
+    for path in args[1:]:
         with open(path) as f:
             doc = yaml.safe_load(f)
-        errors = list(validator.iter_errors(doc))
-        print(path, "invalid" if errors else "valid")
+        if not items:
+            errors = list(validator.iter_errors(doc))
+            print(path, "invalid" if errors else "valid")
+            continue
+        for i, item in enumerate(doc):
+            errors = list(validator.iter_errors(item))
+            print("%s[%d]" % (path, i), "invalid: " + errors[0].message
+                  if errors else "valid")
 
 
 main()

@@ -211,6 +211,19 @@ assert [e["time"] for e in ev] == sorted(e["time"] for e in ev), "not in time or
 print(len(ev), sorted(set(e["type"] for e in ev)))
 EOT
 same "every event valid against event.schema.json, unique ids, in time order" "$?" "0"
+"$PY" "$TOP/tests/crosscheck.py" --items "$TOP/schemas/event.schema.json" "$TMP/ev1.json" >"$TMP/cross.out"
+same "python3-jsonschema (with a strict RFC 3339 check) agrees, event by event" \
+	"$(grep -vc ' valid$' "$TMP/cross.out") $(grep -c ' valid$' "$TMP/cross.out")" "0 $("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$TMP/ev1.json")"
+# and refuses what is not an event
+"$PY" -c '
+import json, sys
+ev = json.load(open(sys.argv[1]))
+ev[0]["time"] = "2026-02-31T10:00:00Z"
+ev[1]["id"] = "evt-1"
+del ev[2]["notify"]
+json.dump(ev[:3], open(sys.argv[2], "w"))' "$TMP/ev1.json" "$TMP/bad-ev.json"
+same "the schema refuses a bad time, a bad id, a missing notify" \
+	"$("$PY" "$TOP/tests/crosscheck.py" --items "$TOP/schemas/event.schema.json" "$TMP/bad-ev.json" | grep -c ' invalid: ')" "3"
 sed 's/^/# /' "$TMP/schema.out"
 same "what happened, by type" "$(cut -d' ' -f2- "$TMP/schema.out")" \
 	"['deployment', 'implementation-late', 'step', 'window-starting']"
