@@ -259,6 +259,34 @@ expect 0 "" "$CRQ" events
 same "text: one line per event" "$(sed -n 1p "$TMP/out" | cut -c1-46)" "2026-11-23T09:00:00Z  step                evt-"
 expect 1 "'yesterday' is neither a time (RFC 3339), an event id nor a revision" "$CRQ" events --since yesterday
 expect 129 "unknown option" "$CRQ" events --follow
+# ===== the clock's events: SLA at risk and breached, a task overdue ======
+cd "$TMP"
+at 2026-11-23T09:00:00Z
+"$CRQ" init h >/dev/null
+cd h
+as alice new --title "Waiting" --service web --impact medium --urgency medium $plans >/dev/null
+as alice submit CHG-000001 >/dev/null
+as alice task add CHG-000001 --title "Book the room" --owner alice@example.com --due 2026-11-23T10:00:00Z >/dev/null
+# general-response: 2h of office hours from 09:00, at risk from 80 %
+# (10:36), breached at 11:00; the default rule breached-sla asks to
+# notify the channel "changes" then
+"$CRQ" events --json --since 2026-11-23T09:30:00Z --until 2026-11-23T12:00:00Z >"$TMP/sla.json"
+same "the clock's events, with the rule that watches one" "$("$PY" -c '
+import json, sys
+for e in json.load(open(sys.argv[1])):
+	print(e["time"][11:16], e["type"], e.get("rule", "-"), e.get("sla", e.get("task", {})).get("target", e.get("task", {}).get("title", "")), e["notify"])' "$TMP/sla.json")" \
+	"10:00 task-overdue - Book the room []
+10:36 sla-at-risk - general-response []
+11:00 sla-breached - general-response []
+11:00 sla-breached breached-sla general-response ['changes']"
+"$CRQ" events --json --since 2026-11-23T09:30:00Z --until 2026-11-23T10:40:00Z >"$TMP/sla2.json"
+same "until: what the clock had brought by then" "$("$PY" -c '
+import json, sys
+print([e["type"] for e in json.load(open(sys.argv[1]))])' "$TMP/sla2.json")" "['task-overdue', 'sla-at-risk']"
+"$PY" "$TOP/tests/crosscheck.py" --items "$TOP/schemas/event.schema.json" "$TMP/sla.json" >"$TMP/cross2.out"
+same "clock events valid against the schema" "$(grep -vc ' valid$' "$TMP/cross2.out")" "0"
+cd "$TMP/g"
+
 # ===== the CI recipes call commands and options crq has ==================
 for f in "$TOP"/examples/github-actions*.yml "$TOP"/examples/gitlab-ci*.yml; do
 	"$PY" - "$CRQ" "$f" >"$TMP/recipe" 2>&1 <<'EOT'
