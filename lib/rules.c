@@ -1532,12 +1532,19 @@ int crq_rules_change(crq_rules_result *res, const crq_rules_step *step)
 	snprintf(res->to, sizeof(res->to), "%s",
 		crq_node_get_str(after, "state"));
 	/* the automation rules the step fires: their effects land in it */
-	res->fired = crq_node_new(CRQ_NODE_ARRAY);
-	crq_auto__fired(res->fired, st->policy, st->action, before ? state :
-		NULL, res->to, after);
-	for (i = 0; i < res->fired->count; i++)
-		crq_auto__apply(after, st->policy, crq_auto__rule(st->policy,
-			res->fired->items[i]->str), st->time);
+	if (crq_node_get(st->policy, "rules")) {
+		res->fired = crq_node_new(CRQ_NODE_ARRAY);
+		crq_auto__fired(res->fired, st->policy, st->action, before ?
+			state : NULL, res->to, after);
+		for (i = 0; i < res->fired->count; i++)
+			crq_auto__apply(after, st->policy, crq_auto__rule(
+				st->policy, res->fired->items[i]->str),
+				st->time);
+		if (!res->fired->count) {
+			crq_node_free(res->fired);
+			res->fired = NULL;
+		}
+	}
 	for (i = 0; i < deferred->count; i++)
 		if (!same(crq_node_get(after, deferred->keys[i]),
 			  crq_node_get(st->input, deferred->keys[i]))) {

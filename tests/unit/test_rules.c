@@ -138,6 +138,7 @@ static crq_node *walk(int n, const char *const *actions, const int *by,
 	assert_crq_ok(crq_rules_change(&res, &st));
 	doc = res.after;
 	res.after = NULL;
+	crq_rules_result_dispose(&res);
 	crq_node_free(in);
 	for (k = 0; k < n; k++) {
 		step(&st, by[k], actions[k], doc, doc, T0 + k + 1);
@@ -145,6 +146,8 @@ static crq_node *walk(int n, const char *const *actions, const int *by,
 		crq_node_free(doc);
 		doc = res.after;
 		res.after = NULL;
+		crq_rules_result_dispose(&res);
+	crq_rules_result_dispose(&res);
 	}
 	return doc;
 }
@@ -291,6 +294,7 @@ static void test_approvals(void **state)
 	crq_node_free(in);
 	doc = res.after;
 	res.after = NULL;
+	crq_rules_result_dispose(&res);
 	/* the requester may not approve */
 	step(&st, 0, "approve", doc, doc, T0 + 3);
 	assert_crq_fails(crq_rules_change(&res, &st), CRQ_EDENIED,
@@ -317,6 +321,7 @@ static void test_approvals(void **state)
 	crq_node_free(doc);
 	doc = res.after;
 	res.after = NULL;
+	crq_rules_result_dispose(&res);
 	step(&st, 1, "approve", doc, doc, T0 + 4);
 	assert_crq_fails(crq_rules_change(&res, &st), CRQ_EDENIED,
 		"already approved CHG-000001 as it stands");
@@ -335,6 +340,7 @@ static void test_approvals(void **state)
 	crq_node_free(in);
 	doc = res.after;
 	res.after = NULL;
+	crq_rules_result_dispose(&res);
 	step(&st, 2, "approve", doc, doc, T0 + 6);
 	assert_crq_fails(crq_rules_change(&res, &st), CRQ_EDENIED,
 		"an approval rule that covers it");
