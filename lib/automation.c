@@ -158,12 +158,6 @@ void crq_auto__apply(crq_node *doc, const crq_node *policy,
 		crq_node_remove(doc, "extra_approvals");
 }
 
-static int terminal(const char *state)
-{
-	return !state || !strcmp(state, "closed") ||
-		!strcmp(state, "cancelled") || !strcmp(state, "rejected");
-}
-
 static void hold(crq_node *out, const char *on, const char *subject,
 	long long since)
 {
@@ -177,29 +171,15 @@ static void hold(crq_node *out, const char *on, const char *subject,
 	crq_node_push(out, h);
 }
 
-/* Does a `when.sla` value admit target (no value: all)? */
-static int sla_admits(const crq_node *want, const char *target)
+long long crq_auto__offset(const crq_node *rule)
 {
-	size_t i;
-
-	if (!want)
-		return 1;
-	if (want->kind == CRQ_NODE_STRING)
-		return !strcmp(want->str, target);
-	for (i = 0; want->kind == CRQ_NODE_ARRAY && i < want->count; i++)
-		if (want->items[i]->kind == CRQ_NODE_STRING &&
-		    !strcmp(want->items[i]->str, target))
-			return 1;
-	return 0;
-}
-
-static long long offset(const crq_node *when, const char *key,
-	long long dflt)
-{
-	const char *v = crq_node_get_str(when, key);
+	const crq_node *when = crq_node_get(rule, "when");
+	const char *on = crq_node_get_str(when, "on");
+	int before = on && !strcmp(on, "window-starting");
+	const char *v = crq_node_get_str(when, before ? "before" : "after");
 	long long d = v ? crq_cal__duration(v) : -1;
 
-	return d >= 0 ? d : dflt;
+	return d >= 0 ? d : before ? 3600 : 0;
 }
 
 crq_node *crq_auto__holds(const crq_node *policy, const crq_node *rule,
@@ -213,7 +193,7 @@ crq_node *crq_auto__holds(const crq_node *policy, const crq_node *rule,
 	long long ws, we, x;
 	size_t i;
 
-	if (!crq_policy__time_on(on) || terminal(state) ||
+	if (!crq_policy__time_on(on) || crq_change__closed(state) ||
 	    !crq_cal__matches(when, doc))
 		return out;
 	if (!strncmp(on, "sla-", 4)) {
@@ -228,7 +208,7 @@ crq_node *crq_auto__holds(const crq_node *policy, const crq_node *rule,
 				"due" : "at_risk");
 
 			if (crq_node_get(c, "stopped") || !st || !target ||
-			    !sla_admits(crq_node_get(when, "sla"), target) ||
+			    !crq_cal__admits(crq_node_get(when, "sla"), target) ||
 			    !(breached ? !strcmp(st, "breached") :
 			      !strcmp(st, "at-risk") || !strcmp(st, "breached")) ||
 			    !since || crq_store__parse_time(since, &x) < 0)
@@ -240,7 +220,7 @@ crq_node *crq_auto__holds(const crq_node *policy, const crq_node *rule,
 		crq_node_free(clocks);
 	} else if (!strcmp(on, "task-overdue")) {
 		const crq_node *tasks = crq_node_get(doc, "tasks");
-		long long after = offset(when, "after", 0);
+		long long after = crq_auto__offset(rule);
 
 		for (i = 0; tasks && tasks->kind == CRQ_NODE_ARRAY &&
 				i < tasks->count; i++) {
@@ -259,7 +239,7 @@ crq_node *crq_auto__holds(const crq_node *policy, const crq_node *rule,
 		}
 	} else if (crq_cal__window(doc, &ws, &we) == 0) {
 		if (!strcmp(on, "implementation-late")) {
-			long long after = offset(when, "after", 0);
+			long long after = crq_auto__offset(rule);
 
 			if ((!strcmp(state, "scheduled") ||
 			     !strcmp(state, "implementing")) &&
@@ -269,7 +249,7 @@ crq_node *crq_auto__holds(const crq_node *policy, const crq_node *rule,
 				hold(out, on, subject, we + after);
 			}
 		} else {	/* window-starting */
-			long long before = offset(when, "before", 3600);
+			long long before = crq_auto__offset(rule);
 
 			if (!strcmp(state, "scheduled") && ws - before <= now &&
 			    now < we) {

@@ -39,6 +39,11 @@ int crq_auto__records(const crq_node *rule);
 crq_node *crq_auto__holds(const crq_node *policy, const crq_node *rule,
 	const crq_node *doc, long long now);
 
+/* How far from the moment itself a time-driven rule's condition holds:
+ * its `after` (task-overdue, implementation-late; default 0) or, for
+ * window-starting, its `before` (default an hour), in seconds. */
+long long crq_auto__offset(const crq_node *rule);
+
 /* Whom an escalation goes to on day: the member `to` names, or the
  * members holding role `to` (an array of e-mails, owned). */
 crq_node *crq_auto__members(const crq_node *policy, const char *to,

@@ -742,11 +742,12 @@ void crq_cal__time_text(char out[32], long long t)
 
 #define AT_RISK_PERCENT 80
 
-/* Does a `when` value (a string or a list) admit v? */
-static int admits(const crq_node *want, const char *v)
+int crq_cal__admits(const crq_node *want, const char *v)
 {
 	size_t i;
 
+	if (!want)
+		return 1;
 	if (!v)
 		return 0;
 	if (want->kind == CRQ_NODE_STRING)
@@ -777,11 +778,11 @@ int crq_cal__matches(const crq_node *when, const crq_node *doc)
 			for (j = 0; svc && svc->kind == CRQ_NODE_ARRAY &&
 					j < svc->count; j++)
 				if (svc->items[j]->kind == CRQ_NODE_STRING &&
-				    admits(w, svc->items[j]->str))
+				    crq_cal__admits(w, svc->items[j]->str))
 					any = 1;
 			if (!any)
 				return 0;
-		} else if (!admits(w, crq_node_get_str(doc, k) ? crq_node_get_str(
+		} else if (!crq_cal__admits(w, crq_node_get_str(doc, k) ? crq_node_get_str(
 				doc, k) : (!strcmp(k, "type") ? "normal" : NULL))) {
 			return 0;
 		}

@@ -84,6 +84,10 @@ int crq_cal__window(const crq_node *doc, long long *ws, long long *we);
 /* RFC 3339 UTC text of t. */
 void crq_cal__time_text(char out[32], long long t);
 
+/* Does a `when` value (a string or a list of them) admit v?  No value
+ * admits anything. */
+int crq_cal__admits(const crq_node *want, const char *v);
+
 /* Does doc match a `when` (an SLA target's or an automation rule's:
  * type, risk, impact, urgency, priority, services ..., each a value or
  * a list; what a rule says of time is not looked at)? */

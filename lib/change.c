@@ -10,6 +10,12 @@
 #include <string.h>
 #include "change.h"
 
+int crq_change__closed(const char *state)
+{
+	return !state || !strcmp(state, "closed") ||
+		!strcmp(state, "cancelled") || !strcmp(state, "rejected");
+}
+
 int crq_change_parse_with(crq_node **out, const crq_schema *schema,
 	const char *text, size_t len, const char *name, crq_issues *issues)
 {

@@ -16,6 +16,9 @@ int crq_change__load_at(crq_node **out, crq_repo *repo, const git_oid *commit,
  * (CRQ_STORE_RACE when the branch moved). */
 int crq_change__write(crq_repo *repo, const git_oid *tip, int unborn,
 	const char *path, crq_node *doc, const char *message, long long when);
+/* Is state one a change ends in (closed, cancelled, rejected; or none
+ * at all)? */
+int crq_change__closed(const char *state);
 /* Highest change number on commit (0 when none). */
 /* The changes at commit (NULL: none) that are scheduled or implementing
  * with a window, as an array of their contents (owned).  Cached by blob

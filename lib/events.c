@@ -280,16 +280,9 @@ static void clock_kind(struct ev_ctx *x, const crq_node *doc,
 			long long at = when_of(c, breach ? "due" : "at_risk");
 			long long stop = when_of(c, "stopped");
 			crq_node *d;
-			size_t k;
-			int admit = !sla;
 
-			for (k = 0; sla && sla->kind == CRQ_NODE_ARRAY &&
-					k < sla->count; k++)
-				if (!strcmp(sla->items[k]->str, target))
-					admit = 1;
-			if (sla && sla->kind == CRQ_NODE_STRING)
-				admit = !strcmp(sla->str, target);
-			if (!admit || at < 0 || (stop >= 0 && stop <= at))
+			if (!crq_cal__admits(sla, target) || at < 0 ||
+			    (stop >= 0 && stop <= at))
 				continue;
 			snprintf(subject, sizeof(subject), "sla:%s:%s", target,
 				crq_node_get_str(c, "started"));
@@ -397,15 +390,11 @@ static void clock_events(struct ev_ctx *x, const crq_node *doc)
 		const crq_node *r = rules->items[i];
 		const crq_node *when = crq_node_get(r, "when");
 		const char *on = crq_node_get_str(when, "on");
-		const char *off = crq_node_get_str(when, !strcmp(on ? on : "",
-			"window-starting") ? "before" : "after");
-		long long o = off ? crq_cal__duration(off) : -1;
 
 		if (!crq_policy__time_on(on) || !crq_cal__matches(when, doc))
 			continue;
-		if (o < 0)
-			o = !strcmp(on, "window-starting") ? 3600 : 0;
-		clock_kind(x, doc, on, o, crq_node_get_str(r, "name"),
+		clock_kind(x, doc, on, crq_auto__offset(r),
+			crq_node_get_str(r, "name"),
 			crq_node_get(when, "sla"));
 	}
 }

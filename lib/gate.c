@@ -12,12 +12,6 @@
 #include "change.h"
 #include "rules.h"
 
-static int terminal(const char *state)
-{
-	return !state || !strcmp(state, "closed") ||
-		!strcmp(state, "cancelled") || !strcmp(state, "rejected");
-}
-
 /* ---- escalate ---- */
 
 /* The subjects of holds that doc has not escalated under rule yet. */
@@ -106,7 +100,7 @@ int crq_escalate(crq_node **out, crq_repo *repo, long long at, int dry_run)
 			crq_buf msg = CRQ_BUF_INIT, hex = CRQ_BUF_INIT;
 			size_t j;
 
-			if (terminal(crq_node_get_str(doc, "state")))
+			if (crq_change__closed(crq_node_get_str(doc, "state")))
 				continue;
 			holds = crq_auto__holds(policy, rule, doc, at);
 			subjects = fresh(holds, doc, name);
@@ -331,7 +325,7 @@ int crq_gate(crq_node **out, crq_repo *repo, const char *service,
 		crq_buf why = CRQ_BUF_INIT, hint = CRQ_BUF_INIT;
 		crq_node *c;
 
-		if (terminal(crq_node_get_str(doc, "state")) ||
+		if (crq_change__closed(crq_node_get_str(doc, "state")) ||
 		    !names_any(doc, set))
 			continue;
 		c = crq_node_new(CRQ_NODE_OBJECT);

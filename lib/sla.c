@@ -57,12 +57,6 @@ static int started_commits(crq_repo *repo, crq_node *clocks)
 	return w.left ? crq_commit__walk_steps(repo, started_by, &w) : 0;
 }
 
-static int terminal(const char *state)
-{
-	return !state || !strcmp(state, "closed") ||
-		!strcmp(state, "cancelled") || !strcmp(state, "rejected");
-}
-
 int crq_sla(crq_node **out, crq_repo *repo, const char *id, long long now,
 	unsigned flags)
 {
@@ -88,7 +82,7 @@ int crq_sla(crq_node **out, crq_repo *repo, const char *id, long long now,
 
 		/* a closed change's clocks are history, unless asked for */
 		if (!id && !(flags & CRQ_SLA_ALL) &&
-		    terminal(crq_node_get_str(docs->items[i], "state")))
+		    crq_change__closed(crq_node_get_str(docs->items[i], "state")))
 			continue;
 		c = crq_sla__clocks(policy, docs->items[i], now);
 		for (k = 0; k < c->count; k++) {

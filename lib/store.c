@@ -962,6 +962,14 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	crq_signer *signer = NULL;
 	int err, locked = 0;
 
+	/* never write what verify would refuse */
+	for (i = 0; i < count; i++)
+		if (writes[i].data && writes[i].len > CRQ_STORE_MAX_FILE) {
+			err = crq_error__set(CRQ_EINVALID,
+				"'%s' would be %zu bytes: a crq file may hold %d at most",
+				writes[i].path, writes[i].len, CRQ_STORE_MAX_FILE);
+			goto done;
+		}
 	if ((err = make_signature(&author, repo, when)) < 0 ||
 	    (err = make_signature(&committer, repo, when)) < 0 ||
 	    (err = repo_signer(&signer, repo)) < 0)

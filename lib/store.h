@@ -61,6 +61,9 @@ void crq_store__blob_at(git_oid *out, crq_repo *repo, const git_oid *c,
  * when the checked-out work tree or index has uncommitted edits to one
  * of the paths; on success keeps work tree and index in step.  All crq
  * commits are created here. */
+/* The largest file crq writes under .crq/ or changes/, and crq verify
+ * accepts there. */
+#define CRQ_STORE_MAX_FILE (1024 * 1024)
 int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	const crq_store_write *writes, size_t count, const char *message,
 	long long when, git_oid *out);

@@ -106,12 +106,6 @@ static long long urgency(const crq_node *o, size_t pos)
 	return (1LL << 40) + (long long)pos;
 }
 
-static int terminal(const char *state)
-{
-	return !strcmp(state, "closed") || !strcmp(state, "cancelled") ||
-		!strcmp(state, "rejected");
-}
-
 int crq_todo(crq_node **out, crq_repo *repo, const char *email,
 	long long now)
 {
@@ -146,7 +140,7 @@ int crq_todo(crq_node **out, crq_repo *repo, const char *email,
 		crq_buf miss = CRQ_BUF_INIT, what = CRQ_BUF_INIT;
 		int met = 1;
 
-		if (!state || terminal(state))
+		if (!state || crq_change__closed(state))
 			continue;
 		/* approvals: the engine says whether it would take theirs */
 		if (open_to(policy, "approve", doc) &&

@@ -18,7 +18,6 @@
 #include "sign.h"
 
 #define POLICY_PATH ".crq/policy.yaml"
-#define MAX_FILE (1024 * 1024)
 /* how far a commit may be dated after the verifier's clock */
 #define FUTURE_SLACK 300
 
@@ -869,10 +868,10 @@ static void check_step(struct vctx *v, git_commit *c,
 			goto done;
 		}
 		if (f->mode && git_odb_read_header(&sz, &ty, odb,
-				&f->new_id) == 0 && sz > MAX_FILE) {
+				&f->new_id) == 0 && sz > CRQ_STORE_MAX_FILE) {
 			violation(v, id, cid, "file-size",
 				"'%s' is larger than %d bytes", f->path,
-				MAX_FILE);
+				CRQ_STORE_MAX_FILE);
 			goto done;
 		}
 	}

@@ -263,6 +263,15 @@ same "its rule's effects once, in the replayed commit" \
 expect 0 "" "$CRQ" verify
 cd "$TMP/s"
 
+# ===== crq writes no file its verify would refuse ========================
+# under the 1 MiB crq reads, over the 1 MiB it writes: one short line
+# after another grows by the literal block's indentation
+"$PY" -c 'import json; print(json.dumps({"title": "Big", "description": "a\n" * 330000}))' >"$TMP/big.json"
+before=$(state .)
+expect 1 "changes/000/CHG-000005.yaml' would be" as alice new -F "$TMP/big.json"
+grep -q "a crq file may hold 1048576 at most" "$TMP/err" && ok "says the limit" || not_ok "limit: $(cat "$TMP/err")"
+same "nothing written" "$(state .)" "$before"
+
 # ===== the policy's checks of rules =====================================
 bad() {
 	desc=$1 code=$2 want=$3
