@@ -53,6 +53,10 @@ long crq_node__find(const crq_node *arr, const char *field,
 	const char *value);
 /* Does arr (an ARRAY) hold the string s? */
 int crq_node__has(const crq_node *arr, const char *s);
+/* The first control character (C0 but tab and newline, DEL) in a
+ * value's strings, or 0 (NUL as U+2400): text that would reach other
+ * members' terminals. */
+unsigned crq_node__control_char(const crq_node *v);
 /* The node at path, keys separated by sep ("a.b", "definitions/x"),
  * or NULL. */
 crq_node *crq_node__walk(const crq_node *root, const char *path, char sep);

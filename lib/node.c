@@ -281,3 +281,25 @@ crq_node *crq_node_path(const crq_node *root, const char *dotted)
 {
 	return crq_node__walk(root, dotted, '.');
 }
+
+/* The first control character (C0 but tab and newline, DEL) in a
+ * value's strings, or 0. */
+unsigned crq_node__control_char(const crq_node *v)
+{
+	size_t i;
+	unsigned c;
+
+	if (v->kind == CRQ_NODE_STRING) {
+		for (i = 0; i < v->len; i++) {
+			c = (unsigned char)v->str[i];
+			if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
+				return c ? c : 0x2400;	/* NUL shown as such */
+		}
+		return 0;
+	}
+	if (v->kind == CRQ_NODE_ARRAY || v->kind == CRQ_NODE_OBJECT)
+		for (i = 0; i < v->count; i++)
+			if ((c = crq_node__control_char(v->items[i])))
+				return c;
+	return 0;
+}

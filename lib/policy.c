@@ -386,6 +386,17 @@ static void check_automation(const crq_node *doc, crq_issues *issues)
 			crq_issues_add(issues, task, ptr,
 				"rule '%s' gives a task to '%s', who is not a member",
 				name, crq_node_get_str(task, "owner"));
+		/* what a rule writes into changes is text like any other */
+		if (then && crq_node__control_char(then))
+			crq_issues_add(issues, then, ptr,
+				"rule '%s' writes a control character (U+%04X): it would reach other members' terminals",
+				name, crq_node__control_char(then));
+		if (task && crq_node_get_str(task, "due_in") &&
+		    crq_cal__duration(crq_node_get_str(task, "due_in")) >
+			3650LL * 86400)
+			crq_issues_add(issues, task, ptr,
+				"rule '%s' gives its task %s: more than ten years",
+				name, crq_node_get_str(task, "due_in"));
 		for (j = 0; set && set->kind == CRQ_NODE_OBJECT &&
 				j < set->count; j++)
 			if (!crq_policy__in_list(settable, set->keys[j]) ||

@@ -510,28 +510,6 @@ static int may_set(const crq_node *action, const char *field)
 	return crq_policy__in_list(crq_node_get(action, "sets"), field);
 }
 
-/* The first control character (C0 but tab and newline, DEL) in a
- * value's strings, or 0. */
-static unsigned control_char(const crq_node *v)
-{
-	size_t i;
-	unsigned c;
-
-	if (v->kind == CRQ_NODE_STRING) {
-		for (i = 0; i < v->len; i++) {
-			c = (unsigned char)v->str[i];
-			if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
-				return c ? c : 0x2400;	/* NUL shown as such */
-		}
-		return 0;
-	}
-	if (v->kind == CRQ_NODE_ARRAY || v->kind == CRQ_NODE_OBJECT)
-		for (i = 0; i < v->count; i++)
-			if ((c = control_char(v->items[i])))
-				return c;
-	return 0;
-}
-
 /* No task in the list is done (or says who did it). */
 static int tasks_undone(const crq_node *tasks)
 {
@@ -548,6 +526,19 @@ static int tasks_undone(const crq_node *tasks)
 			return 0;
 	}
 	return 1;
+}
+
+/* Does a task of the list name a role?  (The tasks automation rules
+ * add are taken out of a step's input before it is judged.) */
+static int tasks_with_role(const crq_node *tasks)
+{
+	size_t i;
+
+	for (i = 0; tasks->kind == CRQ_NODE_ARRAY && i < tasks->count; i++)
+		if (tasks->items[i]->kind == CRQ_NODE_OBJECT &&
+		    crq_node_get(tasks->items[i], "role"))
+			return 1;
+	return 0;
 }
 
 static int task_done(const crq_node *t)
@@ -610,10 +601,10 @@ static int check_tasks(crq_rules_result *res, const crq_rules_step *st,
 					"%s may not change task %zu of %s",
 					st->action, i + 1, id);
 		t = it->items[nb];
-		if (control_char(t))
+		if (crq_node__control_char(t))
 			return refuse(res, "control-character", CRQ_EINVALID,
 				"a task of %s holds a control character (U+%04X)",
-				id, control_char(t));
+				id, crq_node__control_char(t));
 		if (t->kind != CRQ_NODE_OBJECT || task_done(t) ||
 		    crq_node_get(t, "done_by") || crq_node_get(t, "done_at"))
 			return refuse(res, "tasks", CRQ_EDENIED,
@@ -624,13 +615,10 @@ static int check_tasks(crq_rules_result *res, const crq_rules_step *st,
 			return refuse(res, "task-owner", CRQ_EDENIED,
 				"the owner of a task of %s must be a member: '%s' is not",
 				id, owner->str);
-		owner = crq_node_get(t, "role");
-		if (owner && owner->kind == CRQ_NODE_STRING &&
-		    !crq_node_get(crq_node_get(st->policy, "roles"),
-			owner->str))
+		if (crq_node_get(t, "role"))
 			return refuse(res, "task-owner", CRQ_EDENIED,
-				"the role of a task of %s must be a role of the policy: '%s' is not",
-				id, owner->str);
+				"a task of %s is given to a role only by an automation rule (add_task owner_role)\n"
+				"hint: --owner names the member who owns it", id);
 		if (res->by_owner)
 			return refuse(res, "role", CRQ_EDENIED,
 				"%s may not add tasks to %s: needs a role of '%s'",
@@ -804,6 +792,12 @@ static int apply_input(crq_rules_result *res, const crq_rules_step *st,
 			goto done;
 		}
 		if (!strcmp(f, "tasks") && !before && b &&
+		    tasks_with_role(b)) {
+			err = refuse(res, "task-owner", CRQ_EDENIED,
+				"a task is given to a role only by an automation rule (add_task owner_role)");
+			goto done;
+		}
+		if (!strcmp(f, "tasks") && !before && b &&
 		    !tasks_undone(b)) {
 			err = refuse(res, "tasks", CRQ_EDENIED,
 				"a new change's tasks are not done yet\n"
@@ -848,11 +842,11 @@ static int apply_input(crq_rules_result *res, const crq_rules_step *st,
 				st->action, f);
 			goto done;
 		}
-		if (b && control_char(b)) {
+		if (b && crq_node__control_char(b)) {
 			err = refuse(res, "control-character", CRQ_EINVALID,
 				"'%s' holds a control character (U+%04X): it would reach other members' terminals\n"
 				"hint: only tab and newline are allowed in text",
-				f, control_char(b));
+				f, crq_node__control_char(b));
 			goto done;
 		}
 		if (b)

@@ -100,6 +100,33 @@ commit_as bob "$(msg CHG-000002 comment submitted submitted)"
 "$CRQ" verify fake-rule-task >"$TMP/vout" 2>&1
 same "a rule's task where no rule fired is refused" "$?" "1"
 git checkout -q main
+# a task given to a role, by hand: only a rule gives one (a role's
+# holders may tick it off, whatever their other roles)
+git checkout -q -b role-task main
+"$PY" -c "
+import sys
+t = open(sys.argv[1]).read()
+t = t.replace('requester:', 'tasks:\n  - title: hand task\n    role: security\nrequester:', 1)
+open(sys.argv[1], 'w').write(t)" $f2
+git add $f2
+commit_as alice "$(msg CHG-000002 task-add submitted submitted)"
+git checkout -q main
+refused role-task task-owner
+# and in a new change's first commit
+git checkout -q -b role-create HEAD~2
+git show main:$f2 | "$PY" -c "
+import sys, re
+t = sys.stdin.read()
+t = re.sub(r'state: .*', 'state: draft', t)
+t = re.sub(r'entered:\n(  .*\n)*', \"entered:\n  draft: '2026-11-23T10:00:00Z'\n\", t)
+t = t.replace('requester:', 'tasks:\n  - title: hand task\n    role: security\nrequester:', 1)
+sys.stdout.write(t)" >$f2
+git add $f2
+commit_as alice "$(printf 'CHG-000002: create \342\200\224 x\n\nCrq-Change: CHG-000002\nCrq-Action: create\nCrq-To: draft\n')"
+git checkout -q main
+"$CRQ" verify role-create >"$TMP/vout" 2>&1
+grep -q "task-owner: a task is given to a role only by an automation rule" "$TMP/vout" &&
+	ok "refused: role-create (task-owner)" || not_ok "role-create: $(cat "$TMP/vout")"
 # a low-risk assess fires nothing: a Crq-Rules trailer would lie
 as bob assess CHG-000002 --risk low >/dev/null
 same "a low-risk assess fires no rule" \
@@ -293,7 +320,31 @@ bad "escalate on a step" 'p["rules"][0]["then"]["escalate"] = {"to": "director"}
 bad "escalate to nobody" 'p["rules"][1]["then"]["escalate"] = {"to": "ceo"}' "escalates to 'ceo', which is no role"
 bad "after on the wrong on" 'p["rules"][0]["when"]["after"] = "1h"' "when.after is for task-overdue and implementation-late"
 bad "task role" 'p["rules"][0]["then"]["add_task"]["owner_role"] = "elves"' "gives a task to role 'elves'"
+bad "a control character in what a rule writes" 'p["rule_settable"] = ["owner", "justification"]; p["rules"][0]["then"]["set"] = {"justification": "x\u001b[31mRED\u0007"}' "rule 'high-risk-security' writes a control character (U+001B)"
+bad "a control character in a task" 'p["rules"][0]["then"]["add_task"]["title"] = "ok\u001b]0;pwned\u0007"' "writes a control character (U+001B)"
+bad "a task due past any calendar" 'p["rules"][0]["then"]["add_task"]["due_in"] = "100000000d"' "gives its task 100000000d: more than ten years"
 bad "owner and role" 'p["rules"][0]["then"]["add_task"]["owner"] = "bob@example.com"' "'rules[0].then.add_task' matches a schema it must not match"
+# the same policy made by hand, with plain git and an admin's key
+git checkout -q -b bad-policy
+"$CRQ" policy show --json | "$PY" -c '
+import json, sys, yaml
+p = json.load(sys.stdin)
+p["roles"]["extra"] = "x"
+print(yaml.safe_dump(json.loads(json.dumps(p)), sort_keys=False), end="")' >"$TMP/ok.yaml"
+as alice policy apply "$TMP/ok.yaml" >/dev/null
+"$PY" -c '
+import sys
+t = open(".crq/policy.yaml").read()
+t = t.replace("title: Prepare the rollout", "title: \"Prepare\\e[31m the rollout", 1)
+t = t.replace("backout on the hosts\n", "backout on the hosts\"\n", 1)
+open(".crq/policy.yaml", "w").write(t)'
+grep -q 'e\[31m' .crq/policy.yaml && ok "the hand-made policy holds the escape" || not_ok "no escape written"
+git add .crq/policy.yaml
+gitas alice "$(keyfor alice)" commit -q --amend -S -C HEAD
+git checkout -q main
+"$CRQ" verify bad-policy >"$TMP/vout" 2>&1
+grep -q "writes a control character (U+001B)" "$TMP/vout" && ok "verify refuses a hand-made policy whose rule writes a control character" ||
+	not_ok "bad-policy: $(cat "$TMP/vout")"
 fsck_clean .
 verify_all .
 done_testing
