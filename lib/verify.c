@@ -1069,6 +1069,20 @@ static void check_landing(struct vctx *v, const git_oid *merge,
 		ok = crq_policy__has_role(actor, roles->items[i]->str, day);
 	if (ok && res.decision)
 		ok = crq_policy__has_role(actor, res.role, day);
+	/* a task step its owner took: still a member, the role of a task
+	 * given to a role still held */
+	if (!ok && actor && res.by_owner && res.task) {
+		const crq_node *tasks = crq_node_get(new, "tasks");
+		const crq_node *tk = tasks && tasks->kind == CRQ_NODE_ARRAY &&
+			res.task <= tasks->count ? tasks->items[res.task - 1] :
+			NULL;
+		const char *owner = crq_node_get_str(tk, "owner");
+		const char *role = crq_node_get_str(tk, "role");
+
+		ok = (owner && !strcmp(owner, crq_node_get_str(actor,
+			"email"))) || (role && crq_policy__has_role(actor, role,
+			day));
+	}
 	if (!ok)
 		violation(v, merge, fid, "landing",
 			"step %s ('%s' by %s) lands on %s, when they no longer hold the role it needs",

@@ -152,7 +152,12 @@ same "authorized with 2 cab + 1 security" "$(yq $f1 'd["state"]')" "authorized"
 # the ops task holds the start back until ops did it
 expect 0 "" as bob schedule CHG-000001 --start 2026-11-23T10:10:00Z --end 2026-11-23T11:00:00Z --implementer bob@example.com
 expect 1 "a task of the phases it needs is not done" as bob start CHG-000001
+# ops's task ticked off on a branch and merged: it lands as it was made
+git checkout -q -b ops-side
 expect 0 "" as frank task done CHG-000001 1
+git checkout -q main
+git merge -q --no-ff --no-edit -S ops-side
+expect 0 "" "$CRQ" verify
 expect 0 "" as bob start CHG-000001
 expect 0 "" "$CRQ" verify
 
