@@ -466,8 +466,11 @@ static int load_docs(crq_node **out, crq_repo *repo)
 	for (i = 0; i < list->count; i++) {
 		const char *id = crq_node_get_str(list->items[i], "id");
 
-		if (id)
-			crq_node_set(docs, id, crq_node_dup(list->items[i]));
+		/* moved, not copied: a store's every change is here */
+		if (id) {
+			crq_node_set(docs, id, list->items[i]);
+			list->items[i] = NULL;
+		}
 	}
 	crq_node_free(list);
 	*out = docs;

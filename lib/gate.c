@@ -43,8 +43,9 @@ static crq_node *fresh(const crq_node *holds, const crq_node *doc,
 
 int crq_escalate(crq_node **out, crq_repo *repo, long long at, int dry_run)
 {
-	const crq_node *policy, *rules;
-	crq_node *docs = NULL, *res = crq_node_new(CRQ_NODE_ARRAY);
+	const crq_node *tip, *rules;
+	crq_node *policy = NULL, *docs = NULL;
+	crq_node *res = crq_node_new(CRQ_NODE_ARRAY);
 	long long now = crq_time_now();
 	char day[32];
 	size_t i, k;
@@ -60,9 +61,12 @@ int crq_escalate(crq_node **out, crq_repo *repo, long long at, int dry_run)
 	}
 	crq_rules_time(day, at);
 	day[10] = '\0';
-	if ((err = crq_policy__tip(&policy, repo)) < 0 ||
+	/* our own copy: every step re-reads the repository's (the lock
+	 * refreshes it), and each is judged under the tip's by the engine */
+	if ((err = crq_policy__tip(&tip, repo)) < 0 ||
 	    (err = crq_change_list(&docs, repo, NULL, NULL)) < 0)
 		goto done;
+	policy = crq_node_dup(tip);
 	if (!dry_run) {
 		/* the steps are the automation member's: say so up front */
 		crq_buf me = CRQ_BUF_INIT;
@@ -142,17 +146,11 @@ int crq_escalate(crq_node **out, crq_repo *repo, long long at, int dry_run)
 				crq_node_set(r, "commit", crq_node_new_cstr(
 					hex.ptr));
 			crq_buf_dispose(&hex);
-			/* the policy may have moved under us: read it again */
-			if ((err = crq_policy__tip(&policy, repo)) < 0)
-				goto done;
-			rules = crq_node_get(policy, "rules");
-			if (!rules || k >= rules->count ||
-			    rules->items[k] != rule)
-				break;
 		}
 	}
 done:
 	crq_repo_set_step_time(repo, 0);
+	crq_node_free(policy);
 	crq_node_free(docs);
 	if (err < 0)
 		crq_node_free(res);

@@ -259,6 +259,18 @@ expect 0 "" "$CRQ" events
 same "text: one line per event" "$(sed -n 1p "$TMP/out" | cut -c1-46)" "2026-11-23T09:00:00Z  step                evt-"
 expect 1 "'yesterday' is neither a time (RFC 3339), an event id nor a revision" "$CRQ" events --since yesterday
 expect 129 "unknown option" "$CRQ" events --follow
+# ===== one escalate run, every change that is late =======================
+# CHG-000001 (window closed 12:00) and CHG-000002 (scheduled, closed
+# 15:00) are both more than two hours late at 17:30
+as alice member add bot@example.com --key "$(keyfor bot).pub" --name Bot --role automation >/dev/null
+at 2026-11-23T17:30:00Z
+expect 0 "" as bot escalate
+same "both escalated in one run" "$(cut -d: -f1 "$TMP/out")" "escalated CHG-000001
+escalated CHG-000002"
+expect 0 "" as bot escalate
+same "and nothing the second time" "$(cat "$TMP/out")" "nothing to escalate"
+expect 0 "" "$CRQ" verify
+
 # ===== the clock's events: SLA at risk and breached, a task overdue ======
 cd "$TMP"
 at 2026-11-23T09:00:00Z
