@@ -66,6 +66,8 @@ int report(int err);
 /* Send the events of the step repo just took to the channels of this
  * machine; failures are warnings (cmd/events.c). */
 void notify_step(crq_repo *repo);
+/* Say on stderr that a verify run pinned the trusted root (first use). */
+void say_pinned(const crq_verify_result *res);
 /* Print "usage: ..." for cmd with an optional problem line; returns 129. */
 int usage_error(const struct cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

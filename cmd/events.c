@@ -213,9 +213,7 @@ int cmd_gate(int argc, char **argv, struct cmd_ctx *ctx)
 		rc = report(err);
 		goto done;
 	}
-	if (vr.pinned)
-		fprintf(stderr, "crq: pinned the trusted root %.12s on first use "
-			"(.git/crq/trust)\n", vr.root);
+	say_pinned(&vr);
 	if (vr.count) {
 		fprintf(stderr, "error: the history does not verify (%zu violation%s): no deploy may rely on it\n"
 			"hint: crq verify lists them\n", vr.count,

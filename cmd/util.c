@@ -505,3 +505,10 @@ int ci_mode(void)
 
 	return ci && *ci && strcmp(ci, "false") && strcmp(ci, "0");
 }
+
+void say_pinned(const crq_verify_result *res)
+{
+	if (res->pinned)
+		fprintf(stderr, "crq: pinned the trusted root %.12s on first use "
+			"(.git/crq/trust)\n", res->root);
+}

@@ -46,9 +46,7 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx)
 		rc = report(err);
 		goto done;
 	}
-	if (res.pinned)
-		fprintf(stderr, "crq: pinned the trusted root %.12s on first use "
-			"(.git/crq/trust)\n", res.root);
+	say_pinned(&res);
 	if (json) {
 		crq_node *arr = violations_json(&res);
 

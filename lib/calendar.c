@@ -483,6 +483,25 @@ int crq_cal__freeze_applies(const crq_node *policy, const crq_node *f,
 	return r;
 }
 
+const crq_node *crq_cal__freeze_in(const crq_node *policy,
+	const crq_node *doc, long long a, long long b)
+{
+	const crq_node *fr = crq_node_get(policy, "freeze");
+	long long fs, fe;
+	size_t i;
+
+	if (b <= a)
+		b = a + 1;
+	for (i = 0; fr && fr->kind == CRQ_NODE_ARRAY && i < fr->count; i++)
+		if (crq_cal__freeze_applies(policy, fr->items[i], doc) &&
+		    crq_store__parse_time(crq_node_get_str(fr->items[i],
+			"start"), &fs) == 0 &&
+		    crq_store__parse_time(crq_node_get_str(fr->items[i],
+			"end"), &fe) == 0 && a < fe && fs < b)
+			return fr->items[i];
+	return NULL;
+}
+
 int crq_cal__collides(const crq_node *policy, const crq_node *a,
 	const crq_node *b, int kind, const char **what)
 {

@@ -68,6 +68,10 @@ const char *crq_cal__related(const crq_node *policy, const crq_node *a,
  * services)? */
 int crq_cal__freeze_applies(const crq_node *policy, const crq_node *f,
 	const crq_node *doc);
+/* The first freeze of the policy that applies to doc and overlaps
+ * [a, b) (a == b: holds the instant a), or NULL (borrowed). */
+const crq_node *crq_cal__freeze_in(const crq_node *policy,
+	const crq_node *doc, long long a, long long b);
 
 /* Do the windows of changes a and b overlap and share what kind says:
  * CRQ_CAL_SERVICE a service (through dependencies; *what gets it) or

@@ -192,26 +192,6 @@ static int names_any(const crq_node *doc, const crq_node *set)
 	return 0;
 }
 
-/* The freeze that holds doc at t, or NULL. */
-static const crq_node *freeze_at(const crq_node *policy, const crq_node *doc,
-	long long t)
-{
-	const crq_node *fr = crq_node_get(policy, "freeze");
-	size_t i;
-
-	for (i = 0; fr && fr->kind == CRQ_NODE_ARRAY && i < fr->count; i++) {
-		long long fs, fe;
-
-		if (crq_cal__freeze_applies(policy, fr->items[i], doc) &&
-		    crq_store__parse_time(crq_node_get_str(fr->items[i],
-			"start"), &fs) == 0 &&
-		    crq_store__parse_time(crq_node_get_str(fr->items[i],
-			"end"), &fe) == 0 && fs <= t && t < fe)
-			return fr->items[i];
-	}
-	return NULL;
-}
-
 static void window_of(crq_node *o, const crq_node *doc)
 {
 	const crq_node *w = crq_node_get(doc, "window");
@@ -256,7 +236,7 @@ static const char *why_not(crq_buf *why, crq_buf *hint,
 				id, id);
 			return why->ptr;
 		}
-		if (!emergency && (f = freeze_at(policy, doc, t))) {
+		if (!emergency && (f = crq_cal__freeze_in(policy, doc, t, t))) {
 			crq_buf_printf(why, "%s is inside the freeze '%s' (%s to %s)",
 				id, crq_node_get_str(f, "name"),
 				crq_node_get_str(f, "start"),

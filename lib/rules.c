@@ -929,7 +929,6 @@ static int check_guards(crq_rules_result *res, const crq_rules_step *st,
 	const char *name = st->action;
 	long long now = st->time;
 	const crq_node *guards = crq_node_get(action, "guards");
-	const crq_node *freezes;
 	const char *id = crq_node_get_str(doc, "id");
 	const crq_node *ws = crq_node_path(doc, "window.start");
 	const crq_node *we = crq_node_path(doc, "window.end");
@@ -937,8 +936,7 @@ static int check_guards(crq_rules_result *res, const crq_rules_step *st,
 	int starts = to && !strcmp(to, "implementing");
 	/* a deployment happens now: the moment counts, not the window */
 	int deploys = crq_node_get(action, "deployments") != NULL;
-	long long a, b, fs, fe;
-	size_t i;
+	long long a, b;
 
 	if (!guards || !guards->count)
 		return 0;
@@ -961,18 +959,10 @@ static int check_guards(crq_rules_result *res, const crq_rules_step *st,
 	if (crq_policy__in_list(guards, "no-collision") && ws &&
 	    check_collision(res, policy, doc, st->others, name) < 0)
 		return CRQ_EDENIED;
-	freezes = crq_policy__in_list(guards, "no-freeze") ?
-		crq_node_get(policy, "freeze") : NULL;
-	for (i = 0; freezes && i < freezes->count; i++) {
-		const crq_node *f = freezes->items[i];
+	if (crq_policy__in_list(guards, "no-freeze")) {
+		const crq_node *f;
 
-		if (!crq_cal__freeze_applies(policy, f, doc) ||
-		    crq_store__parse_time(crq_node_get_str(f, "start"),
-			&fs) < 0 ||
-		    crq_store__parse_time(crq_node_get_str(f, "end"),
-			&fe) < 0)
-			continue;
-		if (!deploys && a < fe && fs < b)
+		if (!deploys && (f = crq_cal__freeze_in(policy, doc, a, b)))
 			return refuse(res, "no-freeze", CRQ_EDENIED,
 				"cannot %s %s: %s overlaps the freeze '%s' (%s to %s)\n"
 				"hint: choose a window outside it, or an emergency change",
@@ -981,7 +971,8 @@ static int check_guards(crq_rules_result *res, const crq_rules_step *st,
 				crq_node_get_str(f, "start"),
 				crq_node_get_str(f, "end"));
 		/* work starts (or goes out) now, whatever the window says */
-		if ((starts || deploys) && fs <= now && now < fe)
+		if ((starts || deploys) &&
+		    (f = crq_cal__freeze_in(policy, doc, now, now)))
 			return refuse(res, "no-freeze", CRQ_EDENIED,
 				"cannot %s %s now: it is inside the freeze '%s' (%s to %s)\n"
 				"hint: wait until it ends, or raise an emergency change",
