@@ -1373,6 +1373,35 @@ done:
 	return err;
 }
 
+/* The fired rule that wrote the field at JSON pointer ptr ("/owner",
+ * "/tasks/2/due"), or NULL. */
+static const char *set_by_rule(const crq_rules_result *res,
+	const crq_node *policy, const char *ptr)
+{
+	size_t i, n;
+
+	if (!ptr || *ptr != '/')
+		return NULL;
+	n = strcspn(ptr + 1, "/");
+	for (i = 0; res->fired && i < res->fired->count; i++) {
+		const char *name = res->fired->items[i]->str;
+		const crq_node *then = crq_node_get(crq_auto__rule(policy,
+			name), "then");
+		const crq_node *set = crq_node_get(then, "set");
+		size_t k;
+
+		for (k = 0; set && set->kind == CRQ_NODE_OBJECT &&
+				k < set->count; k++)
+			if (strlen(set->keys[k]) == n &&
+			    !strncmp(set->keys[k], ptr + 1, n))
+				return name;
+		if (crq_node_get(then, "add_task") && n == 5 &&
+		    !strncmp(ptr + 1, "tasks", 5))
+			return name;
+	}
+	return NULL;
+}
+
 void crq_rules_fired_text(crq_buf *out, const crq_rules_result *res)
 {
 	size_t i;
@@ -1588,7 +1617,16 @@ int crq_rules_change(crq_rules_result *res, const crq_rules_step *step)
 	crq_issues_dispose(&issues);
 	crq_issues_init(&issues);
 	if ((err = crq_schema_validate(st->schema, after, &issues)) < 0) {
-		if (issues.count)
+		const char *by = issues.count ? set_by_rule(res, st->policy,
+			issues.items[0].pointer) : NULL;
+
+		/* what a rule wrote is the policy's fault, not the change's */
+		if (by)
+			err = refuse(res, "automation", CRQ_EINVALID,
+				"rule '%s' of the policy writes what a change may not hold: %s\n"
+				"hint: an admin fixes the rule (crq policy apply)",
+				by, issues.items[0].message);
+		else if (issues.count)
 			err = refuse(res, "invalid-file", CRQ_EINVALID,
 				"%s:%u:%u: %s", id, issues.items[0].line,
 				issues.items[0].col, issues.items[0].message);

@@ -295,12 +295,25 @@ same "its rule's effects once, in the replayed commit" \
 expect 0 "" "$CRQ" verify
 cd "$TMP/s"
 
+# a rule that sets what a change may not hold: the step is refused,
+# and the message blames the rule, not the change
+"$CRQ" policy show --json | "$PY" -c '
+import json, sys, yaml
+p = json.load(sys.stdin)
+p["rules"][-1]["then"]["set"] = {"owner": {"a": [1]}}
+print(yaml.safe_dump(json.loads(json.dumps(p)), sort_keys=False), end="")' >"$TMP/p3.yaml"
+expect 0 "" as alice policy apply "$TMP/p3.yaml"
+as alice new --title "Pay more" --service payments --impact low $plans >/dev/null
+id=$(git log -1 --format='%(trailers:key=Crq-Change,valueonly)')
+expect 1 "rule 'payments-owner' of the policy writes what a change may not hold: 'owner' must be of type string" as alice submit $id
+expect 0 "" as alice policy apply "$TMP/p2.yaml"
+
 # ===== crq writes no file its verify would refuse ========================
 # under the 1 MiB crq reads, over the 1 MiB it writes: one short line
 # after another grows by the literal block's indentation
 "$PY" -c 'import json; print(json.dumps({"title": "Big", "description": "a\n" * 330000}))' >"$TMP/big.json"
 before=$(state .)
-expect 1 "changes/000/CHG-000005.yaml' would be" as alice new -F "$TMP/big.json"
+expect 1 "' would be " as alice new -F "$TMP/big.json"
 grep -q "a crq file may hold 1048576 at most" "$TMP/err" && ok "says the limit" || not_ok "limit: $(cat "$TMP/err")"
 same "nothing written" "$(state .)" "$before"
 
