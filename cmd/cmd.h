@@ -59,6 +59,9 @@ int cmd_notify(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_escalate(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_gate(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_deploy(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_audit(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_report(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_raci(int argc, char **argv, struct cmd_ctx *ctx);
 
 /* Print "error: <crq_error_last()>" (or "fatal:" for repository
  * failures) and return the exit code for crq error code err. */
@@ -138,6 +141,10 @@ int run_editor(crq_repo *repo, const char *path);
 int kept_lock(const char *file);
 /* Write path whole through a fresh temporary file (0, or -1 and errno). */
 int write_file_atomic(const char *path, const char *text, size_t len);
+/* An RFC 3339 time, or a date YYYY-MM-DD (its first second, or with
+ * end_of_day its last, UTC), as seconds since the epoch; CRQ_EINVALID
+ * when it is neither. */
+int parse_when(const char *text, long long *out, int end_of_day);
 /* What is at a kept file's path. */
 enum { KEPT_NONE, KEPT_TEXT, KEPT_HUGE, KEPT_ODD };
 int kept_kind(const char *file);

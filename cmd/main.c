@@ -297,6 +297,82 @@ const struct cmd commands[] = {
 	  "  --artifact DIGEST    e.g. sha256:HEX of the image or package\n"
 	  "  --environment E      e.g. prod\n"
 	  "  -m MSG               the commit message's body\n" },
+	{ "audit", cmd_audit,
+	  "crq audit [--change ID] [--member EMAIL] [--role R] [--since T] [--until T] [--grep WORD] [--format text|json|csv|html] [--sign] [-o FILE] [--trust REV]\n"
+	  "       crq audit --permissions [--format text|json|csv] [--sign] [-o FILE]",
+	  "the evidence pack: every step, its signer and verdicts, each change's controls",
+	  "Verifies the whole history (the trusted root as for crq verify) and\n"
+	  "lists every step: commit, time, member and the role the step used,\n"
+	  "action, from -> to, the policy version in force, the signing key's\n"
+	  "fingerprint (SHA256, as ssh-keygen -l shows it), the signature\n"
+	  "verdict and crq verify's verdict (a refused commit shows as\n"
+	  "refused, with the rule).  Per change, the controls, each pass,\n"
+	  "fail, pending, not-recorded or n/a with the commit that proves it:\n"
+	  "  authorized-before-implementation  the authorizing step is an\n"
+	  "                     ancestor of the start step in the commit graph\n"
+	  "  separation-of-duties  no approver created or edited the change\n"
+	  "                     in the round they approved, nor requested it\n"
+	  "  plans              implementation, backout and test plans present\n"
+	  "                     in the content that was authorized\n"
+	  "  emergency-review   an emergency change reviewed by its deadline\n"
+	  "  post-implementation-review  an implemented change was reviewed\n"
+	  "  deployed-as-authorized  each crq deploy record was made under the\n"
+	  "                     authorization, of a commit the change names\n"
+	  "                     when it names any; not-recorded when none\n"
+	  "Filters keep the changes (and their steps) that match:\n"
+	  "  --change ID      one change\n"
+	  "  --member EMAIL   changes EMAIL took a step on\n"
+	  "  --role R         changes a step was taken on in role R\n"
+	  "  --since T, --until T  changes with a step in [T, T] (RFC 3339 or\n"
+	  "                   a date YYYY-MM-DD)\n"
+	  "  --grep WORD      changes whose id, title or description holds WORD\n"
+	  "  --format F       text (default), json (schemas/audit.schema.json),\n"
+	  "                   csv (one row per step), html (one self-contained\n"
+	  "                   file: trails, controls, calendar, Gantt chart)\n"
+	  "  --sign           also write FILE.sig: an SSH signature of the\n"
+	  "                   export (namespace crq-audit) by your signing key;\n"
+	  "                   needs -o.  Check it with:\n"
+	  "                     ssh-keygen -Y verify -f allowed_signers \\\n"
+	  "                       -I EMAIL -n crq-audit -s FILE.sig < FILE\n"
+	  "  -o FILE          write to FILE (atomically) instead of stdout\n"
+	  "  --trust REV      the trusted root (as crq verify --trust)\n"
+	  "  --permissions    the permission audit instead: who held which role\n"
+	  "                   and when, every grant and revoke with who made it,\n"
+	  "                   grants expiring within 30 days, admins, keys\n"
+	  "Exit 0 when the history verifies and every control passes or does\n"
+	  "not apply, 1 when a control fails or a commit is refused.\n" },
+	{ "report", cmd_report,
+	  "crq report [--from T] [--to T] [--service S] [--type T] [--format text|json|csv|html] [-o FILE] [--trust REV]",
+	  "change metrics: volume, lead times, blocking, approvals, outcomes, SLAs",
+	  "Computed from the verified history (changes whose commits crq verify\n"
+	  "refuses are left out and listed).  Changes created in [--from, --to]\n"
+	  "(RFC 3339 or YYYY-MM-DD; default: all), of service S and type T:\n"
+	  "volume by type, state, service and month; lead times (p50, p90;\n"
+	  "nearest rank) created -> closed, submitted -> authorized,\n"
+	  "authorized -> implemented; time in each state and the blocking rate\n"
+	  "(the share that waited longer than the policy's report.targets for\n"
+	  "that state); approval latency per role; success,\n"
+	  "successful-with-issues, failed and backed-out rates; the change\n"
+	  "failure rate (failed + backed out over closed-out changes, as DORA\n"
+	  "counts it); the emergency share; SLA compliance per target; load\n"
+	  "per member.\n"
+	  "  --format F   text (default), json (schemas/report.schema.json),\n"
+	  "               csv (metric,key,value rows), html (one self-contained\n"
+	  "               file: charts, the month calendar, the Gantt chart,\n"
+	  "               the trails and controls)\n"
+	  "  -o FILE      write to FILE (atomically) instead of stdout\n"
+	  "  --trust REV  the trusted root (as crq verify --trust)\n" },
+	{ "raci", cmd_raci, "crq raci [--format text|md|json|html] [-o FILE]",
+	  "the RACI matrix of the workflow, derived from the policy",
+	  "Workflow actions grouped by phase (the action's phase: in the\n"
+	  "policy, else derived from the states it moves between) against the\n"
+	  "policy's roles.  R: the role may take the action; A: the approval\n"
+	  "rules require the role's approval there; C: consulted (a rule asks\n"
+	  "for the role, or it reviews); I: informed (a notification or\n"
+	  "escalation rule targets it).  Read from the policy in force, so it\n"
+	  "cannot drift from what crq enforces.\n"
+	  "  --format F   text (default), md (a Markdown table), json, html\n"
+	  "  -o FILE      write to FILE instead of stdout\n" },
 	{ "comment", cmd_act, "crq comment ID -m MSG",
 	  "comment on a change (a commit; the state stays)", ACT_HELP },
 	{ "do", cmd_do, "crq do ID ACTION [--role ROLE] [-m MSG]",

@@ -512,3 +512,17 @@ void say_pinned(const crq_verify_result *res)
 		fprintf(stderr, "crq: pinned the trusted root %.12s on first use "
 			"(.git/crq/trust)\n", res->root);
 }
+
+int parse_when(const char *text, long long *out, int end_of_day)
+{
+	char buf[40];
+	size_t n = strlen(text);
+
+	/* a date alone: its first (or last) second, UTC */
+	if (n == 10 && text[4] == '-' && text[7] == '-') {
+		snprintf(buf, sizeof(buf), "%sT%s", text,
+			end_of_day ? "23:59:59Z" : "00:00:00Z");
+		text = buf;
+	}
+	return crq_time_parse(text, out);
+}

@@ -32,5 +32,9 @@
 #include "crq/events.h"
 #include "crq/notify.h"
 #include "crq/gate.h"
+#include "crq/audit.h"
+#include "crq/report.h"
+#include "crq/raci.h"
+#include "crq/dashboard.h"
 
 #endif

@@ -1170,6 +1170,9 @@ static int allow(crq_rules_result *res, const crq_rules_step *st,
 	roles = crq_node_get(act, "roles");
 	for (i = 0; roles && i < roles->count; i++)
 		if (crq_policy__has_role(member, roles->items[i]->str, day)) {
+			/* the role it is taken in (a decision names its own) */
+			snprintf(res->role, sizeof(res->role), "%s",
+				roles->items[i]->str);
 			err = 0;
 			goto done;
 		}

@@ -54,7 +54,9 @@ typedef struct {
 	const crq_node *signer;		/* the member signing (borrowed) */
 	char from[40], to[40];		/* states: from is "" for a create */
 	char digest[72];		/* a decision: what was decided on */
-	char role[64];			/* a decision: the role taken */
+	char role[64];			/* the role the step is taken in (a
+					 * decision's: the one its approval
+					 * names; "" for a task owner's) */
 	int decision;			/* 1 approve, 2 reject, 0 neither */
 	int met;			/* the approval rules are now met */
 	int by_owner;			/* no role: allowed only as the task's owner */

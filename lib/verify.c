@@ -73,6 +73,10 @@ struct vctx {
 	/* high-water times of the commits walked (open addressing) */
 	struct high_water *hw;
 	size_t nhw, ahw;
+	/* the step being checked, for opts->on_step: the role the engine
+	 * found it taken in */
+	const crq_verify_options *opts;
+	char role[64];
 };
 
 static void violation(struct vctx *v, const git_oid *commit,
@@ -485,6 +489,8 @@ static void check_change_step(struct vctx *v, const struct step_in *s,
 		refused(v, s->id, fid, res.rule);
 		goto done;
 	}
+	snprintf(v->role, sizeof(v->role), "%s", res.role[0] ? res.role :
+		res.by_owner ? "owner" : "");
 	crq_change_format(&mine, v->schema, res.after);
 	if (mine.size != text.size || memcmp(mine.ptr, text.ptr, text.size)) {
 		f = first_difference(res.after, new);
@@ -656,6 +662,7 @@ static void check_policy_step(struct vctx *v, const struct step_in *s,
 		refused(v, s->id, NULL, rule);
 		goto done;
 	}
+	snprintf(v->role, sizeof(v->role), "admin");
 	ov = crq_node_get(want, "version");
 	nv = crq_node_get(np, "version");
 	if (!crq_node_equal(want, np)) {
@@ -758,9 +765,10 @@ static int crq_delta(struct diff_acc *acc, git_repository *git,
 
 /* A commit with one parent (or none) that touches crq paths or carries
  * Crq-* trailers: one step. */
-static void check_step(struct vctx *v, git_commit *c,
+static void judge_step(struct vctx *v, git_commit *c,
 	const struct diff_acc *acc, const crq_node *trailers,
-	const char *trailer_problem)
+	const char *trailer_problem, const char **verdict, crq_buf *signer,
+	long long *version)
 {
 	const git_oid *id = git_commit_id(c);
 	const git_signature *cm = git_commit_committer(c);
@@ -784,6 +792,8 @@ static void check_step(struct vctx *v, git_commit *c,
 		return;
 	}
 	policy = policy_at(v, git_commit_parent_id(c, 0), &present);
+	if (policy && crq_node_get(policy, "version"))
+		*version = crq_node_get(policy, "version")->i;
 	if (!policy) {
 		violation(v, id, cid, "no-policy", present ?
 			"the parent's policy does not parse" :
@@ -799,6 +809,7 @@ static void check_step(struct vctx *v, git_commit *c,
 	}
 	i = (size_t)crq_commit__split(&payload, &sig, &problem,
 		git_odb_object_data(obj), git_odb_object_size(obj));
+	*verdict = i ? "bad" : "unsigned";
 	if (problem.size) {
 		violation(v, id, cid, "commit-format", "%s", problem.ptr);
 		goto done;
@@ -814,6 +825,8 @@ static void check_step(struct vctx *v, git_commit *c,
 			crq_error_last());
 		goto done;
 	}
+	*verdict = "unknown-key";
+	crq_buf_puts(signer, key.ptr);
 	if (strncmp(key.ptr, "ssh-ed25519 ", 12)) {
 		violation(v, id, cid, "key-type",
 			"crq signatures are ed25519, not '%.*s'",
@@ -825,6 +838,7 @@ static void check_step(struct vctx *v, git_commit *c,
 			"the signing key belongs to no member of the parent's policy");
 		goto done;
 	}
+	*verdict = "good";
 	if (strcmp(crq_node_get_str(crq_policy__key_owner(policy, key.ptr),
 			"email"), cm->email)) {
 		violation(v, id, cid, "committer",
@@ -918,6 +932,44 @@ done:
 	crq_buf_dispose(&path);
 	git_odb_object_free(obj);
 	git_odb_free(odb);
+}
+
+/* A step: judged, then told to opts->on_step with its verdicts. */
+static void check_step(struct vctx *v, git_commit *c,
+	const struct diff_acc *acc, const crq_node *trailers,
+	const char *trailer_problem)
+{
+	crq_verify_step st;
+	crq_buf key = CRQ_BUF_INIT;
+	size_t before = v->out->count;
+	char hex[41];
+
+	memset(&st, 0, sizeof(st));
+	st.signature = "unsigned";
+	v->role[0] = '\0';
+	judge_step(v, c, acc, trailers, trailer_problem, &st.signature,
+		&key, &st.policy_version);
+	if (!v->opts->on_step)
+		goto done;
+	git_oid_tostr(hex, sizeof(hex), git_commit_id(c));
+	st.commit = hex;
+	st.change = tr(trailers, "Crq-Change");
+	st.action = tr(trailers, "Crq-Action");
+	st.from = tr(trailers, "Crq-From");
+	st.to = tr(trailers, "Crq-To");
+	st.by = git_commit_committer(c)->email;
+	st.time = (long long)git_commit_committer(c)->when.time;
+	st.key = key.size ? key.ptr : NULL;
+	if (v->out->count > before) {
+		st.refused = 1;
+		st.rule = v->out->items[before].rule;
+		st.message = v->out->items[before].message;
+	} else {
+		st.role = v->role[0] ? v->role : NULL;
+	}
+	v->opts->on_step(&st, v->opts->payload);
+done:
+	crq_buf_dispose(&key);
 }
 
 /* ---- merges ---- */
@@ -1542,6 +1594,7 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	memset(&v, 0, sizeof(v));
 	v.repo = repo;
 	v.out = res;
+	v.opts = opts;
 	v.editors = crq_node_new(CRQ_NODE_OBJECT);
 	v.unread = crq_node_new(CRQ_NODE_OBJECT);
 	crq_store__now(&now, repo);
@@ -1582,7 +1635,7 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 		pin = !opts->rev;
 	}
 	git_oid_tostr(res->root, sizeof(res->root), &root);
-	cacheable = !opts->rev && !opts->base;
+	cacheable = !opts->rev && !opts->base && !opts->full;
 	if (cacheable && state_read(&verified, repo, "verified") &&
 	    state_read(&vroot, repo, "verified-root") &&
 	    git_oid_equal(&vroot, &root)) {

@@ -32,6 +32,30 @@ typedef struct {
 void crq_verify_result_init(crq_verify_result *res);
 void crq_verify_result_dispose(crq_verify_result *res);
 
+/* A step as the walk checked it (strings valid during the call only;
+ * those not known are NULL). */
+typedef struct crq_verify_step {
+	const char *commit;		/* hex */
+	const char *change;		/* Crq-Change; NULL for a policy step */
+	const char *action, *from, *to;	/* the trailers */
+	const char *by;			/* the committer's e-mail */
+	long long time;			/* committer time */
+	/* the role the rule engine found the step taken in ("owner" for a
+	 * task step its owner took without a role; NULL when refused
+	 * before it was judged, and for a policy step) */
+	const char *role;
+	long long policy_version;	/* of the parent's policy (0: none) */
+	const char *key;		/* the signing key, "TYPE BASE64" */
+	/* good (a valid signature, in canonical form, by a key of a member
+	 * of the parent's policy), unknown-key (valid, by another key),
+	 * bad (it does not verify, or is not in canonical form) or
+	 * unsigned */
+	const char *signature;
+	/* 1 when verify refused the commit: rule and message name why */
+	int refused;
+	const char *rule, *message;
+} crq_verify_step;
+
 typedef struct {
 	unsigned int version;
 	/* the revision to verify (tags peel to their commit); NULL: the
@@ -47,11 +71,18 @@ typedef struct {
 	/* only commits not reachable from base (crq check); base itself is
 	 * taken as verified */
 	const char *base;
+	/* walk the whole history from the trusted root: the remembered tip
+	 * is neither used nor written (crq audit, crq report) */
+	int full;
+	/* called for every step (a single-parent commit touching crq paths
+	 * or carrying Crq-* trailers) once it is checked, oldest first */
+	void (*on_step)(const struct crq_verify_step *step, void *payload);
+	void *payload;
 } crq_verify_options;
 
-#define CRQ_VERIFY_OPTIONS_VERSION 1
+#define CRQ_VERIFY_OPTIONS_VERSION 2
 #define CRQ_VERIFY_OPTIONS_INIT { CRQ_VERIFY_OPTIONS_VERSION, NULL, NULL, 0, \
-	NULL }
+	NULL, 0, NULL, NULL }
 
 /*
  * Verify the history: every commit reachable from the tip that the

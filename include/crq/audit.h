@@ -1,0 +1,77 @@
+/*
+ * crq/audit.h - evidence: the audit pack (crq audit) and the permission
+ * audit (crq audit --permissions), read from the verified history.
+ * Conventions: see crq.h.
+ *
+ * The pack is a crq_node object (schemas/audit.schema.json):
+ *   generated, branch, tip, root      when, which branch, its tip and
+ *                                     the trusted root of the walk
+ *   verify   {clean, checked, violations: [{commit, change, rule,
+ *            message, hint}]}: crq verify's run over the whole history
+ *   filters  the filters applied (as given)
+ *   steps    [{commit, time, change (null for a policy step), title,
+ *            by, role, action, from, to, policy_version, key (SHA256:...
+ *            fingerprint, or null), signature (good, bad, unsigned,
+ *            unknown-key), verdict (accepted, refused), rule, message
+ *            (a refused step: verify's rule and message)}], oldest first
+ *            in history order
+ *   changes  [{id, title, type, state, requester, services, risk,
+ *            created, window {start, end} | null, implementer, tasks
+ *            [{number, title, phase, owner, role, due, done}],
+ *            deployments [...], verdict (accepted | refused: a step of
+ *            it was refused), steps (count), controls [{control,
+ *            status, commit, detail}]}], in id order
+ *   summary  {changes, steps, refused, controls: {pass, fail, pending,
+ *            not-recorded, n/a}}
+ * A control's status is pass, fail, pending (not yet due, or not done
+ * yet but still allowed), not-recorded (no record to judge by) or n/a;
+ * commit is the step that proves it (null when none does).
+ */
+#ifndef CRQ_PUBLIC_AUDIT_H
+#define CRQ_PUBLIC_AUDIT_H
+
+#include "crq/node.h"
+#include "crq/store.h"
+
+#define CRQ_AUDIT_OPTIONS_VERSION 1
+
+typedef struct {
+	unsigned int version;
+	const char *change;	/* one change (NULL: all) */
+	const char *member;	/* changes this member took a step on */
+	const char *role;	/* changes a step was taken on in this role */
+	long long since, until;	/* changes with a step in [since, until]
+				 * (0: unbounded) */
+	const char *grep;	/* id, title or description holds it */
+	const char *trust;	/* the trusted root (as crq verify) */
+	int require_trust;	/* as crq_verify_options */
+} crq_audit_options;
+
+#define CRQ_AUDIT_OPTIONS_INIT { CRQ_AUDIT_OPTIONS_VERSION, NULL, NULL, \
+	NULL, 0, 0, NULL, NULL, 0 }
+
+/* The audit pack of repo under opts (may be NULL), into *out.  0 when
+ * the history could be read (refused commits are in the pack);
+ * CRQ_EREPO as crq_verify_run. */
+int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts);
+
+/* Does the pack hold a refused step or a failing control? */
+int crq_audit_failed(const crq_node *pack);
+
+/*
+ * The permission audit at now: {generated, members: [{email, name,
+ * keys: [{key, fingerprint}], roles: [{role, since, until, granted_by,
+ * commit}], admin}], events: [{time, commit, by, kind (grant, revoke,
+ * member-add, member-remove, key-add, key-remove), member, role,
+ * until}], expiring: [{email, role, until}] (within 30 days of now),
+ * admins: [emails]}, read from every policy step of the history.
+ */
+int crq_audit_permissions(crq_node **out, crq_repo *repo, long long now);
+
+/* Sign data with the repository's signing key for namespace (SSHSIG,
+ * as `ssh-keygen -Y sign -n NAMESPACE` makes it); the armored signature
+ * with its final newline goes to out. */
+int crq_repo_sign(crq_buf *out, crq_repo *repo, const char *data,
+	size_t len, const char *namespace_);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * crq/dashboard.h - one self-contained HTML file (no network, no
+ * scripts, inline SVG charts) of the report, the calendar, the Gantt
+ * chart and the audit trails.  Conventions: see crq.h.
+ */
+#ifndef CRQ_PUBLIC_DASHBOARD_H
+#define CRQ_PUBLIC_DASHBOARD_H
+
+#include "crq/node.h"
+
+typedef struct {
+	unsigned int version;
+	const char *title;	/* the page's title */
+	int audit_first;	/* 1: crq audit's file (trails and controls
+				 * first), 0: crq report's (metrics first) */
+} crq_dashboard_options;
+
+#define CRQ_DASHBOARD_OPTIONS_VERSION 1
+#define CRQ_DASHBOARD_OPTIONS_INIT { CRQ_DASHBOARD_OPTIONS_VERSION, NULL, 0 }
+
+/* Append the page to out.  report (crq_report), audit (crq_audit) and
+ * calendar (crq_calendar) may each be NULL: its sections are left out.
+ * raci (crq_raci) likewise. */
+void crq_dashboard_html(crq_buf *out, const crq_node *report,
+	const crq_node *audit, const crq_node *calendar, const crq_node *raci,
+	const crq_dashboard_options *opts);
+
+#endif
