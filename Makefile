@@ -23,6 +23,8 @@ DEBS := build-essential pkg-config git libgit2-dev libyaml-dev libssl-dev \
 	libpcre2-dev libcmocka-dev python3 python3-jsonschema python3-yaml \
 	json-schema-test-suite openssh-client libical-dev tzdata python3-icalendar \
 	libcurl4-openssl-dev
+# what only the tests need: a real browser for the HTML files crq writes
+TEST_DEBS := chromium python3-html5lib fonts-dejavu-core
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wvla -Wwrite-strings -Wformat=2 -Wno-format-nonliteral
@@ -48,13 +50,16 @@ FUZZ_SECONDS ?= 60
 
 SUITE ?= /usr/share/json-schema-test-suite/tests/draft7
 
-.PHONY: all deps test test-only check fuzz fuzz-history demo bench install \
+.PHONY: all deps test-deps test test-only check fuzz fuzz-history demo bench install \
 	uninstall clean
 
 all: $(BUILD)/crq
 
 deps:
 	@sh tests/deps.sh $(DEBS)
+
+test-deps:
+	@sh tests/deps.sh $(DEBS) $(TEST_DEBS)
 
 HEADERS = $(wildcard include/*.h include/crq/*.h lib/*.h)
 
@@ -90,7 +95,7 @@ $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c \
 	$(CC) $(ALL_CFLAGS) -Itests/fuzz -o $@ tests/fuzz/fuzz_$*.c \
 		tests/fuzz/replay.c $(BUILD)/libcrq.a $(PKG_LIBS)
 
-test: deps
+test: test-deps
 	@$(MAKE) --no-print-directory test-only
 
 test-only: $(BUILD)/crq $(UNIT_BIN) $(TOOLS) $(REPLAY_BIN)
@@ -99,7 +104,7 @@ test-only: $(BUILD)/crq $(UNIT_BIN) $(TOOLS) $(REPLAY_BIN)
 # A sanitizer report exits 99, which no test expects, even where the
 # test expects crq to refuse (exit 1).  Full malloc stacks let the leak
 # suppressions for libgit2's own leaks (tests/lsan.supp) match.
-check: deps
+check: test-deps
 	rm -rf $(BUILD)/asan
 	@ASAN_OPTIONS=exitcode=99:detect_leaks=1:fast_unwind_on_malloc=0 \
 	LSAN_OPTIONS=exitcode=99:suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
