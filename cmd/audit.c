@@ -1,10 +1,379 @@
-/* audit.c - crq audit (being written). */
+/*
+ * audit.c - crq audit: the evidence pack (every step with its signer
+ * and verdicts, each change's controls) and --permissions.
+ */
+#include <stdio.h>
+#include <string.h>
 #include "cmd.h"
+
+#define NAMESPACE "crq-audit"
+
+static const char *s_or(const crq_node *o, const char *key, const char *dflt)
+{
+	const char *s = crq_node_get_str(o, key);
+
+	return s ? s : dflt;
+}
+
+static void short_hex(char out[8], const char *hex)
+{
+	snprintf(out, 8, "%.7s", hex ? hex : "");
+}
+
+static void pack_text(crq_buf *out, const crq_node *pack)
+{
+	const crq_node *v = crq_node_get(pack, "verify");
+	const crq_node *viol = crq_node_get(v, "violations");
+	const crq_node *steps = crq_node_get(pack, "steps");
+	const crq_node *changes = crq_node_get(pack, "changes");
+	const crq_node *sum = crq_node_get(pack, "summary");
+	const crq_node *cs = crq_node_get(sum, "controls");
+	char a[8], b[8];
+	size_t i, k;
+
+	short_hex(a, s_or(pack, "tip", ""));
+	short_hex(b, s_or(pack, "root", ""));
+	crq_buf_printf(out, "crq audit of %s at %s (trusted root %s), %s\n",
+		s_or(pack, "branch", "?"), a, b, s_or(pack, "generated", ""));
+	crq_buf_printf(out, "crq verify: %s, %lld commits checked\n",
+		crq_node_get(v, "clean")->b ? "clean" : "REFUSED",
+		crq_node_get(v, "checked")->i);
+	for (i = 0; viol && i < viol->count; i++)
+		crq_buf_printf(out, "  refused %s %s %s: %s\n",
+			s_or(viol->items[i], "commit", ""),
+			s_or(viol->items[i], "change", "-"),
+			s_or(viol->items[i], "rule", ""),
+			s_or(viol->items[i], "message", ""));
+	for (i = 0; i < changes->count; i++) {
+		const crq_node *c = changes->items[i];
+		const char *id = s_or(c, "id", "");
+		const crq_node *ctl = crq_node_get(c, "controls");
+
+		crq_buf_printf(out, "\n%s  %s  [%s, %s]%s\n", id,
+			s_or(c, "title", ""), s_or(c, "type", ""),
+			s_or(c, "state", ""),
+			!strcmp(s_or(c, "verdict", ""), "refused") ?
+			"  REFUSED by crq verify" : "");
+		for (k = 0; k < steps->count; k++) {
+			const crq_node *s = steps->items[k];
+			const crq_node *pv = crq_node_get(s, "policy_version");
+			char pvt[24];
+
+			if (strcmp(s_or(s, "change", ""), id))
+				continue;
+			short_hex(a, s_or(s, "commit", ""));
+			if (pv && pv->kind == CRQ_NODE_INT)
+				snprintf(pvt, sizeof(pvt), "v%lld", pv->i);
+			else
+				snprintf(pvt, sizeof(pvt), "-");
+			crq_buf_printf(out, "  %s %s  %s (%s)  %s %s -> %s  policy %s  %s  signature %s  %s%s%s\n",
+				s_or(s, "time", ""), a, s_or(s, "by", "?"),
+				s_or(s, "role", "-"), s_or(s, "action", "?"),
+				s_or(s, "from", "(new)"), s_or(s, "to", "?"),
+				pvt, s_or(s, "key", "-"),
+				s_or(s, "signature", ""),
+				s_or(s, "verdict", ""),
+				crq_node_get_str(s, "rule") ? ": " : "",
+				crq_node_get_str(s, "rule") ?
+				crq_node_get_str(s, "rule") : "");
+		}
+		for (k = 0; ctl && k < ctl->count; k++) {
+			const crq_node *x = ctl->items[k];
+
+			short_hex(a, s_or(x, "commit", ""));
+			crq_buf_printf(out, "  %-12s %-33s %-7s %s\n",
+				s_or(x, "status", ""), s_or(x, "control", ""),
+				*a ? a : "-", s_or(x, "detail", ""));
+		}
+	}
+	/* steps that belong to no change at the tip: policy steps and any
+	 * refused leftovers */
+	for (k = 0, i = 0; k < steps->count; k++) {
+		const crq_node *s = steps->items[k];
+		const char *id = crq_node_get_str(s, "change");
+		size_t m;
+		int known = 0;
+
+		for (m = 0; id && m < changes->count; m++)
+			known |= !strcmp(s_or(changes->items[m], "id", ""),
+				id);
+		if (known)
+			continue;
+		if (!i++)
+			crq_buf_puts(out, "\npolicy and other steps\n");
+		short_hex(a, s_or(s, "commit", ""));
+		crq_buf_printf(out, "  %s %s  %s (%s)  %s%s%s  %s  signature %s  %s%s%s\n",
+			s_or(s, "time", ""), a, s_or(s, "by", "?"),
+			s_or(s, "role", "-"), s_or(s, "action", "?"),
+			id ? " " : "", id ? id : "", s_or(s, "key", "-"),
+			s_or(s, "signature", ""), s_or(s, "verdict", ""),
+			crq_node_get_str(s, "rule") ? ": " : "",
+			crq_node_get_str(s, "rule") ?
+			crq_node_get_str(s, "rule") : "");
+	}
+	crq_buf_printf(out, "\n%lld change%s, %lld step%s (%lld refused); controls: %lld pass, %lld fail, %lld pending, %lld not recorded, %lld n/a\n",
+		crq_node_get(sum, "changes")->i,
+		crq_node_get(sum, "changes")->i == 1 ? "" : "s",
+		crq_node_get(sum, "steps")->i,
+		crq_node_get(sum, "steps")->i == 1 ? "" : "s",
+		crq_node_get(sum, "refused")->i,
+		crq_node_get(cs, "pass")->i, crq_node_get(cs, "fail")->i,
+		crq_node_get(cs, "pending")->i,
+		crq_node_get(cs, "not-recorded")->i,
+		crq_node_get(cs, "n/a")->i);
+}
+
+static const char *const step_cols[] = { "commit", "time", "change",
+	"title", "by", "role", "action", "from", "to", "policy_version", "key",
+	"signature", "verdict", "rule", "message" };
+
+static void pack_csv(crq_buf *out, const crq_node *pack)
+{
+	const crq_node *steps = crq_node_get(pack, "steps");
+	size_t i, k, n = sizeof(step_cols) / sizeof(step_cols[0]);
+
+	for (k = 0; k < n; k++)
+		csv_field(out, step_cols[k], k + 1 == n);
+	for (i = 0; i < steps->count; i++) {
+		for (k = 0; k < n; k++) {
+			const crq_node *v = crq_node_get(steps->items[i],
+				step_cols[k]);
+			char num[24];
+
+			if (v && v->kind == CRQ_NODE_INT) {
+				snprintf(num, sizeof(num), "%lld", v->i);
+				csv_field(out, num, k + 1 == n);
+			} else {
+				csv_field(out, v && v->kind == CRQ_NODE_STRING ?
+					v->str : "", k + 1 == n);
+			}
+		}
+	}
+}
+
+static void perm_text(crq_buf *out, const crq_node *p)
+{
+	const crq_node *members = crq_node_get(p, "members");
+	const crq_node *events = crq_node_get(p, "events");
+	const crq_node *exp = crq_node_get(p, "expiring");
+	const crq_node *admins = crq_node_get(p, "admins");
+	const crq_node *v = crq_node_get(p, "verify");
+	char a[8];
+	size_t i, k;
+
+	crq_buf_printf(out, "crq audit --permissions, %s; crq verify: %s\n",
+		s_or(p, "generated", ""),
+		crq_node_get(v, "clean")->b ? "clean" : "REFUSED");
+	crq_buf_puts(out, "\nmembers\n");
+	for (i = 0; i < members->count; i++) {
+		const crq_node *m = members->items[i];
+		const crq_node *roles = crq_node_get(m, "roles");
+		const crq_node *keys = crq_node_get(m, "keys");
+
+		crq_buf_printf(out, "  %s%s%s%s\n", s_or(m, "email", ""),
+			crq_node_get_str(m, "name") ? " (" : "",
+			crq_node_get_str(m, "name") ? crq_node_get_str(m,
+				"name") : "",
+			crq_node_get_str(m, "name") ? ")" : "");
+		for (k = 0; k < roles->count; k++) {
+			const crq_node *r = roles->items[k];
+
+			short_hex(a, s_or(r, "commit", ""));
+			crq_buf_printf(out, "    role %-16s since %s by %s in %s%s%s%s\n",
+				s_or(r, "role", ""), s_or(r, "since", "?"),
+				s_or(r, "granted_by", "?"), *a ? a : "-",
+				crq_node_get_str(r, "until") ? ", until " : "",
+				crq_node_get_str(r, "until") ?
+				crq_node_get_str(r, "until") : "",
+				crq_node_get(r, "active")->b ? "" :
+				" (expired)");
+		}
+		for (k = 0; k < keys->count; k++)
+			crq_buf_printf(out, "    key  %s\n",
+				s_or(keys->items[k], "fingerprint", "?"));
+	}
+	crq_buf_puts(out, "\nadmins:");
+	for (i = 0; i < admins->count; i++)
+		crq_buf_printf(out, " %s", admins->items[i]->str);
+	crq_buf_printf(out, "%s\n\ngrants expiring within 30 days:%s\n",
+		admins->count ? "" : " none", exp->count ? "" : " none");
+	for (i = 0; i < exp->count; i++)
+		crq_buf_printf(out, "  %s %s until %s\n",
+			s_or(exp->items[i], "email", ""),
+			s_or(exp->items[i], "role", ""),
+			s_or(exp->items[i], "until", ""));
+	crq_buf_puts(out, "\nhistory\n");
+	for (i = 0; i < events->count; i++) {
+		const crq_node *e = events->items[i];
+
+		short_hex(a, s_or(e, "commit", ""));
+		crq_buf_printf(out, "  %s %s  %s  %-13s %s%s%s%s%s%s%s%s\n",
+			s_or(e, "time", ""), a, s_or(e, "by", "?"),
+			s_or(e, "kind", ""), s_or(e, "member", ""),
+			crq_node_get_str(e, "role") ? " " : "",
+			crq_node_get_str(e, "role") ? crq_node_get_str(e,
+				"role") : "",
+			crq_node_get_str(e, "until") ? " until " : "",
+			crq_node_get_str(e, "until") ? crq_node_get_str(e,
+				"until") : "",
+			crq_node_get_str(e, "key") ? " " : "",
+			crq_node_get_str(e, "key") ? crq_node_get_str(e,
+				"key") : "",
+			strcmp(s_or(e, "verdict", ""), "refused") ? "" :
+			"  REFUSED by crq verify");
+	}
+}
+
+static const char *const perm_cols[] = { "time", "commit", "by", "kind",
+	"member", "role", "until", "key", "verdict" };
+
+static void perm_csv(crq_buf *out, const crq_node *p)
+{
+	const crq_node *events = crq_node_get(p, "events");
+	size_t i, k, n = sizeof(perm_cols) / sizeof(perm_cols[0]);
+
+	for (k = 0; k < n; k++)
+		csv_field(out, perm_cols[k], k + 1 == n);
+	for (i = 0; i < events->count; i++)
+		for (k = 0; k < n; k++)
+			csv_field(out, crq_node_get_str(events->items[i],
+				perm_cols[k]), k + 1 == n);
+}
+
+/* The HTML file: the pack first, then what the report, calendar and
+ * RACI add to it. */
+static void pack_html(crq_buf *out, crq_repo *repo, const crq_node *pack,
+	const char *trust)
+{
+	crq_report_options ro = CRQ_REPORT_OPTIONS_INIT;
+	crq_dashboard_options dop = CRQ_DASHBOARD_OPTIONS_INIT;
+	crq_node *rep = NULL, *cal = NULL, *raci = NULL;
+	const crq_node *policy;
+
+	ro.trust = trust;
+	if (crq_report(&rep, repo, &ro) < 0)
+		rep = NULL;
+	if (crq_calendar(&cal, repo, 0, 0, NULL) < 0)
+		cal = NULL;
+	if (crq_policy_get(&policy, repo) < 0 ||
+	    crq_raci(&raci, policy) < 0)
+		raci = NULL;
+	crq_error_clear();
+	dop.title = "crq audit";
+	dop.audit_first = 1;
+	crq_dashboard_html(out, rep, pack, cal, raci, &dop);
+	crq_node_free(rep);
+	crq_node_free(cal);
+	crq_node_free(raci);
+}
 
 int cmd_audit(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	(void)argc;
-	(void)argv;
-	(void)ctx;
-	return usage_error(cmd_find("audit"), "not built yet");
+	const struct cmd *self = cmd_find("audit");
+	crq_audit_options o = CRQ_AUDIT_OPTIONS_INIT;
+	const char *format = NULL, *output = NULL, *sign = NULL,
+		*perms = NULL, *since = NULL, *until = NULL;
+	crq_repo *repo = NULL;
+	crq_node *pack = NULL;
+	crq_buf text = CRQ_BUF_INIT;
+	int a, m, rc, err, failed;
+
+	for (a = 1; a < argc; a++) {
+		if ((m = opt_once(self, argc, argv, &a, "--change", &o.change)) ||
+		    (m = opt_once(self, argc, argv, &a, "--member", &o.member)) ||
+		    (m = opt_once(self, argc, argv, &a, "--role", &o.role)) ||
+		    (m = opt_once(self, argc, argv, &a, "--since", &since)) ||
+		    (m = opt_once(self, argc, argv, &a, "--until", &until)) ||
+		    (m = opt_once(self, argc, argv, &a, "--grep", &o.grep)) ||
+		    (m = opt_once(self, argc, argv, &a, "--format", &format)) ||
+		    (m = opt_once(self, argc, argv, &a, "-o", &output)) ||
+		    (m = opt_once(self, argc, argv, &a, "--trust", &o.trust)) ||
+		    (m = flag_once(self, argv[a], "--sign", &sign)) ||
+		    (m = flag_once(self, argv[a], "--permissions", &perms))) {
+			if (m < 0)
+				return EXIT_USAGE;
+			continue;
+		}
+		return usage_error(self, argv[a][0] == '-' ?
+			"unknown option '%s'" : "unexpected argument '%s'",
+			argv[a]);
+	}
+	if (!format)
+		format = "text";
+	if (strcmp(format, "text") && strcmp(format, "json") &&
+	    strcmp(format, "csv") && strcmp(format, "html"))
+		return usage_error(self,
+			"--format '%s': text, json, csv or html", format);
+	if (perms && !strcmp(format, "html"))
+		return usage_error(self,
+			"--permissions comes as text, json or csv");
+	if (perms && (o.change || o.member || o.role || since || until ||
+	    o.grep))
+		return usage_error(self,
+			"--permissions takes no filters (it covers every member)");
+	if (sign && !output)
+		return usage_error(self,
+			"--sign needs -o FILE (the signature goes to FILE.sig)");
+	if (output && !*output)
+		return usage_error(self, "-o needs a file name");
+	if (since && parse_when(since, &o.since, 0) < 0)
+		return usage_error(self,
+			"--since '%s' is not a time (RFC 3339) or a date (YYYY-MM-DD)",
+			since);
+	if (until && parse_when(until, &o.until, 1) < 0)
+		return usage_error(self,
+			"--until '%s' is not a time (RFC 3339) or a date (YYYY-MM-DD)",
+			until);
+	if (since && until && o.until < o.since)
+		return usage_error(self, "--until '%s' is before --since '%s'",
+			until, since);
+	crq_error_clear();
+	if ((rc = open_repo(&repo, ctx)))
+		return rc;
+	/* in CI the root must come from outside the history */
+	o.require_trust = ci_mode();
+	if (perms) {
+		err = crq_audit_permissions(&pack, repo, &o, crq_time_now());
+	} else {
+		err = crq_audit(&pack, repo, &o);
+	}
+	if (err < 0) {
+		rc = report(err);
+		goto done;
+	}
+	if (o.change && !perms && !crq_node_get(pack, "changes")->count) {
+		fprintf(stderr, "error: no change '%s' in the store\n",
+			o.change);
+		rc = EXIT_REFUSED;
+		goto done;
+	}
+	if (!strcmp(format, "json")) {
+		crq_json_write(&text, pack, 1);
+		crq_buf_putc(&text, '\n');
+	} else if (!strcmp(format, "csv")) {
+		if (perms)
+			perm_csv(&text, pack);
+		else
+			pack_csv(&text, pack);
+	} else if (!strcmp(format, "html")) {
+		pack_html(&text, repo, pack, o.trust);
+	} else if (perms) {
+		perm_text(&text, pack);
+	} else {
+		pack_text(&text, pack);
+	}
+	if ((rc = write_output(repo, output, &text, sign != NULL, NAMESPACE)))
+		goto done;
+	failed = perms ? !crq_node_get(crq_node_get(pack, "verify"),
+		"clean")->b : crq_audit_failed(pack);
+	if (failed)
+		fprintf(stderr, "%s\n", perms ?
+			"crq verify refuses commits of this history" :
+			"the audit found refused commits or failing controls");
+	rc = finish(failed ? EXIT_REFUSED : 0);
+done:
+	crq_node_free(pack);
+	crq_buf_dispose(&text);
+	close_repo(repo, ctx);
+	return rc;
 }

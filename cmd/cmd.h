@@ -145,6 +145,16 @@ int write_file_atomic(const char *path, const char *text, size_t len);
  * end_of_day its last, UTC), as seconds since the epoch; CRQ_EINVALID
  * when it is neither. */
 int parse_when(const char *text, long long *out, int end_of_day);
+/* Append s as one CSV field (RFC 4180 quoting; a leading = + - @ is
+ * kept from spreadsheets' formulas behind an apostrophe) and a comma,
+ * or CRLF when last. */
+void csv_field(crq_buf *out, const char *s, int last);
+/* Write text to stdout (path NULL) or, atomically, to path; with sign
+ * also path.sig, an SSH signature of the same bytes for namespace by
+ * the user's signing key (made before anything is written).  0, or the
+ * exit code after saying what failed. */
+int write_output(crq_repo *repo, const char *path, const crq_buf *text,
+	int sign, const char *namespace_);
 /* What is at a kept file's path. */
 enum { KEPT_NONE, KEPT_TEXT, KEPT_HUGE, KEPT_ODD };
 int kept_kind(const char *file);

@@ -526,3 +526,69 @@ int parse_when(const char *text, long long *out, int end_of_day)
 	}
 	return crq_time_parse(text, out);
 }
+
+void csv_field(crq_buf *out, const char *s, int last)
+{
+	const char *p;
+
+	if (!s)
+		s = "";
+	/* RFC 4180: quote a field holding a comma, quote or line break;
+	 * a leading = + - @ would be a formula to a spreadsheet: quoted
+	 * behind an apostrophe */
+	if (strpbrk(s, ",\"\r\n") || strchr("=+-@", *s) != NULL) {
+		crq_buf_putc(out, '"');
+		if (*s && strchr("=+-@", *s))
+			crq_buf_putc(out, '\'');
+		for (p = s; *p; p++) {
+			if (*p == '"')
+				crq_buf_putc(out, '"');
+			crq_buf_putc(out, *p);
+		}
+		crq_buf_putc(out, '"');
+	} else {
+		crq_buf_puts(out, s);
+	}
+	crq_buf_puts(out, last ? "\r\n" : ",");
+}
+
+int write_output(crq_repo *repo, const char *path, const crq_buf *text,
+	int sign, const char *namespace_)
+{
+	crq_buf sig = CRQ_BUF_INIT, sigpath = CRQ_BUF_INIT;
+	int err;
+
+	if (!path) {
+		fwrite(text->ptr ? text->ptr : "", 1, text->size, stdout);
+		return 0;
+	}
+	/* sign first: a key that cannot sign leaves nothing written */
+	if (sign && (err = crq_repo_sign(&sig, repo, text->ptr ? text->ptr :
+			"", text->size, namespace_)) < 0) {
+		crq_buf_dispose(&sig);
+		return report(err);
+	}
+	if (write_file_atomic(path, text->ptr ? text->ptr : "",
+			text->size) < 0) {
+		fprintf(stderr, "error: cannot write '%s': %s\n", path,
+			strerror(errno));
+		crq_buf_dispose(&sig);
+		return EXIT_FAILURE_REPO;
+	}
+	if (sign) {
+		crq_buf_printf(&sigpath, "%s.sig", path);
+		if (write_file_atomic(sigpath.ptr, sig.ptr, sig.size) < 0) {
+			fprintf(stderr, "error: cannot write '%s': %s\n",
+				sigpath.ptr, strerror(errno));
+			unlink(path);
+			crq_buf_dispose(&sig);
+			crq_buf_dispose(&sigpath);
+			return EXIT_FAILURE_REPO;
+		}
+		fprintf(stderr, "signed: %s (namespace %s)\n", sigpath.ptr,
+			namespace_);
+	}
+	crq_buf_dispose(&sig);
+	crq_buf_dispose(&sigpath);
+	return 0;
+}

@@ -943,10 +943,10 @@ static void keygen_reason(char *dst, size_t size, const crq_buf *err)
  * deadlock against its output.
  */
 static int keygen_sign(crq_buf *out, const char *key, const char *payload,
-	size_t len)
+	size_t len, const char *ns)
 {
 	char *argv[] = { (char *)"ssh-keygen", (char *)"-Y", (char *)"sign",
-		(char *)"-n", (char *)"git", (char *)"-f", (char *)key, NULL };
+		(char *)"-n", (char *)ns, (char *)"-f", (char *)key, NULL };
 	posix_spawn_file_actions_t fa;
 	crq_buf errtext = CRQ_BUF_INIT;
 	int in = -1, errfd = -1, pipefd[2] = { -1, -1 }, fa_ok = 0;
@@ -1471,6 +1471,12 @@ done:
 int crq_signer_sign(crq_signer *s, crq_buf *out, const char *payload,
 	size_t len)
 {
+	return crq_signer_sign_ns(s, out, payload, len, "git");
+}
+
+int crq_signer_sign_ns(crq_signer *s, crq_buf *out, const char *payload,
+	size_t len, const char *ns)
+{
 	crq_buf tbs = CRQ_BUF_INIT, sig = CRQ_BUF_INIT, blob = CRQ_BUF_INIT;
 	crq_buf pub = CRQ_BUF_INIT;
 	sshsig ss;
@@ -1478,13 +1484,13 @@ int crq_signer_sign(crq_signer *s, crq_buf *out, const char *payload,
 	int err = 0;
 
 	if (s->mode == MODE_KEYGEN) {
-		if ((err = keygen_sign(&sig, s->path, payload, len)) < 0)
+		if ((err = keygen_sign(&sig, s->path, payload, len, ns)) < 0)
 			goto done;
 		/* ssh-keygen ends with a newline; the armor does not */
 		if (sig.size && sig.ptr[sig.size - 1] == '\n')
 			sig.ptr[--sig.size] = '\0';
 		if ((err = crq_sshsig_verify(crq_buf_cstr(&sig), sig.size,
-		    payload, len, "git", &pub)) < 0) {
+		    payload, len, ns, &pub)) < 0) {
 			err = crq_error__prefix("ssh-keygen made a bad "
 				"signature with '%s'", s->path);
 			goto done;
@@ -1498,8 +1504,8 @@ int crq_signer_sign(crq_signer *s, crq_buf *out, const char *payload,
 		crq_buf_put(out, sig.ptr, sig.size);
 		goto done;
 	}
-	if ((err = sshsig_signed_data(&tbs, "git", 3, "sha512", payload,
-	    len)) < 0)
+	if ((err = sshsig_signed_data(&tbs, ns, strlen(ns), "sha512",
+	    payload, len)) < 0)
 		goto done;
 	if (s->mode == MODE_ED25519)
 		err = sign_ed25519(&sig, s, (unsigned char *)tbs.ptr,
@@ -1523,7 +1529,7 @@ int crq_signer_sign(crq_signer *s, crq_buf *out, const char *payload,
 		}
 	}
 	ss = (sshsig){ .pk = s->blob, .pk_len = s->blob_len,
-		.ns = (const unsigned char *)"git", .ns_len = 3,
+		.ns = (const unsigned char *)ns, .ns_len = strlen(ns),
 		.reserved = (const unsigned char *)"", .reserved_len = 0,
 		.hash = (const unsigned char *)"sha512", .hash_len = 6,
 		.sig = (unsigned char *)sig.ptr, .sig_len = sig.size };

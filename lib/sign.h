@@ -36,6 +36,10 @@ const char *crq_signer_public_key(const crq_signer *s);
  */
 int crq_signer_sign(crq_signer *s, crq_buf *out, const char *payload,
 	size_t len);
+/* The same for another namespace (crq-audit signs an export), e.g.
+ * what `ssh-keygen -Y sign -n NAMESPACE` makes. */
+int crq_signer_sign_ns(crq_signer *s, crq_buf *out, const char *payload,
+	size_t len, const char *namespace_);
 /* Wipe the private key bytes and free; NULL is fine. */
 void crq_signer_free(crq_signer *s);
 

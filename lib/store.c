@@ -709,6 +709,19 @@ static int repo_signer(crq_signer **out, crq_repo *repo)
 	return err;
 }
 
+int crq_repo_sign(crq_buf *out, crq_repo *repo, const char *data,
+	size_t len, const char *namespace_)
+{
+	crq_signer *s;
+	int err;
+
+	if ((err = repo_signer(&s, repo)) < 0 ||
+	    (err = crq_signer_sign_ns(s, out, data, len, namespace_)) < 0)
+		return err;
+	crq_buf_putc(out, '\n');
+	return 0;
+}
+
 int crq_store__signing_key(crq_buf *out, crq_repo *repo)
 {
 	crq_signer *s;

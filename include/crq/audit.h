@@ -59,19 +59,17 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts);
 int crq_audit_failed(const crq_node *pack);
 
 /*
- * The permission audit at now: {generated, members: [{email, name,
- * keys: [{key, fingerprint}], roles: [{role, since, until, granted_by,
- * commit}], admin}], events: [{time, commit, by, kind (grant, revoke,
- * member-add, member-remove, key-add, key-remove), member, role,
- * until}], expiring: [{email, role, until}] (within 30 days of now),
- * admins: [emails]}, read from every policy step of the history.
+ * The permission audit at now (schemas/permissions.schema.json):
+ * {generated, verify, members: [{email, name, keys: [{key,
+ * fingerprint}], roles: [{role, since, until, granted_by, commit,
+ * active}], admin}], events: [{time, commit, by, kind (member-add,
+ * member-remove, grant, grant-change (a new until), revoke, key-add,
+ * key-remove), member, role, until, key (fingerprint), verdict}],
+ * expiring: [{email, role, until}] (within 30 days of now),
+ * admins: [emails]}, read from every policy step of the history (the
+ * walk's trusted root as opts->trust says; its filters do not apply).
  */
-int crq_audit_permissions(crq_node **out, crq_repo *repo, long long now);
-
-/* Sign data with the repository's signing key for namespace (SSHSIG,
- * as `ssh-keygen -Y sign -n NAMESPACE` makes it); the armored signature
- * with its final newline goes to out. */
-int crq_repo_sign(crq_buf *out, crq_repo *repo, const char *data,
-	size_t len, const char *namespace_);
+int crq_audit_permissions(crq_node **out, crq_repo *repo,
+	const crq_audit_options *opts, long long now);
 
 #endif

@@ -74,4 +74,10 @@ int crq_repo_change_schema(const crq_schema **out, crq_repo *repo);
 /* Full path of a file in the datadir ("schemas/change.schema.json"). */
 void crq_repo_datafile(crq_buf *out, const crq_repo *repo, const char *rel);
 
+/* Sign data with the repository's signing key for namespace (SSHSIG,
+ * as `ssh-keygen -Y sign -n NAMESPACE` makes it); the armored signature
+ * with its final newline goes to out. */
+int crq_repo_sign(crq_buf *out, crq_repo *repo, const char *data,
+	size_t len, const char *namespace_);
+
 #endif
