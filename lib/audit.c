@@ -560,16 +560,26 @@ static void controls_of(crq_node *list, struct judge *j, const crq_node *doc,
  * start's ancestor in the graph is what the control asks).  Refused
  * steps count as what the history claims; the controls fail on them.
  */
-static void trail_of(struct trail *t, const struct rows *rows, const char *id)
+static void trail_of(struct trail *t, const struct rows *rows,
+	const struct row *const *byid, const char *id)
 {
 	const struct row *st;
-	size_t i;
+	size_t i, lo = 0, hi = rows->n;
 
 	t->n = 0;
 	t->auth = t->start = t->review = t->done = -1;
-	for (i = 0; i < rows->n; i++)
-		if (eq(rows->v[i].change, id))
-			t->s[t->n++] = &rows->v[i];
+	/* the first row of id in byid (sorted by change, then walk order) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		/* policy rows (no change) sort last */
+		if (byid[mid]->change && strcmp(byid[mid]->change, id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < rows->n && eq(byid[i]->change, id); i++)
+		t->s[t->n++] = byid[i];
 	for (i = 0; i < t->n; i++) {
 		const struct row *r = t->s[i];
 
@@ -730,6 +740,25 @@ static crq_node *filters_node(const crq_audit_options *o)
 	return f;
 }
 
+/* Rows of changes by change id, then in walk order (policy rows last). */
+static int by_change(const void *a, const void *b)
+{
+	const struct row *x = *(const struct row *const *)a;
+	const struct row *y = *(const struct row *const *)b;
+	int c;
+
+	if (!x->change || !y->change)
+		c = !x->change - !y->change;
+	else
+		c = strcmp(x->change, y->change);
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 {
 	crq_audit_options none = CRQ_AUDIT_OPTIONS_INIT;
@@ -738,7 +767,9 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 	struct judge j;
 	struct trail t = { NULL, 0, -1, -1, -1, -1 };
 	crq_node *pack = NULL, *changes = NULL, *steps, *list, *sum, *cs;
-	crq_node *refused_ids = crq_node_new(CRQ_NODE_OBJECT);
+	const struct row **byid = NULL;
+	const char **bad_ids = NULL, **tip_ids = NULL;
+	size_t nbad = 0;
 	const crq_node *policy;
 	git_oid tip;
 	size_t i, k, nsteps = 0, nrefused = 0;
@@ -759,10 +790,21 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 	j.policy = policy;
 	j.rows = &rows;
 	j.now = crq_time_now();
+	/* the changes verify names, and the rows by change, sorted */
+	bad_ids = crq__calloc(res.count + 1, sizeof(*bad_ids));
 	for (i = 0; i < res.count; i++)
 		if (res.items[i].change)
-			crq_node_set(refused_ids, res.items[i].change,
-				crq_node_new_bool(1));
+			bad_ids[nbad++] = res.items[i].change;
+	qsort(bad_ids, nbad, sizeof(*bad_ids), by_string);
+	byid = crq__calloc(rows.n + 1, sizeof(*byid));
+	for (i = 0; i < rows.n; i++)
+		byid[i] = &rows.v[i];
+	qsort(byid, rows.n, sizeof(*byid), by_change);
+	tip_ids = crq__calloc(changes->count + 1, sizeof(*tip_ids));
+	for (i = 0; i < changes->count; i++)
+		tip_ids[i] = crq_node_get_str(changes->items[i], "id") ?
+			crq_node_get_str(changes->items[i], "id") : "";
+	qsort(tip_ids, changes->count, sizeof(*tip_ids), by_string);
 	pack = crq_node_new(CRQ_NODE_OBJECT);
 	crq_node_set(pack, "generated", time_node(j.now));
 	crq_node_set(pack, "branch", crq_node_new_cstr(repo->branch + 11));
@@ -782,8 +824,8 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 	t.s = crq__calloc(rows.n + 1, sizeof(*t.s));
 	/* which rows go in: those of the changes kept, in walk order */
 	{
-		unsigned char *keep = crq__calloc(rows.n + 1, 1);
-		crq_node *titles = crq_node_new(CRQ_NODE_OBJECT);
+		/* the kept rows' changes (NULL: not kept) */
+		const crq_node **keep = crq__calloc(rows.n + 1, sizeof(*keep));
 
 		for (i = 0; i < changes->count; i++) {
 			const crq_node *doc = changes->items[i];
@@ -791,14 +833,13 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 			crq_node *c, *ctl;
 			int bad;
 
-			trail_of(&t, &rows, id);
+			if (!id)
+				continue;
+			trail_of(&t, &rows, byid, id);
 			if (!wanted(opts, doc, &t))
 				continue;
-			crq_node_set(titles, id, crq_node_new_cstr(
-				crq_node_get_str(doc, "title") ?
-				crq_node_get_str(doc, "title") : ""));
 			for (k = 0; k < t.n; k++)
-				keep[t.s[k] - rows.v] = 1;
+				keep[t.s[k] - rows.v] = doc;
 			c = crq_node_new(CRQ_NODE_OBJECT);
 			copy_field(c, doc, "id");
 			copy_field(c, doc, "title");
@@ -845,7 +886,8 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 					crq_node_dup(dp) :
 					crq_node_new(CRQ_NODE_ARRAY));
 			}
-			bad = crq_node_get(refused_ids, id) != NULL;
+			bad = bsearch(&id, bad_ids, nbad, sizeof(*bad_ids),
+				by_string) != NULL;
 			for (k = 0; k < t.n; k++)
 				bad |= t.s[k]->refused;
 			crq_node_set(c, "verdict", crq_node_new_cstr(bad ?
@@ -858,40 +900,30 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 			crq_node_set(c, "controls", ctl);
 			crq_node_push(list, c);
 		}
+		/* in walk order: the kept changes' steps, the policy steps
+		 * the filters let through, and (when nothing narrows the
+		 * pack) steps of a change that is not at the tip */
 		for (i = 0; i < rows.n; i++) {
 			const struct row *r = &rows.v[i];
+			int in = keep[i] != NULL;
 
-			if (!keep[i] && !(r->change ? 0 : row_wanted(opts, r)))
+			if (!in && !r->change)
+				in = row_wanted(opts, r);
+			else if (!in)
+				in = !opts->change && !opts->grep &&
+					!opts->member && !opts->role &&
+					!opts->since && !opts->until &&
+					!bsearch(&r->change, tip_ids,
+					changes->count, sizeof(*tip_ids),
+					by_string);
+			if (!in)
 				continue;
-			/* a step on a change that is no longer at the tip
-			 * (or never was a valid one) */
-			crq_node_push(steps, row_node(r, r->change ?
-				crq_node_get_str(titles, r->change) : NULL));
-			nsteps++;
-			nrefused += r->refused;
-		}
-		/* steps of changes not at the tip (a forged file, say):
-		 * shown when nothing narrows the pack */
-		for (i = 0; i < rows.n && !opts->change && !opts->grep &&
-		     !opts->member && !opts->role && !opts->since &&
-		     !opts->until; i++) {
-			const struct row *r = &rows.v[i];
-			long found = -1;
-
-			if (!r->change || keep[i])
-				continue;
-			for (k = 0; k < changes->count && found < 0; k++)
-				if (eq(crq_node_get_str(changes->items[k],
-					"id"), r->change))
-					found = (long)k;
-			if (found >= 0)
-				continue;
-			crq_node_push(steps, row_node(r, NULL));
+			crq_node_push(steps, row_node(r, keep[i] ?
+				crq_node_get_str(keep[i], "title") : NULL));
 			nsteps++;
 			nrefused += r->refused;
 		}
 		free(keep);
-		crq_node_free(titles);
 	}
 	crq_node_set(pack, "steps", steps);
 	crq_node_set(pack, "changes", list);
@@ -908,7 +940,9 @@ done:
 	free(t.s);
 	crq_node_free(pack);
 	crq_node_free(changes);
-	crq_node_free(refused_ids);
+	free(byid);
+	free(bad_ids);
+	free(tip_ids);
 	rows_dispose(&rows);
 	crq_verify_result_dispose(&res);
 	return err;
