@@ -366,6 +366,7 @@ int cmd_audit(int argc, char **argv, struct cmd_ctx *ctx)
 		goto done;
 	failed = perms ? !crq_node_get(crq_node_get(pack, "verify"),
 		"clean")->b : crq_audit_failed(pack);
+	fflush(stdout);
 	if (failed)
 		fprintf(stderr, "%s\n", perms ?
 			"crq verify refuses commits of this history" :
