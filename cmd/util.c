@@ -536,7 +536,7 @@ void csv_field(crq_buf *out, const char *s, int last)
 	/* RFC 4180: quote a field holding a comma, quote or line break;
 	 * a leading = + - @ would be a formula to a spreadsheet: quoted
 	 * behind an apostrophe */
-	if (strpbrk(s, ",\"\r\n") || strchr("=+-@", *s) != NULL) {
+	if (strpbrk(s, ",\"\r\n") || (*s && strchr("=+-@", *s))) {
 		crq_buf_putc(out, '"');
 		if (*s && strchr("=+-@", *s))
 			crq_buf_putc(out, '\'');
