@@ -16,102 +16,12 @@
 #include "policy.h"
 #include "rules.h"
 #include "sign.h"
+#include "trail.h"
 
 #define POLICY_PATH ".crq/policy.yaml"
 #define EXPIRING_DAYS 30
 
-/* One step the walk told of. */
-struct row {
-	git_oid id;
-	long long time;
-	char *change, *action, *from, *to, *by, *role, *key;
-	const char *signature;		/* static strings */
-	long long version;
-	int refused;
-	char *rule, *message;
-};
-
-struct rows {
-	struct row *v;
-	size_t n, alloc;
-};
-
-static char *dup_or_null(const char *s)
-{
-	return s ? crq__strdup(s) : NULL;
-}
-
-static const char *sig_name(const char *s)
-{
-	static const char *const names[] = { "good", "bad", "unsigned",
-		"unknown-key" };
-	size_t i;
-
-	for (i = 0; s && i < CRQ_ARRAY_SIZE(names); i++)
-		if (!strcmp(s, names[i]))
-			return names[i];
-	return "bad";
-}
-
-static void on_step(const crq_verify_step *st, void *payload)
-{
-	struct rows *r = payload;
-	struct row *x;
-
-	crq__grow((void **)&r->v, &r->alloc, r->n + 1, sizeof(*r->v));
-	x = &r->v[r->n++];
-	memset(x, 0, sizeof(*x));
-	git_oid_fromstr(&x->id, st->commit);
-	x->time = st->time;
-	x->change = dup_or_null(st->change);
-	x->action = dup_or_null(st->action);
-	x->from = dup_or_null(st->from);
-	x->to = dup_or_null(st->to);
-	x->by = dup_or_null(st->by);
-	x->role = dup_or_null(st->role);
-	x->key = dup_or_null(st->key);
-	x->signature = sig_name(st->signature);
-	x->version = st->policy_version;
-	x->refused = st->refused;
-	x->rule = dup_or_null(st->rule);
-	x->message = dup_or_null(st->message);
-}
-
-static void rows_dispose(struct rows *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->n; i++) {
-		struct row *x = &r->v[i];
-
-		free(x->change);
-		free(x->action);
-		free(x->from);
-		free(x->to);
-		free(x->by);
-		free(x->role);
-		free(x->key);
-		free(x->rule);
-		free(x->message);
-	}
-	free(r->v);
-	memset(r, 0, sizeof(*r));
-}
-
 /* ---- small values ---- */
-
-static crq_node *str_or_null(const char *s)
-{
-	return s ? crq_node_new_cstr(s) : crq_node_new(CRQ_NODE_NULL);
-}
-
-static crq_node *time_node(long long t)
-{
-	char buf[32];
-
-	crq_rules_time(buf, t);
-	return crq_node_new_cstr(buf);
-}
 
 static crq_node *oid_node(const git_oid *id)
 {
@@ -210,7 +120,7 @@ static int text_present(const crq_node *doc, const char *field)
 struct judge {
 	crq_repo *repo;
 	const crq_node *policy;		/* the tip's */
-	const struct rows *rows;
+	const crq_trail *rows;
 	long long now;
 };
 
@@ -262,7 +172,7 @@ static int content_at(crq_node **out, struct judge *j, const char *id,
 }
 
 /* Is the action (on a change of type, from state) one that decides? */
-static int is_decision(struct judge *j, const struct row *r,
+static int is_decision(struct judge *j, const crq_trail_step *r,
 	const char *type)
 {
 	return r->action && crq_rules_is_decision(j->policy, r->action, type,
@@ -284,7 +194,7 @@ static int is_deploy(struct judge *j, const char *name)
 
 /* The steps of one change, in walk order (oldest first). */
 struct trail {
-	const struct row **s;
+	const crq_trail_step **s;
 	size_t n;
 	long auth, start, review, done;	/* indexes, -1: none */
 };
@@ -296,9 +206,9 @@ static void controls_of(crq_node *list, struct judge *j, const crq_node *doc,
 	const char *type = crq_node_get_str(doc, "type");
 	const char *state = crq_node_get_str(doc, "state");
 	const char *requester = crq_node_get_str(doc, "requester");
-	const struct row *auth = t->auth >= 0 ? t->s[t->auth] : NULL;
-	const struct row *start = t->start >= 0 ? t->s[t->start] : NULL;
-	const struct row *rev = t->review >= 0 ? t->s[t->review] : NULL;
+	const crq_trail_step *auth = t->auth >= 0 ? t->s[t->auth] : NULL;
+	const crq_trail_step *start = t->start >= 0 ? t->s[t->start] : NULL;
+	const crq_trail_step *rev = t->review >= 0 ? t->s[t->review] : NULL;
 	crq_node *authorized = NULL;
 	char a[12], b[12];
 	size_t i;
@@ -336,12 +246,12 @@ static void controls_of(crq_node *list, struct judge *j, const crq_node *doc,
 	{
 		long from = 0, k;
 		size_t approvers = 0;
-		const struct row *bad = NULL;
+		const crq_trail_step *bad = NULL;
 		const char *why = "";
 
 		if (auth) {
 			for (k = t->auth - 1; k >= 0; k--) {
-				const struct row *r = t->s[k];
+				const crq_trail_step *r = t->s[k];
 
 				if (is_decision(j, r, type) &&
 				    !eq(r->from, r->to)) {
@@ -350,7 +260,7 @@ static void controls_of(crq_node *list, struct judge *j, const crq_node *doc,
 				}
 			}
 			for (k = from; k <= t->auth && !bad; k++) {
-				const struct row *r = t->s[k];
+				const crq_trail_step *r = t->s[k];
 				long e;
 
 				/* a refused approval is what the history
@@ -454,7 +364,7 @@ static void controls_of(crq_node *list, struct judge *j, const crq_node *doc,
 
 	/* 5. the post-implementation review */
 	{
-		const struct row *end = t->done >= 0 ? t->s[t->done] : NULL;
+		const crq_trail_step *end = t->done >= 0 ? t->s[t->done] : NULL;
 
 		if (!end)
 			control(list, "post-implementation-review", "n/a", NULL,
@@ -481,7 +391,7 @@ static void controls_of(crq_node *list, struct judge *j, const crq_node *doc,
 		const crq_node *links = authorized ?
 			crq_node_get(authorized, "links") : NULL;
 		size_t deploys = 0, named = 0;
-		const struct row *last = NULL, *bad = NULL;
+		const crq_trail_step *last = NULL, *bad = NULL;
 		const char *why = "";
 		long k;
 
@@ -490,7 +400,7 @@ static void controls_of(crq_node *list, struct judge *j, const crq_node *doc,
 			       "commit"))
 				named++;
 		for (k = 0; k < (long)t->n && !bad; k++) {
-			const struct row *r = t->s[k];
+			const crq_trail_step *r = t->s[k];
 
 			if (!is_deploy(j, r->action))
 				continue;
@@ -560,10 +470,10 @@ static void controls_of(crq_node *list, struct judge *j, const crq_node *doc,
  * start's ancestor in the graph is what the control asks).  Refused
  * steps count as what the history claims; the controls fail on them.
  */
-static void trail_of(struct trail *t, const struct rows *rows,
-	const struct row *const *byid, const char *id)
+static void trail_of(struct trail *t, const crq_trail *rows,
+	const crq_trail_step *const *byid, const char *id)
 {
-	const struct row *st;
+	const crq_trail_step *st;
 	size_t i, lo = 0, hi = rows->n;
 
 	t->n = 0;
@@ -581,7 +491,7 @@ static void trail_of(struct trail *t, const struct rows *rows,
 	for (i = lo; i < rows->n && eq(byid[i]->change, id); i++)
 		t->s[t->n++] = byid[i];
 	for (i = 0; i < t->n; i++) {
-		const struct row *r = t->s[i];
+		const crq_trail_step *r = t->s[i];
 
 		if (eq(r->to, "implementing") && !eq(r->from, "implementing") &&
 		    t->start < 0)
@@ -594,8 +504,8 @@ static void trail_of(struct trail *t, const struct rows *rows,
 	}
 	st = t->start >= 0 ? t->s[t->start] : NULL;
 	for (i = 0; i < t->n; i++) {
-		const struct row *r = t->s[i];
-		const struct row *best = t->auth >= 0 ? t->s[t->auth] : NULL;
+		const crq_trail_step *r = t->s[i];
+		const crq_trail_step *best = t->auth >= 0 ? t->s[t->auth] : NULL;
 
 		if (!eq(r->to, "authorized") || eq(r->from, "authorized") ||
 		    (st && r->time > st->time))
@@ -623,7 +533,7 @@ static int wanted(const crq_audit_options *o, const crq_node *doc,
 	    !holds_word(crq_node_get_str(doc, "description"), o->grep))
 		return 0;
 	for (i = 0; i < t->n; i++) {
-		const struct row *r = t->s[i];
+		const crq_trail_step *r = t->s[i];
 
 		member |= eq(r->by, o->member);
 		role |= eq(r->role, o->role);
@@ -633,7 +543,7 @@ static int wanted(const crq_audit_options *o, const crq_node *doc,
 	return member && role && when;
 }
 
-static int row_wanted(const crq_audit_options *o, const struct row *r)
+static int row_wanted(const crq_audit_options *o, const crq_trail_step *r)
 {
 	if (o->change || o->grep)
 		return 0;
@@ -643,27 +553,27 @@ static int row_wanted(const crq_audit_options *o, const struct row *r)
 		(!o->until || r->time <= o->until);
 }
 
-static crq_node *row_node(const struct row *r, const char *title)
+static crq_node *row_node(const crq_trail_step *r, const char *title)
 {
 	crq_node *n = crq_node_new(CRQ_NODE_OBJECT);
 
 	crq_node_set(n, "commit", oid_node(&r->id));
-	crq_node_set(n, "time", time_node(r->time));
-	crq_node_set(n, "change", str_or_null(r->change));
-	crq_node_set(n, "title", str_or_null(title));
-	crq_node_set(n, "by", str_or_null(r->by));
-	crq_node_set(n, "role", str_or_null(r->role));
-	crq_node_set(n, "action", str_or_null(r->action));
-	crq_node_set(n, "from", str_or_null(r->from));
-	crq_node_set(n, "to", str_or_null(r->to));
+	crq_node_set(n, "time", crq_trail__time(r->time));
+	crq_node_set(n, "change", crq_trail__str(r->change));
+	crq_node_set(n, "title", crq_trail__str(title));
+	crq_node_set(n, "by", crq_trail__str(r->by));
+	crq_node_set(n, "role", crq_trail__str(r->role));
+	crq_node_set(n, "action", crq_trail__str(r->action));
+	crq_node_set(n, "from", crq_trail__str(r->from));
+	crq_node_set(n, "to", crq_trail__str(r->to));
 	crq_node_set(n, "policy_version", r->version ?
 		crq_node_new_int(r->version) : crq_node_new(CRQ_NODE_NULL));
 	crq_node_set(n, "key", fingerprint_node(r->key));
 	crq_node_set(n, "signature", crq_node_new_cstr(r->signature));
 	crq_node_set(n, "verdict", crq_node_new_cstr(r->refused ?
 		"refused" : "accepted"));
-	crq_node_set(n, "rule", str_or_null(r->rule));
-	crq_node_set(n, "message", str_or_null(r->message));
+	crq_node_set(n, "rule", crq_trail__str(r->rule));
+	crq_node_set(n, "message", crq_trail__str(r->message));
 	return n;
 }
 
@@ -688,63 +598,26 @@ static void count_status(crq_node *sum, const crq_node *controls)
 	}
 }
 
-/* Run verify over the whole history, telling every step to rows. */
-static int walk(crq_verify_result *res, struct rows *rows, crq_repo *repo,
-	const char *trust, int require_trust)
-{
-	crq_verify_options vo = CRQ_VERIFY_OPTIONS_INIT;
-
-	vo.full = 1;
-	vo.trust = trust;
-	vo.require_trust = require_trust;
-	vo.on_step = on_step;
-	vo.payload = rows;
-	return crq_verify_run(res, repo, &vo);
-}
-
-static crq_node *verify_node(const crq_verify_result *res)
-{
-	crq_node *v = crq_node_new(CRQ_NODE_OBJECT);
-	crq_node *list = crq_node_new(CRQ_NODE_ARRAY);
-	size_t i;
-
-	for (i = 0; i < res->count; i++) {
-		const crq_violation *x = &res->items[i];
-		crq_node *o = crq_node_new(CRQ_NODE_OBJECT);
-
-		crq_node_set(o, "commit", crq_node_new_cstr(x->commit));
-		crq_node_set(o, "change", str_or_null(x->change));
-		crq_node_set(o, "rule", str_or_null(x->rule));
-		crq_node_set(o, "message", str_or_null(x->message));
-		crq_node_set(o, "hint", str_or_null(x->hint));
-		crq_node_push(list, o);
-	}
-	crq_node_set(v, "clean", crq_node_new_bool(res->count == 0));
-	crq_node_set(v, "checked", crq_node_new_int((long long)res->checked));
-	crq_node_set(v, "violations", list);
-	return v;
-}
-
 static crq_node *filters_node(const crq_audit_options *o)
 {
 	crq_node *f = crq_node_new(CRQ_NODE_OBJECT);
 
-	crq_node_set(f, "change", str_or_null(o->change));
-	crq_node_set(f, "member", str_or_null(o->member));
-	crq_node_set(f, "role", str_or_null(o->role));
-	crq_node_set(f, "since", o->since ? time_node(o->since) :
+	crq_node_set(f, "change", crq_trail__str(o->change));
+	crq_node_set(f, "member", crq_trail__str(o->member));
+	crq_node_set(f, "role", crq_trail__str(o->role));
+	crq_node_set(f, "since", o->since ? crq_trail__time(o->since) :
 		crq_node_new(CRQ_NODE_NULL));
-	crq_node_set(f, "until", o->until ? time_node(o->until) :
+	crq_node_set(f, "until", o->until ? crq_trail__time(o->until) :
 		crq_node_new(CRQ_NODE_NULL));
-	crq_node_set(f, "grep", str_or_null(o->grep));
+	crq_node_set(f, "grep", crq_trail__str(o->grep));
 	return f;
 }
 
 /* Rows of changes by change id, then in walk order (policy rows last). */
 static int by_change(const void *a, const void *b)
 {
-	const struct row *x = *(const struct row *const *)a;
-	const struct row *y = *(const struct row *const *)b;
+	const crq_trail_step *x = *(const crq_trail_step *const *)a;
+	const crq_trail_step *y = *(const crq_trail_step *const *)b;
 	int c;
 
 	if (!x->change || !y->change)
@@ -762,12 +635,11 @@ static int by_string(const void *a, const void *b)
 int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 {
 	crq_audit_options none = CRQ_AUDIT_OPTIONS_INIT;
-	crq_verify_result res;
-	struct rows rows = { NULL, 0, 0 };
+	crq_trail rows;
 	struct judge j;
 	struct trail t = { NULL, 0, -1, -1, -1, -1 };
 	crq_node *pack = NULL, *changes = NULL, *steps, *list, *sum, *cs;
-	const struct row **byid = NULL;
+	const crq_trail_step **byid = NULL;
 	const char **bad_ids = NULL, **tip_ids = NULL;
 	size_t nbad = 0;
 	const crq_node *policy;
@@ -778,8 +650,7 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 	*out = NULL;
 	if (!opts)
 		opts = &none;
-	crq_verify_result_init(&res);
-	if ((err = walk(&res, &rows, repo, opts->trust,
+	if ((err = crq_trail__read(&rows, repo, opts->trust,
 			opts->require_trust)) < 0 ||
 	    (err = crq_policy__tip(&policy, repo)) < 0 ||
 	    (err = crq_store__tip(repo, &tip, &unborn)) < 0 ||
@@ -791,10 +662,10 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 	j.rows = &rows;
 	j.now = crq_time_now();
 	/* the changes verify names, and the rows by change, sorted */
-	bad_ids = crq__calloc(res.count + 1, sizeof(*bad_ids));
-	for (i = 0; i < res.count; i++)
-		if (res.items[i].change)
-			bad_ids[nbad++] = res.items[i].change;
+	bad_ids = crq__calloc(rows.verify.count + 1, sizeof(*bad_ids));
+	for (i = 0; i < rows.verify.count; i++)
+		if (rows.verify.items[i].change)
+			bad_ids[nbad++] = rows.verify.items[i].change;
 	qsort(bad_ids, nbad, sizeof(*bad_ids), by_string);
 	byid = crq__calloc(rows.n + 1, sizeof(*byid));
 	for (i = 0; i < rows.n; i++)
@@ -806,11 +677,11 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 			crq_node_get_str(changes->items[i], "id") : "";
 	qsort(tip_ids, changes->count, sizeof(*tip_ids), by_string);
 	pack = crq_node_new(CRQ_NODE_OBJECT);
-	crq_node_set(pack, "generated", time_node(j.now));
+	crq_node_set(pack, "generated", crq_trail__time(j.now));
 	crq_node_set(pack, "branch", crq_node_new_cstr(repo->branch + 11));
 	crq_node_set(pack, "tip", oid_node(&tip));
-	crq_node_set(pack, "root", crq_node_new_cstr(res.root));
-	crq_node_set(pack, "verify", verify_node(&res));
+	crq_node_set(pack, "root", crq_node_new_cstr(rows.verify.root));
+	crq_node_set(pack, "verify", crq_trail__verify_node(&rows, 1));
 	crq_node_set(pack, "filters", filters_node(opts));
 	steps = crq_node_new(CRQ_NODE_ARRAY);
 	list = crq_node_new(CRQ_NODE_ARRAY);
@@ -904,7 +775,7 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 		 * the filters let through, and (when nothing narrows the
 		 * pack) steps of a change that is not at the tip */
 		for (i = 0; i < rows.n; i++) {
-			const struct row *r = &rows.v[i];
+			const crq_trail_step *r = &rows.v[i];
 			int in = keep[i] != NULL;
 
 			if (!in && !r->change)
@@ -930,7 +801,7 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 	crq_node_set(sum, "changes", crq_node_new_int((long long)list->count));
 	crq_node_set(sum, "steps", crq_node_new_int((long long)nsteps));
 	crq_node_set(sum, "refused", crq_node_new_int((long long)nrefused));
-	crq_node_set(sum, "violations", crq_node_new_int((long long)res.count));
+	crq_node_set(sum, "violations", crq_node_new_int((long long)rows.verify.count));
 	crq_node_set(sum, "controls", cs);
 	crq_node_set(pack, "summary", sum);
 	*out = pack;
@@ -943,8 +814,7 @@ done:
 	free(byid);
 	free(bad_ids);
 	free(tip_ids);
-	rows_dispose(&rows);
-	crq_verify_result_dispose(&res);
+	crq_trail__dispose(&rows);
 	return err;
 }
 
@@ -1004,18 +874,18 @@ struct perm {
 	crq_node *held;
 };
 
-static void perm_event(struct perm *p, const struct row *r, const char *kind,
+static void perm_event(struct perm *p, const crq_trail_step *r, const char *kind,
 	const char *member, const char *role, const char *until,
 	const char *extra)
 {
 	crq_node *e = crq_node_new(CRQ_NODE_OBJECT);
 
-	crq_node_set(e, "time", time_node(r->time));
+	crq_node_set(e, "time", crq_trail__time(r->time));
 	crq_node_set(e, "commit", oid_node(&r->id));
-	crq_node_set(e, "by", str_or_null(r->by));
+	crq_node_set(e, "by", crq_trail__str(r->by));
 	crq_node_set(e, "kind", crq_node_new_cstr(kind));
-	crq_node_set(e, "member", str_or_null(member));
-	crq_node_set(e, "role", str_or_null(role));
+	crq_node_set(e, "member", crq_trail__str(member));
+	crq_node_set(e, "role", crq_trail__str(role));
 	crq_node_set(e, "until", until && *until ? crq_node_new_cstr(until) :
 		crq_node_new(CRQ_NODE_NULL));
 	crq_node_set(e, "key", extra ? fingerprint_node(extra) :
@@ -1037,7 +907,7 @@ static crq_node *held_of(struct perm *p, const char *email)
 }
 
 /* What one policy step changed about members, roles and keys. */
-static void perm_diff(struct perm *p, const struct row *r,
+static void perm_diff(struct perm *p, const crq_trail_step *r,
 	const crq_node *old, const crq_node *new)
 {
 	const crq_node *om = crq_node_get(old, "members");
@@ -1071,8 +941,8 @@ static void perm_diff(struct perm *p, const struct row *r,
 			if (!r->refused) {
 				crq_node *g = crq_node_new(CRQ_NODE_OBJECT);
 
-				crq_node_set(g, "since", time_node(r->time));
-				crq_node_set(g, "granted_by", str_or_null(r->by));
+				crq_node_set(g, "since", crq_trail__time(r->time));
+				crq_node_set(g, "granted_by", crq_trail__str(r->by));
 				crq_node_set(g, "commit", oid_node(&r->id));
 				crq_node_set(h, ng->keys[k], g);
 			}
@@ -1127,8 +997,7 @@ static crq_node *policy_at(crq_repo *repo, const crq_schema *ps,
 int crq_audit_permissions(crq_node **out, crq_repo *repo,
 	const crq_audit_options *opts, long long now)
 {
-	crq_verify_result res;
-	struct rows rows = { NULL, 0, 0 };
+	crq_trail rows;
 	struct perm p = { NULL, NULL };
 	const crq_node *tip_policy, *members;
 	const crq_schema *ps;
@@ -1139,8 +1008,7 @@ int crq_audit_permissions(crq_node **out, crq_repo *repo,
 	int err;
 
 	*out = NULL;
-	crq_verify_result_init(&res);
-	if ((err = walk(&res, &rows, repo, opts ? opts->trust : NULL,
+	if ((err = crq_trail__read(&rows, repo, opts ? opts->trust : NULL,
 			opts ? opts->require_trust : 0)) < 0 ||
 	    (err = crq_policy__tip(&tip_policy, repo)) < 0 ||
 	    (err = crq_store__policy_schema(&ps, repo)) < 0)
@@ -1149,11 +1017,11 @@ int crq_audit_permissions(crq_node **out, crq_repo *repo,
 	p.held = crq_node_new(CRQ_NODE_OBJECT);
 	/* the trusted root's policy is where the story starts: its members
 	 * are granted by the commit that set the store up */
-	git_oid_fromstr(&root, res.root);
+	git_oid_fromstr(&root, rows.verify.root);
 	prev = policy_at(repo, ps, &root);
 	if (prev) {
 		git_commit *c = NULL;
-		struct row r0;
+		crq_trail_step r0;
 		crq_node *empty = crq_node_new(CRQ_NODE_OBJECT);
 
 		memset(&r0, 0, sizeof(r0));
@@ -1167,7 +1035,7 @@ int crq_audit_permissions(crq_node **out, crq_repo *repo,
 		git_commit_free(c);
 	}
 	for (i = 0; i < rows.n; i++) {
-		const struct row *r = &rows.v[i];
+		const crq_trail_step *r = &rows.v[i];
 		crq_node *cur;
 
 		if (!eq(r->action, "policy") || r->change)
@@ -1206,8 +1074,8 @@ int crq_audit_permissions(crq_node **out, crq_repo *repo,
 	crq_rules_time(horizon, now + EXPIRING_DAYS * 86400LL);
 	horizon[10] = '\0';
 	pack = crq_node_new(CRQ_NODE_OBJECT);
-	crq_node_set(pack, "generated", time_node(now));
-	crq_node_set(pack, "verify", verify_node(&res));
+	crq_node_set(pack, "generated", crq_trail__time(now));
+	crq_node_set(pack, "verify", crq_trail__verify_node(&rows, 1));
 	list = crq_node_new(CRQ_NODE_ARRAY);
 	expiring = crq_node_new(CRQ_NODE_ARRAY);
 	admins = crq_node_new(CRQ_NODE_ARRAY);
@@ -1223,7 +1091,7 @@ int crq_audit_permissions(crq_node **out, crq_repo *repo,
 		crq_node *kl = crq_node_new(CRQ_NODE_ARRAY);
 		int admin = 0;
 
-		crq_node_set(o, "email", str_or_null(email));
+		crq_node_set(o, "email", crq_trail__str(email));
 		copy_field(o, m, "name");
 		for (k = 0; keys && k < keys->count; k++) {
 			crq_buf canon = CRQ_BUF_INIT;
@@ -1258,7 +1126,7 @@ int crq_audit_permissions(crq_node **out, crq_repo *repo,
 			crq_node_set(x, "since", g ? crq_node_dup(
 				crq_node_get(g, "since")) :
 				crq_node_new(CRQ_NODE_NULL));
-			crq_node_set(x, "until", str_or_null(until));
+			crq_node_set(x, "until", crq_trail__str(until));
 			crq_node_set(x, "granted_by", g ? crq_node_dup(
 				crq_node_get(g, "granted_by")) :
 				crq_node_new(CRQ_NODE_NULL));
@@ -1275,7 +1143,7 @@ int crq_audit_permissions(crq_node **out, crq_repo *repo,
 			    strcmp(until, horizon) <= 0) {
 				crq_node *e = crq_node_new(CRQ_NODE_OBJECT);
 
-				crq_node_set(e, "email", str_or_null(email));
+				crq_node_set(e, "email", crq_trail__str(email));
 				crq_node_set(e, "role",
 					crq_node_new_cstr(role));
 				crq_node_set(e, "until",
@@ -1287,7 +1155,7 @@ int crq_audit_permissions(crq_node **out, crq_repo *repo,
 		crq_node_set(o, "roles", rl);
 		crq_node_set(o, "admin", crq_node_new_bool(admin));
 		if (admin)
-			crq_node_push(admins, str_or_null(email));
+			crq_node_push(admins, crq_trail__str(email));
 		crq_node_push(list, o);
 	}
 	crq_node_set(pack, "members", list);
@@ -1301,7 +1169,6 @@ done:
 	crq_node_free(prev);
 	crq_node_free(p.events);
 	crq_node_free(p.held);
-	rows_dispose(&rows);
-	crq_verify_result_dispose(&res);
+	crq_trail__dispose(&rows);
 	return err;
 }

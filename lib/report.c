@@ -17,71 +17,19 @@
 #include "change.h"
 #include "policy.h"
 #include "rules.h"
+#include "trail.h"
 
-/* One step of a change, as the walk told it. */
+/* One step of a change, as the walk told it (the strings are the
+ * trail's). */
 struct rstep {
-	char *change, *action, *from, *to, *by;
+	const char *change, *action, *from, *to, *by;
 	long long time;
 	size_t seq;		/* walk order: ties on time keep it */
 };
 
-struct rsteps {
-	struct rstep *v;
-	size_t n, alloc;
-};
-
-/* What the walk collects: the changes' steps and the changes a refused
- * step belongs to ({id: true}). */
-struct collect {
-	struct rsteps steps;
-	crq_node *refused;
-};
-
-static char *dup_or_null(const char *s)
-{
-	return s ? crq__strdup(s) : NULL;
-}
-
 static int eq(const char *a, const char *b)
 {
 	return a && b && !strcmp(a, b);
-}
-
-static void on_step(const crq_verify_step *st, void *payload)
-{
-	struct collect *c = payload;
-	struct rstep *x;
-
-	/* policy steps measure no change */
-	if (!st->change)
-		return;
-	if (st->refused)
-		crq_node_set(c->refused, st->change, crq_node_new_bool(1));
-	crq__grow((void **)&c->steps.v, &c->steps.alloc, c->steps.n + 1,
-		sizeof(*c->steps.v));
-	x = &c->steps.v[c->steps.n];
-	x->change = crq__strdup(st->change);
-	x->action = dup_or_null(st->action);
-	x->from = dup_or_null(st->from);
-	x->to = dup_or_null(st->to);
-	x->by = dup_or_null(st->by);
-	x->time = st->time;
-	x->seq = c->steps.n++;
-}
-
-static void rsteps_dispose(struct rsteps *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++) {
-		free(s->v[i].change);
-		free(s->v[i].action);
-		free(s->v[i].from);
-		free(s->v[i].to);
-		free(s->v[i].by);
-	}
-	free(s->v);
-	memset(s, 0, sizeof(*s));
 }
 
 /* By change, then time, then walk order (a merged-in line's steps fall
@@ -200,20 +148,6 @@ static crq_node *null_node(void)
 	return crq_node_new(CRQ_NODE_NULL);
 }
 
-static crq_node *time_node(long long t)
-{
-	char buf[32];
-
-	crq_rules_time(buf, t);
-	return crq_node_new_cstr(buf);
-}
-
-static crq_node *str_or_null(const char *s)
-{
-	return s ? crq_node_new_cstr(s) : null_node();
-}
-
-/* num / den rounded to 4 decimals; null when den is 0. */
 static crq_node *rate_node(long long num, long long den)
 {
 	crq_node *n;
@@ -655,12 +589,12 @@ static crq_node *report_of(const crq_node *policy, const crq_node *changes,
 	}
 
 	r = crq_node_new(CRQ_NODE_OBJECT);
-	crq_node_set(r, "generated", time_node(now));
-	crq_node_set(r, "from", o->from ? time_node(o->from) : null_node());
-	crq_node_set(r, "to", o->to ? time_node(o->to) : null_node());
+	crq_node_set(r, "generated", crq_trail__time(now));
+	crq_node_set(r, "from", o->from ? crq_trail__time(o->from) : null_node());
+	crq_node_set(r, "to", o->to ? crq_trail__time(o->to) : null_node());
 	x = crq_node_new(CRQ_NODE_OBJECT);
-	crq_node_set(x, "service", str_or_null(o->service));
-	crq_node_set(x, "type", str_or_null(o->type));
+	crq_node_set(x, "service", crq_trail__str(o->service));
+	crq_node_set(x, "type", crq_trail__str(o->type));
 	crq_node_set(r, "filters", x);
 	crq_node_set(r, "verify", crq_node_dup(verify));
 	x = crq_node_new(CRQ_NODE_ARRAY);
@@ -700,84 +634,82 @@ static crq_node *report_of(const crq_node *policy, const crq_node *changes,
 
 /* ---- from the repository ---- */
 
-static crq_node *verify_node(const crq_verify_result *res)
-{
-	crq_node *v = crq_node_new(CRQ_NODE_OBJECT);
-
-	crq_node_set(v, "clean", crq_node_new_bool(res->count == 0));
-	crq_node_set(v, "checked", crq_node_new_int((long long)res->checked));
-	crq_node_set(v, "violations", crq_node_new_int((long long)res->count));
-	return v;
-}
-
 static int by_key(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* {id: true} of the changes verify refused a commit of, by id. */
-static crq_node *excluded_of(const crq_verify_result *res,
-	const crq_node *refused)
+static crq_node *excluded_of(const crq_trail *t)
 {
-	crq_node *seen = crq_node_dup(refused), *out;
+	const crq_verify_result *res = &t->verify;
 	const char **ids;
-	size_t i;
+	crq_node *out;
+	size_t i, n = 0;
 
+	ids = crq__calloc(t->n + res->count + 1, sizeof(*ids));
+	for (i = 0; i < t->n; i++)
+		if (t->v[i].refused && t->v[i].change)
+			ids[n++] = t->v[i].change;
 	for (i = 0; i < res->count; i++)
-		if (res->items[i].change && !crq_node_get(seen,
-				res->items[i].change))
-			crq_node_set(seen, res->items[i].change,
-				crq_node_new_bool(1));
-	ids = crq__calloc(seen->count + 1, sizeof(*ids));
-	for (i = 0; i < seen->count; i++)
-		ids[i] = seen->keys[i];
-	if (seen->count > 1)
-		qsort(ids, seen->count, sizeof(*ids), by_key);
+		if (res->items[i].change)
+			ids[n++] = res->items[i].change;
+	if (n > 1)
+		qsort(ids, n, sizeof(*ids), by_key);
 	out = crq_node_new(CRQ_NODE_OBJECT);
-	for (i = 0; i < seen->count; i++)
-		crq_node_set(out, ids[i], crq_node_new_bool(1));
+	for (i = 0; i < n; i++)
+		if (!i || strcmp(ids[i], ids[i - 1]))
+			crq_node__append(out, crq__strdup(ids[i]),
+				crq_node_new_bool(1));
 	free(ids);
-	crq_node_free(seen);
 	return out;
 }
 
 int crq_report(crq_node **out, crq_repo *repo, const crq_report_options *opts)
 {
 	crq_report_options none = CRQ_REPORT_OPTIONS_INIT;
-	crq_verify_options vo = CRQ_VERIFY_OPTIONS_INIT;
-	crq_verify_result res;
-	struct collect c = { { NULL, 0, 0 }, NULL };
+	crq_trail t;
+	struct rstep *steps = NULL;
 	crq_node *changes = NULL, *excluded = NULL, *verify = NULL;
 	const crq_node *policy;
+	size_t i, n = 0;
 	int err;
 
 	*out = NULL;
 	if (!opts)
 		opts = &none;
-	crq_verify_result_init(&res);
-	c.refused = crq_node_new(CRQ_NODE_OBJECT);
-	vo.full = 1;
-	vo.trust = opts->trust;
-	vo.require_trust = opts->require_trust;
-	vo.on_step = on_step;
-	vo.payload = &c;
-	if ((err = crq_verify_run(&res, repo, &vo)) < 0 ||
+	if ((err = crq_trail__read(&t, repo, opts->trust,
+			opts->require_trust)) < 0 ||
 	    (err = crq_policy__tip(&policy, repo)) < 0 ||
 	    (err = crq_change_list(&changes, repo, NULL, NULL)) < 0)
 		goto done;
-	if (c.steps.n > 1)
-		qsort(c.steps.v, c.steps.n, sizeof(*c.steps.v),
-			by_change_time);
-	excluded = excluded_of(&res, c.refused);
-	verify = verify_node(&res);
-	*out = report_of(policy, changes, c.steps.v, c.steps.n, excluded,
-		verify, opts, opts->now ? opts->now : crq_time_now());
+	/* the steps of changes (policy steps measure no change) */
+	steps = crq__calloc(t.n + 1, sizeof(*steps));
+	for (i = 0; i < t.n; i++) {
+		const crq_trail_step *x = &t.v[i];
+
+		if (!x->change)
+			continue;
+		steps[n].change = x->change;
+		steps[n].action = x->action;
+		steps[n].from = x->from;
+		steps[n].to = x->to;
+		steps[n].by = x->by;
+		steps[n].time = x->time;
+		steps[n].seq = x->seq;
+		n++;
+	}
+	if (n > 1)
+		qsort(steps, n, sizeof(*steps), by_change_time);
+	excluded = excluded_of(&t);
+	verify = crq_trail__verify_node(&t, 0);
+	*out = report_of(policy, changes, steps, n, excluded, verify, opts,
+		opts->now ? opts->now : crq_time_now());
 done:
+	free(steps);
 	crq_node_free(changes);
 	crq_node_free(excluded);
 	crq_node_free(verify);
-	crq_node_free(c.refused);
-	rsteps_dispose(&c.steps);
-	crq_verify_result_dispose(&res);
+	crq_trail__dispose(&t);
 	return err;
 }
