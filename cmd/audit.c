@@ -341,7 +341,8 @@ int cmd_audit(int argc, char **argv, struct cmd_ctx *ctx)
 		rc = report(err);
 		goto done;
 	}
-	if (o.change && !perms && !crq_node_get(pack, "changes")->count) {
+	if (o.change && !perms && !crq_node_get(pack, "changes")->count &&
+	    !crq_node_get(pack, "steps")->count) {
 		fprintf(stderr, "error: no change '%s' in the store\n",
 			o.change);
 		rc = EXIT_REFUSED;
@@ -362,6 +363,10 @@ int cmd_audit(int argc, char **argv, struct cmd_ctx *ctx)
 	} else {
 		pack_text(&text, pack);
 	}
+	/* what a hostile commit wrote (an action, a title) reaches the
+	 * terminal as text, never as control sequences */
+	if (!strcmp(format, "text") || !strcmp(format, "csv"))
+		text_safe(&text);
 	if ((rc = write_output(repo, output, &text, sign != NULL, NAMESPACE)))
 		goto done;
 	failed = perms ? !crq_node_get(crq_node_get(pack, "verify"),

@@ -433,6 +433,8 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 	} else {
 		report_text(&text, rep);
 	}
+	if (strcmp(format, "json") && strcmp(format, "html"))
+		text_safe(&text);
 	if ((rc = write_output(repo, output, &text, 0, NULL)))
 		goto done;
 	fflush(stdout);

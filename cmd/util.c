@@ -592,3 +592,16 @@ int write_output(crq_repo *repo, const char *path, const crq_buf *text,
 	crq_buf_dispose(&sigpath);
 	return 0;
 }
+
+void text_safe(crq_buf *text)
+{
+	size_t i;
+
+	for (i = 0; i < text->size; i++) {
+		unsigned char c = (unsigned char)text->ptr[i];
+
+		if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') ||
+		    c == 0x7f)
+			text->ptr[i] = '?';
+	}
+}

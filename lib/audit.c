@@ -772,8 +772,9 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 			crq_node_push(list, c);
 		}
 		/* in walk order: the kept changes' steps, the policy steps
-		 * the filters let through, and (when nothing narrows the
-		 * pack) steps of a change that is not at the tip */
+		 * the filters let through, and steps of a change that is
+		 * not at the tip (its file there does not parse) when
+		 * nothing narrows the pack, or --change names it */
 		for (i = 0; i < rows.n; i++) {
 			const crq_trail_step *r = &rows.v[i];
 			int in = keep[i] != NULL;
@@ -781,9 +782,10 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 			if (!in && !r->change)
 				in = row_wanted(opts, r);
 			else if (!in)
-				in = !opts->change && !opts->grep &&
+				in = (opts->change ? eq(r->change,
+					opts->change) : !opts->grep &&
 					!opts->member && !opts->role &&
-					!opts->since && !opts->until &&
+					!opts->since && !opts->until) &&
 					!bsearch(&r->change, tip_ids,
 					changes->count, sizeof(*tip_ids),
 					by_string);

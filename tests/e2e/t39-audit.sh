@@ -365,6 +365,22 @@ same "an unsigned commit: unsigned, refused, no key" "$(cat "$TMP/unsigned.v")" 
 same "a stranger's key: unknown-key, refused, the stranger's fingerprint" "$(cat "$TMP/stranger.v")" \
 	"unknown-key refused unknown-key $(ssh-keygen -lf "$TMP/eve.pub" | cut -d' ' -f2)"
 schema_ok "$TMP/stranger.json" audit
+
+# a hostile commit: an action with a terminal escape, a file that no
+# longer parses at the tip
+git checkout -q -B hostile legit
+echo "junk: [" >>$f5
+git add $f5
+printf 'x\n\nCrq-Change: CHG-000005\nCrq-Action: ev\033[2Jil\nCrq-From: assessed\nCrq-To: assessed\n' >"$TMP/hmsg"
+gitas alice "$(keyfor alice)" commit -q -S -F "$TMP/hmsg"
+expect 1 "" "$CRQ" audit --change CHG-000005
+grep -q "  ev?\[2Jil CHG-000005 " "$TMP/out" && ok "text: a control character from the history is shown as ?" ||
+	not_ok "escape in text: $(grep -a ev "$TMP/out" | od -c | head -3)"
+if grep -q "$(printf '\033')" "$TMP/out"; then not_ok "an escape reached the terminal"; else ok "no escape reaches the terminal"; fi
+"$CRQ" audit --change CHG-000005 --format json >"$TMP/h.json" 2>/dev/null
+same "a change whose file no longer parses: its steps, the last refused" \
+	"$(pj "$TMP/h.json" "print(len(d['changes']), len(d['steps']), d['steps'][-1]['verdict'], d['steps'][-1]['action'] == 'ev\x1b[2Jil')")" \
+	"0 4 refused True"
 git checkout -q main
 fsck_clean .
 done_testing
