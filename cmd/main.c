@@ -365,12 +365,16 @@ const struct cmd commands[] = {
 	{ "raci", cmd_raci, "crq raci [--format text|md|json|html] [-o FILE]",
 	  "the RACI matrix of the workflow, derived from the policy",
 	  "Workflow actions grouped by phase (the action's phase: in the\n"
-	  "policy, else derived from the states it moves between) against the\n"
+	  "policy, else derived: create, edit and submit are request, approvals\n"
+	  "and reject authorize, tasks and deployments implement, escalation\n"
+	  "actions oversight, others by the state they lead to) against the\n"
 	  "policy's roles.  R: the role may take the action; A: the approval\n"
-	  "rules require the role's approval there; C: consulted (a rule asks\n"
-	  "for the role, or it reviews); I: informed (a notification or\n"
-	  "escalation rule targets it).  Read from the policy in force, so it\n"
-	  "cannot drift from what crq enforces.\n"
+	  "rules (or an automation rule's require) ask for the role's approval\n"
+	  "there; C: consulted (a rule gives the role a task or asks its\n"
+	  "approval on that action); I: informed (a time rule escalates to the\n"
+	  "role; notification channels are the machine's, not roles).  Letters\n"
+	  "combine (RA).  Read from the policy in force, so it cannot drift\n"
+	  "from what crq enforces.\n"
 	  "  --format F   text (default), md (a Markdown table), json, html\n"
 	  "  -o FILE      write to FILE instead of stdout\n" },
 	{ "comment", cmd_act, "crq comment ID -m MSG",
