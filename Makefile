@@ -50,7 +50,7 @@ FUZZ_SECONDS ?= 60
 
 SUITE ?= /usr/share/json-schema-test-suite/tests/draft7
 
-.PHONY: all deps test-deps test test-only check fuzz fuzz-history demo bench install \
+.PHONY: all deps test-deps screenshots test test-only check fuzz fuzz-history demo bench install \
 	uninstall clean
 
 all: $(BUILD)/crq
@@ -142,6 +142,10 @@ fuzz-history: deps
 	@$(MAKE) --no-print-directory all
 	python3 tests/history/model.py $(BUILD)/crq $(HISTORY_SEEDS) \
 		$(HISTORY_MUTANTS) $${HISTORY_FIRST:-100}
+
+# the README's screenshots (doc/img), taken by the test that checks them
+screenshots: all test-deps
+	CRQ_SCREENSHOTS=$(CURDIR)/doc/img CRQ=$(BUILD)/crq sh tests/e2e/t43-evidence-readme.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -664,7 +664,7 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 	/* the changes verify names, and the rows by change, sorted */
 	bad_ids = crq__calloc(rows.verify.count + 1, sizeof(*bad_ids));
 	for (i = 0; i < rows.verify.count; i++)
-		if (rows.verify.items[i].change)
+		if (crq_trail__refuses_change(&rows.verify.items[i]))
 			bad_ids[nbad++] = rows.verify.items[i].change;
 	qsort(bad_ids, nbad, sizeof(*bad_ids), by_string);
 	byid = crq__calloc(rows.n + 1, sizeof(*byid));

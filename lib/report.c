@@ -652,7 +652,7 @@ static crq_node *excluded_of(const crq_trail *t)
 		if (t->v[i].refused && t->v[i].change)
 			ids[n++] = t->v[i].change;
 	for (i = 0; i < res->count; i++)
-		if (res->items[i].change)
+		if (crq_trail__refuses_change(&res->items[i]))
 			ids[n++] = res->items[i].change;
 	if (n > 1)
 		qsort(ids, n, sizeof(*ids), by_key);

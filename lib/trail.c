@@ -87,6 +87,11 @@ void crq_trail__dispose(crq_trail *t)
 	memset(t, 0, sizeof(*t));
 }
 
+int crq_trail__refuses_change(const crq_violation *x)
+{
+	return x->change && !(x->rule && !strcmp(x->rule, "review-overdue"));
+}
+
 crq_node *crq_trail__str(const char *s)
 {
 	return s ? crq_node_new_cstr(s) : crq_node_new(CRQ_NODE_NULL);

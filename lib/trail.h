@@ -35,6 +35,11 @@ int crq_trail__read(crq_trail *t, crq_repo *repo, const char *trust,
 	int require_trust);
 void crq_trail__dispose(crq_trail *t);
 
+/* Does violation x say a commit of its change is refused?  Not one that
+ * says what the tip owes (an emergency review overdue): the steps are
+ * sound, the audit's emergency-review control says the rest. */
+int crq_trail__refuses_change(const crq_violation *x);
+
 /* {clean, checked, violations}: violations as the list of {commit,
  * change, rule, message, hint} (list = 1) or their number. */
 crq_node *crq_trail__verify_node(const crq_trail *t, int list);

@@ -20,7 +20,12 @@ typedef struct {
 
 /* Append the page to out.  report (crq_report), audit (crq_audit) and
  * calendar (crq_calendar) may each be NULL: its sections are left out.
- * raci (crq_raci) likewise. */
+ * raci (crq_raci) likewise.  The month calendar and the Gantt chart need
+ * a calendar (the argument, or the report's `calendar`); their windows
+ * are the calendar's and the pack's (every change that had one, closed
+ * ones too).  Nothing is read from the clock: "now" is the pack's or
+ * the report's `generated`.  Every string is escaped, control
+ * characters dropped, malformed UTF-8 replaced. */
 void crq_dashboard_html(crq_buf *out, const crq_node *report,
 	const crq_node *audit, const crq_node *calendar, const crq_node *raci,
 	const crq_dashboard_options *opts);

@@ -291,6 +291,17 @@ expect 128 "" sh -c "cd '$TMP' && '$CRQ' audit"
 expect 128 "no trusted root" env CI=true "$CRQ" audit
 expect 1 "" env CI=true "$CRQ" audit --trust "$(git rev-list --max-parents=0 HEAD)"
 
+# an emergency review owed past its deadline: verify says so at the tip,
+# the control fails, but no commit of the change is refused (and the
+# report keeps counting it)
+expect 1 "" env GIT_COMMITTER_DATE=2026-11-10T12:00:00Z "$CRQ" audit --format json -o "$TMP/late.json"
+same "the review owed: emergency-review fails, the change's steps stand" \
+	"$(pj "$TMP/late.json" "c = [x for x in d['changes'] if x['id'] == 'CHG-000004'][0]; print(c['verdict'], c['controls'][3]['status'], c['controls'][3]['detail'], [v['rule'] for v in d['verify']['violations']])")" \
+	"accepted fail the review was due 2026-11-09T10:00:00Z and is still owed ['review-overdue']"
+same "the report does not leave the change out" \
+	"$(GIT_COMMITTER_DATE=2026-11-10T12:00:00Z "$CRQ" report --format json 2>/dev/null | "$PY" -c 'import json, sys; d = json.load(sys.stdin); print(d["excluded"], d["changes"])')" \
+	"[] 5"
+
 # ===== forged histories: each control failing, each verdict ============
 f5=changes/000/CHG-000005.yaml
 # a start with no authorization at all, signed by the implementer
