@@ -240,33 +240,6 @@ static void perm_csv(crq_buf *out, const crq_node *p)
 				perm_cols[k]), k + 1 == n);
 }
 
-/* The HTML file: the pack first, then what the report, calendar and
- * RACI add to it. */
-static void pack_html(crq_buf *out, crq_repo *repo, const crq_node *pack,
-	const char *trust)
-{
-	crq_report_options ro = CRQ_REPORT_OPTIONS_INIT;
-	crq_dashboard_options dop = CRQ_DASHBOARD_OPTIONS_INIT;
-	crq_node *rep = NULL, *cal = NULL, *raci = NULL;
-	const crq_node *policy;
-
-	ro.trust = trust;
-	if (crq_report(&rep, repo, &ro) < 0)
-		rep = NULL;
-	if (crq_calendar(&cal, repo, 0, 0, NULL) < 0)
-		cal = NULL;
-	if (crq_policy_get(&policy, repo) < 0 ||
-	    crq_raci(&raci, policy) < 0)
-		raci = NULL;
-	crq_error_clear();
-	dop.title = "crq audit";
-	dop.audit_first = 1;
-	crq_dashboard_html(out, rep, pack, cal, raci, &dop);
-	crq_node_free(rep);
-	crq_node_free(cal);
-	crq_node_free(raci);
-}
-
 int cmd_audit(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("audit");
@@ -334,6 +307,14 @@ int cmd_audit(int argc, char **argv, struct cmd_ctx *ctx)
 	o.require_trust = ci_mode();
 	if (perms) {
 		err = crq_audit_permissions(&pack, repo, &o, crq_time_now());
+	} else if (!strcmp(format, "html")) {
+		crq_report_options ro = CRQ_REPORT_OPTIONS_INIT;
+		crq_dashboard_options dop = CRQ_DASHBOARD_OPTIONS_INIT;
+
+		dop.title = "crq audit";
+		dop.audit_first = 1;
+		err = crq_dashboard_write(&text, &pack, NULL, repo, &o, &ro,
+			&dop);
 	} else {
 		err = crq_audit(&pack, repo, &o);
 	}
@@ -357,7 +338,7 @@ int cmd_audit(int argc, char **argv, struct cmd_ctx *ctx)
 		else
 			pack_csv(&text, pack);
 	} else if (!strcmp(format, "html")) {
-		pack_html(&text, repo, pack, o.trust);
+		;	/* written with the pack */
 	} else if (perms) {
 		perm_text(&text, pack);
 	} else {

@@ -331,36 +331,6 @@ static void report_csv(crq_buf *out, const crq_node *r)
 
 /* ---- HTML ---- */
 
-/* The page: the report's charts first, then the audit pack's trails
- * and controls, the calendar (with the Gantt chart) and the RACI
- * matrix; a part that cannot be made is left out. */
-static void report_html(crq_buf *out, crq_repo *repo, const crq_node *rep,
-	const crq_report_options *ro)
-{
-	crq_audit_options ao = CRQ_AUDIT_OPTIONS_INIT;
-	crq_dashboard_options dop = CRQ_DASHBOARD_OPTIONS_INIT;
-	crq_node *audit = NULL, *cal = NULL, *raci = NULL;
-	const crq_node *policy;
-
-	ao.trust = ro->trust;
-	ao.require_trust = ro->require_trust;
-	if (crq_audit(&audit, repo, &ao) < 0)
-		audit = NULL;
-	/* every window of the service (to <= from: no end) */
-	if (crq_calendar(&cal, repo, 0, 0, ro->service) < 0)
-		cal = NULL;
-	if (crq_policy_get(&policy, repo) < 0 ||
-	    crq_raci(&raci, policy) < 0)
-		raci = NULL;
-	crq_error_clear();
-	dop.title = "crq report";
-	dop.audit_first = 0;
-	crq_dashboard_html(out, rep, audit, cal, raci, &dop);
-	crq_node_free(audit);
-	crq_node_free(cal);
-	crq_node_free(raci);
-}
-
 int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("report");
@@ -419,7 +389,20 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 		return rc;
 	/* in CI the root must come from outside the history */
 	o.require_trust = ci_mode();
-	if ((err = crq_report(&rep, repo, &o)) < 0) {
+	if (!strcmp(format, "html")) {
+		crq_audit_options ao = CRQ_AUDIT_OPTIONS_INIT;
+		crq_dashboard_options dop = CRQ_DASHBOARD_OPTIONS_INIT;
+
+		/* the trails shown are the pack's: all changes */
+		ao.trust = o.trust;
+		ao.require_trust = o.require_trust;
+		dop.title = "crq report";
+		err = crq_dashboard_write(&text, NULL, &rep, repo, &ao, &o,
+			&dop);
+	} else {
+		err = crq_report(&rep, repo, &o);
+	}
+	if (err < 0) {
 		rc = report(err);
 		goto done;
 	}
@@ -428,9 +411,7 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 		crq_buf_putc(&text, '\n');
 	} else if (!strcmp(format, "csv")) {
 		report_csv(&text, rep);
-	} else if (!strcmp(format, "html")) {
-		report_html(&text, repo, rep, &o);
-	} else {
+	} else if (strcmp(format, "html")) {
 		report_text(&text, rep);
 	}
 	if (strcmp(format, "json") && strcmp(format, "html"))

@@ -632,13 +632,13 @@ static int by_string(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
+int crq_audit__of(crq_node **out, crq_repo *repo, const crq_trail *rows,
+	const crq_node *changes, const crq_audit_options *opts)
 {
 	crq_audit_options none = CRQ_AUDIT_OPTIONS_INIT;
-	crq_trail rows;
 	struct judge j;
 	struct trail t = { NULL, 0, -1, -1, -1, -1 };
-	crq_node *pack = NULL, *changes = NULL, *steps, *list, *sum, *cs;
+	crq_node *pack = NULL, *steps, *list, *sum, *cs;
 	const crq_trail_step **byid = NULL;
 	const char **bad_ids = NULL, **tip_ids = NULL;
 	size_t nbad = 0;
@@ -650,27 +650,24 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 	*out = NULL;
 	if (!opts)
 		opts = &none;
-	if ((err = crq_trail__read(&rows, repo, opts->trust,
-			opts->require_trust)) < 0 ||
-	    (err = crq_policy__tip(&policy, repo)) < 0 ||
-	    (err = crq_store__tip(repo, &tip, &unborn)) < 0 ||
-	    (err = crq_change_list(&changes, repo, NULL, NULL)) < 0)
+	if ((err = crq_policy__tip(&policy, repo)) < 0 ||
+	    (err = crq_store__tip(repo, &tip, &unborn)) < 0)
 		goto done;
 	memset(&j, 0, sizeof(j));
 	j.repo = repo;
 	j.policy = policy;
-	j.rows = &rows;
+	j.rows = rows;
 	j.now = crq_time_now();
 	/* the changes verify names, and the rows by change, sorted */
-	bad_ids = crq__calloc(rows.verify.count + 1, sizeof(*bad_ids));
-	for (i = 0; i < rows.verify.count; i++)
-		if (crq_trail__refuses_change(&rows.verify.items[i]))
-			bad_ids[nbad++] = rows.verify.items[i].change;
+	bad_ids = crq__calloc(rows->verify.count + 1, sizeof(*bad_ids));
+	for (i = 0; i < rows->verify.count; i++)
+		if (crq_trail__refuses_change(&rows->verify.items[i]))
+			bad_ids[nbad++] = rows->verify.items[i].change;
 	qsort(bad_ids, nbad, sizeof(*bad_ids), by_string);
-	byid = crq__calloc(rows.n + 1, sizeof(*byid));
-	for (i = 0; i < rows.n; i++)
-		byid[i] = &rows.v[i];
-	qsort(byid, rows.n, sizeof(*byid), by_change);
+	byid = crq__calloc(rows->n + 1, sizeof(*byid));
+	for (i = 0; i < rows->n; i++)
+		byid[i] = &rows->v[i];
+	qsort(byid, rows->n, sizeof(*byid), by_change);
 	tip_ids = crq__calloc(changes->count + 1, sizeof(*tip_ids));
 	for (i = 0; i < changes->count; i++)
 		tip_ids[i] = crq_node_get_str(changes->items[i], "id") ?
@@ -680,8 +677,8 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 	crq_node_set(pack, "generated", crq_trail__time(j.now));
 	crq_node_set(pack, "branch", crq_node_new_cstr(repo->branch + 11));
 	crq_node_set(pack, "tip", oid_node(&tip));
-	crq_node_set(pack, "root", crq_node_new_cstr(rows.verify.root));
-	crq_node_set(pack, "verify", crq_trail__verify_node(&rows, 1));
+	crq_node_set(pack, "root", crq_node_new_cstr(rows->verify.root));
+	crq_node_set(pack, "verify", crq_trail__verify_node(rows, 1));
 	crq_node_set(pack, "filters", filters_node(opts));
 	steps = crq_node_new(CRQ_NODE_ARRAY);
 	list = crq_node_new(CRQ_NODE_ARRAY);
@@ -692,11 +689,11 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 	crq_node_set(cs, "pending", crq_node_new_int(0));
 	crq_node_set(cs, "not-recorded", crq_node_new_int(0));
 	crq_node_set(cs, "n/a", crq_node_new_int(0));
-	t.s = crq__calloc(rows.n + 1, sizeof(*t.s));
+	t.s = crq__calloc(rows->n + 1, sizeof(*t.s));
 	/* which rows go in: those of the changes kept, in walk order */
 	{
 		/* the kept rows' changes (NULL: not kept) */
-		const crq_node **keep = crq__calloc(rows.n + 1, sizeof(*keep));
+		const crq_node **keep = crq__calloc(rows->n + 1, sizeof(*keep));
 
 		for (i = 0; i < changes->count; i++) {
 			const crq_node *doc = changes->items[i];
@@ -706,11 +703,11 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 
 			if (!id)
 				continue;
-			trail_of(&t, &rows, byid, id);
+			trail_of(&t, rows, byid, id);
 			if (!wanted(opts, doc, &t))
 				continue;
 			for (k = 0; k < t.n; k++)
-				keep[t.s[k] - rows.v] = doc;
+				keep[t.s[k] - rows->v] = doc;
 			c = crq_node_new(CRQ_NODE_OBJECT);
 			copy_field(c, doc, "id");
 			copy_field(c, doc, "title");
@@ -775,8 +772,8 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 		 * the filters let through, and steps of a change that is
 		 * not at the tip (its file there does not parse) when
 		 * nothing narrows the pack, or --change names it */
-		for (i = 0; i < rows.n; i++) {
-			const crq_trail_step *r = &rows.v[i];
+		for (i = 0; i < rows->n; i++) {
+			const crq_trail_step *r = &rows->v[i];
 			int in = keep[i] != NULL;
 
 			if (!in && !r->change)
@@ -803,7 +800,7 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 	crq_node_set(sum, "changes", crq_node_new_int((long long)list->count));
 	crq_node_set(sum, "steps", crq_node_new_int((long long)nsteps));
 	crq_node_set(sum, "refused", crq_node_new_int((long long)nrefused));
-	crq_node_set(sum, "violations", crq_node_new_int((long long)rows.verify.count));
+	crq_node_set(sum, "violations", crq_node_new_int((long long)rows->verify.count));
 	crq_node_set(sum, "controls", cs);
 	crq_node_set(pack, "summary", sum);
 	*out = pack;
@@ -812,10 +809,27 @@ int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
 done:
 	free(t.s);
 	crq_node_free(pack);
-	crq_node_free(changes);
 	free(byid);
 	free(bad_ids);
 	free(tip_ids);
+	return err;
+}
+
+int crq_audit(crq_node **out, crq_repo *repo, const crq_audit_options *opts)
+{
+	crq_audit_options none = CRQ_AUDIT_OPTIONS_INIT;
+	crq_trail rows;
+	crq_node *changes = NULL;
+	int err;
+
+	*out = NULL;
+	if (!opts)
+		opts = &none;
+	if ((err = crq_trail__read(&rows, repo, opts->trust,
+			opts->require_trust)) == 0 &&
+	    (err = crq_change_list(&changes, repo, NULL, NULL)) == 0)
+		err = crq_audit__of(out, repo, &rows, changes, opts);
+	crq_node_free(changes);
 	crq_trail__dispose(&rows);
 	return err;
 }

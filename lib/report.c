@@ -665,12 +665,12 @@ static crq_node *excluded_of(const crq_trail *t)
 	return out;
 }
 
-int crq_report(crq_node **out, crq_repo *repo, const crq_report_options *opts)
+int crq_report__of(crq_node **out, crq_repo *repo, const crq_trail *t,
+	const crq_node *changes, const crq_report_options *opts)
 {
 	crq_report_options none = CRQ_REPORT_OPTIONS_INIT;
-	crq_trail t;
 	struct rstep *steps = NULL;
-	crq_node *changes = NULL, *excluded = NULL, *verify = NULL;
+	crq_node *excluded = NULL, *verify = NULL;
 	const crq_node *policy;
 	size_t i, n = 0;
 	int err;
@@ -678,15 +678,12 @@ int crq_report(crq_node **out, crq_repo *repo, const crq_report_options *opts)
 	*out = NULL;
 	if (!opts)
 		opts = &none;
-	if ((err = crq_trail__read(&t, repo, opts->trust,
-			opts->require_trust)) < 0 ||
-	    (err = crq_policy__tip(&policy, repo)) < 0 ||
-	    (err = crq_change_list(&changes, repo, NULL, NULL)) < 0)
-		goto done;
+	if ((err = crq_policy__tip(&policy, repo)) < 0)
+		return err;
 	/* the steps of changes (policy steps measure no change) */
-	steps = crq__calloc(t.n + 1, sizeof(*steps));
-	for (i = 0; i < t.n; i++) {
-		const crq_trail_step *x = &t.v[i];
+	steps = crq__calloc(t->n + 1, sizeof(*steps));
+	for (i = 0; i < t->n; i++) {
+		const crq_trail_step *x = &t->v[i];
 
 		if (!x->change)
 			continue;
@@ -701,15 +698,28 @@ int crq_report(crq_node **out, crq_repo *repo, const crq_report_options *opts)
 	}
 	if (n > 1)
 		qsort(steps, n, sizeof(*steps), by_change_time);
-	excluded = excluded_of(&t);
-	verify = crq_trail__verify_node(&t, 0);
+	excluded = excluded_of(t);
+	verify = crq_trail__verify_node(t, 0);
 	*out = report_of(policy, changes, steps, n, excluded, verify, opts,
 		opts->now ? opts->now : crq_time_now());
-done:
 	free(steps);
-	crq_node_free(changes);
 	crq_node_free(excluded);
 	crq_node_free(verify);
+	return 0;
+}
+
+int crq_report(crq_node **out, crq_repo *repo, const crq_report_options *opts)
+{
+	crq_trail t;
+	crq_node *changes = NULL;
+	int err;
+
+	*out = NULL;
+	if ((err = crq_trail__read(&t, repo, opts ? opts->trust : NULL,
+			opts ? opts->require_trust : 0)) == 0 &&
+	    (err = crq_change_list(&changes, repo, NULL, NULL)) == 0)
+		err = crq_report__of(out, repo, &t, changes, opts);
+	crq_node_free(changes);
 	crq_trail__dispose(&t);
 	return err;
 }

@@ -40,6 +40,15 @@ void crq_trail__dispose(crq_trail *t);
  * sound, the audit's emergency-review control says the rest. */
 int crq_trail__refuses_change(const crq_violation *x);
 
+/* The pack and the report of a trail read once (lib/audit.c,
+ * lib/report.c), with the tip's changes (crq_change_list): what
+ * crq_audit and crq_report do after reading it, for a caller that
+ * wants both from one walk. */
+int crq_audit__of(crq_node **out, crq_repo *repo, const crq_trail *t,
+	const crq_node *changes, const crq_audit_options *opts);
+int crq_report__of(crq_node **out, crq_repo *repo, const crq_trail *t,
+	const crq_node *changes, const crq_report_options *opts);
+
 /* {clean, checked, violations}: violations as the list of {commit,
  * change, rule, message, hint} (list = 1) or their number. */
 crq_node *crq_trail__verify_node(const crq_trail *t, int list);

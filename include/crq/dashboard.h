@@ -6,7 +6,10 @@
 #ifndef CRQ_PUBLIC_DASHBOARD_H
 #define CRQ_PUBLIC_DASHBOARD_H
 
+#include "crq/audit.h"
 #include "crq/node.h"
+#include "crq/report.h"
+#include "crq/store.h"
 
 typedef struct {
 	unsigned int version;
@@ -29,5 +32,15 @@ typedef struct {
 void crq_dashboard_html(crq_buf *out, const crq_node *report,
 	const crq_node *audit, const crq_node *calendar, const crq_node *raci,
 	const crq_dashboard_options *opts);
+
+/* The whole file of crq report (opts->audit_first 0) or crq audit (1)
+ * for repo: the pack (ao) and the report (ro; its trust is ao's) from
+ * one walk of the history, the calendar of every window (of
+ * ro->service), the RACI matrix of the policy in force, rendered into
+ * out.  The pack and the report go to audit_out and report_out when
+ * they are not NULL.  Errors as crq_audit. */
+int crq_dashboard_write(crq_buf *out, crq_node **audit_out,
+	crq_node **report_out, crq_repo *repo, const crq_audit_options *ao,
+	const crq_report_options *ro, const crq_dashboard_options *opts);
 
 #endif
