@@ -179,9 +179,15 @@ static void perm_text(crq_buf *out, const crq_node *p)
 			const crq_node *r = roles->items[k];
 
 			short_hex(a, s_or(r, "commit", ""));
+			if (!crq_node_get(r, "proven")->b) {
+				crq_buf_printf(out, "    role %-16s NOT PROVEN: no step crq verify accepts granted it\n",
+					s_or(r, "role", ""));
+				continue;
+			}
 			crq_buf_printf(out, "    role %-16s since %s by %s in %s%s%s%s\n",
 				s_or(r, "role", ""), s_or(r, "since", "?"),
-				s_or(r, "granted_by", "?"), *a ? a : "-",
+				s_or(r, "granted_by", "the trusted root"),
+				*a ? a : "-",
 				crq_node_get_str(r, "until") ? ", until " : "",
 				crq_node_get_str(r, "until") ?
 				crq_node_get_str(r, "until") : "",
@@ -208,7 +214,8 @@ static void perm_text(crq_buf *out, const crq_node *p)
 
 		short_hex(a, s_or(e, "commit", ""));
 		crq_buf_printf(out, "  %s %s  %s  %-13s %s%s%s%s%s%s%s%s\n",
-			s_or(e, "time", ""), a, s_or(e, "by", "?"),
+			s_or(e, "time", ""), a,
+			s_or(e, "by", "(trusted root)"),
 			s_or(e, "kind", ""), s_or(e, "member", ""),
 			crq_node_get_str(e, "role") ? " " : "",
 			crq_node_get_str(e, "role") ? crq_node_get_str(e,

@@ -149,8 +149,9 @@ int parse_when(const char *text, long long *out, int end_of_day);
  * kept from spreadsheets' formulas behind an apostrophe) and a comma,
  * or CRLF when last. */
 void csv_field(crq_buf *out, const char *s, int last);
-/* Replace the control characters of text (but tab and line breaks) with
- * '?': what a history holds reaches a terminal as text. */
+/* Replace the control characters of text (but tab and line breaks),
+ * C1 controls and the bidirectional and zero-width marks with '?': what
+ * a history holds reaches a terminal as text. */
 void text_safe(crq_buf *text);
 /* Write text to stdout (path NULL) or, atomically, to path; with sign
  * also path.sig, an SSH signature of the same bytes for namespace by

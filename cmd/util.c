@@ -599,9 +599,22 @@ void text_safe(crq_buf *text)
 
 	for (i = 0; i < text->size; i++) {
 		unsigned char c = (unsigned char)text->ptr[i];
+		unsigned char d = i + 2 < text->size ?
+			(unsigned char)text->ptr[i + 1] : 0;
+		unsigned char e = d ? (unsigned char)text->ptr[i + 2] : 0;
 
 		if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') ||
 		    c == 0x7f)
 			text->ptr[i] = '?';
+		/* C1 controls (U+0080..U+009F), and what reorders or hides
+		 * text: U+200B..U+200F, U+202A..U+202E, U+2066..U+2069 */
+		else if (c == 0xc2 && i + 1 < text->size &&
+			 (unsigned char)text->ptr[i + 1] >= 0x80 &&
+			 (unsigned char)text->ptr[i + 1] <= 0x9f)
+			text->ptr[i] = '?', text->ptr[i + 1] = '?';
+		else if (c == 0xe2 && ((d == 0x80 && ((e >= 0x8b &&
+			 e <= 0x8f) || (e >= 0xaa && e <= 0xae))) ||
+			 (d == 0x81 && e >= 0xa6 && e <= 0xa9)))
+			memcpy(text->ptr + i, "???", 3);
 	}
 }

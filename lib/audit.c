@@ -613,6 +613,53 @@ static crq_node *filters_node(const crq_audit_options *o)
 	return f;
 }
 
+/*
+ * A change verify refuses a commit of proves nothing: a control its
+ * own steps would pass fails, naming the first refused commit (a step
+ * of it, or a merge that rewrote it).
+ */
+static void unproven(crq_node *controls, const crq_trail *rows,
+	const char *id, const struct trail *t)
+{
+	const char *rule = NULL, *hex = NULL;
+	git_oid at;
+	size_t i;
+
+	for (i = 0; i < t->n && !rule; i++)
+		if (t->s[i]->refused) {
+			rule = t->s[i]->rule;
+			git_oid_cpy(&at, &t->s[i]->id);
+		}
+	for (i = 0; i < rows->verify.count && !rule; i++)
+		if (eq(rows->verify.items[i].change, id) &&
+		    crq_trail__refuses_change(&rows->verify.items[i])) {
+			rule = rows->verify.items[i].rule;
+			hex = rows->verify.items[i].commit;
+			git_oid_fromstr(&at, hex);
+		}
+	if (!rule)
+		return;
+	for (i = 0; i < controls->count; i++) {
+		crq_node *c = controls->items[i];
+		char a[12];
+
+		if (!eq(crq_node_get_str(c, "status"), "pass"))
+			continue;
+		short_id(a, &at);
+		crq_node_set(c, "status", crq_node_new_cstr("fail"));
+		crq_node_set(c, "commit", oid_node(&at));
+		{
+			crq_buf d = CRQ_BUF_INIT;
+
+			crq_buf_printf(&d, "not proven: crq verify refuses %s (%s) of this change; its own steps would pass: %s",
+				a, rule ? rule : "?",
+				crq_node_get_str(c, "detail"));
+			crq_node_set(c, "detail", crq_node_new_cstr(d.ptr));
+			crq_buf_dispose(&d);
+		}
+	}
+}
+
 /* Rows of changes by change id, then in walk order (policy rows last). */
 static int by_change(const void *a, const void *b)
 {
@@ -764,6 +811,8 @@ int crq_audit__of(crq_node **out, crq_repo *repo, const crq_trail *rows,
 				(long long)t.n));
 			ctl = crq_node_new(CRQ_NODE_ARRAY);
 			controls_of(ctl, &j, doc, &t);
+			if (bad)
+				unproven(ctl, rows, id, &t);
 			count_status(cs, ctl);
 			crq_node_set(c, "controls", ctl);
 			crq_node_push(list, c);
@@ -954,7 +1003,9 @@ static void perm_diff(struct perm *p, const crq_trail_step *r,
 				continue;
 			perm_event(p, r, o ? "grant-change" : "grant",
 				email, ng->keys[k], ng->items[k]->str, NULL);
-			if (!r->refused) {
+			/* a new end keeps the grant's origin */
+			if (!r->refused && !(o && crq_node_get(h,
+					ng->keys[k]))) {
 				crq_node *g = crq_node_new(CRQ_NODE_OBJECT);
 
 				crq_node_set(g, "since", crq_trail__time(r->time));
@@ -1010,6 +1061,24 @@ static crq_node *policy_at(crq_repo *repo, const crq_schema *ps,
 	return p;
 }
 
+/* Does commit c change the policy file against its first parent? */
+static int wrote_policy(crq_repo *repo, const git_oid *c)
+{
+	git_commit *commit = NULL;
+	git_oid a, b;
+	int wrote = 0;
+
+	if (git_commit_lookup(&commit, repo->git, c) == 0 &&
+	    git_commit_parentcount(commit)) {
+		crq_store__blob_at(&a, repo, c, POLICY_PATH);
+		crq_store__blob_at(&b, repo, git_commit_parent_id(commit, 0),
+			POLICY_PATH);
+		wrote = !git_oid_equal(&a, &b);
+	}
+	git_commit_free(commit);
+	return wrote;
+}
+
 int crq_audit_permissions(crq_node **out, crq_repo *repo,
 	const crq_audit_options *opts, long long now)
 {
@@ -1042,9 +1111,12 @@ int crq_audit_permissions(crq_node **out, crq_repo *repo,
 
 		memset(&r0, 0, sizeof(r0));
 		git_oid_cpy(&r0.id, &root);
+		/* the store's first commit made its members; a root
+		 * picked later (--trust) only finds them in force */
 		if (git_commit_lookup(&c, repo->git, &root) == 0) {
 			r0.time = (long long)git_commit_committer(c)->when.time;
-			r0.by = (char *)git_commit_committer(c)->email;
+			if (!git_commit_parentcount(c))
+				r0.by = (char *)git_commit_committer(c)->email;
 		}
 		perm_diff(&p, &r0, empty, prev);
 		crq_node_free(empty);
@@ -1054,9 +1126,10 @@ int crq_audit_permissions(crq_node **out, crq_repo *repo,
 		const crq_trail_step *r = &rows.v[i];
 		crq_node *cur;
 
-		if (!eq(r->action, "policy") || r->change)
-			continue;
-		if (!(cur = policy_at(repo, ps, &r->id)))
+		/* every step that wrote the policy, whatever it says it
+		 * is (a refused one is shown, and grants nothing) */
+		if (!wrote_policy(repo, &r->id) ||
+		    !(cur = policy_at(repo, ps, &r->id)))
 			continue;
 		/* the policy before this step is its parent's: a step on a
 		 * side branch diffs against its own line */
@@ -1151,8 +1224,12 @@ int crq_audit_permissions(crq_node **out, crq_repo *repo,
 				crq_node_new(CRQ_NODE_NULL));
 			crq_node_set(x, "active", crq_node_new_bool(
 				crq_policy__has_role(m, role, today)));
+			/* proven: an accepted step (or the trusted root)
+			 * granted it; the tip's policy alone proves nothing
+			 * when verify refuses the commit that wrote it */
+			crq_node_set(x, "proven", crq_node_new_bool(g != NULL));
 			crq_node_push(rl, x);
-			if (!strcmp(role, "admin") &&
+			if (!strcmp(role, "admin") && g &&
 			    crq_policy__has_role(m, role, today))
 				admin = 1;
 			if (until && strcmp(until, today) >= 0 &&

@@ -54,6 +54,8 @@ int crq_trail__read(crq_trail *t, crq_repo *repo, const char *trust,
 	int require_trust)
 {
 	crq_verify_options vo = CRQ_VERIFY_OPTIONS_INIT;
+	size_t i, k;
+	int err;
 
 	memset(t, 0, sizeof(*t));
 	crq_verify_result_init(&t->verify);
@@ -62,7 +64,26 @@ int crq_trail__read(crq_trail *t, crq_repo *repo, const char *trust,
 	vo.require_trust = require_trust;
 	vo.on_step = on_step;
 	vo.payload = t;
-	return crq_verify_run(&t->verify, repo, &vo);
+	if ((err = crq_verify_run(&t->verify, repo, &vo)) < 0)
+		return err;
+	/* a step refused where a merge lands it is refused too */
+	for (i = 0; i < t->verify.count; i++) {
+		const crq_violation *x = &t->verify.items[i];
+		git_oid id;
+
+		if (!x->step[0] || git_oid_fromstr(&id, x->step) < 0)
+			continue;
+		for (k = 0; k < t->n; k++) {
+			crq_trail_step *r = &t->v[k];
+
+			if (!git_oid_equal(&r->id, &id) || r->refused)
+				continue;
+			r->refused = 1;
+			r->rule = dup_or_null(x->rule);
+			r->message = dup_or_null(x->message);
+		}
+	}
+	return 0;
 }
 
 void crq_trail__dispose(crq_trail *t)

@@ -707,6 +707,24 @@ struct diff_acc {
 	size_t other;		/* paths outside crq's */
 };
 
+/* The id of the change at path ("changes/000/CHG-000001.yaml"), into
+ * buf; NULL for another path. */
+static const char *path_change(char buf[64], const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	if (strncmp(path, "changes/", 8) || !base)
+		return NULL;
+	base++;
+	n = strlen(base);
+	if (n < 6 || n - 5 >= 64 || strcmp(base + n - 5, ".yaml"))
+		return NULL;
+	memcpy(buf, base, n - 5);
+	buf[n - 5] = '\0';
+	return buf;
+}
+
 static int is_crq_path(const char *p)
 {
 	return !strncmp(p, ".crq/", 5) || !strncmp(p, "changes/", 8);
@@ -937,12 +955,11 @@ done:
 /* A step: judged, then told to opts->on_step with its verdicts. */
 static void check_step(struct vctx *v, git_commit *c,
 	const struct diff_acc *acc, const crq_node *trailers,
-	const char *trailer_problem)
+	const char *trailer_problem, size_t before)
 {
 	crq_verify_step st;
 	crq_buf key = CRQ_BUF_INIT;
-	size_t before = v->out->count;
-	char hex[41];
+	char hex[41], idbuf[64];
 
 	memset(&st, 0, sizeof(st));
 	st.signature = "unsigned";
@@ -953,7 +970,12 @@ static void check_step(struct vctx *v, git_commit *c,
 		goto done;
 	git_oid_tostr(hex, sizeof(hex), git_commit_id(c));
 	st.commit = hex;
-	st.change = tr(trailers, "Crq-Change");
+	/* the change whose file it wrote, whatever its trailer claims */
+	st.change = acc->count == 1 ? path_change(idbuf,
+		acc->files[0].path) : NULL;
+	if (!st.change && !(acc->count == 1 &&
+	    !strcmp(acc->files[0].path, POLICY_PATH)))
+		st.change = tr(trailers, "Crq-Change");
 	st.action = tr(trailers, "Crq-Action");
 	st.from = tr(trailers, "Crq-From");
 	st.to = tr(trailers, "Crq-To");
@@ -1038,6 +1060,7 @@ static void check_landing(struct vctx *v, const git_oid *merge,
 	char hex[12];
 	size_t i;
 	int ok = 0;
+	size_t before = v->out->count;
 
 	memset(&res, 0, sizeof(res));
 	git_oid_tostr(hex, sizeof(hex), git_commit_id(c));
@@ -1140,6 +1163,10 @@ static void check_landing(struct vctx *v, const git_oid *merge,
 			"step %s ('%s' by %s) lands on %s, when they no longer hold the role it needs",
 			hex, action, crq_node_get_str(res.actor, "email"), day);
 done:
+	/* what was said here is about that step */
+	for (i = before; i < v->out->count; i++)
+		git_oid_tostr(v->out->items[i].step,
+			sizeof(v->out->items[i].step), git_commit_id(c));
 	crq_error_clear();
 	crq_rules_result_dispose(&res);
 	crq_node_free(trailers);
@@ -1307,6 +1334,7 @@ static int check_merge(struct vctx *v, git_commit *m,
 	}
 	for (j = 0; j < paths->count; j++) {
 		const char *path = paths->keys[j];
+		char cid[64];
 		int chosen = -1;
 
 		modes[n] = blob_mode_at(&blobs[n], v->repo, id, path);
@@ -1333,12 +1361,14 @@ static int check_merge(struct vctx *v, git_commit *m,
 						!git_oid_equal(&bb, &blobs[q]);
 				}
 			if (moved)
-				violation(v, id, NULL, "both-sides",
+				violation(v, id, path_change(cid, path),
+					"both-sides",
 					"both sides changed '%s' since they parted: a step would be lost\n"
 					"hint: run crq sync (rebase the branch's steps) instead of merging",
 					path);
 			else
-				violation(v, id, NULL, "evil-merge",
+				violation(v, id, path_change(cid, path),
+					"evil-merge",
 					"'%s' in the merge matches no parent",
 					path);
 			continue;
@@ -1351,7 +1381,8 @@ static int check_merge(struct vctx *v, git_commit *m,
 			if (git_merge_base(&base, v->repo->git,
 				git_commit_parent_id(m, q),
 				git_commit_parent_id(m, (unsigned)chosen)) < 0) {
-				violation(v, id, NULL, "unrelated-merge",
+				violation(v, id, path_change(cid, path),
+					"unrelated-merge",
 					"'%s' comes from a history that shares no commit with the other side",
 					path);
 				continue;
@@ -1359,7 +1390,7 @@ static int check_merge(struct vctx *v, git_commit *m,
 			crq_store__blob_at(&bb, v->repo, &base, path);
 			if (git_oid_equal(&bb, &blobs[q]))
 				continue;	/* q left it alone */
-			violation(v, id, NULL, "both-sides",
+			violation(v, id, path_change(cid, path), "both-sides",
 				git_oid_is_zero(&bb) && !git_oid_is_zero(&blobs[q]) &&
 				!git_oid_is_zero(&blobs[chosen]) ?
 				"both sides created '%s': one id, two changes\n"
@@ -1705,6 +1736,7 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 		crq_buf tp = CRQ_BUF_INIT;
 		long long high;
 		unsigned k, n;
+		size_t nviol = res->count;
 
 		git_commit_free(c);
 		c = NULL;
@@ -1755,7 +1787,8 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 						tr(trailers, "Crq-Change"),
 						"time",
 						"committer time goes backwards");
-				check_step(&v, c, &acc, trailers, tp.ptr);
+				check_step(&v, c, &acc, trailers, tp.ptr,
+					nviol);
 			}
 			git_tree_free(t);
 			git_tree_free(pt);

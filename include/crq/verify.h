@@ -11,14 +11,17 @@
 /* Verification: the history proves itself. */
 
 /* One thing verify refuses: the commit, the change it concerns (NULL
- * for the policy or a merge), the rule's name, a one-line message and
- * an optional hint. */
+ * for the policy, or a commit that names none), the rule's name, a
+ * one-line message and an optional hint. */
 typedef struct {
 	char commit[41];
 	char *change;
 	char *rule;
 	char *message;
 	char *hint;
+	/* a step a merge brings in that is not legal where it lands: that
+	 * step's id (commit names the merge); "" otherwise */
+	char step[41];
 } crq_violation;
 
 typedef struct {

@@ -49,7 +49,7 @@ git checkout -q -B main-both base
 as alice set CHG-000001 description=on-main >/dev/null
 git -c user.name=alice -c user.email=alice@example.com merge -q --no-ff -X theirs -m "Merge pull request #3" pr-approve >/dev/null 2>&1
 expect 1 "" "$CRQ" verify main-both
-grep -q " - both-sides: both sides changed 'changes/000/CHG-000001.yaml' since they parted" "$TMP/out" && ok "a merge that loses a step is refused" || not_ok "both: $(cat "$TMP/out")"
+grep -q " CHG-000001 both-sides: both sides changed 'changes/000/CHG-000001.yaml' since they parted" "$TMP/out" && ok "a merge that loses a step is refused" || not_ok "both: $(cat "$TMP/out")"
 git checkout -q main
 fsck_clean .
 done_testing

@@ -392,6 +392,82 @@ if grep -q "$(printf '\033')" "$TMP/out"; then not_ok "an escape reached the ter
 same "a change whose file no longer parses: its steps, the last refused" \
 	"$(pj "$TMP/h.json" "print(len(d['changes']), len(d['steps']), d['steps'][-1]['verdict'], d['steps'][-1]['action'] == 'ev\x1b[2Jil')")" \
 	"0 4 refused True"
+
+# a review dated back below its parent: verify refuses it for its time;
+# the audit must not take it as a review on time
+git checkout -q -B tmpreview legit
+at 2026-11-08T20:00:00Z
+as bob review CHG-000004 -m "on time?" >/dev/null
+tree=$(git rev-parse HEAD^{tree})
+git log -1 --format=%B >"$TMP/revmsg"
+c=$(GIT_COMMITTER_DATE=2026-11-08T12:00:00Z GIT_AUTHOR_DATE=2026-11-08T12:00:00Z \
+	gitas bob "$(keyfor bob)" commit-tree -S "$tree" -p legit -F "$TMP/revmsg")
+git checkout -q -B backdated "$c"
+expect 1 "" "$CRQ" audit --change CHG-000004 --format json -o "$TMP/bd.json"
+same "a step refused for its time is refused in the pack, and proves no review" \
+	"$(pj "$TMP/bd.json" "s = d['steps'][-1]; c = d['changes'][0]; print(s['action'], s['verdict'], s['rule'], c['verdict'], c['controls'][3]['status'], c['controls'][4]['status'])")" \
+	"review refused time refused fail fail"
+
+# an evil merge rewrites a change that passed every control: no control
+# of it may pass any more
+git checkout -q -B code legit
+echo code >code.txt
+git add code.txt
+git -c user.name=bob -c user.email=bob@example.com commit -q -m "code"
+git checkout -q -B evil legit
+at 2026-11-08T21:00:00Z
+git -c user.name=bob -c user.email=bob@example.com merge -q --no-ff --no-commit code >/dev/null 2>&1
+sed -i 's/^implementation_plan: p$/implementation_plan: "   "/' changes/000/CHG-000001.yaml
+git add changes/000/CHG-000001.yaml
+gitas bob "$(keyfor bob)" commit -q -S -m "merge code"
+expect 1 "" "$CRQ" audit --format json -o "$TMP/evil.json"
+same "verify names the change the evil merge rewrote" \
+	"$(pj "$TMP/evil.json" "print([(v['change'], v['rule']) for v in d['verify']['violations']])")" \
+	"[('CHG-000001', 'evil-merge')]"
+same "the rewritten change: refused, and its passes are now fails naming the merge" \
+	"$(pj "$TMP/evil.json" "c = d['changes'][0]; print(c['verdict'], [x['status'] for x in c['controls']], c['controls'][0]['commit'] == '$(git rev-parse HEAD)', c['controls'][0]['detail'][:58])")" \
+	"refused ['fail', 'fail', 'fail', 'n/a', 'fail', 'fail'] True not proven: crq verify refuses $(git rev-parse --short=11 HEAD) (evil-merge) of"
+same "and the report leaves it out" \
+	"$("$CRQ" report --format json 2>/dev/null | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["excluded"])')" \
+	"['CHG-000001']"
+
+# a step whose trailer names another change than the file it wrote is
+# filed under the file's change
+git checkout -q -B misfiled legit
+sed -i 's/^title: Cache warmup$/title: Misfiled/' $f5
+git add $f5
+gitas bob "$(keyfor bob)" commit -q -S -m "$(msg CHG-000001 comment closed closed)"
+"$CRQ" audit --change CHG-000005 --format json -o "$TMP/mis.json" 2>/dev/null
+same "the tampering commit is in CHG-000005's trail, refused" \
+	"$(pj "$TMP/mis.json" "s = d['steps'][-1]; print(s['commit'] == '$(git rev-parse HEAD)', s['change'], s['verdict'], d['changes'][0]['verdict'])")" \
+	"True CHG-000005 refused refused"
+
+# permissions: a new end keeps the grant's origin; a refused self-grant
+# of admin makes nobody an admin
+git checkout -q -B perms legit
+at 2026-11-08T22:00:00Z
+as alice role grant dave@example.com cab --until 2026-12-31 >/dev/null
+"$CRQ" policy show --json | "$PY" -c '
+import json, sys, yaml
+p = json.load(sys.stdin)
+p["version"] += 1
+for m in p["members"]:
+    if m["email"] == "dave@example.com":
+        m["roles"].append("admin")
+print(yaml.safe_dump(p, sort_keys=False), end="")' >.crq/policy.yaml
+git add .crq/policy.yaml
+at 2026-11-08T23:00:00Z
+gitas dave "$(keyfor dave)" commit -q -S -m "$(printf 'policy: admin\n\nCrq-Action: policy\nCrq-Policy-Version: 9')"
+expect 1 "crq verify refuses commits of this history" "$CRQ" audit --permissions --format json -o "$TMP/p2.json"
+schema_ok "$TMP/p2.json" permissions
+same "a new until keeps who granted it and when" \
+	"$(pj "$TMP/p2.json" "print([(r['since'], r['granted_by'], r['until']) for m in d['members'] if m['email'] == 'dave@example.com' for r in m['roles'] if r['role'] == 'cab'])")" \
+	"[('2026-11-02T09:00:00Z', 'alice@example.com', '2026-12-31')]"
+same "the refused self-grant: shown refused, not proven, no admin" \
+	"$(pj "$TMP/p2.json" "print(d['admins'], [(r['role'], r['proven']) for m in d['members'] if m['email'] == 'dave@example.com' for r in m['roles']], [e['verdict'] for e in d['events'] if e['role'] == 'admin' and e['member'] == 'dave@example.com'])")" \
+	"['alice@example.com'] [('cab', True), ('admin', False)] ['refused']"
+expect 1 "" "$CRQ" audit --permissions
+grep -q "role admin  *NOT PROVEN: no step crq verify accepts granted it" "$TMP/out" && ok "text: the unproven grant says so" || not_ok "unproven text"
 git checkout -q main
 fsck_clean .
 done_testing
