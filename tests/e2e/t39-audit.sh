@@ -398,6 +398,10 @@ same "a change whose file no longer parses: its steps, the last refused" \
 git checkout -q -B tmpreview legit
 at 2026-11-08T20:00:00Z
 as bob review CHG-000004 -m "on time?" >/dev/null
+"$CRQ" audit --change CHG-000004 --format json -o "$TMP/ontime.json" 2>/dev/null
+same "an emergency change reviewed by its deadline passes, proven by the review" \
+	"$(pj "$TMP/ontime.json" "c = d['changes'][0]['controls'][3]; print(c['status'], c['commit'] == '$(git rev-parse HEAD)')")" \
+	"pass True"
 tree=$(git rev-parse HEAD^{tree})
 git log -1 --format=%B >"$TMP/revmsg"
 c=$(GIT_COMMITTER_DATE=2026-11-08T12:00:00Z GIT_AUTHOR_DATE=2026-11-08T12:00:00Z \
@@ -408,14 +412,29 @@ same "a step refused for its time is refused in the pack, and proves no review" 
 	"$(pj "$TMP/bd.json" "s = d['steps'][-1]; c = d['changes'][0]; print(s['action'], s['verdict'], s['rule'], c['verdict'], c['controls'][3]['status'], c['controls'][4]['status'])")" \
 	"review refused time refused fail fail"
 
+# a deployment of a commit the authorized change does not name
+git checkout -q -B wrongref legit
+at 2026-11-09T09:00:00Z
+as alice set CHG-000005 "links=[{type: commit, ref: '$link'}]" >/dev/null
+as bob approve CHG-000005 >/dev/null
+as bob schedule CHG-000005 --start 2026-11-09T10:00:00Z --end 2026-11-09T12:00:00Z \
+	--implementer bob@example.com >/dev/null
+at 2026-11-09T10:05:00Z
+as bob start CHG-000005 >/dev/null
+as bob deploy CHG-000005 --ref 2222222222222222222222222222222222222222 >/dev/null
+expect 1 "" "$CRQ" audit --change CHG-000005 --format json -o "$TMP/wr.json"
+same "deployed-as-authorized fails on a commit the change does not name, proven by the deploy" \
+	"$(pj "$TMP/wr.json" "c = d['changes'][0]['controls'][5]; print(c['status'], c['commit'] == '$(git rev-parse HEAD)', c['detail'].endswith('deployed a commit the authorized change does not name'))")" \
+	"fail True True"
+
 # an evil merge rewrites a change that passed every control: no control
 # of it may pass any more
+at 2026-11-09T21:00:00Z
 git checkout -q -B code legit
 echo code >code.txt
 git add code.txt
 git -c user.name=bob -c user.email=bob@example.com commit -q -m "code"
 git checkout -q -B evil legit
-at 2026-11-08T21:00:00Z
 git -c user.name=bob -c user.email=bob@example.com merge -q --no-ff --no-commit code >/dev/null 2>&1
 sed -i 's/^implementation_plan: p$/implementation_plan: "   "/' changes/000/CHG-000001.yaml
 git add changes/000/CHG-000001.yaml
@@ -423,7 +442,7 @@ gitas bob "$(keyfor bob)" commit -q -S -m "merge code"
 expect 1 "" "$CRQ" audit --format json -o "$TMP/evil.json"
 same "verify names the change the evil merge rewrote" \
 	"$(pj "$TMP/evil.json" "print([(v['change'], v['rule']) for v in d['verify']['violations']])")" \
-	"[('CHG-000001', 'evil-merge')]"
+	"[('CHG-000001', 'evil-merge'), ('CHG-000004', 'review-overdue')]"
 same "the rewritten change: refused, and its passes are now fails naming the merge" \
 	"$(pj "$TMP/evil.json" "c = d['changes'][0]; print(c['verdict'], [x['status'] for x in c['controls']], c['controls'][0]['commit'] == '$(git rev-parse HEAD)', c['controls'][0]['detail'][:58])")" \
 	"refused ['fail', 'fail', 'fail', 'n/a', 'fail', 'fail'] True not proven: crq verify refuses $(git rev-parse --short=11 HEAD) (evil-merge) of"
