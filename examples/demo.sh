@@ -102,5 +102,13 @@ git -c commit.gpgsign=false commit -q -am "quick fix"
 "$CRQ" sync || echo "(exit $?)"
 git reset -q --hard origin/main
 run "$CRQ" verify
+
+say "Evidence: the change's trail and controls, a signed pack, the RACI matrix"
+run "$CRQ" audit --change "$id" || true
+run "$CRQ" audit --format json -o ../pack.json --sign || true
+echo "alice@example.com namespaces=\"crq-audit\" $(cut -d' ' -f1,2 "$DEMO/keys/alice.pub")" >../allowed_signers
+run ssh-keygen -Y verify -f ../allowed_signers -I alice@example.com -n crq-audit \
+	-s ../pack.json.sig <../pack.json
+run "$CRQ" raci --format md
 echo
 echo "demo ok: every step above is a signed commit in $DEMO/store (removed on exit)"
