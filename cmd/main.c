@@ -414,10 +414,13 @@ const struct cmd commands[] = {
 	  "schema, printing one 'file:line:col: problem' line per problem.\n"
 	  "Without FILE, validates every change and the policy on the\n"
 	  "current branch.  Files named policy.yaml are policies.\n" },
-	{ "schema", cmd_schema, "crq schema change|policy",
+	{ "schema", cmd_schema,
+	  "crq schema change|policy|event|audit|permissions|report",
 	  "print a JSON Schema",
-	  "Prints schemas/change.schema.json or schemas/policy.schema.json,\n"
-	  "the files crq validates with (editors can use them too).\n" },
+	  "Prints schemas/KIND.schema.json: change and policy are the files\n"
+	  "crq validates with (editors can use them too); event, audit,\n"
+	  "permissions and report describe what crq events, crq audit (and\n"
+	  "--permissions) and crq report write with --json / --format json.\n" },
 	{ "verify", cmd_verify, "crq verify [--json] [--trust COMMIT] [REV]",
 	  "prove from the history that every step was legal",
 	  "Walks REV (default: the branch) from the commit that introduced the\n"
