@@ -247,6 +247,8 @@ static void perm_csv(crq_buf *out, const crq_node *p)
 				perm_cols[k]), k + 1 == n);
 }
 
+static const char *const formats[] = { "text", "json", "csv", "html", NULL };
+
 int cmd_audit(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("audit");
@@ -278,12 +280,8 @@ int cmd_audit(int argc, char **argv, struct cmd_ctx *ctx)
 			"unknown option '%s'" : "unexpected argument '%s'",
 			argv[a]);
 	}
-	if (!format)
-		format = "text";
-	if (strcmp(format, "text") && strcmp(format, "json") &&
-	    strcmp(format, "csv") && strcmp(format, "html"))
-		return usage_error(self,
-			"--format '%s': text, json, csv or html", format);
+	if ((rc = pick_format(self, &format, formats)))
+		return rc;
 	if (perms && !strcmp(format, "html"))
 		return usage_error(self,
 			"--permissions comes as text, json or csv");

@@ -153,6 +153,10 @@ void csv_field(crq_buf *out, const char *s, int last);
  * C1 controls and the bidirectional and zero-width marks with '?': what
  * a history holds reaches a terminal as text. */
 void text_safe(crq_buf *text);
+/* --format's value among allowed (NULL-terminated; none given: the
+ * first); 0, or the usage error's exit code after saying which are. */
+int pick_format(const struct cmd *self, const char **format,
+	const char *const *allowed);
 /* Write text to stdout (path NULL) or, atomically, to path; with sign
  * also path.sig, an SSH signature of the same bytes for namespace by
  * the user's signing key (made before anything is written).  0, or the

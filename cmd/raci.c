@@ -295,6 +295,8 @@ static void raci_html(crq_buf *out, const crq_node *raci, long long version)
 	crq_buf_dispose(&t);
 }
 
+static const char *const formats[] = { "text", "md", "json", "html", NULL };
+
 int cmd_raci(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("raci");
@@ -316,12 +318,8 @@ int cmd_raci(int argc, char **argv, struct cmd_ctx *ctx)
 			"unknown option '%s'" : "unexpected argument '%s'",
 			argv[a]);
 	}
-	if (!format)
-		format = "text";
-	if (strcmp(format, "text") && strcmp(format, "md") &&
-	    strcmp(format, "json") && strcmp(format, "html"))
-		return usage_error(self,
-			"--format '%s': text, md, json or html", format);
+	if ((rc = pick_format(self, &format, formats)))
+		return rc;
 	if (output && !*output)
 		return usage_error(self, "-o needs a file name");
 	crq_error_clear();

@@ -331,6 +331,8 @@ static void report_csv(crq_buf *out, const crq_node *r)
 
 /* ---- HTML ---- */
 
+static const char *const formats[] = { "text", "json", "csv", "html", NULL };
+
 int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("report");
@@ -359,12 +361,8 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 			"unknown option '%s'" : "unexpected argument '%s'",
 			argv[a]);
 	}
-	if (!format)
-		format = "text";
-	if (strcmp(format, "text") && strcmp(format, "json") &&
-	    strcmp(format, "csv") && strcmp(format, "html"))
-		return usage_error(self,
-			"--format '%s': text, json, csv or html", format);
+	if ((rc = pick_format(self, &format, formats)))
+		return rc;
 	if (output && !*output)
 		return usage_error(self, "-o needs a file name");
 	if (o.service && !*o.service)

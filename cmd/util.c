@@ -618,3 +618,25 @@ void text_safe(crq_buf *text)
 			memcpy(text->ptr + i, "???", 3);
 	}
 }
+
+int pick_format(const struct cmd *self, const char **format,
+	const char *const *allowed)
+{
+	crq_buf list = CRQ_BUF_INIT;
+	size_t i;
+	int rc;
+
+	if (!*format) {
+		*format = allowed[0];
+		return 0;
+	}
+	for (i = 0; allowed[i]; i++)
+		if (!strcmp(*format, allowed[i]))
+			return 0;
+	for (i = 0; allowed[i]; i++)
+		crq_buf_printf(&list, "%s%s", i == 0 ? "" : allowed[i + 1] ?
+			", " : " or ", allowed[i]);
+	rc = usage_error(self, "--format '%s': %s", *format, list.ptr);
+	crq_buf_dispose(&list);
+	return rc;
+}
