@@ -730,29 +730,102 @@ static int is_crq_path(const char *p)
 	return !strncmp(p, ".crq/", 5) || !strncmp(p, "changes/", 8);
 }
 
-static int diff_cb(const git_diff_delta *d, float progress, void *payload)
+/* One path that differs: a crq file into acc->files, another counted. */
+static void delta_add(struct diff_acc *acc, const char *path,
+	const git_tree_entry *old, const git_tree_entry *new)
 {
-	struct diff_acc *acc = payload;
-	const char *path = d->new_file.path ? d->new_file.path :
-		d->old_file.path;
 	struct delta_file *f;
 
-	(void)progress;
 	if (!is_crq_path(path)) {
 		acc->other++;
-		return 0;
+		return;
 	}
 	crq__grow((void **)&acc->files, &acc->alloc, acc->count + 1,
 		sizeof(*acc->files));
 	f = &acc->files[acc->count++];
 	memset(f, 0, sizeof(*f));
 	snprintf(f->path, sizeof(f->path), "%s", path);
-	if (d->status != GIT_DELTA_ADDED)
-		git_oid_cpy(&f->old_id, &d->old_file.id);
-	if (d->status != GIT_DELTA_DELETED)
-		git_oid_cpy(&f->new_id, &d->new_file.id);
-	f->mode = d->status == GIT_DELTA_DELETED ? 0 : d->new_file.mode;
-	return 0;
+	if (old)
+		git_oid_cpy(&f->old_id, git_tree_entry_id(old));
+	if (new)
+		git_oid_cpy(&f->new_id, git_tree_entry_id(new));
+	f->mode = new ? (unsigned)git_tree_entry_filemode(new) : 0;
+}
+
+static int is_tree(const git_tree_entry *e)
+{
+	return e && git_tree_entry_type(e) == GIT_OBJECT_TREE;
+}
+
+/*
+ * The paths under prefix that differ between trees a and b (either may
+ * be NULL: everything under the other was added or deleted).  Only the
+ * subtrees whose ids differ are opened, so a step costs what it changed,
+ * not the size of the store (a tree-to-tree diff reads every shard).
+ * At the top, without whole, only .crq/ and changes/ are looked at.
+ */
+static int delta_trees(struct diff_acc *acc, git_repository *git,
+	const git_tree *a, const git_tree *b, const char *prefix, int whole,
+	int depth)
+{
+	const git_tree *side[2] = { a, b };
+	size_t s, i, n;
+	int err = 0;
+
+	if (depth > 64)
+		return crq_error__set(CRQ_EREPO, "trees nested too deep under '%s'",
+			prefix);
+	for (s = 0; s < 2 && !err; s++) {
+		const git_tree *t = side[s], *o = side[!s];
+
+		n = t ? git_tree_entrycount(t) : 0;
+		for (i = 0; i < n && !err; i++) {
+			const git_tree_entry *e = git_tree_entry_byindex(t, i);
+			const char *name = git_tree_entry_name(e);
+			const git_tree_entry *f = o ?
+				git_tree_entry_byname(o, name) : NULL;
+			const git_tree_entry *old = s ? f : e, *new = s ? e : f;
+			git_tree *ta = NULL, *tb = NULL;
+			crq_buf path = CRQ_BUF_INIT;
+
+			/* a pair is looked at once, from b's side */
+			if (!s && f)
+				continue;
+			if (f && git_oid_equal(git_tree_entry_id(e),
+					git_tree_entry_id(f)) &&
+			    git_tree_entry_filemode(e) ==
+			    git_tree_entry_filemode(f))
+				continue;
+			if (!*prefix && !whole && strcmp(name, ".crq") &&
+			    strcmp(name, "changes"))
+				continue;
+			crq_buf_printf(&path, "%s%s", prefix, name);
+			/* a file on one side: its own delta; trees: what is
+			 * under them */
+			if (!is_tree(old) || !is_tree(new))
+				if ((old && !is_tree(old)) ||
+				    (new && !is_tree(new)))
+					delta_add(acc, path.ptr,
+						is_tree(old) ? NULL : old,
+						is_tree(new) ? NULL : new);
+			if (is_tree(old) || is_tree(new)) {
+				crq_buf_putc(&path, '/');
+				if ((is_tree(old) && git_tree_lookup(&ta, git,
+					git_tree_entry_id(old)) < 0) ||
+				    (is_tree(new) && git_tree_lookup(&tb, git,
+					git_tree_entry_id(new)) < 0))
+					err = crq_store__git_error(-1,
+						"cannot read tree");
+				else
+					err = delta_trees(acc, git, ta, tb,
+						path.ptr, whole, depth + 1);
+			}
+			git_tree_free(ta);
+			git_tree_free(tb);
+			crq_buf_dispose(&path);
+		}
+	}
+	return err;
 }
 
 /* The crq files that differ between trees a (may be NULL) and b, and
@@ -760,25 +833,8 @@ static int diff_cb(const git_diff_delta *d, float progress, void *payload)
 static int crq_delta(struct diff_acc *acc, git_repository *git,
 	git_tree *a, git_tree *b, int whole)
 {
-	git_diff *diff = NULL;
-	git_diff_options o;
-	static char p1[] = ".crq", p2[] = "changes";
-	char *paths[] = { p1, p2 };
-	int err;
-
-	git_diff_options_init(&o, GIT_DIFF_OPTIONS_VERSION);
 	acc->count = acc->other = 0;
-	o.flags = GIT_DIFF_INCLUDE_TYPECHANGE;
-	if (!whole) {
-		o.pathspec.strings = paths;
-		o.pathspec.count = 2;
-	}
-	if ((err = git_diff_tree_to_tree(&diff, git, a, b, &o)) < 0 ||
-	    (err = git_diff_foreach(diff, diff_cb, NULL, NULL, NULL,
-			acc)) < 0)
-		err = crq_store__git_error(err, "cannot diff");
-	git_diff_free(diff);
-	return err < 0 ? err : 0;
+	return delta_trees(acc, git, a, b, "", whole, 0);
 }
 
 /* A commit with one parent (or none) that touches crq paths or carries

@@ -111,3 +111,23 @@ echo "evidence over $(git rev-list --count HEAD) signed commits:"
 printf '  git log --show-signature   %9s ms\n' "$gv"
 printf '  crq audit --format json    %9s ms  %sx faster than git\n' "$au" "$(ratio "$gv" "$au")"
 printf '  crq report --format json   %9s ms  %sx faster than git\n' "$rp" "$(ratio "$gv" "$rp")"
+
+# Verification per commit must not grow with the store: histories of
+# SMALL and LARGE creates (each a signed step adding one change file),
+# verified cold.  A step's delta opens only the subtrees that differ.
+SMALL=${SMALL:-2000}
+LARGE=${LARGE:-8000}
+for n in $SMALL $LARGE; do
+	"$CRQ" init "$B/creates$n" >/dev/null
+	i=0
+	while [ $i -lt "$n" ]; do echo "new --title 'change $i'"; i=$((i + 1)); done |
+		(cd "$B/creates$n" && "$CRQ" batch >/dev/null)
+done
+set -- $($PY "$TOP/tests/bench-time.py" 3 warm "cd '$B/creates$SMALL' && rm -rf .git/crq && '$CRQ' verify 2>/dev/null"); vs=$1; ms=$2
+set -- $($PY "$TOP/tests/bench-time.py" 3 warm "cd '$B/creates$LARGE' && rm -rf .git/crq && '$CRQ' verify 2>/dev/null"); vl=$1; ml=$2
+ps=$($PY -c "print('%.3f' % ($vs / $SMALL))")
+pl=$($PY -c "print('%.3f' % ($vl / $LARGE))")
+echo "verify per commit, a history of creates:"
+printf '  %6d creates  %9s ms  %s ms/commit  %8s KB\n' "$SMALL" "$vs" "$ps" "$ms"
+printf '  %6d creates  %9s ms  %s ms/commit  %8s KB  %sx the smaller per commit\n' "$LARGE" "$vl" "$pl" "$ml" "$($PY -c "print('%.2f' % ($pl / $ps))")"
+echo "aim: per-commit cost within 1.2x as the store grows (linear, not quadratic)"

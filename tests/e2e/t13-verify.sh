@@ -363,6 +363,36 @@ same "verify --json names commit, change, rule (python json)" "$($PY -c '
 import json, sys
 v = json.load(open(sys.argv[1]))[0]
 print(v["change"], v["rule"], len(v["commit"]))' "$TMP/vj")" "CHG-000002 unsigned 40"
+# what a step changed, as verify reads it (only the subtrees that
+# differ), against git's own diff of the same commits
+case_ nested
+sed -i 's/^title: Second$/title: Nested/' $f2
+mkdir -p docs/a/b
+echo 1 >docs/a/b/one
+echo 2 >docs/a/two
+git add $f2 docs
+gitas alice "$(keyfor alice)" commit -q -S -m "$(msg CHG-000002 edit draft draft)"
+refused nested one-file
+others=$(git diff --name-only HEAD^ HEAD | grep -vc '^changes/\|^\.crq/')
+grep -q "this one $others other paths too" "$TMP/vout" && ok "verify counts the $others other paths git diff names" ||
+	not_ok "other paths: git says $others: $(cat "$TMP/vout")"
+case_ shardfile
+git rm -q -r changes/000
+mkdir -p changes
+echo x >changes/000
+git add changes/000
+gitas alice "$(keyfor alice)" commit -q -S -m "$(msg CHG-000002 edit draft draft)"
+"$CRQ" verify shardfile >"$TMP/vout" 2>&1
+n=$(git diff --name-only HEAD^ HEAD | wc -l)
+grep -q "$(git rev-parse HEAD) .* one-file: a crq step changes exactly one file, this one $n" "$TMP/vout" &&
+	ok "a shard turned into a file: the $n paths git diff names, refused" ||
+	not_ok "shard as a file ($n paths): $(cat "$TMP/vout")"
+case_ codeonly
+mkdir -p src/x
+echo code >src/x/main.c
+git add src
+git -c user.name=x -c user.email=x@example.com commit -q -m "code only"
+expect 0 "" "$CRQ" verify codeonly
 git checkout -q legit
 expect 128 "cannot resolve 'nope'" "$CRQ" verify nope
 expect 129 "unknown option '--frob'" "$CRQ" verify --frob
