@@ -1061,24 +1061,6 @@ static crq_node *policy_at(crq_repo *repo, const crq_schema *ps,
 	return p;
 }
 
-/* Does commit c change the policy file against its first parent? */
-static int wrote_policy(crq_repo *repo, const git_oid *c)
-{
-	git_commit *commit = NULL;
-	git_oid a, b;
-	int wrote = 0;
-
-	if (git_commit_lookup(&commit, repo->git, c) == 0 &&
-	    git_commit_parentcount(commit)) {
-		crq_store__blob_at(&a, repo, c, POLICY_PATH);
-		crq_store__blob_at(&b, repo, git_commit_parent_id(commit, 0),
-			POLICY_PATH);
-		wrote = !git_oid_equal(&a, &b);
-	}
-	git_commit_free(commit);
-	return wrote;
-}
-
 int crq_audit_permissions(crq_node **out, crq_repo *repo,
 	const crq_audit_options *opts, long long now)
 {
@@ -1128,7 +1110,7 @@ int crq_audit_permissions(crq_node **out, crq_repo *repo,
 
 		/* every step that wrote the policy, whatever it says it
 		 * is (a refused one is shown, and grants nothing) */
-		if (!wrote_policy(repo, &r->id) ||
+		if (!r->wrote_policy ||
 		    !(cur = policy_at(repo, ps, &r->id)))
 			continue;
 		/* the policy before this step is its parent's: a step on a

@@ -45,6 +45,7 @@ static void on_step(const crq_verify_step *st, void *payload)
 	x->signature = sig_name(st->signature);
 	x->version = st->policy_version;
 	x->refused = st->refused;
+	x->wrote_policy = st->wrote_policy;
 	x->rule = dup_or_null(st->rule);
 	x->message = dup_or_null(st->message);
 	x->seq = t->n++;

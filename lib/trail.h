@@ -19,6 +19,7 @@ typedef struct {
 	const char *signature;		/* good, bad, unsigned, unknown-key */
 	long long version;		/* the parent's policy version */
 	int refused;
+	int wrote_policy;		/* it changed .crq/policy.yaml */
 	char *rule, *message;		/* a refused step's */
 	size_t seq;			/* walk order (oldest first) */
 } crq_trail_step;

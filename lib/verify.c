@@ -1016,6 +1016,7 @@ static void check_step(struct vctx *v, git_commit *c,
 	crq_verify_step st;
 	crq_buf key = CRQ_BUF_INIT;
 	char hex[41], idbuf[64];
+	size_t i;
 
 	memset(&st, 0, sizeof(st));
 	st.signature = "unsigned";
@@ -1038,6 +1039,8 @@ static void check_step(struct vctx *v, git_commit *c,
 	st.by = git_commit_committer(c)->email;
 	st.time = (long long)git_commit_committer(c)->when.time;
 	st.key = key.size ? key.ptr : NULL;
+	for (i = 0; i < acc->count; i++)
+		st.wrote_policy |= !strcmp(acc->files[i].path, POLICY_PATH);
 	if (v->out->count > before) {
 		st.refused = 1;
 		st.rule = v->out->items[before].rule;

@@ -56,6 +56,9 @@ typedef struct crq_verify_step {
 	const char *signature;
 	/* 1 when verify refused the commit: rule and message name why */
 	int refused;
+	/* 1 when the commit changed the policy file (whatever its trailers
+	 * say it is) */
+	int wrote_policy;
 	const char *rule, *message;
 } crq_verify_step;
 

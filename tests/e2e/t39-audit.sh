@@ -271,6 +271,16 @@ print(len(rows) == len(d["events"]), rows[0]["kind"], rows[-1]["kind"], rows[-1]
 expect 0 "" "$CRQ" audit --permissions -o "$TMP/perm.txt" --sign
 check "a signed permission audit verifies" sh -c "ssh-keygen -Y verify -f '$TMP/allowed' -I alice@example.com -n crq-audit -s '$TMP/perm.txt.sig' <'$TMP/perm.txt'"
 
+# a trusted root later than the store's first commit: its members are in
+# force there, granted by no one the walk saw
+mid=$(git log --format=%H --grep='^Crq-Action: policy$' --reverse | sed -n 5p)
+expect 0 "" "$CRQ" audit --permissions --trust "$mid" --format json -o "$TMP/pt.json"
+same "--trust: who was there at the root is in force, not granted by its committer" \
+	"$(pj "$TMP/pt.json" "print(sorted(set(e['by'] for e in d['events'] if e['commit'] == '$mid')), [(r['role'], r['granted_by'], r['proven']) for m in d['members'] if m['email'] == 'alice@example.com' for r in m['roles']][:1])")" \
+	"[None] [('admin', None, True)]"
+expect 0 "" "$CRQ" audit --permissions --trust "$mid"
+grep -q "by the trusted root in $(echo "$mid" | cut -c1-7)" "$TMP/out" && ok "text: granted at the trusted root" || not_ok "trust text: $(grep admin "$TMP/out" | head -2)"
+
 # ===== HTML ==============================================================
 expect 1 "" "$CRQ" audit --format html -o "$TMP/pack.html"
 same "one HTML file" "$(head -c 15 "$TMP/pack.html")" "<!DOCTYPE html>"
