@@ -18,11 +18,11 @@ CFLAGS ?= -O2 -g
 BUILD ?= build
 WERROR ?=
 
-PKGS := libgit2 yaml-0.1 libcrypto libpcre2-8 libical libcurl
+PKGS := libgit2 yaml-0.1 libcrypto libpcre2-8 libical libcurl zlib
 DEBS := build-essential pkg-config git libgit2-dev libyaml-dev libssl-dev \
 	libpcre2-dev libcmocka-dev python3 python3-jsonschema python3-yaml \
 	json-schema-test-suite openssh-client libical-dev tzdata python3-icalendar \
-	libcurl4-openssl-dev
+	libcurl4-openssl-dev zlib1g-dev
 # what only the tests need: a real browser for the HTML files crq writes
 TEST_DEBS := chromium python3-html5lib fonts-dejavu-core
 

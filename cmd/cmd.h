@@ -62,6 +62,7 @@ int cmd_deploy(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_audit(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_report(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_raci(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_cache(int argc, char **argv, struct cmd_ctx *ctx);
 
 /* Print "error: <crq_error_last()>" (or "fatal:" for repository
  * failures) and return the exit code for crq error code err. */

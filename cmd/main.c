@@ -377,6 +377,17 @@ const struct cmd commands[] = {
 	  "from what crq enforces.\n"
 	  "  --format F   text (default), md (a Markdown table), json, html\n"
 	  "  -o FILE      write to FILE instead of stdout\n" },
+	{ "cache", cmd_cache, "crq cache status [--json] | clear",
+	  "what crq keeps under .git/crq/cache, and clearing it",
+	  "The cache holds what crq computed from git objects, by object id:\n"
+	  "verdicts of commits verify checked (per trusted root), the\n"
+	  "emergency reviews owed at a tip.  An entry is never stale, only\n"
+	  "missing.  Every file is checksummed: a corrupt one is dropped and\n"
+	  "rebuilt as commands run, never trusted.\n"
+	  "status   each table, its entries and bytes, and whether all its\n"
+	  "         checksums hold (exit 1 when one did not: it is dropped)\n"
+	  "clear    remove the cache; the next commands rebuild it\n"
+	  "git config crq.cache false (or CRQ_CACHE=off) turns it off.\n" },
 	{ "comment", cmd_act, "crq comment ID -m MSG",
 	  "comment on a change (a commit; the state stays)", ACT_HELP },
 	{ "do", cmd_do, "crq do ID ACTION [--role ROLE] [-m MSG]",

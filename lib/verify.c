@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "cache.h"
 #include "calendar.h"
 #include "change.h"
 #include "commit.h"
@@ -77,6 +78,9 @@ struct vctx {
 	 * found it taken in */
 	const crq_verify_options *opts;
 	char role[64];
+	/* the verdict table of the trusted root (NULL: cache off or not
+	 * read): commits verified under it, with their high-water time */
+	crq_table *verdicts;
 };
 
 static void violation(struct vctx *v, const git_oid *commit,
@@ -168,12 +172,17 @@ static long long hw_get(struct vctx *v, const git_oid *id)
 	git_commit *c = NULL;
 	long long t = 0;
 
+	const unsigned char *cached;
+	size_t len;
+
 	if (v->ahw) {
 		size_t i = hw_slot(v->hw, v->ahw, id);
 
 		if (v->hw[i].used)
 			return v->hw[i].t;
 	}
+	if ((cached = crq_cache__get(v->verdicts, id, &len)) && len >= 8)
+		return (long long)crq_cache__get64(cached);
 	if (git_commit_lookup(&c, v->repo->git, id) == 0)
 		t = (long long)git_commit_committer(c)->when.time;
 	git_commit_free(c);
@@ -1531,6 +1540,252 @@ done:
 	return err;
 }
 
+/* ---- the verdict cache ---- */
+
+/* Commits the walk met, by id (open addressing): W_BAD, W_DESC. */
+#define W_BAD 1		/* refused, or after a refused commit */
+#define W_DESC 2	/* descends from the trusted root */
+
+struct seen {
+	git_oid id;
+	int flags, used;
+};
+
+struct seenmap {
+	struct seen *s;
+	size_t n, a;
+};
+
+static struct seen *seen_at(struct seenmap *m, const git_oid *id, int add)
+{
+	size_t i;
+
+	if (add && (m->n + 1) * 2 > m->a) {
+		struct seen *old = m->s;
+		size_t a = m->a;
+
+		m->a = a ? a * 2 : 1024;
+		m->s = crq__calloc(m->a, sizeof(*m->s));
+		for (i = 0; i < a; i++)
+			if (old[i].used)
+				*seen_at(m, &old[i].id, 0) = old[i];
+		free(old);
+	}
+	if (!m->a)
+		return NULL;
+	memcpy(&i, id->id, sizeof(i));
+	for (i %= m->a; m->s[i].used; i = (i + 1) % m->a)
+		if (git_oid_equal(&m->s[i].id, id))
+			return &m->s[i];
+	if (!add)
+		return &m->s[i];	/* unused: not there */
+	m->s[i].used = 1;
+	git_oid_cpy(&m->s[i].id, id);
+	m->n++;
+	return &m->s[i];
+}
+
+static struct seen *seen_get(struct seenmap *m, const git_oid *id)
+{
+	struct seen *e = seen_at(m, id, 0);
+
+	return e && e->used ? e : NULL;
+}
+
+/* The table of commits verified under root, by this build's rules: a
+ * verdict reached by other rules is not this one's. */
+static crq_table *verdict_table(crq_repo *repo, const git_oid *root)
+{
+	static const char build[] = CRQ_VERSION " " __DATE__ " " __TIME__;
+	crq_buf name = CRQ_BUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	unsigned long h = 5381;
+	crq_table *t;
+	size_t i;
+
+	for (i = 0; build[i]; i++)
+		h = (h * 33) ^ (unsigned char)build[i];
+	git_oid_tostr(hex, sizeof(hex), root);
+	crq_buf_printf(&name, "verdicts-%08lx-%s", h & 0xffffffffUL, hex);
+	t = crq_cache__open(repo, name.ptr);
+	crq_buf_dispose(&name);
+	return t;
+}
+
+/* Walking back from tip, the commits where the walk may stop: the
+ * root, and commits the table holds (they and all before them back to
+ * the root were verified).  *reached: one was met, so tip descends
+ * from the root. */
+static int cache_frontier(git_oid **out, size_t *n, struct vctx *v,
+	const git_oid *tip, const git_oid *root, int *reached)
+{
+	struct seenmap seen = { NULL, 0, 0 };
+	git_oid *queue = NULL, id;
+	size_t qn = 0, qa = 0, qi = 0, na = 0, len;
+	git_commit *c = NULL;
+	unsigned k;
+	int err = 0;
+
+	*out = NULL;
+	*n = 0;
+	*reached = 0;
+	crq__grow((void **)&queue, &qa, 1, sizeof(*queue));
+	git_oid_cpy(&queue[qn++], tip);
+	seen_at(&seen, tip, 1);
+	while (qi < qn) {
+		git_oid_cpy(&id, &queue[qi++]);
+		if (git_oid_equal(&id, root)) {
+			*reached = 1;
+			continue;
+		}
+		if (crq_cache__get(v->verdicts, &id, &len)) {
+			*reached = 1;
+			crq__grow((void **)out, &na, *n + 1, sizeof(**out));
+			git_oid_cpy(&(*out)[(*n)++], &id);
+			continue;
+		}
+		if ((err = git_commit_lookup(&c, v->repo->git, &id)) < 0) {
+			err = crq_store__git_error(err, "cannot read commit");
+			break;
+		}
+		for (k = 0; k < git_commit_parentcount(c); k++) {
+			const git_oid *p = git_commit_parent_id(c, k);
+
+			if (seen_get(&seen, p))
+				continue;
+			seen_at(&seen, p, 1);
+			crq__grow((void **)&queue, &qa, qn + 1, sizeof(*queue));
+			git_oid_cpy(&queue[qn++], p);
+		}
+		git_commit_free(c);
+		c = NULL;
+	}
+	free(queue);
+	free(seen.s);
+	return err;
+}
+
+/* ---- emergency reviews owed at a tip ---- */
+
+/* Does doc owe its emergency review (done, not yet reviewed)?  Its
+ * deadline, or NULL. */
+static const char *owes_review(const crq_node *doc)
+{
+	const char *t = crq_node_get_str(doc, "type");
+	const char *st = crq_node_get_str(doc, "state");
+
+	if (!t || strcmp(t, "emergency") || !st ||
+	    (strcmp(st, "completed") && strcmp(st, "failed")))
+		return NULL;
+	return crq_node_get_str(doc, "review_due");
+}
+
+/* The emergency reviews owed at tip, as lines "ID\tDUE", into out.  A
+ * table keeps them by tip: from one kept for from (an earlier tip),
+ * only the change files that differ are read; with none, all
+ * emergency changes are listed once. */
+static void owed_at(crq_buf *out, struct vctx *v, crq_table *t,
+	const git_oid *tip, const git_oid *froms, size_t nfrom)
+{
+	const git_oid *from = NULL;
+	const char *kept;
+	size_t len, i;
+	crq_node *owed = crq_node_new(CRQ_NODE_OBJECT);
+	git_commit *a = NULL, *b = NULL;
+	git_tree *ta = NULL, *tb = NULL;
+	struct diff_acc acc = { NULL, 0, 0, 0 };
+	int done = 0;
+
+	if ((kept = crq_cache__get(t, tip, &len))) {
+		crq_buf_put(out, kept, len);
+		goto done;
+	}
+	for (i = 0; i < nfrom && !from; i++)
+		if (crq_cache__get(t, &froms[i], &len))
+			from = &froms[i];
+	if (from && (kept = crq_cache__get(t, from, &len)) &&
+	    git_commit_lookup(&a, v->repo->git, from) == 0 &&
+	    git_commit_lookup(&b, v->repo->git, tip) == 0 &&
+	    git_commit_tree(&ta, a) == 0 && git_commit_tree(&tb, b) == 0 &&
+	    crq_delta(&acc, v->repo->git, ta, tb, 0) == 0) {
+		const char *p = kept, *end = kept + len, *nl, *tab;
+
+		while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) &&
+		       (tab = memchr(p, '\t', (size_t)(nl - p)))) {
+			char *id = crq__strndup(p, (size_t)(tab - p));
+
+			crq_node_set(owed, id, crq_node_new_string(tab + 1,
+				(size_t)(nl - tab - 1)));
+			free(id);
+			p = nl + 1;
+		}
+		for (i = 0; i < acc.count; i++) {
+			char buf[64];
+			const char *id = path_change(buf, acc.files[i].path);
+			crq_node *doc = NULL;
+			const char *due;
+
+			if (!id)
+				continue;
+			crq_node_remove(owed, id);
+			if (git_oid_is_zero(&acc.files[i].new_id) ||
+			    load_change(&doc, v, &acc.files[i].new_id,
+				acc.files[i].path, NULL) < 0) {
+				crq_error_clear();
+				continue;
+			}
+			if ((due = owes_review(doc)))
+				crq_node_set(owed, id, crq_node_new_cstr(due));
+			crq_node_free(doc);
+		}
+		done = 1;
+	}
+	crq_error_clear();
+	if (!done) {
+		crq_filter f;
+		crq_node *all = NULL;
+		const char *due;
+
+		memset(&f, 0, sizeof(f));
+		f.type = "emergency";
+		if (crq_change_list(&all, v->repo, &f, NULL) < 0) {
+			crq_error_clear();
+			goto done;
+		}
+		for (i = 0; i < all->count; i++)
+			if ((due = owes_review(all->items[i])) &&
+			    crq_node_get_str(all->items[i], "id"))
+				crq_node_set(owed, crq_node_get_str(
+					all->items[i], "id"),
+					crq_node_new_cstr(due));
+		crq_node_free(all);
+	}
+	{
+		/* by id, whatever order they were found in */
+		size_t *ord = crq__calloc(owed->count + 1, sizeof(*ord)), k, j;
+
+		for (i = 0; i < owed->count; i++) {
+			for (k = i; k && strcmp(owed->keys[ord[k - 1]],
+					owed->keys[i]) > 0; k--)
+				ord[k] = ord[k - 1];
+			ord[k] = i;
+		}
+		for (j = 0; j < owed->count; j++)
+			crq_buf_printf(out, "%s\t%s\n", owed->keys[ord[j]],
+				owed->items[ord[j]]->str);
+		free(ord);
+	}
+	crq_cache__put(t, tip, out->ptr ? out->ptr : "", out->size);
+	crq_cache__flush(t);
+done:
+	free(acc.files);
+	git_tree_free(ta);
+	git_tree_free(tb);
+	git_commit_free(a);
+	git_commit_free(b);
+	crq_node_free(owed);
+}
+
 /* ---- the walk ---- */
 
 /* .git/crq/NAME: a commit id kept between runs. */
@@ -1673,10 +1928,13 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	git_commit *c = NULL;
 	crq_buf cfg = CRQ_BUF_INIT, now = CRQ_BUF_INIT;
 	struct diff_acc acc = { NULL, 0, 0, 0 };
-	git_oid tip, root, verified, vroot, base, id;
+	crq_table *vt = NULL;
+	git_oid tip, root, verified, vroot, base, id, *frontier = NULL;
+	struct seenmap walked = { NULL, 0, 0 };
 	const char *name;
-	size_t i;
-	int err, have_root = 0, cacheable, resume = 0, pin = 0;
+	size_t i, nfrontier = 0, nfrontier_alloc = 0;
+	int err, have_root = 0, cacheable, resume = 0, pin = 0, reached = 0,
+		record = 0, nreplace = 0;
 
 	if (!opts)
 		opts = &none;
@@ -1726,6 +1984,11 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	}
 	git_oid_tostr(res->root, sizeof(res->root), &root);
 	cacheable = !opts->rev && !opts->base && !opts->full;
+	/* the verdicts of commits verified before under this root: the walk
+	 * stops at them (a full walk reads every step, but records too) */
+	vt = verdict_table(repo, &root);
+	if (!opts->full && !opts->on_step)
+		v.verdicts = vt;
 	if (cacheable && state_read(&verified, repo, "verified") &&
 	    state_read(&vroot, repo, "verified-root") &&
 	    git_oid_equal(&vroot, &root)) {
@@ -1735,10 +1998,20 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 		else
 			violation(&v, &verified, NULL, "rewrite",
 				"the last verified tip is no longer in the history (rollback or force push)");
+		/* with the table the walk stops at what it holds; a
+		 * remembered tip it does not hold (a cleared cache) is
+		 * walked past, so that the table is filled again */
+		if (v.verdicts && !crq_cache__get(v.verdicts, &verified, &i))
+			resume = 0;
 	}
+	if (crq_cache__count(v.verdicts) &&
+	    (err = cache_frontier(&frontier, &nfrontier, &v, &tip, &root,
+			&reached)) < 0)
+		goto done;
+	nfrontier_alloc = nfrontier;
 	/* a tip after one verified under this root descends from it too:
 	 * only a fresh walk needs the (whole-history) ancestry check */
-	if (!resume && !git_oid_equal(&root, &tip) &&
+	if (!resume && !reached && !git_oid_equal(&root, &tip) &&
 	    git_graph_descendant_of(repo->git, &tip, &root) != 1) {
 		violation(&v, &tip, NULL, "root",
 			"the history does not descend from the trusted root %s\n"
@@ -1760,6 +2033,7 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 			count_ref, &replaced);
 		crq_buf_clear(&cfg);
 		crq_buf_printf(&cfg, "%s/info/grafts", repo->gitdir);
+		nreplace = replaced || access(cfg.ptr, F_OK) == 0;
 		if (access(cfg.ptr, F_OK) == 0)
 			violation(&v, &tip, NULL, "replace-ref",
 				"%s makes git show another history than the one verified\n"
@@ -1781,6 +2055,11 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 		err = crq_store__git_error(err, "cannot walk history");
 		goto done;
 	}
+	for (i = 0; i < nfrontier; i++)
+		if ((err = git_revwalk_hide(walk, &frontier[i])) < 0) {
+			err = crq_store__git_error(err, "cannot walk history");
+			goto done;
+		}
 	if (opts->base) {
 		if ((err = peel(&base, repo, opts->base)) < 0 ||
 		    (err = git_revwalk_hide(walk, &base)) < 0) {
@@ -1789,6 +2068,12 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 			goto done;
 		}
 	}
+	/* what the walk finds legal is recorded when all it stands on was
+	 * verified: not over an unverified base, nor when git would show
+	 * another history than the one read */
+	record = vt && !nreplace && (!opts->base ||
+		git_oid_equal(&base, &root) ||
+		crq_cache__get(vt, &base, &i));
 	while ((err = git_revwalk_next(&id, walk)) == 0) {
 		const git_signature *cm;
 		crq_node *trailers = NULL;
@@ -1857,6 +2142,31 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 		crq_buf_dispose(&tp);
 		if (err < 0)
 			goto done;
+		/* a commit is good when nothing was refused in it or before
+		 * it; it is recorded when it also descends from the root */
+		if (vt) {
+			int fl = res->count > nviol ? W_BAD : 0;
+			size_t len;
+
+			for (k = 0; k < n; k++) {
+				const git_oid *p = git_commit_parent_id(c, k);
+				const struct seen *pw = seen_get(&walked, p);
+
+				if (pw)
+					fl |= pw->flags;
+				else if (git_oid_equal(p, &root) ||
+					 crq_cache__get(vt, p, &len))
+					fl |= W_DESC;
+			}
+			seen_at(&walked, &id, 1)->flags = fl;
+			if (record && fl == W_DESC) {
+				unsigned char val[8];
+
+				crq_cache__put64(val,
+					(unsigned long long)hw_get(&v, &id));
+				crq_cache__put(vt, &id, val, sizeof(val));
+			}
+		}
 	}
 	if (err != GIT_ITEROVER) {
 		err = crq_store__git_error(err, "cannot walk history");
@@ -1864,30 +2174,47 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	}
 	/* emergency reviews still owed past their deadline, at the tip */
 	if (!opts->rev && !opts->base) {
-		crq_filter f;
-		crq_node *owed = NULL;
+		crq_buf owed = CRQ_BUF_INIT, nowstr = CRQ_BUF_INIT;
+		crq_table *ot = crq_cache__open(repo, "owed-v1");
+		const char *p, *nl, *tab;
 
-		memset(&f, 0, sizeof(f));
-		f.type = "emergency";
-		f.overdue = 1;
-		if (crq_change_list(&owed, repo, &f, NULL) == 0) {
-			for (i = 0; i < owed->count; i++)
-				violation(&v, &tip,
-					crq_node_get_str(owed->items[i], "id"),
-					"review-overdue",
+		crq_store__now(&nowstr, repo);
+		/* from what was kept for the last verified tip, or for a
+		 * commit the walk stopped at */
+		crq__grow((void **)&frontier, &nfrontier_alloc, nfrontier + 1,
+			sizeof(*frontier));
+		if (resume)
+			git_oid_cpy(&frontier[nfrontier++], &verified);
+		owed_at(&owed, &v, ot, &tip, frontier, nfrontier);
+		for (p = crq_buf_cstr(&owed); (nl = strchr(p, '\n')) &&
+				(tab = memchr(p, '\t', (size_t)(nl - p)));
+				p = nl + 1) {
+			crq_buf cid = CRQ_BUF_INIT, due = CRQ_BUF_INIT;
+
+			crq_buf_put(&cid, p, (size_t)(tab - p));
+			crq_buf_put(&due, tab + 1, (size_t)(nl - tab - 1));
+			if (strcmp(due.ptr, nowstr.ptr) < 0)
+				violation(&v, &tip, cid.ptr, "review-overdue",
 					"the emergency review was due %s",
-					crq_node_get_str(owed->items[i],
-						"review_due"));
+					due.ptr);
+			crq_buf_dispose(&cid);
+			crq_buf_dispose(&due);
 		}
-		crq_node_free(owed);
-		crq_error_clear();
+		crq_cache__close(ot);
+		crq_buf_dispose(&owed);
+		crq_buf_dispose(&nowstr);
 	}
 	if (cacheable && res->count == 0) {
 		state_write(repo, "verified", &tip);
 		state_write(repo, "verified-root", &root);
 	}
+	if (record)
+		crq_cache__flush(vt);
 	err = 0;
 done:
+	crq_cache__close(vt);
+	free(frontier);
+	free(walked.s);
 	for (i = 0; i < v.npol; i++)
 		crq_node_free(v.pol[i].doc);
 	for (i = 0; i < v.ntmpl; i++)

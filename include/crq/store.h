@@ -80,4 +80,11 @@ void crq_repo_datafile(crq_buf *out, const crq_repo *repo, const char *rel);
 int crq_repo_sign(crq_buf *out, crq_repo *repo, const char *data,
 	size_t len, const char *namespace_);
 
+/* The cache under .git/crq/cache/ (DESIGN §9), every checksum
+ * checked (a table that fails is dropped, to be rebuilt):
+ * {path, enabled, bytes, tables: [{name, entries, bytes, ok}]}. */
+int crq_cache_status(crq_node **out, crq_repo *repo);
+/* Remove the cache; commands rebuild what they need. */
+int crq_cache_clear(crq_repo *repo);
+
 #endif

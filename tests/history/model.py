@@ -255,11 +255,13 @@ class Session:
         self.git("merge", "-q", "--no-ff", "-m", "Merge " + name, name,
                  env=self.menv("bob"))
 
-    def verify(self, rev, extra=()):
+    def verify(self, rev, extra=(), cache=True):
+        env = self.menv("alice")
+        if not cache:
+            env = dict(env, CRQ_CACHE="off")
         r = subprocess.run([CRQ, "verify", "--trust", self.root] +
                            list(extra) + [rev], cwd=self.repo,
-                           env=self.menv("alice"), capture_output=True,
-                           text=True)
+                           env=env, capture_output=True, text=True)
         return r.returncode, r.stdout + r.stderr
 
     # -- the mutator ---------------------------------------------------
@@ -458,6 +460,13 @@ class Session:
         return op, m, [m]
 
 
+def violations(out):
+    """The violation lines of crq verify's output (the summary line,
+    which counts the commits walked, differs with the cache)."""
+    return sorted(l for l in out.splitlines()
+                  if not re.match(r"^\d+ commits? checked", l))
+
+
 def stamp(t):
     import time
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
@@ -488,6 +497,16 @@ def main():
                 rc, out = s.verify(tip)
                 named = any(x in out for x in new)
                 good = rc == 1 and named
+                # the verdict cache (warm from the history and the
+                # mutants before) changes what is walked, never the
+                # answer: the violations are those of a walk without it
+                rc0, out0 = s.verify(tip, cache=False)
+                if rc0 != rc or violations(out0) != violations(out):
+                    tap(False, "seed %d mutant %d (%s of %.10s): the same "
+                        "answer without the cache" % (seed, k, name, c))
+                    print("#   cached %d: %s\n#   uncached %d: %s" % (
+                        rc, out.replace("\n", "\n#   "), rc0,
+                        out0.replace("\n", "\n#   ")))
                 seen[name.split(":")[0]] = seen.get(name.split(":")[0], 0) + 1
                 if not good:
                     tap(False, "seed %d mutant %d (%s of %.10s) refused" %

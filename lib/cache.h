@@ -1,0 +1,45 @@
+/*
+ * cache.h - the cache under .git/crq/cache/ (DESIGN §9).
+ *
+ * A table maps a git object id to bytes crq computed from that object
+ * (a verdict, a parsed summary): content-addressed, so an entry is
+ * never stale, only missing.  Each table is a sorted file, mapped, and
+ * a small overlay of recent entries; both are checksummed, and a
+ * corrupt or truncated file is dropped and rebuilt, never trusted.
+ * Writers take a lock and replace files by rename, so any number of
+ * processes may read while one writes; a writer that finds the lock
+ * taken skips its write (the cache only saves time).
+ */
+#ifndef CRQ_CACHE_H
+#define CRQ_CACHE_H
+
+#include <git2.h>
+#include "store.h"
+
+typedef struct crq_table crq_table;
+
+/* Is the cache on for repo?  Off with git config crq.cache false or
+ * the environment CRQ_CACHE=off (the tests compare both answers). */
+int crq_cache__enabled(crq_repo *repo);
+/* Open table name (letters, digits, '-', '.') of repo's cache; a
+ * missing table is empty.  NULL when the cache is off. */
+crq_table *crq_cache__open(crq_repo *repo, const char *name);
+/* The value under key, its length to *len; NULL when there is none or
+ * the entry fails its checksum (then the table is dropped).  Valid
+ * until the table is closed. */
+const void *crq_cache__get(crq_table *t, const git_oid *key, size_t *len);
+/* Remember a value (written by crq_cache__flush). */
+void crq_cache__put(crq_table *t, const git_oid *key, const void *val,
+	size_t len);
+/* Entries in the table (both files and what was put). */
+size_t crq_cache__count(const crq_table *t);
+/* Write what was put: into the overlay, or, once that grows large,
+ * into a new sorted file.  Best effort; 0 even when skipped. */
+int crq_cache__flush(crq_table *t);
+void crq_cache__close(crq_table *t);
+
+/* Little-endian numbers in cache values. */
+void crq_cache__put64(unsigned char *p, unsigned long long v);
+unsigned long long crq_cache__get64(const unsigned char *p);
+
+#endif
