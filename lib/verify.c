@@ -6,6 +6,7 @@
  * signer at its time, or a merge that loses no step and adds nothing of
  * its own, whose merged-in steps are also legal where they land.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,8 @@ struct high_water {
 	int used;
 };
 
+struct sig_slot;
+
 struct vctx {
 	crq_repo *repo;
 	const crq_schema *schema, *pschema;
@@ -78,6 +81,9 @@ struct vctx {
 	 * found it taken in */
 	const crq_verify_options *opts;
 	char role[64];
+	/* the signature a worker checked for the commit being walked */
+	const struct sig_slot *sig;
+	git_oid sig_id;
 	/* the verdict table of the trusted root (NULL: cache off or not
 	 * read): commits verified under it, with their high-water time */
 	crq_table *verdicts;
@@ -277,6 +283,216 @@ static int load_change(crq_node **out, struct vctx *v, const git_oid *blob,
 		(size_t)git_blob_rawsize(b), name, NULL);
 	git_blob_free(b);
 	return err;
+}
+
+/* ---- signatures checked ahead, on the other cores ---- */
+
+/*
+ * The walk's order is known before it starts, and a commit's signature
+ * says the same whatever came before it: worker threads check the
+ * signatures of the commits ahead of the walk (each with a repository
+ * handle of its own), and the walk, which decides in history order,
+ * takes each result when it reaches that commit.  A ring of SIG_RING
+ * slots bounds how far ahead they run (and the memory).
+ */
+#define SIG_RING 4096
+#define SIG_MIN 64		/* fewer commits: not worth the threads */
+
+struct sig_slot {
+	size_t idx;		/* the walk position this slot holds */
+	int done;
+	int rc;			/* crq_sshsig_verify's; 1: not a signed commit */
+	char *key, *msg;
+};
+
+struct sig_pool {
+	const git_oid *ids;
+	size_t n, next, consumed;
+	struct sig_slot ring[SIG_RING];
+	pthread_mutex_t mu;
+	pthread_cond_t space, ready;
+	pthread_t th[8];
+	int nth, stop;
+	const char *gitdir;
+};
+
+static void sig_check(git_repository *git, const git_oid *id, int *rc,
+	char **key, char **msg)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	crq_buf payload = CRQ_BUF_INIT, sig = CRQ_BUF_INIT,
+		problem = CRQ_BUF_INIT, k = CRQ_BUF_INIT;
+
+	*rc = 1;
+	*key = *msg = NULL;
+	if (git_repository_odb(&odb, git) == 0 &&
+	    git_odb_read(&obj, odb, id) == 0 &&
+	    crq_commit__split(&payload, &sig, &problem,
+		git_odb_object_data(obj), git_odb_object_size(obj)) == 1 &&
+	    !problem.size) {
+		*rc = crq_sshsig_verify(sig.ptr, sig.size, payload.ptr,
+			payload.size, "git", &k);
+		if (*rc < 0)
+			*msg = crq__strdup(crq_error_last());
+		else
+			*key = crq__strdup(crq_buf_cstr(&k));
+	}
+	crq_error_clear();
+	crq_buf_dispose(&payload);
+	crq_buf_dispose(&sig);
+	crq_buf_dispose(&problem);
+	crq_buf_dispose(&k);
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+}
+
+static void *sig_worker(void *arg)
+{
+	struct sig_pool *p = arg;
+	git_repository *git = NULL;
+
+	if (git_repository_open(&git, p->gitdir) < 0)
+		git = NULL;
+	for (;;) {
+		struct sig_slot *sl;
+		size_t i;
+		int rc;
+		char *key, *msg;
+
+		pthread_mutex_lock(&p->mu);
+		while (!p->stop && p->next < p->n &&
+		       p->next >= p->consumed + SIG_RING)
+			pthread_cond_wait(&p->space, &p->mu);
+		if (p->stop || p->next >= p->n || !git) {
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		i = p->next++;
+		pthread_mutex_unlock(&p->mu);
+		sig_check(git, &p->ids[i], &rc, &key, &msg);
+		pthread_mutex_lock(&p->mu);
+		sl = &p->ring[i % SIG_RING];
+		sl->idx = i;
+		sl->rc = rc;
+		sl->key = key;
+		sl->msg = msg;
+		sl->done = 1;
+		pthread_cond_broadcast(&p->ready);
+		pthread_mutex_unlock(&p->mu);
+	}
+	git_repository_free(git);
+	return NULL;
+}
+
+static struct sig_pool *sig_pool_start(crq_repo *repo, const git_oid *ids,
+	size_t n)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *env = getenv("CRQ_THREADS");
+	struct sig_pool *p;
+	int want, k;
+
+	want = env ? atoi(env) : (int)(cpus > 1 ? cpus - 1 : 0);
+	want = want > 8 ? 8 : want;
+	/* CRQ_THREADS (the tests) forces the pool even for a short walk */
+	if (want < 1 || !n || (!env && n < SIG_MIN))
+		return NULL;
+	p = crq__calloc(1, sizeof(*p));
+	p->ids = ids;
+	p->n = n;
+	p->gitdir = repo->gitdir;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->space, NULL);
+	pthread_cond_init(&p->ready, NULL);
+	for (k = 0; k < want; k++)
+		if (pthread_create(&p->th[p->nth], NULL, sig_worker, p) == 0)
+			p->nth++;
+	if (!p->nth) {
+		pthread_mutex_destroy(&p->mu);
+		pthread_cond_destroy(&p->space);
+		pthread_cond_destroy(&p->ready);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* The result for walk position i (waits for it); the slot is the
+ * walk's until sig_pool_release. */
+static struct sig_slot *sig_pool_take(struct sig_pool *p, size_t i,
+	git_repository *git)
+{
+	struct sig_slot *sl = &p->ring[i % SIG_RING];
+
+	pthread_mutex_lock(&p->mu);
+	/* no worker has taken it yet: the walk checks it itself rather
+	 * than wait */
+	if (p->next == i && !(sl->done && sl->idx == i)) {
+		p->next = i + 1;
+		pthread_mutex_unlock(&p->mu);
+		sig_check(git, &p->ids[i], &sl->rc, &sl->key, &sl->msg);
+		pthread_mutex_lock(&p->mu);
+		sl->idx = i;
+		sl->done = 1;
+	}
+	while (!(sl->done && sl->idx == i))
+		pthread_cond_wait(&p->ready, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	return sl;
+}
+
+static void sig_pool_release(struct sig_pool *p, size_t i)
+{
+	struct sig_slot *sl = &p->ring[i % SIG_RING];
+
+	pthread_mutex_lock(&p->mu);
+	free(sl->key);
+	free(sl->msg);
+	sl->key = sl->msg = NULL;
+	sl->done = 0;
+	p->consumed = i + 1;
+	pthread_cond_broadcast(&p->space);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void sig_pool_stop(struct sig_pool *p)
+{
+	int k;
+	size_t i;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->space);
+	pthread_mutex_unlock(&p->mu);
+	for (k = 0; k < p->nth; k++)
+		pthread_join(p->th[k], NULL);
+	for (i = 0; i < SIG_RING; i++) {
+		free(p->ring[i].key);
+		free(p->ring[i].msg);
+	}
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->space);
+	pthread_cond_destroy(&p->ready);
+	free(p);
+}
+
+/* A commit's signature: what a worker found for it, else checked here. */
+static int verify_sig(struct vctx *v, const git_oid *id, const crq_buf *sig,
+	const crq_buf *payload, crq_buf *key)
+{
+	const struct sig_slot *sl = v->sig;
+
+	if (sl && git_oid_equal(&v->sig_id, id) && sl->rc != 1) {
+		if (sl->rc < 0)
+			return crq_error__set(CRQ_ESIGN, "%s", sl->msg);
+		crq_buf_puts(key, sl->key);
+		return 0;
+	}
+	return crq_sshsig_verify(sig->ptr, sig->size, payload->ptr,
+		payload->size, "git", key);
 }
 
 /* ---- one step ---- */
@@ -902,8 +1118,7 @@ static void judge_step(struct vctx *v, git_commit *c,
 			"a commit touching crq files must be signed");
 		goto done;
 	}
-	if (crq_sshsig_verify(sig.ptr, sig.size, payload.ptr, payload.size,
-			"git", &key) < 0) {
+	if (verify_sig(v, id, &sig, &payload, &key) < 0) {
 		violation(v, id, cid, "bad-signature", "%s",
 			crq_error_last());
 		goto done;
@@ -1931,8 +2146,11 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	crq_table *vt = NULL;
 	git_oid tip, root, verified, vroot, base, id, *frontier = NULL;
 	struct seenmap walked = { NULL, 0, 0 };
+	struct sig_pool *pool = NULL;
+	git_oid *order = NULL;
 	const char *name;
-	size_t i, nfrontier = 0, nfrontier_alloc = 0;
+	size_t i, nfrontier = 0, nfrontier_alloc = 0, norder = 0,
+		norder_alloc = 0, wi;
 	int err, have_root = 0, cacheable, resume = 0, pin = 0, reached = 0,
 		record = 0, nreplace = 0;
 
@@ -2074,7 +2292,18 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	record = vt && !nreplace && (!opts->base ||
 		git_oid_equal(&base, &root) ||
 		crq_cache__get(vt, &base, &i));
+	/* the order first: the signatures ahead are checked meanwhile */
 	while ((err = git_revwalk_next(&id, walk)) == 0) {
+		crq__grow((void **)&order, &norder_alloc, norder + 1,
+			sizeof(*order));
+		git_oid_cpy(&order[norder++], &id);
+	}
+	if (err != GIT_ITEROVER) {
+		err = crq_store__git_error(err, "cannot walk history");
+		goto done;
+	}
+	pool = sig_pool_start(repo, order, norder);
+	for (wi = 0; wi < norder; wi++) {
 		const git_signature *cm;
 		crq_node *trailers = NULL;
 		crq_buf tp = CRQ_BUF_INIT;
@@ -2082,6 +2311,11 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 		unsigned k, n;
 		size_t nviol = res->count;
 
+		git_oid_cpy(&id, &order[wi]);
+		if (pool) {
+			v.sig = sig_pool_take(pool, wi, repo->git);
+			git_oid_cpy(&v.sig_id, &id);
+		}
 		git_commit_free(c);
 		c = NULL;
 		if ((err = git_commit_lookup(&c, repo->git, &id)) < 0) {
@@ -2167,11 +2401,13 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 				crq_cache__put(vt, &id, val, sizeof(val));
 			}
 		}
+		if (pool) {
+			v.sig = NULL;
+			sig_pool_release(pool, wi);
+		}
 	}
-	if (err != GIT_ITEROVER) {
-		err = crq_store__git_error(err, "cannot walk history");
-		goto done;
-	}
+	sig_pool_stop(pool);
+	pool = NULL;
 	/* emergency reviews still owed past their deadline, at the tip */
 	if (!opts->rev && !opts->base) {
 		crq_buf owed = CRQ_BUF_INIT, nowstr = CRQ_BUF_INIT;
@@ -2212,6 +2448,8 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 		crq_cache__flush(vt);
 	err = 0;
 done:
+	sig_pool_stop(pool);
+	free(order);
 	crq_cache__close(vt);
 	free(frontier);
 	free(walked.s);
