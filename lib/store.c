@@ -19,6 +19,7 @@
 #define POLICY_PATH ".crq/policy.yaml"
 #define TEMPLATE_DIR ".crq/templates"
 #define MAX_RETRY 8
+#define CACHE_BYTES (16 * 1024 * 1024)	/* libgit2's object cache, raw bytes */
 
 int crq_store__git_error(int code, const char *what)
 {
@@ -75,6 +76,8 @@ static char *strip_slash(const char *p)
 	return s;
 }
 
+static void cache_options(void);
+
 int crq_store__setup(crq_repo **out, git_repository *git, const crq_options *opts)
 {
 	crq_repo *repo = crq__calloc(1, sizeof(*repo));
@@ -85,6 +88,7 @@ int crq_store__setup(crq_repo **out, git_repository *git, const crq_options *opt
 
 	/* each open repo holds one libgit2 reference, dropped by _free */
 	git_libgit2_init();
+	cache_options();
 	repo->git = git;
 	if (git_repository_workdir(git))
 		repo->workdir = strip_slash(git_repository_workdir(git));
@@ -133,14 +137,24 @@ int crq_store__open_git(git_repository **out, const char *path, unsigned flags)
 	return err;
 }
 
-void crq_global_init(void)
+/* libgit2's object cache, for every handle crq opens. */
+static void cache_options(void)
 {
-	git_libgit2_init();
 	/* many commands on the same changes: keep small blobs (change
 	 * files, the policy) in libgit2's object cache as it keeps trees
 	 * and commits, instead of inflating them from disk at every read */
 	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_BLOB,
 		(size_t)64 * 1024);
+	/* the cache counts an object by its raw size, but a parsed commit
+	 * or tree takes several times that: libgit2's default (256 MB of
+	 * raw objects) let a walk of a million commits reach 2.3 GB */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)CACHE_BYTES);
+}
+
+void crq_global_init(void)
+{
+	git_libgit2_init();
+	cache_options();
 }
 
 void crq_global_shutdown(void)

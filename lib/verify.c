@@ -313,6 +313,9 @@ struct sig_pool {
 	pthread_cond_t space, ready;
 	pthread_t th[8];
 	int nth, stop;
+	/* who sleeps: signal only then (a wake-up per commit costs more
+	 * than a history of code commits takes to check) */
+	int walk_waits, workers_wait;
 	const char *gitdir;
 };
 
@@ -362,8 +365,11 @@ static void *sig_worker(void *arg)
 
 		pthread_mutex_lock(&p->mu);
 		while (!p->stop && p->next < p->n &&
-		       p->next >= p->consumed + SIG_RING)
+		       p->next >= p->consumed + SIG_RING) {
+			p->workers_wait++;
 			pthread_cond_wait(&p->space, &p->mu);
+			p->workers_wait--;
+		}
 		if (p->stop || p->next >= p->n || !git) {
 			pthread_mutex_unlock(&p->mu);
 			break;
@@ -378,7 +384,8 @@ static void *sig_worker(void *arg)
 		sl->key = key;
 		sl->msg = msg;
 		sl->done = 1;
-		pthread_cond_broadcast(&p->ready);
+		if (p->walk_waits)
+			pthread_cond_broadcast(&p->ready);
 		pthread_mutex_unlock(&p->mu);
 	}
 	git_repository_free(git);
@@ -393,6 +400,8 @@ static struct sig_pool *sig_pool_start(crq_repo *repo, const git_oid *ids,
 	struct sig_pool *p;
 	int want, k;
 
+	if (env && !*env)
+		env = NULL;
 	want = env ? atoi(env) : (int)(cpus > 1 ? cpus - 1 : 0);
 	want = want > 8 ? 8 : want;
 	/* CRQ_THREADS (the tests) forces the pool even for a short walk */
@@ -436,8 +445,11 @@ static struct sig_slot *sig_pool_take(struct sig_pool *p, size_t i,
 		sl->idx = i;
 		sl->done = 1;
 	}
-	while (!(sl->done && sl->idx == i))
+	while (!(sl->done && sl->idx == i)) {
+		p->walk_waits = 1;
 		pthread_cond_wait(&p->ready, &p->mu);
+		p->walk_waits = 0;
+	}
 	pthread_mutex_unlock(&p->mu);
 	return sl;
 }
@@ -452,7 +464,8 @@ static void sig_pool_release(struct sig_pool *p, size_t i)
 	sl->key = sl->msg = NULL;
 	sl->done = 0;
 	p->consumed = i + 1;
-	pthread_cond_broadcast(&p->space);
+	if (p->workers_wait)
+		pthread_cond_broadcast(&p->space);
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -2150,7 +2163,7 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	git_oid *order = NULL;
 	const char *name;
 	size_t i, nfrontier = 0, nfrontier_alloc = 0, norder = 0,
-		norder_alloc = 0, wi;
+		norder_alloc = 0, wi, nunsigned = 0;
 	int err, have_root = 0, cacheable, resume = 0, pin = 0, reached = 0,
 		record = 0, nreplace = 0;
 
@@ -2402,8 +2415,18 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 			}
 		}
 		if (pool) {
+			nunsigned += v.sig->rc == 1;
 			v.sig = NULL;
 			sig_pool_release(pool, wi);
+			/* mostly commits without a signature (code): reading
+			 * each twice costs more than the threads save */
+			if (wi % 256 == 255) {
+				if (nunsigned > 192) {
+					sig_pool_stop(pool);
+					pool = NULL;
+				}
+				nunsigned = 0;
+			}
 		}
 	}
 	sig_pool_stop(pool);
