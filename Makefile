@@ -6,7 +6,10 @@
 #   make check      clean sanitizer build (ASan + UBSan), then all tests
 #   make demo       build, then walk one change through crq in a temp repo
 #   make fuzz-history  many random sessions and mutants for crq verify
-#   make bench      10,000-change store: crq list/show against raw git
+#   make bench      crq against stock git on the same machine, in one run:
+#                   a 10,000-change store, then the scale benchmarks
+#                   (100,000 changes, a 1,000,000-commit store; a few
+#                   minutes more; COMMITS=, CHANGES= make them smaller)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make uninstall, make clean
 
@@ -154,6 +157,7 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/bench.sh $(BUILD)/crq
+	@sh tests/bench-scale.sh $(BUILD)/crq
 
 install: $(BUILD)/crq
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/schemas \
