@@ -2576,8 +2576,7 @@ int crq_change_status(crq_node **out, crq_repo *repo, const char *base,
 	git_oid ob, oh;
 	git_commit *cb = NULL, *ch = NULL;
 	git_tree *tb = NULL, *th = NULL;
-	git_diff *diff = NULL;
-	git_diff_options o;
+	struct diff_acc acc = { NULL, 0, 0, 0 };
 	crq_node *list = crq_node_new(CRQ_NODE_ARRAY), *policy = NULL;
 	crq_buf text = CRQ_BUF_INIT;
 	const crq_schema *schema, *pschema;
@@ -2585,7 +2584,6 @@ int crq_change_status(crq_node **out, crq_repo *repo, const char *base,
 	int err;
 
 	*out = NULL;
-	git_diff_options_init(&o, GIT_DIFF_OPTIONS_VERSION);
 	if ((err = resolve(&ob, repo, base)) < 0 ||
 	    (err = resolve(&oh, repo, head)) < 0 ||
 	    (err = crq_repo_change_schema(&schema, repo)) < 0 ||
@@ -2595,7 +2593,7 @@ int crq_change_status(crq_node **out, crq_repo *repo, const char *base,
 	    (err = git_commit_lookup(&ch, repo->git, &oh)) < 0 ||
 	    (err = git_commit_tree(&tb, cb)) < 0 ||
 	    (err = git_commit_tree(&th, ch)) < 0 ||
-	    (err = git_diff_tree_to_tree(&diff, repo->git, tb, th, &o)) < 0) {
+	    (err = crq_delta(&acc, repo->git, tb, th, 0)) < 0) {
 		err = crq_store__git_error(err, "cannot compare");
 		goto done;
 	}
@@ -2603,16 +2601,17 @@ int crq_change_status(crq_node **out, crq_repo *repo, const char *base,
 	    (err = crq_policy__parse(&policy, pschema, text.ptr, text.size,
 			POLICY_PATH, NULL)) < 0)
 		goto done;
-	for (i = 0; i < git_diff_num_deltas(diff); i++) {
-		const git_diff_delta *d = git_diff_get_delta(diff, i);
-		const char *path = d->new_file.path;
+	/* the files that differ: only the subtrees whose ids differ are
+	 * read (a tree-to-tree diff reads every shard) */
+	for (i = 0; i < acc.count; i++) {
+		const char *path = acc.files[i].path;
 		crq_node *doc = NULL, *s, *by;
 		const crq_node *apps;
 		crq_buf blob = CRQ_BUF_INIT, missing = CRQ_BUF_INIT;
 		const char *state, *type;
 
 		if (strncmp(path, "changes/", 8) ||
-		    d->status == GIT_DELTA_DELETED)
+		    git_oid_is_zero(&acc.files[i].new_id))
 			continue;
 		if (crq_store__read(repo, &oh, path, &blob, NULL) < 0 ||
 		    crq_change_parse_with(&doc, schema, blob.ptr, blob.size,
@@ -2648,7 +2647,7 @@ done:
 	crq_node_free(list);
 	crq_node_free(policy);
 	crq_buf_dispose(&text);
-	git_diff_free(diff);
+	free(acc.files);
 	git_tree_free(tb);
 	git_tree_free(th);
 	git_commit_free(cb);
