@@ -26,8 +26,9 @@ DEBS := build-essential pkg-config git libgit2-dev libyaml-dev libssl-dev \
 	libpcre2-dev libcmocka-dev python3 python3-jsonschema python3-yaml \
 	json-schema-test-suite openssh-client libical-dev tzdata python3-icalendar \
 	libcurl4-openssl-dev zlib1g-dev
-# what only the tests need: a real browser for the HTML files crq writes
-TEST_DEBS := chromium python3-html5lib fonts-dejavu-core
+# what only the tests need: a real browser for the HTML files crq writes,
+# strace to see which files a command opens (t44)
+TEST_DEBS := chromium python3-html5lib fonts-dejavu-core strace
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wvla -Wwrite-strings -Wformat=2 -Wno-format-nonliteral
@@ -78,8 +79,16 @@ $(BUILD)/libcrq.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
+# cmd/tls.c's mbedTLS functions stand in for the library's (they defer
+# libgit2's CA bundle parse to its first TLS connection): the dynamic
+# linker sees them only when the executable exports them
+TLS_SYMS := mbedtls_x509_crt_parse_file mbedtls_x509_crt_parse_path \
+	mbedtls_x509_crt_free mbedtls_ssl_setup
+TLS_LDFLAGS = $(TLS_SYMS:%=-Wl,--export-dynamic-symbol=%)
+
 $(BUILD)/crq: $(CMD_OBJ) $(BUILD)/libcrq.a
-	$(CC) $(CFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libcrq.a $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(TLS_LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libcrq.a \
+		$(PKG_LIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/testutil.h \
 		$(BUILD)/libcrq.a

@@ -131,3 +131,49 @@ echo "verify per commit, a history of creates:"
 printf '  %6d creates  %9s ms  %s ms/commit  %8s KB\n' "$SMALL" "$vs" "$ps" "$ms"
 printf '  %6d creates  %9s ms  %s ms/commit  %8s KB  %sx the smaller per commit\n' "$LARGE" "$vl" "$pl" "$ml" "$($PY -c "print('%.2f' % ($pl / $ps))")"
 echo "aim: per-commit cost within 1.2x as the store grows (linear, not quadratic)"
+
+# Start-up: what one small command costs as a process of its own.
+# crq show against git cat-file -p of the same blob, and one crq set
+# against one git commit -S (ssh) making the same one-file edit, on the
+# steps stores above; the four are run in turn, RUNS rounds, and each
+# one's median is compared.
+RUNS=${RUNS:-31}
+su=$($PY - "$RUNS" "$CRQ" "$S/crq" "$S/git" <<'PYEOF'
+import statistics, subprocess, sys, time
+runs, crq, store, repo = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+out = subprocess.DEVNULL
+
+def show():
+	subprocess.run([crq, "show", "CHG-000001"], cwd=store, stdout=out, check=True)
+
+def cat():
+	subprocess.run(["git", "cat-file", "-p", "HEAD:changes/000/CHG-000001.yaml"],
+		cwd=store, stdout=out, check=True)
+
+def crq_set(i):
+	subprocess.run([crq, "set", "CHG-000001", "description=start-up %d" % i],
+		cwd=store, stdout=out, check=True)
+
+def git_commit(i):
+	with open(repo + "/f", "w") as f:	# the edit is part of the step
+		f.write("start-up %d\n" % i)
+	subprocess.run(["git", "commit", "-q", "-S", "-am", "step"], cwd=repo,
+		stdout=out, check=True)
+
+ms = {k: [] for k in ("show", "cat", "set", "commit")}
+for i in range(runs):
+	for k, fn in (("show", show), ("cat", cat), ("set", lambda: crq_set(i)),
+			("commit", lambda: git_commit(i))):
+		t0 = time.perf_counter()
+		fn()
+		ms[k].append((time.perf_counter() - t0) * 1000)
+print(" ".join("%.2f" % statistics.median(ms[k]) for k in ("show", "cat", "set", "commit")))
+PYEOF
+)
+set -- $su; su_show=$1; su_cat=$2; su_set=$3; su_commit=$4
+echo "start-up, one process each, median of $RUNS interleaved runs:"
+printf '  git cat-file -p      %8s ms\n' "$su_cat"
+printf '  crq show             %8s ms  %sx git cat-file -p\n' "$su_show" "$(ratio "$su_show" "$su_cat")"
+printf '  git commit -S (ssh)  %8s ms\n' "$su_commit"
+printf '  crq set              %8s ms  %sx git commit -S\n' "$su_set" "$(ratio "$su_set" "$su_commit")"
+echo "aim: crq show within 1.5x of git cat-file -p; a crq set at most 0.5x a git commit -S"
