@@ -14,7 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "change.h"
+#include "pack.h"
 #include "sign.h"
+#include "worktree.h"
 
 #define POLICY_PATH ".crq/policy.yaml"
 #define TEMPLATE_DIR ".crq/templates"
@@ -38,6 +40,7 @@ static void repo_dispose_fields(crq_repo *repo)
 {
 	size_t i;
 
+	crq_store__defer_free(repo);	/* held steps are dropped, unwritten */
 	if (repo->lock_fd >= 0)
 		close(repo->lock_fd);
 	git_repository_free(repo->git);
@@ -823,107 +826,6 @@ fail:
 	return crq_store__git_error(err, "cannot write tree");
 }
 
-static void full_path(crq_buf *out, crq_repo *repo, const char *path)
-{
-	crq_buf_clear(out);
-	crq_buf_printf(out, "%s/%s", repo->workdir, path);
-}
-
-/* Is the work tree (file and index entry) at old (NULL: absent)? */
-static int worktree_clean(crq_repo *repo, git_index *idx, const char *path,
-	const git_oid *old)
-{
-	crq_buf fp = CRQ_BUF_INIT, data = CRQ_BUF_INIT;
-	const git_index_entry *ie = git_index_get_bypath(idx, path, 0);
-	git_oid h;
-	struct stat st;
-	int err = 0, differs = 0;
-
-	full_path(&fp, repo, path);
-	if (old) {
-		if (!ie || !git_oid_equal(&ie->id, old))
-			differs = 1;
-		else if (lstat(fp.ptr, &st) < 0 || !S_ISREG(st.st_mode))
-			differs = 1;
-		else if ((err = crq_buf_read_file(&data, fp.ptr,
-				64 * 1024 * 1024)) < 0)
-			goto done;
-		else if (git_odb_hash(&h, data.ptr, data.size,
-				GIT_OBJECT_BLOB) < 0 || !git_oid_equal(&h, old))
-			differs = 1;
-	} else {
-		if (ie || lstat(fp.ptr, &st) == 0)
-			differs = 1;
-	}
-	if (differs)
-		err = crq_error__set(CRQ_ECONFLICT,
-			"'%s' has uncommitted changes in the work tree or index; "
-			"commit, stash or remove them first", path);
-done:
-	crq_buf_dispose(&fp);
-	crq_buf_dispose(&data);
-	return err;
-}
-
-static int mkdirs(char *path)
-{
-	char *p;
-
-	for (p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0777) < 0 && errno != EEXIST) {
-			*p = '/';
-			return -1;
-		}
-		*p = '/';
-	}
-	return 0;
-}
-
-static int write_worktree_file(crq_repo *repo, const crq_store_write *w)
-{
-	crq_buf fp = CRQ_BUF_INIT, tmp = CRQ_BUF_INIT;
-	int fd = -1, err = 0;
-	size_t off = 0;
-
-	full_path(&fp, repo, w->path);
-	crq_buf_printf(&tmp, "%s.crq-tmp-%ld", fp.ptr, (long)getpid());
-	if (mkdirs(fp.ptr) < 0 ||
-	    (fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0)
-		goto fail;
-	while (off < w->len) {
-		ssize_t n = write(fd, w->data + off, w->len - off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		off += (size_t)n;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp.ptr, fp.ptr) < 0)
-		goto fail;
-	goto done;
-fail:
-	err = crq_error__set(CRQ_EREPO, "cannot write '%s': %s", fp.ptr,
-		strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp.ptr);
-done:
-	crq_buf_dispose(&fp);
-	crq_buf_dispose(&tmp);
-	return err;
-}
-
-/* The branch is checked out in a work tree when HEAD points at it. */
 /* Is the store's branch the one checked out (HEAD names it)?  Steps
  * written elsewhere (a sync's replay ref) leave the work tree alone. */
 static int checked_out(crq_repo *repo)
@@ -971,23 +873,337 @@ long long crq_store__step_time(crq_repo *repo, const git_oid *parent)
 	return t;
 }
 
+/* ---- steps held in memory (crq batch) ---- */
+
+/*
+ * While steps are held, each commit's objects stay in memory (lib/pack.c)
+ * and the branch, work tree and index stay where the first held step
+ * found them; crq_repo_flush writes the group: one pack, synced, then
+ * one compare-and-swap of the branch, then the files and one index
+ * write.  A crash before the swap loses the group, never half of it;
+ * the writers' lock is held from the first held step to the write, so
+ * that no other crq writer builds on a branch that is about to move.
+ */
+struct crq_defer {
+	crq_pack *pack;
+	int on;			/* hold the steps taken */
+	int holding;		/* some are held (and the lock with them) */
+	git_oid base;		/* the branch before the first held step */
+	int base_unborn;
+	int worktree;		/* the branch is checked out */
+	size_t steps;
+	crq_worktree *wt;	/* kept from one group to the next */
+	crq_worktree_file *files;	/* the last version of each path;
+					 * path and data are ours */
+	size_t nfiles, afiles;
+};
+
+static void held_clear(struct crq_defer *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nfiles; i++) {
+		free((char *)d->files[i].path);
+		free((char *)d->files[i].data);
+	}
+	d->nfiles = 0;
+	d->steps = 0;
+}
+
+static crq_worktree_file *held_find(struct crq_defer *d, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < d->nfiles; i++)
+		if (!strcmp(d->files[i].path, path))
+			return &d->files[i];
+	return NULL;
+}
+
+/* Done with a group, written or not: the lock goes, and with it what
+ * the handle knew of the tip. */
+static void held_end(crq_repo *repo, struct crq_defer *d, int written)
+{
+	if (!written)
+		crq_pack__drop(d->pack);
+	held_clear(d);
+	d->holding = 0;
+	repo->tip_known = 0;
+	crq_store__unlock(repo);
+}
+
+static int held_begin(crq_repo *repo, struct crq_defer *d,
+	const git_oid *parent, int on)
+{
+	int err;
+
+	if ((err = crq_store__lock(repo)) < 0)
+		return err;
+	d->holding = 1;
+	d->steps = 0;
+	d->base_unborn = !parent;
+	if (parent)
+		git_oid_cpy(&d->base, parent);
+	d->worktree = on;
+	if (on) {
+		err = d->wt ? crq_worktree__refresh(d->wt) :
+			crq_worktree__open(&d->wt, repo->git, repo->workdir);
+		if (err < 0) {
+			held_end(repo, d, 0);
+			return err;
+		}
+	}
+	crq_pack__hold(d->pack);
+	return 0;
+}
+
+/* Delta hints for the pack: the new blob and trees of path against the
+ * old ones at the same place. */
+static void held_hints(struct crq_defer *d, const git_tree *old,
+	const git_tree *now, const char *path, const git_oid *blob,
+	const git_oid *old_blob)
+{
+	char dir[1024];
+	const char *s;
+
+	if (!old)
+		return;
+	if (!git_oid_is_zero(old_blob))
+		crq_pack__hint(d->pack, blob, old_blob);
+	crq_pack__hint(d->pack, git_tree_id(now), git_tree_id(old));
+	for (s = strchr(path, '/'); s; s = strchr(s + 1, '/')) {
+		git_tree_entry *a = NULL, *b = NULL;
+		size_t n = (size_t)(s - path);
+
+		if (n >= sizeof(dir))
+			break;
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+		if (git_tree_entry_bypath(&a, old, dir) == 0 &&
+		    git_tree_entry_bypath(&b, now, dir) == 0)
+			crq_pack__hint(d->pack, git_tree_entry_id(b),
+				git_tree_entry_id(a));
+		git_tree_entry_free(a);
+		git_tree_entry_free(b);
+	}
+}
+
+static void held_add(crq_repo *repo, struct crq_defer *d,
+	const git_tree *old, const git_tree *now,
+	const crq_worktree_file *files, size_t count, const git_oid *commit)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		crq_worktree_file *f = held_find(d, files[i].path);
+
+		held_hints(d, old, now, files[i].path, &files[i].id,
+			&files[i].old);
+		if (!f) {
+			crq__grow((void **)&d->files, &d->afiles, d->nfiles + 1,
+				sizeof(*d->files));
+			f = &d->files[d->nfiles++];
+			f->path = crq__strdup(files[i].path);
+			/* the old blob is the base's: the path was not held */
+			git_oid_cpy(&f->old, &files[i].old);
+		} else {
+			free((char *)f->data);
+		}
+		f->data = crq__strndup(files[i].data, files[i].len);
+		f->len = files[i].len;
+		git_oid_cpy(&f->id, &files[i].id);
+	}
+	d->steps++;
+	git_oid_cpy(&repo->tip, commit);
+	repo->tip_known = 1;
+}
+
+int crq_repo_hold_steps(crq_repo *repo, int on)
+{
+	struct crq_defer *d = repo->defer;
+	int err;
+
+	if (!on) {
+		if (!d)
+			return 0;
+		err = crq_repo_flush(repo);
+		d->on = 0;
+		return err;
+	}
+	if (!d) {
+		d = crq__calloc(1, sizeof(*d));
+		if ((err = crq_pack__attach(&d->pack, repo->git)) < 0) {
+			free(d);
+			return err;
+		}
+		repo->defer = d;
+	}
+	d->on = 1;
+	return 0;
+}
+
+size_t crq_repo_held(size_t *bytes_out, const crq_repo *repo)
+{
+	const struct crq_defer *d = repo->defer;
+
+	if (bytes_out)
+		*bytes_out = d && d->holding ? crq_pack__bytes(d->pack) : 0;
+	return d && d->holding ? d->steps : 0;
+}
+
+/*
+ * libgit2 keeps every pack a repository handle has seen, those a merge
+ * removed too, and a lookup that misses (each new object is one) goes
+ * through them all: a long batch would slow down with every group.  So
+ * after a few packs the handle starts afresh on the same repository;
+ * nothing is held then, and nothing read from the old handle is kept
+ * but what does not depend on it.  On any failure the old one stays.
+ */
+#define RENEW_AFTER 16
+static void renew_git(crq_repo *repo, struct crq_defer *d)
+{
+	git_repository *fresh = NULL;
+	crq_pack *p = NULL;
+
+	if (crq_pack__made(d->pack) < RENEW_AFTER ||
+	    git_repository_open(&fresh, repo->gitdir) < 0)
+		return;
+	if (crq_pack__attach(&p, fresh) < 0) {
+		git_repository_free(fresh);
+		crq_error_clear();
+		return;
+	}
+	crq_pack__adopt(p, d->pack);
+	crq_worktree__free(d->wt);	/* it knows the old handle */
+	d->wt = NULL;
+	git_config_free(repo->cfg);
+	repo->cfg = NULL;
+	git_repository_free(repo->git);	/* and the old backend with it */
+	repo->git = fresh;
+	d->pack = p;
+}
+
+/* The tree of commit id (NULL when there is none). */
+static git_tree *tree_of(crq_repo *repo, const git_oid *id)
+{
+	git_commit *c = NULL;
+	git_tree *t = NULL;
+
+	if (id && git_commit_lookup(&c, repo->git, id) == 0)
+		git_commit_tree(&t, c);
+	git_commit_free(c);
+	return t;
+}
+
+int crq_repo_flush(crq_repo *repo)
+{
+	struct crq_defer *d = repo->defer;
+	git_reference *ref = NULL;
+	git_tree *from = NULL, *to = NULL;
+	crq_buf msg = CRQ_BUF_INIT;
+	git_oid now;
+	size_t i, steps;
+	int err, moved;
+
+	if (!d || !d->holding)
+		return 0;
+	steps = d->steps;
+	/* nobody else moves the branch past crq's lock but git itself */
+	err = git_reference_name_to_id(&now, repo->git, repo->branch);
+	moved = err == GIT_ENOTFOUND ? !d->base_unborn :
+		err < 0 || d->base_unborn || !git_oid_equal(&now, &d->base);
+	if (moved) {
+		err = crq_error__set(CRQ_ECONFLICT,
+			"branch '%s' moved while crq held steps for it",
+			repo->branch + 11);
+		goto drop;
+	}
+	/* edits made in the work tree meanwhile are the user's: keep them
+	 * and write none of the steps over them */
+	if (d->worktree) {
+		if ((err = crq_worktree__refresh(d->wt)) < 0)
+			goto drop;
+		for (i = 0; i < d->nfiles; i++)
+			if ((err = crq_worktree__check(d->wt, d->files[i].path,
+					&d->files[i].old)) < 0)
+				goto drop;
+	}
+	if ((err = crq_pack__write(d->pack)) < 0)
+		goto drop;
+	crq_buf_printf(&msg, "crq: %zu step%s", steps, steps == 1 ? "" : "s");
+	err = d->base_unborn ?
+		git_reference_create(&ref, repo->git, repo->branch, &repo->tip,
+			0, msg.ptr) :
+		git_reference_create_matching(&ref, repo->git, repo->branch,
+			&repo->tip, 1, &d->base, msg.ptr);
+	git_reference_free(ref);
+	if (err < 0) {
+		err = err == GIT_EMODIFIED || err == GIT_EEXISTS ||
+			err == GIT_ELOCKED ?
+			crq_error__set(CRQ_ECONFLICT,
+				"branch '%s' moved while crq held steps for it",
+				repo->branch + 11) :
+			crq_store__git_error(err, "cannot update branch");
+		goto drop;
+	}
+	if (d->worktree && d->nfiles) {
+		from = d->base_unborn ? NULL : tree_of(repo, &d->base);
+		to = tree_of(repo, &repo->tip);
+		err = crq_worktree__update(d->wt, d->files, d->nfiles, from,
+			to);
+	}
+	held_end(repo, d, 1);
+	renew_git(repo, d);
+	goto done;
+drop:
+	held_end(repo, d, 0);
+	crq_error__prefix("%zu step%s not written", steps,
+		steps == 1 ? "" : "s");
+done:
+	git_tree_free(from);
+	git_tree_free(to);
+	crq_buf_dispose(&msg);
+	return err;
+}
+
+void crq_store__defer_free(crq_repo *repo)
+{
+	struct crq_defer *d = repo->defer;
+
+	if (!d)
+		return;
+	/* never written by a free: a group goes out by crq_repo_flush */
+	if (d->holding)
+		held_end(repo, d, 0);
+	crq_worktree__free(d->wt);
+	free(d->files);
+	free(d);
+	repo->defer = NULL;	/* the pack backend is the odb's to free */
+}
+
+/* ---- one commit ---- */
+
 int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	const crq_store_write *writes, size_t count, const char *message,
 	long long when, git_oid *out)
 {
+	struct crq_defer *d = repo->defer && repo->defer->on ?
+		repo->defer : NULL;
 	git_commit *pc = NULL;
-	git_tree *tree = NULL, *next = NULL;
+	git_tree *ptree = NULL, *tree = NULL;
 	git_signature *author = NULL, *committer = NULL;
 	git_reference *ref = NULL;
-	git_index *idx = NULL;
+	crq_worktree *wt = NULL, *own = NULL;
+	crq_worktree_file *files = crq__calloc(count ? count : 1,
+		sizeof(*files));
 	git_oid *blobs = crq__calloc(count ? count : 1, sizeof(git_oid));
-	git_oid tree_oid, old_blob;
+	git_oid tree_oid;
 	crq_buf reflog = CRQ_BUF_INIT, scratch = CRQ_BUF_INIT;
 	const git_commit *parents[1];
 	size_t i;
 	git_buf payload = { 0 };
 	crq_signer *signer = NULL;
-	int err, locked = 0;
+	int err, locked = 0, on;
 
 	/* never write what verify would refuse */
 	for (i = 0; i < count; i++)
@@ -1003,53 +1219,56 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 		goto done;
 	if (parent) {
 		if ((err = git_commit_lookup(&pc, repo->git, parent)) < 0 ||
-		    (err = git_commit_tree(&tree, pc)) < 0) {
+		    (err = git_commit_tree(&ptree, pc)) < 0) {
 			err = crq_store__git_error(err, "cannot read parent");
 			goto done;
 		}
 	}
 	/*
 	 * Serialise crq writers of this repository from the check of the
-	 * work tree to the index write: the index is read, modified and
-	 * written whole, so two writers interleaving there would drop each
-	 * other's entries.  Callers usually hold the lock already, from
-	 * before they read the tip (crq_store__lock).
+	 * work tree to the index write, so that they do not check against
+	 * an index another is about to rewrite.  Callers usually hold the
+	 * lock already, from before they read the tip (crq_store__lock).
 	 */
 	if ((err = crq_store__lock(repo)) < 0)
 		goto done;
 	locked = 1;
-	if (checked_out(repo)) {
+	on = checked_out(repo);
+	if (on) {
 		/* a writer that got here first moved the branch: retry */
-		{
-			git_oid now;
-			int unborn;
+		git_oid now;
+		int unborn;
 
-			if ((err = crq_store__tip(repo, &now, &unborn)) < 0)
-				goto done;
-			if (unborn != !parent ||
-			    (parent && !git_oid_equal(&now, parent))) {
-				crq_error__set(CRQ_ECONFLICT,
-					"branch '%s' moved while writing; try again",
-					repo->branch + 11);
-				err = CRQ_STORE_RACE;
-				goto done;
-			}
-		}
-		if ((err = git_repository_index(&idx, repo->git)) < 0 ||
-		    (err = git_index_read(idx, 1)) < 0) {
-			err = crq_store__git_error(err, "cannot read index");
+		if ((err = crq_store__tip(repo, &now, &unborn)) < 0)
+			goto done;
+		if (unborn != !parent ||
+		    (parent && !git_oid_equal(&now, parent))) {
+			crq_error__set(CRQ_ECONFLICT,
+				"branch '%s' moved while writing; try again",
+				repo->branch + 11);
+			err = CRQ_STORE_RACE;
 			goto done;
 		}
-		for (i = 0; i < count; i++) {
-			int have;
-
-			crq_buf_clear(&scratch);
-			have = parent && crq_store__read(repo, parent,
-				writes[i].path, &scratch, &old_blob) == 0;
-			if ((err = worktree_clean(repo, idx, writes[i].path,
-					have ? &old_blob : NULL)) < 0)
-				goto done;
-		}
+	}
+	if (d && !d->holding && (err = held_begin(repo, d, parent, on)) < 0)
+		goto done;
+	if (on && !d && (err = crq_worktree__open(&own, repo->git,
+			repo->workdir)) < 0)
+		goto done;
+	wt = d ? d->wt : own;
+	for (i = 0; i < count; i++) {
+		files[i].path = writes[i].path;
+		files[i].data = writes[i].data;
+		files[i].len = writes[i].len;
+		if (parent)
+			crq_store__blob_at(&files[i].old, repo, parent,
+				writes[i].path);
+		/* a path already held was checked when it was first held,
+		 * and is again before the group is written */
+		if (on && !(d && held_find(d, writes[i].path)) &&
+		    (err = crq_worktree__check(wt, writes[i].path,
+				&files[i].old)) < 0)
+			goto done;
 	}
 	for (i = 0; i < count; i++) {
 		if ((err = git_blob_create_from_buffer(&blobs[i], repo->git,
@@ -1057,24 +1276,18 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 			err = crq_store__git_error(err, "cannot write blob");
 			goto done;
 		}
+		git_oid_cpy(&files[i].id, &blobs[i]);
 	}
 	if (count == 1)
-		err = tree_insert(repo->git, tree, writes[0].path, &blobs[0],
+		err = tree_insert(repo->git, ptree, writes[0].path, &blobs[0],
 			&tree_oid);
 	else
-		err = tree_build(repo->git, tree, writes, blobs, count,
+		err = tree_build(repo->git, ptree, writes, blobs, count,
 			&tree_oid);
 	if (err < 0)
 		goto done;
-	if ((err = git_tree_lookup(&next, repo->git, &tree_oid)) < 0) {
+	if ((err = git_tree_lookup(&tree, repo->git, &tree_oid)) < 0) {
 		err = crq_store__git_error(err, "cannot read tree");
-		goto done;
-	}
-	git_tree_free(tree);
-	tree = next;
-	next = NULL;
-	if (!tree) {
-		err = crq_error__set(CRQ_EUSAGE, "empty commit");
 		goto done;
 	}
 	parents[0] = pc;
@@ -1092,6 +1305,12 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	if ((err = git_commit_create_with_signature(out, repo->git,
 			payload.ptr, scratch.ptr, NULL)) < 0) {
 		err = crq_store__git_error(err, "cannot write commit");
+		goto done;
+	}
+	if (d) {
+		/* the branch moves when the group is written */
+		held_add(repo, d, ptree, tree, files, count, out);
+		err = 0;
 		goto done;
 	}
 	crq_buf_printf(&reflog, "crq: %.*s", (int)strcspn(message, "\n"),
@@ -1117,37 +1336,24 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	}
 	if (repo->tip_known)
 		git_oid_cpy(&repo->tip, out);
-	if (idx) {
-		for (i = 0; i < count; i++) {
-			if ((err = write_worktree_file(repo, &writes[i])) < 0)
-				goto done;
-			if ((err = git_index_add_bypath(idx,
-					writes[i].path)) < 0) {
-				err = crq_store__git_error(err,
-					"cannot update index");
-				goto done;
-			}
-		}
-		if ((err = git_index_write(idx)) < 0) {
-			err = crq_store__git_error(err, "cannot write index");
-			goto done;
-		}
-	}
-	err = 0;
+	if (on)
+		err = crq_worktree__update(wt, files, count, ptree, tree);
+	else
+		err = 0;
 done:
 	git_buf_dispose(&payload);
 	if (locked)
 		crq_store__unlock(repo);
+	crq_worktree__free(own);
 	free(blobs);
+	free(files);
 	crq_buf_dispose(&reflog);
 	crq_buf_dispose(&scratch);
-	git_index_free(idx);
 	git_reference_free(ref);
 	git_signature_free(author);
 	git_signature_free(committer);
+	git_tree_free(ptree);
 	git_tree_free(tree);
-	git_tree_free(next);
 	git_commit_free(pc);
 	return err;
 }
-

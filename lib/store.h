@@ -40,6 +40,7 @@ struct crq_repo {
 	long long step_at;	/* > 0: date steps at this time (crq escalate --at) */
 	git_oid last_step;	/* the last step this handle committed */
 	int has_last_step;
+	struct crq_defer *defer;	/* steps held for crq batch, or NULL */
 	struct crq_live *live;	/* changes holding a window, by blob */
 	void (*live_free)(struct crq_live *);	/* its owner's (change.c) */
 };
@@ -102,6 +103,10 @@ int crq_store__identity_with(crq_buf *name, crq_buf *email, crq_repo *repo,
 	const char *const *over, size_t nover, const char *who);
 int crq_store__open_signer(struct crq_signer **out, crq_repo *repo,
 	const char *const *over, size_t nover);
+
+/* Drop the steps repo holds (unwritten) and what holds them: for
+ * crq_repo_free. */
+void crq_store__defer_free(crq_repo *repo);
 
 /* Returned by crq_store__commit when the branch moved under us (the
  * compare-and-swap lost); callers re-read and retry a few times. */

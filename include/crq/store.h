@@ -39,6 +39,19 @@ void crq_repo_free(crq_repo *repo);
  * commands (crq batch).  What does not depend on the branch (schemas,
  * the signing key) stays. */
 void crq_repo_refresh(crq_repo *repo);
+/* Hold the steps taken through repo (on) and write them in groups,
+ * with crq_repo_flush: crq batch.  A group is one pack file and one
+ * move of the branch, work tree and index, written whole or not at
+ * all; until then other processes do not see its steps, and other crq
+ * writers wait for it.  Off writes what is held first (its result). */
+int crq_repo_hold_steps(crq_repo *repo, int on);
+/* The steps held and not yet written; the bytes their objects take in
+ * memory into bytes_out (may be NULL). */
+size_t crq_repo_held(size_t *bytes_out, const crq_repo *repo);
+/* Write the steps held.  On failure none of them is written:
+ * CRQ_ECONFLICT when the branch moved (git itself moved it) or a file
+ * they write was edited in the work tree meanwhile. */
+int crq_repo_flush(crq_repo *repo);
 /* Work tree of the repository, or NULL when bare (borrowed). */
 const char *crq_repo_workdir(const crq_repo *repo);
 /* Git directory (borrowed). */
