@@ -106,7 +106,8 @@ static char *next_line(struct input *in)
 {
 	char *nl, *line;
 
-	while (!(nl = memchr(in->buf + in->start, '\n', in->len - in->start))) {
+	while (!(nl = in->len > in->start ? memchr(in->buf + in->start,
+			'\n', in->len - in->start) : NULL)) {
 		if (in->eof || fill(in) <= 0) {
 			if (in->start == in->len)
 				return NULL;
@@ -124,8 +125,9 @@ static int input_waiting(const struct input *in)
 {
 	struct pollfd p = { 0, POLLIN, 0 };
 
-	return in->eof || memchr(in->buf + in->start, '\n',
-		in->len - in->start) || poll(&p, 1, 0) > 0;
+	return in->eof || (in->len > in->start &&
+		memchr(in->buf + in->start, '\n', in->len - in->start)) ||
+		poll(&p, 1, 0) > 0;
 }
 
 /* Commands whose steps may be held: each reads the branch only through

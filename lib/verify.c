@@ -6,6 +6,7 @@
  * signer at its time, or a merge that loses no step and adds nothing of
  * its own, whose merged-in steps are also legal where they land.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2019,8 +2020,12 @@ done:
 
 /* ---- the walk ---- */
 
-/* .git/crq/NAME: a commit id kept between runs. */
-static int state_read(git_oid *out, crq_repo *repo, const char *name)
+/* .git/crq/NAME: a commit id kept between runs, and after it, when
+ * high is not NULL, a number (the verified tip's high-water time: a
+ * walk resumed after the tip must see the clock as the whole walk
+ * would); 0 when the file or the number is missing or malformed. */
+static int state_read_high(git_oid *out, long long *high, crq_repo *repo,
+	const char *name)
 {
 	crq_buf path = CRQ_BUF_INIT, text = CRQ_BUF_INIT;
 	int ok;
@@ -2029,13 +2034,31 @@ static int state_read(git_oid *out, crq_repo *repo, const char *name)
 	ok = crq_buf_read_file(&text, path.ptr, 128) == 0 &&
 		text.size >= GIT_OID_HEXSZ &&
 		git_oid_fromstrn(out, text.ptr, GIT_OID_HEXSZ) == 0;
+	if (ok && high) {
+		const char *p = crq_buf_cstr(&text) + GIT_OID_HEXSZ;
+		char *end;
+
+		ok = *p == ' ' && p[1] >= '0' && p[1] <= '9';
+		if (ok) {
+			errno = 0;
+			*high = strtoll(p + 1, &end, 10);
+			ok = errno == 0 && *end == '\n' && !end[1];
+		}
+	}
 	crq_error_clear();
 	crq_buf_dispose(&path);
 	crq_buf_dispose(&text);
 	return ok;
 }
 
-static void state_write(crq_repo *repo, const char *name, const git_oid *id)
+static int state_read(git_oid *out, crq_repo *repo, const char *name)
+{
+	return state_read_high(out, NULL, repo, name);
+}
+
+/* Write .git/crq/NAME: id, and high when it is not negative. */
+static void state_write_high(crq_repo *repo, const char *name,
+	const git_oid *id, long long high)
 {
 	crq_buf path = CRQ_BUF_INIT, tmp = CRQ_BUF_INIT;
 	char hex[GIT_OID_HEXSZ + 1];
@@ -2047,7 +2070,10 @@ static void state_write(crq_repo *repo, const char *name, const git_oid *id)
 	crq_buf_printf(&tmp, "%s.tmp", path.ptr);
 	git_oid_tostr(hex, sizeof(hex), id);
 	if ((f = fopen(tmp.ptr, "w"))) {
-		fprintf(f, "%s\n", hex);
+		if (high >= 0)
+			fprintf(f, "%s %lld\n", hex, high);
+		else
+			fprintf(f, "%s\n", hex);
 		/* best effort: a cache that cannot be written only costs time */
 		if (fclose(f) == 0)
 			rename(tmp.ptr, path.ptr);
@@ -2056,6 +2082,11 @@ static void state_write(crq_repo *repo, const char *name, const git_oid *id)
 	}
 	crq_buf_dispose(&path);
 	crq_buf_dispose(&tmp);
+}
+
+static void state_write(crq_repo *repo, const char *name, const git_oid *id)
+{
+	state_write_high(repo, name, id, -1);
 }
 
 /* A revision as a commit (annotated tags verify as their target). */
@@ -2167,6 +2198,7 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	const char *name;
 	size_t i, nfrontier = 0, nfrontier_alloc = 0, norder = 0,
 		norder_alloc = 0, wi, nunsigned = 0;
+	long long vhigh = 0;
 	int err, have_root = 0, cacheable, resume = 0, pin = 0, reached = 0,
 		record = 0, nreplace = 0;
 
@@ -2223,7 +2255,9 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	vt = verdict_table(repo, &root);
 	if (!opts->full && !opts->on_step)
 		v.verdicts = vt;
-	if (cacheable && state_read(&verified, repo, "verified") &&
+	/* the remembered tip's high-water time comes with it: a file
+	 * without one (an older crq's) is not resumed from */
+	if (cacheable && state_read_high(&verified, &vhigh, repo, "verified") &&
 	    state_read(&vroot, repo, "verified-root") &&
 	    git_oid_equal(&vroot, &root)) {
 		if (git_oid_equal(&verified, &tip) ||
@@ -2237,6 +2271,8 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 		 * walked past, so that the table is filled again */
 		if (v.verdicts && !crq_cache__get(v.verdicts, &verified, &i))
 			resume = 0;
+		if (resume)
+			hw_put(&v, &verified, vhigh);
 	}
 	if (crq_cache__count(v.verdicts) &&
 	    (err = cache_frontier(&frontier, &nfrontier, &v, &tip, &root,
@@ -2467,7 +2503,7 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 		crq_buf_dispose(&nowstr);
 	}
 	if (cacheable && res->count == 0) {
-		state_write(repo, "verified", &tip);
+		state_write_high(repo, "verified", &tip, hw_get(&v, &tip));
 		state_write(repo, "verified-root", &root);
 	}
 	if (record)

@@ -254,5 +254,41 @@ cmp -s "$TMP/on" "$TMP/off" && ok "owed reviews: the same answer without the cac
 expect 0 "" "$CRQ" verify
 same "before the deadline nothing is owed yet" "$(grep -c review-overdue "$TMP/out")" 0
 
+# ---- a walk resumed from the remembered tip sees the clock as the whole
+# walk does: a code commit dated back is the tip, the step after it is
+# dated before the step before it
+cd "$TMP"
+at() { d=$1; shift; GIT_COMMITTER_DATE=$d GIT_AUTHOR_DATE=$d "$@"; }
+at 2026-11-01T00:00:00Z "$CRQ" init hw >/dev/null
+cd hw
+at 2026-11-02T00:00:00Z as alice new --title "Clock" >/dev/null
+at 2026-11-20T00:00:00Z as alice comment CHG-000001 -m late >/dev/null
+echo code >code.txt
+git add code.txt
+at 2026-11-10T00:00:00Z git -c commit.gpgsign=false commit -q -m "code, dated back"
+for mode in off on; do
+	rm -rf .git/crq/cache .git/crq/verified .git/crq/verified-root
+	expect 0 "" env CRQ_CACHE=$mode "$CRQ" verify
+done
+grep -q "^$(git rev-parse HEAD) [0-9]" .git/crq/verified && ok "the remembered tip keeps its high-water time" || not_ok "verified: $(cat .git/crq/verified)"
+# crq itself dates a step after the ones under it: this one is by hand
+sed -i 's/^title: .*/title: Clock, dated back/' changes/000/CHG-000001.yaml
+git add changes
+at 2026-11-15T00:00:00Z gitas alice "$(keyfor alice)" commit -q -S -m "$(msg CHG-000001 edit draft draft)"
+for mode in off on; do
+	env CRQ_CACHE=$mode "$CRQ" verify >"$TMP/hw-$mode" 2>/dev/null
+	same "cache $mode: the resumed walk refuses the back-dated step" "$?" 1
+	grep -q "^$(git rev-parse HEAD) .*committer time goes backwards" "$TMP/hw-$mode" && ok "... naming it ($mode)" || not_ok "hw $mode: $(cat "$TMP/hw-$mode")"
+done
+rm -f .git/crq/verified
+CRQ_CACHE=off "$CRQ" verify >"$TMP/hw-full" 2>"$TMP/err"
+full=$(checked)
+cmp -s "$TMP/hw-off" "$TMP/hw-full" && ok "the resumed walk says what the full walk says" || not_ok "resumed vs full: $(diff "$TMP/hw-off" "$TMP/hw-full")"
+printf '%s\n' "$(git rev-parse HEAD~1)" >.git/crq/verified
+cp .git/crq/verified-root "$TMP/vroot" 2>/dev/null || git rev-list --max-parents=0 HEAD >.git/crq/verified-root
+CRQ_CACHE=off "$CRQ" verify >/dev/null 2>"$TMP/err"
+same "a remembered tip without its time (an older crq's) is not resumed from" "$(checked)" "$full"
+cd "$TMP/s"
+
 fsck_clean "$TMP/s"
 done_testing
