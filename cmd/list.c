@@ -104,15 +104,29 @@ done:
 	return rc;
 }
 
-static int has_state(const crq_node *doc, const char **states, size_t n)
+/* The fields fmt names (checked by check_format), NULL-terminated;
+ * the caller frees each and the array. */
+static char **format_fields(const char *fmt)
 {
-	const char *st = crq_node_get_str(doc, "state");
-	size_t i;
+	const char *p, *end;
+	char **fields = calloc(strlen(fmt) / 3 + 2, sizeof(*fields));
+	size_t n = 0;
 
-	for (i = 0; st && i < n; i++)
-		if (!strcmp(st, states[i]))
-			return 1;
-	return 0;
+	if (!fields)
+		abort();
+	for (p = fmt; *p; p++) {
+		if (*p != '%')
+			continue;
+		if (p[1] != '(') {
+			p++;
+			continue;
+		}
+		end = strchr(p, ')');
+		if (!(fields[n++] = strndup(p + 2, (size_t)(end - p - 2))))
+			abort();
+		p = end;
+	}
+	return fields;
 }
 
 static void format_one(crq_buf *out, const char *fmt, const crq_node *doc)
@@ -157,6 +171,56 @@ static int write_stdout(const char *data, size_t len, void *payload)
 	return 0;
 }
 
+/* s left-aligned in width bytes, then a space, as printf's "%-*s "
+ * writes it (NULL as glibc prints it) */
+static void column(crq_buf *out, const char *s, size_t width)
+{
+	static const char spaces[] = "            ";
+	size_t n;
+
+	if (!s)
+		s = "(null)";
+	n = strlen(s);
+	crq_buf_put(out, s, n);
+	if (n < width)
+		crq_buf_put(out, spaces, width - n);
+	crq_buf_putc(out, ' ');
+}
+
+struct printer {
+	const char *fmt;	/* --format, or NULL for the table */
+	crq_buf line;
+	int failed;
+};
+
+/* One change as it comes: nothing is kept, whatever the store's size. */
+static int print_change(const crq_change_item *item, void *payload)
+{
+	struct printer *p = payload;
+	const crq_node *d = item->doc;
+
+	crq_buf_clear(&p->line);
+	if (p->fmt) {
+		format_one(&p->line, p->fmt, d);
+	} else {
+		/* "%-12s %-12s %-9s %-6s %s\n", without printf's cost at
+		 * every line of a large store */
+		column(&p->line, crq_node_get_str(d, "id"), 12);
+		column(&p->line, crq_node_get_str(d, "state"), 12);
+		column(&p->line, crq_node_get_str(d, "type"), 9);
+		column(&p->line, crq_node_get_str(d, "risk") ?
+			crq_node_get_str(d, "risk") : "-", 6);
+		column(&p->line, crq_node_get_str(d, "title"), 0);
+		p->line.ptr[p->line.size - 1] = '\n';
+	}
+	return write_stdout(p->line.ptr, p->line.size, &p->failed);
+}
+
+/* What the table prints */
+static const char *const table_fields[] = {
+	"id", "state", "type", "risk", "title", NULL
+};
+
 int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("list");
@@ -165,11 +229,13 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 	crq_filter f;
 	const char *fmt = NULL, *v, *needs = NULL, *sla = NULL;
 	crq_repo *repo = NULL;
-	crq_node *list = NULL, *wanted = NULL;
-	crq_buf out = CRQ_BUF_INIT;
+	crq_node *wanted = NULL;
+	crq_list_options opts = CRQ_LIST_OPTIONS_INIT;
+	struct printer pr = { NULL, CRQ_BUF_INIT, 0 };
+	char **fields = NULL;
 	crq_issues problems;
 	size_t i, nstates = 0;
-	int json = 0, a, err, rc = 0, m, wfail = 0;
+	int json = 0, a, err, rc = 0, m;
 
 	memset(&f, 0, sizeof(f));
 	crq_issues_init(&problems);
@@ -282,17 +348,32 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 		}
 		crq_node_free(clocks);
 	}
-	/* several states: any of them, filtered here */
+	/* several states: any of them (states ends in NULL) */
 	if (nstates == 1)
 		f.state = states[0];
-	/* --json is built on all cores, without keeping every tree */
-	if (json && nstates < 2 && !wanted)
+	else if (nstates > 1)
+		f.states = states;
+	/* --needs, --sla: the changes waiting for that member or role */
+	f.ids = wanted;
+	/* the output as it is made: built on all cores, from the cache
+	 * where it can be, without keeping every change */
+	if (json) {
 		err = crq_change_list_json(repo, &f, &problems, write_stdout,
-			&wfail);
-	else
-		err = crq_change_list(&list, repo, &f, &problems);
+			&pr.failed);
+		if (err == 0)
+			err = write_stdout("\n", 1, &pr.failed);
+	} else {
+		pr.fmt = fmt;
+		opts.filter = &f;
+		opts.fields = table_fields;
+		if (fmt)
+			opts.fields = (const char *const *)(fields =
+				format_fields(fmt));
+		err = crq_change_list_each(repo, &opts, &problems,
+			print_change, &pr);
+	}
 	if (err < 0) {
-		rc = wfail ? finish(0) : report(err);
+		rc = pr.failed ? finish(0) : report(err);
 		goto done;
 	}
 	for (i = 0; i < problems.count; i++)
@@ -301,43 +382,13 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 		fprintf(stderr, "warning: %zu change file%s could not be read\n"
 			"hint: run 'crq validate'\n", problems.count,
 			problems.count == 1 ? "" : "s");
-	if (list && nstates > 1) {
-		for (i = list->count; i-- > 0;)
-			if (!has_state(list->items[i], states, nstates))
-				crq_node_remove_at(list, i);
-	}
-	/* --needs: the changes waiting for that member or role */
-	for (i = list && wanted ? list->count : 0; i-- > 0;)
-		if (!crq_node_get(wanted, crq_node_get_str(list->items[i], "id")))
-			crq_node_remove_at(list, i);
-	if (json && list) {
-		crq_json_write(&out, list, 1);
-		crq_buf_putc(&out, '\n');
-	} else if (json) {
-		crq_buf_putc(&out, '\n');
-	} else {
-		for (i = 0; i < list->count; i++) {
-			const crq_node *d = list->items[i];
-
-			if (fmt) {
-				format_one(&out, fmt, d);
-				continue;
-			}
-			crq_buf_printf(&out, "%-12s %-12s %-9s %-6s %s\n",
-				crq_node_get_str(d, "id"),
-				crq_node_get_str(d, "state"),
-				crq_node_get_str(d, "type"),
-				crq_node_get_str(d, "risk") ?
-				crq_node_get_str(d, "risk") : "-",
-				crq_node_get_str(d, "title"));
-		}
-	}
-	fwrite(crq_buf_cstr(&out), 1, out.size, stdout);
 	rc = finish(problems.count ? EXIT_REFUSED : 0);
 done:
+	for (i = 0; fields && fields[i]; i++)
+		free(fields[i]);
+	free(fields);
 	crq_issues_dispose(&problems);
-	crq_buf_dispose(&out);
-	crq_node_free(list);
+	crq_buf_dispose(&pr.line);
 	crq_node_free(wanted);
 	close_repo(repo, ctx);
 	free(states);

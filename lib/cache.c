@@ -57,6 +57,10 @@ struct crq_table {
 	const unsigned char *entries, *bcrc, *data;
 	unsigned char *checked;		/* a block's CRC was checked */
 	int bad;			/* a checksum failed: dropped */
+	/* files mapped before a drop or a flush re-read the table: values
+	 * got from them stay valid until the table is closed */
+	struct retired { unsigned char *map; size_t size; } *retired;
+	size_t nretired, aretired;
 	/* the overlay and what was put: open addressing by key */
 	struct rec *recs;
 	size_t nrec, arec, npending;
@@ -184,8 +188,12 @@ static void rec_put(crq_table *t, const git_oid *k, const void *val,
 
 static void unmap(crq_table *t)
 {
-	if (t->map)
-		munmap(t->map, t->mapsize);
+	if (t->map) {
+		crq__grow((void **)&t->retired, &t->aretired, t->nretired + 1,
+			sizeof(*t->retired));
+		t->retired[t->nretired].map = t->map;
+		t->retired[t->nretired++].size = t->mapsize;
+	}
 	free(t->checked);
 	t->map = NULL;
 	t->checked = NULL;
@@ -329,6 +337,9 @@ void crq_cache__close(crq_table *t)
 	if (!t)
 		return;
 	unmap(t);
+	for (i = 0; i < t->nretired; i++)
+		munmap(t->retired[i].map, t->retired[i].size);
+	free(t->retired);
 	for (i = 0; i < t->arec; i++)
 		if (t->recs[i].used)
 			free(t->recs[i].val);

@@ -2,13 +2,17 @@
  * change.c - the change request model: ids and paths, parsing, the
  * canonical layout, and creating, editing and listing changes.
  */
+#include <assert.h>
 #include <ctype.h>
 #include <pthread.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <git2/sys/odb_backend.h>
 #include "change.h"
+#include "cache.h"
+#include "summary.h"
 
 int crq_change__closed(const char *state)
 {
@@ -580,149 +584,494 @@ int crq_change_assign(crq_repo *repo, crq_node *doc, const char *assignment)
 	return 0;
 }
 
-static int matches(const crq_node *doc, const crq_filter *f,
+/* ---- listing ---- */
+
+/*
+ * A listing reads the changes/ tree of the tip and hands the changes
+ * over in id order.  What it knows of a change file by its blob id is
+ * kept in the cache (DESIGN §9), in two tables per LIST_PART changes
+ * (by number, so that a listing opens them one after the other and
+ * keeps none but the current ones in memory):
+ *   summaries-v1.N  the summary (lib/summary.h): enough to filter and
+ *                   to print the usual fields
+ *   json-v1.N       the change as crq list --json prints it
+ * Each value starts with a stamp of the schema that typed the change,
+ * so that another schema makes them misses, not wrong answers; the
+ * table names carry the version of this code.  Only valid changes are
+ * kept: a file that fails is parsed again and reported every time.
+ * The tables are read and written by the thread that hands the changes
+ * over; worker threads parse what the tables lack.
+ */
+#define LIST_PART 2048		/* changes, by number, of a pair of tables */
+#define LIST_PARTS 4096		/* pairs at most: the last takes the rest */
+#define LIST_AHEAD 2048		/* jobs looked up ahead of the output */
+#define LIST_CHUNK 256		/* jobs a worker takes at once */
+#define STAMP 8			/* bytes of schema stamp on each value */
+#define JSON_EXACT 1		/* flag: parsing the JSON gives the change */
+#define CACHED_SUM 1		/* list_slot.cached: the summary */
+#define CACHED_JSON 2		/* the JSON */
+
+/* What a change needs: nothing (filtered out, or all in the cache),
+ * its cached JSON parsed, or its file parsed. */
+enum { JOB_SKIP, JOB_HIT, JOB_JSONDOC, JOB_PARSE };
+
+/* What the caller wants of each change. */
+enum { WANT_NONE, WANT_FIELDS, WANT_FULL };
+
+/* A change file of the listing; how is set before workers see it, and
+ * not changed after. */
+struct list_job {
+	git_oid oid;
+	unsigned char how;
+	long long num;		/* change number from the name, or -1 */
+	union {
+		size_t off;	/* of its path in the run's names, while
+				 * they grow */
+		const char *path;	/* once all are there */
+	} name;
+};
+
+/* The work of a job in the window [emit, scout): slot job % LIST_AHEAD.
+ * A slot being worked on belongs to its worker until done is set. */
+struct list_slot {
+	int done;		/* under run.mu */
+	int cached;		/* the cache had its summary, its JSON */
+	int parsed;		/* the file was parsed: sumbuf, jsonbuf */
+	int matched;		/* parsed: does it pass the filter? */
+	int fatal;		/* the file could not be read: stop */
+	crq_summary sum;	/* read from the cache or the parse */
+	const char *json;	/* cached bytes, past their header */
+	size_t jsonlen;
+	crq_buf sumbuf, jsonbuf;	/* JOB_PARSE: the values to cache */
+	crq_node *doc;
+	char *error;
+};
+
+/* The pair of tables of one part, open while the window is in it. */
+struct list_part {
+	long long part;
+	crq_table *sums, *jsons;
+	int jsons_open;
+};
+
+/*
+ * Reads the change files of a listing (one per thread): from the pack
+ * and loose-object backends directly, not through a repository.  A
+ * repository keeps what it reads in its object cache, and crq lets it
+ * keep blobs (store.c): reading every file of the store once would only
+ * fill that cache with 16 MB of blobs and churn it.  What the backends
+ * lack (objects of an alternate) is read through the repository.
+ */
+struct blob_reader {
+	const char *objects;		/* the objects folder */
+	const char *gitdir;
+	git_odb_backend *pack, *loose;
+	int tried;
+	git_repository *git;		/* the fallback */
+	int own_git;
+};
+
+/* A file read by a blob_reader. */
+struct blob_text {
+	const char *ptr;
+	size_t len;
+	void *raw;			/* from backend from */
+	git_odb_backend *from;
+	git_blob *blob;			/* or through the repository */
+};
+
+static int backend_read(struct blob_text *out, git_odb_backend *b,
+	const git_oid *id)
+{
+	git_object_t type;
+	void *raw;
+	size_t len;
+
+	if (!b || b->read(&raw, &len, &type, b, id) < 0) {
+		git_error_clear();
+		return 0;
+	}
+	if (type != GIT_OBJECT_BLOB) {
+		git_odb_backend_data_free(b, raw);
+		return 0;
+	}
+	out->ptr = raw;
+	out->len = len;
+	out->raw = raw;
+	out->from = b;
+	return 1;
+}
+
+static int reader_read(struct blob_text *out, struct blob_reader *rd,
+	const git_oid *id)
+{
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (!rd->tried) {
+		rd->tried = 1;
+		if (git_odb_backend_pack(&rd->pack, rd->objects) < 0)
+			rd->pack = NULL;
+		if (git_odb_backend_loose(&rd->loose, rd->objects, -1, 0, 0,
+				0) < 0)
+			rd->loose = NULL;
+		git_error_clear();
+	}
+	if (backend_read(out, rd->pack, id) || backend_read(out, rd->loose, id))
+		return 0;
+	if (!rd->git) {
+		if ((err = git_repository_open_bare(&rd->git, rd->gitdir)) < 0)
+			return crq_store__git_error(err, "cannot read blob");
+		rd->own_git = 1;
+	}
+	if ((err = git_blob_lookup(&out->blob, rd->git, id)) < 0)
+		return crq_store__git_error(err, "cannot read blob");
+	out->ptr = git_blob_rawcontent(out->blob);
+	out->len = (size_t)git_blob_rawsize(out->blob);
+	return 0;
+}
+
+static void blob_text_dispose(struct blob_text *t)
+{
+	if (t->raw)
+		git_odb_backend_data_free(t->from, t->raw);
+	git_blob_free(t->blob);
+}
+
+static void reader_dispose(struct blob_reader *rd)
+{
+	if (rd->pack)
+		rd->pack->free(rd->pack);
+	if (rd->loose)
+		rd->loose->free(rd->loose);
+	if (rd->own_git)
+		git_repository_free(rd->git);
+}
+
+typedef int (*list_fn)(const crq_change_item *item, crq_node **doc,
+	const char *json, size_t len, void *payload);
+
+struct list_run {
+	crq_repo *repo;
+	const crq_schema *schema;	/* shared: loaded schemas are read-only */
+	const crq_filter *filter;
+	crq_summary_fields fields;	/* WANT_FIELDS */
+	int want;
+	int json;			/* hand over the JSON */
+	int make_json;			/* make JSON for the cache */
+	int use_cache;
+	const char *now;		/* for filter->overdue */
+	unsigned char stamp[STAMP];
+	struct list_job *jobs;
+	size_t njobs;
+	crq_buf names;
+	crq_buf objects;		/* the objects folder */
+	struct blob_reader reader;	/* the consumer's */
+	struct list_slot *slots;
+	/* the consumer's: the next job to hand over and to look up */
+	size_t emit, scout;
+	struct list_part *parts;	/* open, oldest first */
+	size_t nparts, aparts;
+	/* shared with the workers, under mu */
+	pthread_mutex_t mu;
+	pthread_cond_t work, ready;
+	size_t published;		/* jobs workers may take: below this */
+	size_t claim;			/* the next job no worker took */
+	size_t waiting;			/* job the consumer sleeps on */
+	int idle, stop;
+	/* the workers */
+	pthread_t *tids;
+	size_t nthreads, started;
+	int threaded;
+};
+
+static int matches(const crq_summary *s, const crq_filter *f,
 	const char *now)
 {
 	const char *v;
-	const crq_node *svc;
 	size_t i;
 
 	if (!f)
 		return 1;
 	if (f->overdue) {
-		const char *due = crq_node_get_str(doc, "review_due");
-		const char *st = crq_node_get_str(doc, "state");
+		const char *due = crq_summary__str(s, CRQ_SUM_REVIEW_DUE);
+		const char *st = crq_summary__str(s, CRQ_SUM_STATE);
 
 		if (!due || strcmp(due, now) >= 0 || !st ||
 		    (strcmp(st, "completed") && strcmp(st, "failed")))
 			return 0;
 	}
-#define EQ(field) \
-	if (f->field && (!(v = crq_node_get_str(doc, #field)) || \
+#define EQ(field, index) \
+	if (f->field && (!(v = crq_summary__str(s, index)) || \
 			strcmp(v, f->field))) \
 		return 0;
-	EQ(state)
-	EQ(type)
-	EQ(risk)
-	EQ(requester)
+	EQ(state, CRQ_SUM_STATE)
+	EQ(type, CRQ_SUM_TYPE)
+	EQ(risk, CRQ_SUM_RISK)
+	EQ(requester, CRQ_SUM_REQUESTER)
 #undef EQ
-	if (f->service) {
-		svc = crq_node_get(doc, "services");
-		if (!svc || svc->kind != CRQ_NODE_ARRAY)
+	if (f->states) {
+		v = crq_summary__str(s, CRQ_SUM_STATE);
+		for (i = 0; v && f->states[i] && strcmp(v, f->states[i]); i++)
+			;
+		if (!v || !f->states[i])
 			return 0;
-		for (i = 0; i < svc->count; i++)
-			if (svc->items[i]->kind == CRQ_NODE_STRING &&
-			    !strcmp(svc->items[i]->str, f->service))
-				return 1;
-		return 0;
 	}
+	if (f->ids && (!(v = crq_summary__str(s, CRQ_SUM_ID)) ||
+			!crq_node_get(f->ids, v)))
+		return 0;
+	if (f->service && !crq_summary__has(s, CRQ_SUM_SERVICES, f->service))
+		return 0;
 	return 1;
 }
 
-/* One change file of a listing, parsed by a worker thread. */
-struct list_job {
-	git_oid oid;
-	long long num;		/* change number from the name, or -1 */
-	char name[96];
-	crq_node *doc;		/* parsed and matching, or NULL */
-	char *json;		/* JSON mode: the matching change, or NULL */
-	char *error;		/* why it could not be read, or NULL */
-	int done;		/* under list_sync.mu */
-};
-
-/* Workers finish jobs roughly in order; the caller consumes them in
- * order as they finish, so output overlaps parsing. */
-struct list_sync {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	size_t waiting;		/* job the consumer sleeps on, or SIZE_MAX */
-};
-
-struct list_work {
-	struct list_job *jobs;
-	size_t count;
-	size_t start, step;	/* this worker takes start, start+step, ... */
-	const char *gitdir;
-	const crq_schema *schema;	/* shared: loaded schemas are read-only */
-	const crq_filter *filter;
-	const char *now;	/* for filter->overdue */
-	struct list_sync *sync;	/* NULL when run on the caller's thread */
-	int json;		/* serialise and free each change here */
-	int err;
-	char errmsg[256];
-};
-
-static void job_done(struct list_work *w, size_t i)
+/* Does v hold a floating-point number?  Its JSON may not parse back
+ * to the same value (NaN, -0), so a change with one is parsed from its
+ * file when its fields are asked for. */
+static int has_number(const crq_node *v)
 {
-	if (!w->sync) {
-		w->jobs[i].done = 1;
-		return;
-	}
-	pthread_mutex_lock(&w->sync->mu);
-	w->jobs[i].done = 1;
-	if (w->sync->waiting == i)
-		pthread_cond_signal(&w->sync->cv);
-	pthread_mutex_unlock(&w->sync->mu);
+	size_t i;
+
+	if (v->kind == CRQ_NODE_NUMBER)
+		return 1;
+	for (i = 0; (v->kind == CRQ_NODE_ARRAY || v->kind == CRQ_NODE_OBJECT) &&
+			i < v->count; i++)
+		if (has_number(v->items[i]))
+			return 1;
+	return 0;
 }
 
-static void parse_job(struct list_work *w, struct list_job *j,
-	const git_blob *blob)
+/* The stamp of what the cached values depend on besides the blob:
+ * the schema that types and validates the change. */
+static void list_stamp(unsigned char *out, const crq_schema *schema)
 {
-	if (crq_change_parse_with(&j->doc, w->schema,
-			git_blob_rawcontent(blob),
-			(size_t)git_blob_rawsize(blob), j->name, NULL) < 0) {
-		j->error = crq__strdup(crq_error_last());
-	} else if (!matches(j->doc, w->filter, w->now)) {
-		crq_node_free(j->doc);
-		j->doc = NULL;
-	} else if (w->json) {
-		crq_buf jb = CRQ_BUF_INIT;
+	crq_buf b = CRQ_BUF_INIT;
+	git_oid id;
 
-		crq_buf_grow(&jb, 4096);	/* a typical change fits */
-		crq_json__write_at(&jb, j->doc, 1);
-		j->json = crq_buf_detach(&jb);
-		crq_node_free(j->doc);
-		j->doc = NULL;
+	crq_json_write(&b, crq_schema_root(schema), 0);
+	git_odb_hash(&id, b.ptr, b.size, GIT_OBJECT_BLOB);
+	memcpy(out, id.id, STAMP);
+	crq_buf_dispose(&b);
+}
+
+static long long part_of(const struct list_job *j)
+{
+	long long p = j->num < 0 ? 0 : j->num / LIST_PART;
+
+	return p < LIST_PARTS ? p : LIST_PARTS - 1;
+}
+
+/* The open part of job j (opened when the window enters it). */
+static struct list_part *part_for(struct list_run *r,
+	const struct list_job *j)
+{
+	struct list_part *p;
+	crq_buf name = CRQ_BUF_INIT;
+	long long n = part_of(j);
+
+	if (r->nparts && r->parts[r->nparts - 1].part == n)
+		return &r->parts[r->nparts - 1];
+	crq__grow((void **)&r->parts, &r->aparts, r->nparts + 1,
+		sizeof(*r->parts));
+	p = &r->parts[r->nparts++];
+	memset(p, 0, sizeof(*p));
+	p->part = n;
+	crq_buf_printf(&name, "summaries-v1.%lld", n);
+	p->sums = crq_cache__open(r->repo, name.ptr);
+	crq_buf_dispose(&name);
+	return p;
+}
+
+static crq_table *part_jsons(struct list_run *r, struct list_part *p)
+{
+	crq_buf name = CRQ_BUF_INIT;
+
+	if (!p->jsons_open) {
+		crq_buf_printf(&name, "json-v1.%lld", p->part);
+		p->jsons = crq_cache__open(r->repo, name.ptr);
+		p->jsons_open = 1;
+		crq_buf_dispose(&name);
 	}
+	return p->jsons;
+}
+
+/* Write what was put into the oldest open part and close it. */
+static void part_close(struct list_run *r)
+{
+	struct list_part *p = &r->parts[0];
+
+	crq_cache__flush(p->sums);
+	crq_cache__flush(p->jsons);
+	crq_cache__close(p->sums);
+	crq_cache__close(p->jsons);
+	memmove(r->parts, r->parts + 1, --r->nparts * sizeof(*r->parts));
+}
+
+/* A cached value of t under blob id, past its stamp; NULL when there is
+ * none for this schema. */
+static const char *cached(size_t *len, const struct list_run *r,
+	crq_table *t, const git_oid *id)
+{
+	const char *v = crq_cache__get(t, id, len);
+
+	if (!v || *len < STAMP || memcmp(v, r->stamp, STAMP))
+		return NULL;
+	*len -= STAMP;
+	return v + STAMP;
+}
+
+/* Decide what job i needs, from the cache (consumer thread). */
+static void classify(struct list_run *r, size_t i)
+{
+	struct list_job *j = &r->jobs[i];
+	struct list_slot *s = &r->slots[i % LIST_AHEAD];
+	struct list_part *p;
+	const char *v;
+	size_t len;
+	int covered;
+
+	s->done = s->cached = s->parsed = s->matched = s->fatal = 0;
+	s->json = NULL;
+	s->doc = NULL;
+	s->error = NULL;
+	crq_buf_clear(&s->sumbuf);
+	crq_buf_clear(&s->jsonbuf);
+	j->how = JOB_PARSE;
+	if (!r->use_cache)
+		return;
+	p = part_for(r, j);
+	if (!(v = cached(&len, r, p->sums, &j->oid)) ||
+	    crq_summary__read(&s->sum, v, len) < 0) {
+		/* parsed for want of a summary: its JSON, if kept, is not
+		 * put again (an overlay of copies would hide the table) */
+		if (r->make_json && cached(&len, r, part_jsons(r, p), &j->oid))
+			s->cached = CACHED_JSON;
+		return;
+	}
+	if (!matches(&s->sum, r->filter, r->now)) {
+		j->how = JOB_SKIP;
+		return;
+	}
+	s->cached = CACHED_SUM;
+	/* the change as its file has it: only the file has it all */
+	if (r->want == WANT_FULL)
+		return;
+	covered = r->want == WANT_NONE ||
+		crq_summary__covers(&s->sum, &r->fields);
+	if (r->json || !covered) {
+		if (!(v = cached(&len, r, part_jsons(r, p), &j->oid)) ||
+		    len < 1 || (!covered && !(v[0] & JSON_EXACT)))
+			return;
+		s->json = v + 1;
+		s->jsonlen = len - 1;
+		s->cached |= CACHED_JSON;
+	}
+	j->how = covered ? JOB_HIT : JOB_JSONDOC;
+}
+
+/* Parse the file of job j: its summary, its JSON, its tree. */
+static void work_parse(struct list_run *r, struct blob_reader *rd,
+	struct list_job *j, struct list_slot *s)
+{
+	struct blob_text text;
+	crq_node *doc = NULL;
+	char flags;
+	int err;
+
+	if ((err = reader_read(&text, rd, &j->oid)) < 0) {
+		s->fatal = err;
+		s->error = crq__strdup(crq_error_last());
+		return;
+	}
+	if (crq_change_parse_with(&doc, r->schema, text.ptr, text.len,
+			j->name.path, NULL) < 0) {
+		s->error = crq__strdup(crq_error_last());
+		goto done;
+	}
+	s->parsed = 1;
+	crq_buf_grow(&s->sumbuf, 400);		/* a typical summary fits */
+	crq_buf_put(&s->sumbuf, (const char *)r->stamp, STAMP);
+	crq_summary__write(&s->sumbuf, doc);
+	crq_summary__read(&s->sum, s->sumbuf.ptr + STAMP,
+		s->sumbuf.size - STAMP);
+	s->matched = matches(&s->sum, r->filter, r->now);
+	/* for the output, and for the cache that lacks it even when the
+	 * change is filtered out: it is at hand now */
+	if (r->make_json && ((s->matched && r->json) ||
+	    (r->use_cache && !(s->cached & CACHED_JSON)))) {
+		flags = has_number(doc) ? 0 : JSON_EXACT;
+		crq_buf_grow(&s->jsonbuf, 2000);	/* a typical change fits */
+		crq_buf_put(&s->jsonbuf, (const char *)r->stamp, STAMP);
+		crq_buf_put(&s->jsonbuf, &flags, 1);
+		crq_json__write_at(&s->jsonbuf, doc, 1);
+	}
+	if (s->matched && (r->want == WANT_FULL ||
+	    (r->want == WANT_FIELDS &&
+	     !crq_summary__covers(&s->sum, &r->fields)))) {
+		s->doc = doc;
+		doc = NULL;
+	}
+done:
+	crq_node_free(doc);
+	blob_text_dispose(&text);
+}
+
+static void work(struct list_run *r, struct blob_reader *rd, size_t i)
+{
+	struct list_job *j = &r->jobs[i];
+	struct list_slot *s = &r->slots[i % LIST_AHEAD];
+
+	if (j->how == JOB_JSONDOC &&
+	    crq_json_parse(&s->doc, s->json, s->jsonlen, "cache") == 0)
+		return;
+	/* not the JSON crq wrote: the file tells */
+	crq_error_clear();
+	work_parse(r, rd, j, s);
 }
 
 /*
- * Each worker has its own repository handle; the schema is shared, as a
- * loaded schema may be used concurrently.  Nothing mutable is shared
- * between threads but the done flags, and the results land in the
- * worker's own slots of the job array.  Every job of the worker is
- * marked done, even after a failure, so the consumer never waits
- * forever.
+ * Workers take chunks of jobs in order: the files of neighbouring
+ * changes are near each other in the pack, often deltas of each other,
+ * and reading them together finds their bases in the cache of the
+ * repository handle (each worker has its own).  Nothing mutable is
+ * shared but the counters under mu; a job's slot is the worker's until
+ * it marks it done.
  */
 static void *list_worker(void *arg)
 {
-	struct list_work *w = arg;
-	git_repository *git = NULL;
-	git_blob *blob = NULL;
-	size_t i = w->start;
-	int err;
+	struct list_run *r = arg;
+	struct blob_reader rd = { r->objects.ptr, r->repo->gitdir, NULL, NULL,
+		0, NULL, 0 };
+	size_t i, end;
 
-	if ((err = git_repository_open_bare(&git, w->gitdir)) < 0) {
-		w->err = crq_store__git_error(err, "cannot open repository");
-		goto done;
-	}
-	for (; i < w->count; i += w->step) {
-		if ((err = git_blob_lookup(&blob, git, &w->jobs[i].oid)) < 0) {
-			w->err = crq_store__git_error(err, "cannot read blob");
-			goto done;
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		while (!r->stop && r->claim >= r->published) {
+			r->idle++;
+			pthread_cond_wait(&r->work, &r->mu);
+			r->idle--;
 		}
-		parse_job(w, &w->jobs[i], blob);
-		git_blob_free(blob);
-		blob = NULL;
-		job_done(w, i);
+		if (r->stop)
+			break;
+		i = r->claim;
+		end = r->published - i > LIST_CHUNK ? i + LIST_CHUNK :
+			r->published;
+		r->claim = end;
+		pthread_mutex_unlock(&r->mu);
+		for (; i < end; i++) {
+			if (r->jobs[i].how < JOB_JSONDOC)
+				continue;
+			work(r, &rd, i);
+			pthread_mutex_lock(&r->mu);
+			r->slots[i % LIST_AHEAD].done = 1;
+			if (r->waiting == i)
+				pthread_cond_signal(&r->ready);
+			pthread_mutex_unlock(&r->mu);
+		}
+		pthread_mutex_lock(&r->mu);
 	}
-done:
-	for (; i < w->count; i += w->step)
-		job_done(w, i);
-	if (w->err)
-		snprintf(w->errmsg, sizeof(w->errmsg), "%s", crq_error_last());
-	git_blob_free(blob);
-	git_repository_free(git);
+	pthread_mutex_unlock(&r->mu);
+	reader_dispose(&rd);
 	return NULL;
 }
 
@@ -735,102 +1084,243 @@ static size_t list_threads(size_t jobs)
 	return n > 8 ? 8 : (size_t)n;
 }
 
+static void start_workers(struct list_run *r)
+{
+	r->tids = crq__calloc(r->nthreads, sizeof(*r->tids));
+	for (r->started = 0; r->started < r->nthreads; r->started++)
+		if (pthread_create(&r->tids[r->started], NULL, list_worker,
+				r) != 0)
+			break;
+	/* without threads the consumer does the work itself */
+	r->threaded = r->started > 0;
+}
+
+static void stop_workers(struct list_run *r)
+{
+	size_t i;
+
+	if (!r->started)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->stop = 1;
+	pthread_cond_broadcast(&r->work);
+	pthread_mutex_unlock(&r->mu);
+	for (i = 0; i < r->started; i++)
+		pthread_join(r->tids[i], NULL);
+	r->started = 0;
+}
+
+/* Let the workers at the jobs looked up. */
+static void publish(struct list_run *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->published = r->scout;
+	if (r->idle)
+		pthread_cond_broadcast(&r->work);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Look up the jobs of the next window and let the workers at those
+ * that need work. */
+static void look_ahead(struct list_run *r)
+{
+	size_t from = r->scout, work = 0;
+
+	while (r->scout < r->njobs && r->scout < r->emit + LIST_AHEAD) {
+		classify(r, r->scout);
+		work += r->jobs[r->scout++].how >= JOB_JSONDOC;
+	}
+	if (from == r->scout)
+		return;
+	if (work && !r->tids && r->nthreads > 1) {
+		r->claim = r->published = r->emit;
+		start_workers(r);
+	}
+	/* a chunk at a time, so that workers take whole chunks */
+	if (r->threaded && (r->scout - r->published >= LIST_CHUNK ||
+	    r->scout == r->njobs))
+		publish(r);
+}
+
+/* Hand job i over (consumer thread). */
+static int emit(struct list_run *r, size_t i, crq_issues *problems,
+	list_fn fn, void *payload)
+{
+	struct list_job *j = &r->jobs[i];
+	struct list_slot *s = &r->slots[i % LIST_AHEAD];
+	crq_change_item item;
+	crq_node *partial = NULL;
+	const char *json = s->json;
+	size_t jsonlen = s->jsonlen;
+	int err = 0;
+
+	if (j->how == JOB_SKIP)
+		return 0;
+	if (j->how >= JOB_JSONDOC && r->threaded) {
+		if (r->published <= i)
+			publish(r);
+		pthread_mutex_lock(&r->mu);
+		while (!s->done) {
+			r->waiting = i;
+			pthread_cond_wait(&r->ready, &r->mu);
+		}
+		r->waiting = SIZE_MAX;
+		pthread_mutex_unlock(&r->mu);
+	} else if (j->how >= JOB_JSONDOC) {
+		work(r, &r->reader, i);
+	}
+	if (s->fatal) {
+		err = crq_error__set(s->fatal, "%s", s->error);
+		goto done;
+	}
+	if (s->error) {
+		if (problems)
+			crq_issues_add(problems, NULL, j->name.path, "%s",
+				s->error);
+		goto done;
+	}
+	if (s->parsed) {
+		if (r->use_cache) {
+			/* the oldest open part: those before are closed */
+			struct list_part *p = &r->parts[0];
+
+			assert(r->nparts && p->part == part_of(j));
+			/* what the cache lacked: a value put again would be
+			 * written again */
+			if (!(s->cached & CACHED_SUM))
+				crq_cache__put(p->sums, &j->oid, s->sumbuf.ptr,
+					s->sumbuf.size);
+			if (s->jsonbuf.size && !(s->cached & CACHED_JSON))
+				crq_cache__put(part_jsons(r, p), &j->oid,
+					s->jsonbuf.ptr, s->jsonbuf.size);
+		}
+		if (!s->matched)
+			goto done;
+		if (s->jsonbuf.size) {
+			json = s->jsonbuf.ptr + STAMP + 1;
+			jsonlen = s->jsonbuf.size - STAMP - 1;
+		}
+	}
+	if (!s->doc && r->want == WANT_FIELDS)
+		partial = crq_summary__doc(&s->sum, &r->fields);
+	item.path = j->name.path;
+	item.doc = s->doc ? s->doc : partial;
+	err = fn(&item, &s->doc, json, jsonlen, payload);
+done:
+	crq_node_free(partial);
+	crq_node_free(s->doc);
+	s->doc = NULL;
+	free(s->error);
+	s->error = NULL;
+	return err;
+}
+
+/* The change files on commit, as jobs in id order (by number: tree
+ * order would put CHG-1000000 before CHG-999999). */
 static int job_cmp(const void *a, const void *b)
 {
 	const struct list_job *x = a, *y = b;
 
 	if (x->num != y->num)
 		return x->num < y->num ? -1 : 1;
-	return strcmp(x->name, y->name);
+	return strcmp(x->name.path, y->name.path);
 }
 
-/* The change files on commit, as jobs in id order (by number: tree
- * order would put CHG-1000000 before CHG-999999). */
 struct jobs_acc {
-	crq_repo *repo;
-	struct list_job *jobs;
-	size_t n, alloc;
+	struct list_run *run;
+	size_t alloc;
 };
 
 static int add_job(const git_tree_entry *shard, const git_tree_entry *file,
 	void *payload)
 {
 	struct jobs_acc *acc = payload;
+	struct list_run *r = acc->run;
 	struct list_job *j;
 
-	crq__grow((void **)&acc->jobs, &acc->alloc, acc->n + 1,
-		sizeof(*acc->jobs));
-	j = &acc->jobs[acc->n++];
+	crq__grow((void **)&r->jobs, &acc->alloc, r->njobs + 1,
+		sizeof(*r->jobs));
+	j = &r->jobs[r->njobs++];
 	memset(j, 0, sizeof(*j));
 	git_oid_cpy(&j->oid, git_tree_entry_id(file));
-	j->num = name_number(git_tree_entry_name(file), acc->repo->prefix);
-	snprintf(j->name, sizeof(j->name), "changes/%s/%s",
-		git_tree_entry_name(shard), git_tree_entry_name(file));
+	j->num = name_number(git_tree_entry_name(file), r->repo->prefix);
+	j->name.off = r->names.size;
+	crq_buf_printf(&r->names, "changes/%s/%s", git_tree_entry_name(shard),
+		git_tree_entry_name(file));
+	crq_buf_putc(&r->names, '\0');
 	return 0;
 }
 
-static int list_jobs(struct list_job **out, size_t *count, crq_repo *repo,
-	const git_oid *commit)
+static int list_jobs(struct list_run *r, const git_oid *commit)
 {
-	struct jobs_acc acc = { repo, NULL, 0, 0 };
-	int err = each_change_file(repo, commit, add_job, &acc);
+	struct jobs_acc acc = { r, 0 };
+	int err = each_change_file(r->repo, commit, add_job, &acc);
+	size_t i;
 
-	qsort(acc.jobs, acc.n, sizeof(*acc.jobs), job_cmp);
-	*out = acc.jobs;
-	*count = acc.n;
+	/* the names stay where they are once all are added */
+	for (i = 0; i < r->njobs; i++)
+		r->jobs[i].name.path = r->names.ptr + r->jobs[i].name.off;
+	if (r->njobs)
+		qsort(r->jobs, r->njobs, sizeof(*r->jobs), job_cmp);
 	return err;
 }
 
-/* Wait until job i is finished (workers running) and take it. */
-static void job_wait(struct list_sync *sync, struct list_job *jobs,
-	size_t i)
+static int list_run(crq_repo *repo, const crq_filter *filter, int want,
+	const char *const *fields, int json, crq_issues *problems,
+	list_fn fn, void *payload)
 {
-	if (!sync)
-		return;
-	pthread_mutex_lock(&sync->mu);
-	while (!jobs[i].done) {
-		sync->waiting = i;
-		pthread_cond_wait(&sync->cv, &sync->mu);
-	}
-	sync->waiting = SIZE_MAX;
-	pthread_mutex_unlock(&sync->mu);
-}
-
-/* List into list (tree mode) or through write (JSON mode). */
-static int list_run(crq_node *list, crq_write_fn write, void *payload,
-	crq_repo *repo, const crq_filter *filter, crq_issues *problems)
-{
-	const crq_schema *schema;
+	struct list_run r;
 	const crq_node *policy;
-	struct list_job *jobs = NULL;
-	struct list_work *work = NULL;
-	struct list_sync sync;
-	pthread_t *tids = NULL;
 	crq_buf now = CRQ_BUF_INIT;
-	size_t i, njobs = 0, nthreads = 0, started = 0, nout = 0;
 	git_oid tip;
-	int unborn, err, werr = 0, threaded = 0;
+	size_t i;
+	int unborn, err;
 
+	memset(&r, 0, sizeof(r));
+	r.repo = repo;
+	r.filter = filter;
+	r.want = want;
+	if (want == WANT_FIELDS)
+		crq_summary__fields(&r.fields, fields);
+	r.json = json;
+	r.waiting = SIZE_MAX;
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.work, NULL);
+	pthread_cond_init(&r.ready, NULL);
 	if ((err = crq_policy__tip(&policy, repo)) < 0 ||
-	    (err = crq_repo_change_schema(&schema, repo)) < 0 ||
+	    (err = crq_repo_change_schema(&r.schema, repo)) < 0 ||
 	    (err = crq_store__tip(repo, &tip, &unborn)) < 0 ||
-	    (err = list_jobs(&jobs, &njobs, repo, &tip)) < 0)
+	    (err = list_jobs(&r, &tip)) < 0)
 		goto done;
 	crq_store__now(&now, repo);
-	nthreads = list_threads(njobs);
-	work = crq__calloc(nthreads, sizeof(*work));
-	tids = crq__calloc(nthreads, sizeof(*tids));
-	for (i = 0; i < nthreads; i++) {
-		work[i].jobs = jobs;
-		work[i].count = njobs;
-		work[i].start = i;
-		work[i].step = nthreads;
-		work[i].gitdir = repo->gitdir;
-		work[i].schema = schema;
-		work[i].filter = filter;
-		work[i].now = now.ptr;
-		work[i].json = write != NULL;
+	r.now = now.ptr;
+	{
+		git_buf objects = GIT_BUF_INIT;
+
+		if ((err = git_repository_item_path(&objects, repo->git,
+				GIT_REPOSITORY_ITEM_OBJECTS)) < 0) {
+			err = crq_store__git_error(err, "cannot find objects");
+			goto done;
+		}
+		crq_buf_put(&r.objects, objects.ptr, objects.size);
+		git_buf_dispose(&objects);
 	}
+	r.reader.objects = r.objects.ptr;
+	r.reader.gitdir = repo->gitdir;
+	r.reader.git = repo->git;	/* the fallback is the caller's */
+	/* the whole change from its file is not worth a lookup, unless
+	 * the filter may spare the parse */
+	r.use_cache = (want != WANT_FULL || filter) &&
+		crq_cache__enabled(repo);
+	crq_error_clear();
+	/* JSON where this run hands it out, and for the cache where the
+	 * fields asked for are not all a summary's */
+	r.make_json = json || (r.use_cache && want == WANT_FIELDS &&
+		!r.fields.all);
+	if (r.use_cache)
+		list_stamp(r.stamp, r.schema);
+	r.slots = crq__calloc(LIST_AHEAD, sizeof(*r.slots));
+	r.nthreads = list_threads(r.njobs);
 	/*
 	 * Reading the whole store, hashing every blob again (libgit2's
 	 * strict verification, SHA-1DC) costs more than parsing its YAML
@@ -839,84 +1329,59 @@ static int list_run(crq_node *list, crq_write_fn write, void *payload,
 	 * so it is restored to libgit2's default when the listing ends.
 	 */
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
-	if (nthreads > 1) {
-		pthread_mutex_init(&sync.mu, NULL);
-		pthread_cond_init(&sync.cv, NULL);
-		sync.waiting = SIZE_MAX;
-		threaded = 1;
-		for (i = 0; i < nthreads; i++)
-			work[i].sync = &sync;
-		for (started = 0; started < nthreads; started++)
-			if (pthread_create(&tids[started], NULL, list_worker,
-					&work[started]) != 0)
-				break;
-		if (started == 0) {
-			threaded = 0;
-			for (i = 0; i < nthreads; i++)
-				work[i].sync = NULL;
-		}
+	for (r.emit = 0; r.emit < r.njobs && !err; r.emit++) {
+		look_ahead(&r);
+		err = emit(&r, r.emit, problems, fn, payload);
+		/* the last job of its part: the part's tables are done */
+		if (r.nparts && (r.emit + 1 == r.njobs ||
+		    part_of(&r.jobs[r.emit + 1]) != r.parts[0].part))
+			part_close(&r);
 	}
-	/* without threads (or with too few), do the work here first */
-	for (i = started; i < nthreads; i++)
-		list_worker(&work[i]);
-	for (i = 0; i < njobs; i++) {
-		struct list_job *j = &jobs[i];
-
-		job_wait(threaded ? &sync : NULL, jobs, i);
-		if (j->error) {
-			if (problems)
-				crq_issues_add(problems, NULL, j->name, "%s",
-					j->error);
-		} else if (j->json && !werr) {
-			if ((werr = write(nout++ ? ",\n  " : "[\n  ", 4,
-					payload)) == 0)
-				werr = write(j->json, strlen(j->json),
-					payload);
-		} else if (j->doc) {
-			crq_node_push(list, j->doc);
-			j->doc = NULL;
-		}
-		free(j->json);
-		j->json = NULL;
-	}
-	if (threaded) {
-		for (i = 0; i < started; i++)
-			pthread_join(tids[i], NULL);
-		pthread_cond_destroy(&sync.cv);
-		pthread_mutex_destroy(&sync.mu);
-	}
+	stop_workers(&r);
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
-	for (i = 0; i < nthreads; i++) {
-		if (work[i].err) {
-			err = crq_error__set(work[i].err, "%s", work[i].errmsg);
-			goto done;
-		}
-	}
-	if (write && !werr)
-		werr = nout ? write("\n]", 2, payload) : write("[]", 2, payload);
-	if (werr < 0) {
-		err = werr;
-		goto done;
-	}
-	err = 0;
 done:
-	for (i = 0; i < njobs; i++) {
-		crq_node_free(jobs[i].doc);
-		free(jobs[i].json);
-		free(jobs[i].error);
+	while (r.nparts)
+		part_close(&r);
+	/* after a stop, what was looked up but not handed over */
+	for (i = r.emit; i < r.scout; i++) {
+		crq_node_free(r.slots[i % LIST_AHEAD].doc);
+		free(r.slots[i % LIST_AHEAD].error);
 	}
-	free(jobs);
-	free(work);
-	free(tids);
+	for (i = 0; r.slots && i < LIST_AHEAD; i++) {
+		crq_buf_dispose(&r.slots[i].sumbuf);
+		crq_buf_dispose(&r.slots[i].jsonbuf);
+	}
+	free(r.slots);
+	free(r.tids);
+	free(r.jobs);
+	free(r.parts);
+	reader_dispose(&r.reader);
+	crq_buf_dispose(&r.objects);
+	crq_buf_dispose(&r.names);
 	crq_buf_dispose(&now);
+	pthread_cond_destroy(&r.ready);
+	pthread_cond_destroy(&r.work);
+	pthread_mutex_destroy(&r.mu);
 	return err;
+}
+
+static int to_array(const crq_change_item *item, crq_node **doc,
+	const char *json, size_t len, void *payload)
+{
+	(void)item;
+	(void)json;
+	(void)len;
+	crq_node_push(payload, *doc);
+	*doc = NULL;
+	return 0;
 }
 
 int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
 	crq_issues *problems)
 {
 	crq_node *list = crq_node_new(CRQ_NODE_ARRAY);
-	int err = list_run(list, NULL, NULL, repo, filter, problems);
+	int err = list_run(repo, filter, WANT_FULL, NULL, 0, problems,
+		to_array, list);
 
 	if (err < 0) {
 		crq_node_free(list);
@@ -926,10 +1391,62 @@ int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
 	return err;
 }
 
+struct each_acc {
+	crq_change_fn fn;
+	void *payload;
+};
+
+static int to_each(const crq_change_item *item, crq_node **doc,
+	const char *json, size_t len, void *payload)
+{
+	struct each_acc *acc = payload;
+
+	(void)doc;
+	(void)json;
+	(void)len;
+	return acc->fn(item, acc->payload);
+}
+
+int crq_change_list_each(crq_repo *repo, const crq_list_options *opts,
+	crq_issues *problems, crq_change_fn fn, void *payload)
+{
+	struct each_acc acc = { fn, payload };
+
+	assert(opts && opts->version == CRQ_LIST_OPTIONS_VERSION);
+	return list_run(repo, opts->filter, opts->fields ? WANT_FIELDS :
+		WANT_FULL, opts->fields, 0, problems, to_each, &acc);
+}
+
+struct json_acc {
+	crq_write_fn write;
+	void *payload;
+	size_t n;
+};
+
+static int to_json(const crq_change_item *item, crq_node **doc,
+	const char *json, size_t len, void *payload)
+{
+	struct json_acc *acc = payload;
+	int err;
+
+	(void)item;
+	(void)doc;
+	if ((err = acc->write(acc->n++ ? ",\n  " : "[\n  ", 4,
+			acc->payload)) < 0)
+		return err;
+	return acc->write(json, len, acc->payload);
+}
+
 int crq_change_list_json(crq_repo *repo, const crq_filter *filter,
 	crq_issues *problems, crq_write_fn write, void *payload)
 {
-	return list_run(NULL, write, payload, repo, filter, problems);
+	struct json_acc acc = { write, payload, 0 };
+	int err = list_run(repo, filter, WANT_NONE, NULL, 1, problems,
+		to_json, &acc);
+
+	if (err < 0)
+		return err;
+	return acc.n ? write("\n]", 2, payload) : write("[]", 2, payload);
 }
 
 /* ---- validation of files ---- */

@@ -53,15 +53,54 @@ typedef struct {
 	/* only changes whose review_due has passed (now: the clock, or
 	 * GIT_COMMITTER_DATE) and that still owe their review */
 	int overdue;
+	/* when not NULL: only changes in one of these states
+	 * (NULL-terminated), and only those whose id is a key of ids (an
+	 * object) */
+	const char *const *states;
+	const crq_node *ids;
 } crq_filter;
 
 /* All changes on the branch tip matching filter (may be NULL), in id
  * order, as an array node.  Files that cannot be read or are invalid
  * are skipped; each adds one issue to problems (may be NULL) whose
  * pointer is the file's path and whose message is the whole error line
- * ("path:line:col: problem").  Files are parsed on all cores. */
+ * ("path:line:col: problem").  Files are parsed on all cores; with a
+ * filter, the summaries in the cache (DESIGN §9) spare parsing the
+ * changes it leaves out. */
 int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
 	crq_issues *problems);
+
+/* One change of a listing; borrowed, valid during the call only. */
+typedef struct {
+	const char *path;	/* "changes/000/CHG-000001.yaml" */
+	/* the change: all its fields, or, when the options name fields,
+	 * at least those, as the change has them */
+	const crq_node *doc;
+} crq_change_item;
+
+/* Called for each change in id order; a negative CRQ_E* code stops
+ * the listing and is returned. */
+typedef int (*crq_change_fn)(const crq_change_item *item, void *payload);
+
+typedef struct {
+	unsigned int version;
+	const crq_filter *filter;	/* may be NULL */
+	/* The fields the caller reads of each change, as crq_node_path
+	 * takes them (NULL-terminated), or NULL for every field.  When
+	 * the summaries kept in the cache hold them all (id, title, type,
+	 * state, requester, services, risk, ...), no change file is read
+	 * that was read before; the listing keeps no more than a window of
+	 * changes in memory, whatever the store's size. */
+	const char *const *fields;
+} crq_list_options;
+
+#define CRQ_LIST_OPTIONS_VERSION 1
+#define CRQ_LIST_OPTIONS_INIT { CRQ_LIST_OPTIONS_VERSION, NULL, NULL }
+
+/* The changes of crq_change_list passed to fn one at a time, problems
+ * as there. */
+int crq_change_list_each(crq_repo *repo, const crq_list_options *opts,
+	crq_issues *problems, crq_change_fn fn, void *payload);
 /* Receives output in order; returns 0, or a negative CRQ_E* code to
  * stop (after setting nothing: the caller reports its own failure). */
 typedef int (*crq_write_fn)(const char *data, size_t len, void *payload);
@@ -70,8 +109,9 @@ typedef int (*crq_write_fn)(const char *data, size_t len, void *payload);
  * --json` prints, without the final newline), passed to write in
  * pieces as they are ready.  Each change is serialised by the thread
  * that parsed it and freed at once, so output overlaps parsing and the
- * store is never held in memory as trees.  A write failure stops the
- * output and is returned. */
+ * store is never held in memory as trees; the JSON of each change is
+ * kept in the cache by blob id, so a file read once is not parsed
+ * again.  A write failure stops the output and is returned. */
 int crq_change_list_json(crq_repo *repo, const crq_filter *filter,
 	crq_issues *problems, crq_write_fn write, void *payload);
 
