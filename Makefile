@@ -32,8 +32,13 @@ TEST_DEBS := chromium python3-html5lib fonts-dejavu-core strace
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wvla -Wwrite-strings -Wformat=2 -Wno-format-nonliteral
+# libcurl and libical (with ICU) are not linked: lib/dynload.c loads them
+# at first use, as loading them costs a small command more than its own
+# work; their headers are used all the same
+LAZY_PKGS := libical libcurl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
+PKG_LIBS = $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) \
+	2>/dev/null) -lm -pthread
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 # cmd/ sees the public headers only (include/); lib/ and the tests also
 # their internal ones

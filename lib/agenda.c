@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libical/ical.h>
 #include "calendar.h"
+#include "dynload.h"
 #include "change.h"
 #include "commit.h"
 #include "rules.h"
@@ -401,21 +401,28 @@ int crq_change_conflicts(crq_node **out, crq_repo *repo, const char *id)
 
 /* ---- RFC 5545 ---- */
 
-static struct icaltimetype utc_time(const char *rfc3339)
+static struct icaltimetype utc_time(const crq_ical_api *ic,
+	const char *rfc3339)
 {
 	long long t = 0;
 
 	crq_store__parse_time(rfc3339, &t);
-	return icaltime_from_timet_with_zone((time_t)t, 0,
-		icaltimezone_get_utc_timezone());
+	return ic->icaltime_from_timet_with_zone((time_t)t, 0,
+		ic->icaltimezone_get_utc_timezone());
 }
 
-static void add_x(icalcomponent *c, const char *name, const char *value)
+static void add(const crq_ical_api *ic, icalcomponent *c, icalproperty *p)
 {
-	icalproperty *p = icalproperty_new_x(value);
+	ic->icalcomponent_add_property(c, p);
+}
 
-	icalproperty_set_x_name(p, name);
-	icalcomponent_add_property(c, p);
+static void add_x(const crq_ical_api *ic, icalcomponent *c,
+	const char *name, const char *value)
+{
+	icalproperty *p = ic->icalproperty_new_x(value);
+
+	ic->icalproperty_set_x_name(p, name);
+	add(ic, c, p);
 }
 
 /* text for a UID: letters and digits kept, runs of anything else one
@@ -481,34 +488,31 @@ static void store_id(char out[16], crq_repo *repo)
 	git_commit_free(c);
 }
 
-static icalcomponent *event(const char *uid, const char *stamp,
-	const char *start, const char *end, const char *summary,
-	const char *description, enum icalproperty_status status,
-	const char *kind)
+static icalcomponent *event(const crq_ical_api *ic, const char *uid,
+	const char *stamp, const char *start, const char *end,
+	const char *summary, const char *description,
+	enum icalproperty_status status, const char *kind)
 {
-	icalcomponent *ev = icalcomponent_new_vevent();
+	icalcomponent *ev = ic->icalcomponent_new_vevent();
 
-	icalcomponent_add_property(ev, icalproperty_new_uid(uid));
-	icalcomponent_add_property(ev, icalproperty_new_dtstamp(
-		utc_time(stamp)));
-	icalcomponent_add_property(ev, icalproperty_new_dtstart(
-		utc_time(start)));
-	icalcomponent_add_property(ev, icalproperty_new_dtend(utc_time(end)));
-	icalcomponent_add_property(ev, icalproperty_new_summary(summary));
-	icalcomponent_add_property(ev, icalproperty_new_description(
-		description));
-	icalcomponent_add_property(ev, icalproperty_new_status(status));
-	icalcomponent_add_property(ev, icalproperty_new_categories(kind));
-	add_x(ev, "X-CRQ-KIND", kind);
+	add(ic, ev, ic->icalproperty_new_uid(uid));
+	add(ic, ev, ic->icalproperty_new_dtstamp(utc_time(ic, stamp)));
+	add(ic, ev, ic->icalproperty_new_dtstart(utc_time(ic, start)));
+	add(ic, ev, ic->icalproperty_new_dtend(utc_time(ic, end)));
+	add(ic, ev, ic->icalproperty_new_summary(summary));
+	add(ic, ev, ic->icalproperty_new_description(description));
+	add(ic, ev, ic->icalproperty_new_status(status));
+	add(ic, ev, ic->icalproperty_new_categories(kind));
+	add_x(ic, ev, "X-CRQ-KIND", kind);
 	return ev;
 }
 
 /* A freeze or a maintenance occurrence (x: {name, start, end,
  * services}) as an event; its UID stays the same whatever the range
  * shown: kind, name and start. */
-static icalcomponent *span_event(const crq_node *x, const char *kind,
-	const char *title, const char *intro, const char *stamp,
-	const char *store)
+static icalcomponent *span_event(const crq_ical_api *ic, const crq_node *x,
+	const char *kind, const char *title, const char *intro,
+	const char *stamp, const char *store)
 {
 	crq_buf uid = CRQ_BUF_INIT, text = CRQ_BUF_INIT, sum = CRQ_BUF_INIT;
 	const crq_node *svc = crq_node_get(x, "services");
@@ -526,12 +530,12 @@ static icalcomponent *span_event(const crq_node *x, const char *kind,
 		join(&text, svc);
 	else
 		crq_buf_puts(&text, "all");
-	ev = event(uid.ptr, stamp, crq_node_get_str(x, "start"),
+	ev = event(ic, uid.ptr, stamp, crq_node_get_str(x, "start"),
 		crq_node_get_str(x, "end"), sum.ptr, text.ptr,
 		ICAL_STATUS_CONFIRMED, kind);
 	/* a maintenance window takes no one's time */
 	if (!strcmp(kind, "maintenance"))
-		icalcomponent_add_property(ev, icalproperty_new_transp(
+		add(ic, ev, ic->icalproperty_new_transp(
 			ICAL_TRANSP_TRANSPARENT));
 	crq_buf_dispose(&uid);
 	crq_buf_dispose(&text);
@@ -546,19 +550,22 @@ int crq_calendar_ics(crq_buf *out, crq_repo *repo, const crq_node *cal)
 	const crq_node *m = crq_node_get(cal, "maintenance");
 	const char *stamp = crq_node_get_str(cal, "stamp") ?
 		crq_node_get_str(cal, "stamp") : crq_node_get_str(cal, "from");
-	icalcomponent *vcal = icalcomponent_new_vcalendar();
+	const crq_ical_api *ic = crq_cal__ical();
+	icalcomponent *vcal;
 	crq_buf uid = CRQ_BUF_INIT, text = CRQ_BUF_INIT, sum = CRQ_BUF_INIT;
 	char store[16];
 	char *ics;
 	size_t i;
 
+	if (!ic)
+		return crq_error_code();
+	vcal = ic->icalcomponent_new_vcalendar();
 	store_id(store, repo);
-	icalcomponent_add_property(vcal, icalproperty_new_version("2.0"));
-	icalcomponent_add_property(vcal, icalproperty_new_prodid(
+	add(ic, vcal, ic->icalproperty_new_version("2.0"));
+	add(ic, vcal, ic->icalproperty_new_prodid(
 		"-//crq//change calendar//EN"));
-	icalcomponent_add_property(vcal, icalproperty_new_calscale(
-		"GREGORIAN"));
-	add_x(vcal, "X-WR-CALNAME", "crq changes");
+	add(ic, vcal, ic->icalproperty_new_calscale("GREGORIAN"));
+	add_x(ic, vcal, "X-WR-CALNAME", "crq changes");
 	for (i = 0; w && i < w->count; i++) {
 		const crq_node *x = w->items[i];
 		const char *id = crq_node_get_str(x, "change");
@@ -580,31 +587,33 @@ int crq_calendar_ics(crq_buf *out, crq_repo *repo, const crq_node *cal)
 			crq_buf_printf(&text, "\nRisk: %s",
 				crq_node_get_str(x, "risk"));
 		crq_buf_printf(&text, "\ncrq show %s", id);
-		ev = event(uid.ptr, crq_node_get_str(x, "updated"),
+		ev = event(ic, uid.ptr, crq_node_get_str(x, "updated"),
 			crq_node_get_str(x, "start"), crq_node_get_str(x, "end"),
 			sum.ptr, text.ptr, !strcmp(state, "implementing") ?
 			ICAL_STATUS_CONFIRMED : ICAL_STATUS_TENTATIVE, "change");
-		icalcomponent_add_property(ev, icalproperty_new_sequence(
+		add(ic, ev, ic->icalproperty_new_sequence(
 			(int)crq_node_get(x, "schedules")->i));
-		add_x(ev, "X-CRQ-CHANGE", id);
-		add_x(ev, "X-CRQ-STATE", state);
-		icalcomponent_add_component(vcal, ev);
+		add_x(ic, ev, "X-CRQ-CHANGE", id);
+		add_x(ic, ev, "X-CRQ-STATE", state);
+		ic->icalcomponent_add_component(vcal, ev);
 	}
 	for (i = 0; f && i < f->count; i++)
-		icalcomponent_add_component(vcal, span_event(f->items[i],
-			"freeze", "Freeze",
+		ic->icalcomponent_add_component(vcal, span_event(ic,
+			f->items[i], "freeze", "Freeze",
 			"No change may be scheduled or started.", stamp, store));
 	for (i = 0; m && i < m->count; i++)
-		icalcomponent_add_component(vcal, span_event(m->items[i],
-			"maintenance", "Maintenance", "Maintenance window.",
+		ic->icalcomponent_add_component(vcal, span_event(ic,
+			m->items[i], "maintenance", "Maintenance",
+			"Maintenance window.",
 			stamp, store));
-	ics = icalcomponent_as_ical_string_r(vcal);
+	ics = ic->icalcomponent_as_ical_string_r(vcal);
 	crq_buf_puts(out, ics ? ics : "");
 	free(ics);
-	icalcomponent_free(vcal);
+	ic->icalcomponent_free(vcal);
 	crq_buf_dispose(&uid);
 	crq_buf_dispose(&text);
 	crq_buf_dispose(&sum);
 	return ics ? 0 : crq_error__set(CRQ_EINVALID,
-		"cannot write the calendar: %s", icalerror_strerror(icalerrno));
+		"cannot write the calendar: %s",
+		ic->icalerror_strerror(*ic->icalerrno_return()));
 }

@@ -1,14 +1,15 @@
 /*
  * calendar.c - durations, time zones (libical's, over the system's
- * zoneinfo), business hours, weekly maintenance windows and the service
- * catalogue's dependencies.  See calendar.h.
+ * zoneinfo, loaded on first use; UTC without it), business hours,
+ * weekly maintenance windows and the service catalogue's dependencies.
+ * See calendar.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <libical/ical.h>
 #include "calendar.h"
+#include "dynload.h"
 #include "store.h"
 
 #define DAY 86400LL
@@ -78,24 +79,49 @@ static int is_utc(const char *tz)
 	return !tz || !strcmp(tz, "UTC") || !strcmp(tz, "Etc/UTC");
 }
 
-static icaltimezone *zone(const char *tz)
+static const crq_ical_api *ical_live;	/* once loaded */
+
+const crq_ical_api *crq_cal__ical(void)
 {
-	/* libical keeps what it loads until told */
-	crq__at_shutdown(crq_cal__shutdown);
-	if (is_utc(tz))
-		return icaltimezone_get_utc_timezone();
-	return icaltimezone_get_builtin_timezone(tz);
+	const crq_ical_api *ic = crq_dl__ical();
+
+	if (ic) {
+		ical_live = ic;
+		/* libical keeps the zones it loads until told */
+		crq__at_shutdown(crq_cal__shutdown);
+	}
+	return ic;
 }
 
 void crq_cal__shutdown(void)
 {
-	icaltimezone_free_builtin_timezones();
+	if (ical_live)
+		ical_live->icaltimezone_free_builtin_timezones();
+}
+
+/* A zone other than UTC, with the table to use it: NULL when tz is not
+ * known, or libical cannot be loaded (which the policy's parse, where
+ * each zone a policy names is checked, reports; a computation after it
+ * has no error to return, and counts in UTC). */
+static icaltimezone *zone(const crq_ical_api **ic, const char *tz)
+{
+	if (!(*ic = crq_cal__ical()))
+		return NULL;
+	return (*ic)->icaltimezone_get_builtin_timezone(tz);
 }
 
 int crq_cal__zone_known(const char *tz)
 {
-	icalerror_clear_errno();
-	return zone(tz) != NULL;
+	const crq_ical_api *ic;
+
+	/* UTC needs no libical: most policies name no other zone, and
+	 * every command parses the policy */
+	if (is_utc(tz))
+		return 1;
+	if (!(ic = crq_cal__ical()))
+		return -1;
+	ic->icalerror_clear_errno();
+	return ic->icaltimezone_get_builtin_timezone(tz) != NULL;
 }
 
 /* days since 1970-01-01 of a civil date, and back (proleptic
@@ -137,43 +163,46 @@ long long crq_cal__instant(const char *tz, int y, int m, int d, int h,
 	int min)
 {
 	long long days = days_from_civil(y, m, d) + h / 24;
-	struct icaltimetype tt = icaltime_null_time();
+	const crq_ical_api *ic;
+	icaltimezone *z;
+	struct icaltimetype tt;
 
 	h %= 24;
-	if (is_utc(tz))
+	if (is_utc(tz) || !(z = zone(&ic, tz)))
 		return days * DAY + h * 3600LL + min * 60LL;
 	civil_from_days(days, &y, &m, &d);
+	tt = ic->icaltime_null_time();
 	tt.year = y;
 	tt.month = m;
 	tt.day = d;
 	tt.hour = h;
 	tt.minute = min;
 	tt.is_date = 0;
-	return (long long)icaltime_as_timet_with_zone(tt, zone(tz));
+	return (long long)ic->icaltime_as_timet_with_zone(tt, z);
 }
 
 void crq_cal__local(crq_local *out, const char *tz, long long t)
 {
+	const crq_ical_api *ic;
+	icaltimezone *z;
 	long long days;
 
-	if (is_utc(tz)) {
+	if (is_utc(tz) || !(z = zone(&ic, tz))) {
 		days = (t >= 0 ? t : t - DAY + 1) / DAY;
 		civil_from_days(days, &out->year, &out->month, &out->day);
 		out->hour = (int)((t - days * DAY) / 3600);
 		out->minute = (int)((t - days * DAY) % 3600 / 60);
 	} else {
-		struct icaltimetype tt = icaltime_from_timet_with_zone(
-			(time_t)t, 0, zone(tz));
+		struct icaltimetype tt = ic->icaltime_from_timet_with_zone(
+			(time_t)t, 0, z);
 
 		out->year = tt.year;
 		out->month = tt.month;
 		out->day = tt.day;
 		out->hour = tt.hour;
 		out->minute = tt.minute;
-		days = days_from_civil(tt.year, tt.month, tt.day);
 	}
 	out->wday = weekday(days_from_civil(out->year, out->month, out->day));
-	(void)days;
 }
 
 /* "HH:MM" at s into minutes; -1 when not one (24:00 is 1440). */
@@ -335,7 +364,7 @@ int crq_cal__occurrences(const crq_node *m, long long from, long long to,
 	long long day, last;
 	int r;
 
-	if (ms < 0 || me < 0 || !crq_cal__zone_known(tz) || to <= from)
+	if (ms < 0 || me < 0 || crq_cal__zone_known(tz) <= 0 || to <= from)
 		return 0;
 	if (me <= ms)
 		me += 1440;	/* ends the next day */
@@ -617,7 +646,14 @@ static void check_known(crq_issues *issues, const crq_node *policy,
 static void check_zone(crq_issues *issues, const crq_node *n,
 	const char *ptr)
 {
-	if (n && n->kind == CRQ_NODE_STRING && !crq_cal__zone_known(n->str))
+	int known;
+
+	if (!n || n->kind != CRQ_NODE_STRING)
+		return;
+	if ((known = crq_cal__zone_known(n->str)) < 0)
+		crq_issues_add(issues, n, ptr, "time zone '%s': %s", n->str,
+			crq_error_last());
+	else if (!known)
 		crq_issues_add(issues, n, ptr,
 			"time zone '%s' is not known here (see /usr/share/zoneinfo)",
 			n->str);

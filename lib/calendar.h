@@ -14,9 +14,15 @@ long long crq_cal__duration(const char *s);
 /* "2h30m" for secs (rounded down to minutes; "0m" for less). */
 void crq_cal__duration_text(char out[32], long long secs);
 
-/* Let go of the zones loaded (at crq_global_shutdown). */
+/* libical's functions (lib/dynload.h), the library loaded on the first
+ * call and the zones it loads let go of at crq_global_shutdown; NULL
+ * with the error set when it cannot be loaded.  UTC never needs it. */
+struct crq_ical_api;
+const struct crq_ical_api *crq_cal__ical(void);
+/* Let go of the zones libical loaded (at crq_global_shutdown). */
 void crq_cal__shutdown(void);
-/* Is tz an IANA zone this machine knows ("UTC" always is)? */
+/* Is tz an IANA zone this machine knows?  1 yes ("UTC" always is), 0
+ * no, -1 when libical cannot be loaded to say (the error set). */
 int crq_cal__zone_known(const char *tz);
 
 /* A local date and time in a zone. */

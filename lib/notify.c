@@ -31,10 +31,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include "dynload.h"
 #include "rules.h"
 #include "store.h"
 
@@ -976,34 +976,42 @@ int crq_notify_wants(const crq_node *channel, const crq_node *event)
 /* ------------------------------------------------------------------ */
 /* Sending over HTTP */
 
+/* libcurl is loaded by the first delivery that needs it (lib/dynload.c):
+ * the commands that send nothing do not pay for it and its dozens of
+ * libraries */
 static pthread_mutex_t curl_lock = PTHREAD_MUTEX_INITIALIZER;
-static int curl_ready;
+static const crq_curl_api *curl_live;	/* curl_global_init done */
 
 static void curl_down(void)
 {
 	pthread_mutex_lock(&curl_lock);
-	if (curl_ready)
-		curl_global_cleanup();
-	curl_ready = 0;
+	if (curl_live)
+		curl_live->curl_global_cleanup();
+	curl_live = NULL;
 	pthread_mutex_unlock(&curl_lock);
 }
 
-static int curl_up(void)
+/* The table of libcurl's functions, initialised; NULL with the error
+ * set. */
+static const crq_curl_api *curl_up(void)
 {
-	int err = 0;
+	const crq_curl_api *api = crq_dl__curl();
+	const crq_curl_api *ready;
 
+	if (!api)
+		return NULL;
 	pthread_mutex_lock(&curl_lock);
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			err = crq_error__set(CRQ_ERROR,
-				"cannot initialise libcurl");
+	if (!curl_live) {
+		if (api->curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			crq_error__set(CRQ_ERROR, "cannot initialise libcurl");
 		else
-			curl_ready = 1;
+			curl_live = api;
 	}
+	ready = curl_live;
 	pthread_mutex_unlock(&curl_lock);
-	if (!err)
+	if (ready)
 		crq__at_shutdown(curl_down);
-	return err;
+	return ready;
 }
 
 static size_t keep_answer(char *data, size_t size, size_t n, void *arg)
@@ -1043,17 +1051,18 @@ static int post_once(crq_buf *why, const channel_kind *k, const char *url,
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *list = NULL, *more;
 	crq_buf ans = CRQ_BUF_INIT, line = CRQ_BUF_INIT;
+	const crq_curl_api *lc;
 	CURL *h = NULL;
 	CURLcode c;
 	long status = 0;
 	const char *p;
 	int rc = -1;
 
-	if (curl_up() < 0) {
+	if (!(lc = curl_up())) {
 		crq_buf_puts(why, crq_error_last());
 		return -1;
 	}
-	if (!(h = curl_easy_init())) {
+	if (!(h = lc->curl_easy_init())) {
 		crq_buf_puts(why, "cannot start libcurl");
 		return -1;
 	}
@@ -1061,47 +1070,49 @@ static int post_once(crq_buf *why, const channel_kind *k, const char *url,
 			'\n')) {
 		crq_buf_clear(&line);
 		crq_buf_put(&line, p, strcspn(p, "\n"));
-		if (!(more = curl_slist_append(list, line.ptr)))
+		if (!(more = lc->curl_slist_append(list, line.ptr)))
 			abort();
 		list = more;
 	}
 	/* no "Expect: 100-continue" round trip */
-	if (!(more = curl_slist_append(list, "Expect:")))
+	if (!(more = lc->curl_slist_append(list, "Expect:")))
 		abort();
 	list = more;
-	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	if (lc->curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
+	    lc->curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") !=
 		CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") !=
-		CURLE_OK) {
+	    lc->curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR,
+		"http,https") != CURLE_OK) {
 		crq_buf_puts(why, "the address is not one libcurl takes");
 		goto done;
 	}
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout * 1000);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout * 1000);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "crq/" CRQ_VERSION);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
-	curl_easy_setopt(h, CURLOPT_POST, 1L);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->ptr ? body->ptr : "");
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+	lc->curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	lc->curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	lc->curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	lc->curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	lc->curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout * 1000);
+	lc->curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout * 1000);
+	lc->curl_easy_setopt(h, CURLOPT_USERAGENT, "crq/" CRQ_VERSION);
+	lc->curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+	lc->curl_easy_setopt(h, CURLOPT_POST, 1L);
+	lc->curl_easy_setopt(h, CURLOPT_POSTFIELDS,
+		body->ptr ? body->ptr : "");
+	lc->curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
 		(curl_off_t)body->size);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_answer);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &ans);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	if ((c = curl_easy_perform(h)) != CURLE_OK) {
-		crq_buf_puts(why, errbuf[0] ? errbuf : curl_easy_strerror(c));
+	lc->curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_answer);
+	lc->curl_easy_setopt(h, CURLOPT_WRITEDATA, &ans);
+	lc->curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	if ((c = lc->curl_easy_perform(h)) != CURLE_OK) {
+		crq_buf_puts(why, errbuf[0] ? errbuf :
+			lc->curl_easy_strerror(c));
 		rc = curl_transient(c) ? 1 : -1;
 		goto done;
 	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	lc->curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	rc = k->answer(why, status, &ans);
 done:
-	curl_easy_cleanup(h);
-	curl_slist_free_all(list);
+	lc->curl_easy_cleanup(h);
+	lc->curl_slist_free_all(list);
 	crq_buf_dispose(&ans);
 	crq_buf_dispose(&line);
 	return rc;
