@@ -10,22 +10,154 @@
 #include <string.h>
 #include "change.h"
 #include "rules.h"
-#include "sign.h"
 #include "commit.h"
+#include "history.h"
+
+/* Commits the editors' walk and crq log read one by one before they
+ * ask the history index: a change made recently is found as fast
+ * without it, and a store that never looks further back never builds
+ * it. */
+#define WALK_FIRST 100
+/* ... and the longest walk: the editors' walk never reads more */
+#define EDITORS_MAX 1000000
+
+/* One commit of the editors' walk (see plan_editors): note c's
+ * committer in out when c creates or edits change id.  1 when the walk
+ * ends at c (it creates the change, is a decision that moved it on, or
+ * is a root), else 0 and *pick the parent the walk goes on to: the one
+ * whose file at path c took (history simplification), the first parent
+ * when none or the same. */
+static int editors_step(unsigned *pick, crq_node *out, crq_repo *repo,
+	git_commit *c, const char *id, const char *path)
+{
+	crq_node *t = NULL;
+	crq_buf problem = CRQ_BUF_INIT;
+	const char *change, *action, *from, *to;
+	unsigned k, n = git_commit_parentcount(c);
+	git_oid here, there;
+	int stop = 0;
+
+	*pick = 0;
+	crq_commit__trailers(&t, &problem, git_commit_message(c));
+	change = crq_node_get_str(t, "Crq-Change");
+	action = crq_node_get_str(t, "Crq-Action");
+	from = crq_node_get_str(t, "Crq-From");
+	to = crq_node_get_str(t, "Crq-To");
+	if (change && action && !strcmp(change, id)) {
+		/* a decision that moved the change on (authorized,
+		 * rejected) ends the round; one that did not leaves the
+		 * earlier editors still barred */
+		if (crq_node_get(t, "Crq-Digest") && from && to &&
+		    strcmp(from, to)) {
+			stop = 1;
+			goto done;
+		}
+		if (!strcmp(action, "edit") || !strcmp(action, "create"))
+			crq_node_set(out, git_commit_committer(c)->email,
+				crq_node_new_bool(1));
+		stop = !strcmp(action, "create");
+	}
+	if (stop || n == 0) {
+		stop = 1;
+		goto done;
+	}
+	if (n > 1) {
+		crq_store__blob_at(&here, repo, git_commit_id(c), path);
+		for (k = 0; k < n; k++) {
+			crq_store__blob_at(&there, repo,
+				git_commit_parent_id(c, k), path);
+			if (git_oid_equal(&here, &there)) {
+				*pick = k;
+				break;
+			}
+		}
+	}
+done:
+	crq_node_free(t);
+	crq_buf_dispose(&problem);
+	return stop;
+}
+
+/* The editors' walk on the history index: the commits it skips are
+ * those editors_step would only pass through to their first parent. */
+struct editors_walk {
+	crq_repo *repo;
+	crq_node *out;
+	const char *id, *path;
+	unsigned long long steps;	/* commits read before the chain */
+	git_oid next;			/* where a merge turned the walk */
+	int turned;
+};
+
+static int editors_event(const git_oid *id, unsigned long long back,
+	void *payload)
+{
+	struct editors_walk *w = payload;
+	git_commit *c = NULL;
+	unsigned pick;
+	int err, end;
+
+	/* the walk reads no more than EDITORS_MAX commits */
+	if (w->steps + back >= EDITORS_MAX)
+		return 1;
+	if ((err = git_commit_lookup(&c, w->repo->git, id)) < 0)
+		return crq_store__git_error(err, "cannot read history");
+	end = editors_step(&pick, w->out, w->repo, c, w->id, w->path);
+	if (!end && pick) {
+		/* the walk leaves this chain for another parent's */
+		git_oid_cpy(&w->next, git_commit_parent_id(c, pick));
+		w->steps += back + 1;
+		w->turned = 1;
+		end = 1;
+	}
+	git_commit_free(c);
+	return end;
+}
+
+/* Go on with the editors' walk from commit from, steps commits into
+ * it, on the index: 0, or < 0 when the index could not answer. */
+static int editors_indexed(crq_history *h, crq_node *out, crq_repo *repo,
+	const git_oid *from, unsigned long long steps, const char *id,
+	const char *path)
+{
+	struct editors_walk w;
+	int r;
+
+	memset(&w, 0, sizeof(w));
+	w.repo = repo;
+	w.out = out;
+	w.id = id;
+	w.path = path;
+	w.steps = steps;
+	git_oid_cpy(&w.next, from);
+	do {
+		git_oid at;
+
+		git_oid_cpy(&at, &w.next);
+		w.turned = 0;
+		if ((r = crq_history__each(h, &at, id, path, editors_event,
+				&w)) < 0)
+			return r;
+	} while (w.turned);
+	return 0;
+}
 
 /* Who edited change id since the last decision that moved it on (the
  * approval that authorized it, a rejection): the committers (verify
  * holds them to the signers) of create and edit steps, from tip back
  * along the change's own history (at a merge, the parent whose file
  * the merge took).  An approval that did not yet meet the rules does
- * not clear them: an editor may not approve after someone else did. */
+ * not clear them: an editor may not approve after someone else did.
+ * Past WALK_FIRST commits the rest comes from the history index, which
+ * gives the same answer or none (then the walk goes on). */
 static int plan_editors(crq_node *out, crq_repo *repo, const git_oid *tip,
 	const char *id)
 {
 	git_commit *c = NULL, *p = NULL;
-	crq_buf path = CRQ_BUF_INIT, problem = CRQ_BUF_INIT;
-	crq_node *t = NULL;
-	int err = 0, steps = 0;
+	crq_buf path = CRQ_BUF_INIT;
+	crq_history *h = NULL;
+	unsigned long long steps = 0;
+	int err = 0;
 
 	if ((err = crq_change_path(&path, repo, id)) < 0)
 		return err;
@@ -33,61 +165,34 @@ static int plan_editors(crq_node *out, crq_repo *repo, const git_oid *tip,
 		crq_buf_dispose(&path);
 		return crq_store__git_error(err, "cannot read history");
 	}
-	while (c && steps++ < 1000000) {
-		const char *change, *action, *from, *to;
-		int stop = 0;
+	while (c && steps++ < EDITORS_MAX) {
+		unsigned pick;
 
-		crq_node_free(t);
-		crq_buf_clear(&problem);
-		crq_commit__trailers(&t, &problem, git_commit_message(c));
-		change = crq_node_get_str(t, "Crq-Change");
-		action = crq_node_get_str(t, "Crq-Action");
-		from = crq_node_get_str(t, "Crq-From");
-		to = crq_node_get_str(t, "Crq-To");
-		if (change && action && !strcmp(change, id)) {
-			/* a decision that moved the change on (authorized,
-			 * rejected) ends the round; one that did not leaves
-			 * the earlier editors still barred */
-			if (crq_node_get(t, "Crq-Digest") && from && to &&
-			    strcmp(from, to))
-				break;
-			if (!strcmp(action, "edit") ||
-			    !strcmp(action, "create"))
-				crq_node_set(out,
-					git_commit_committer(c)->email,
-					crq_node_new_bool(1));
-			stop = !strcmp(action, "create");
-		}
-		if (stop || git_commit_parentcount(c) == 0)
+		if (editors_step(&pick, out, repo, c, id, path.ptr))
 			break;
-		{
-			unsigned k, n = git_commit_parentcount(c), pick = 0;
-			git_oid here, there;
+		if (steps == WALK_FIRST && (h = crq_history__open(repo))) {
+			size_t had = out->count;
 
-			crq_store__blob_at(&here, repo, git_commit_id(c),
-				path.ptr);
-			for (k = 0; n > 1 && k < n; k++) {
-				crq_store__blob_at(&there, repo,
-					git_commit_parent_id(c, k), path.ptr);
-				if (git_oid_equal(&here, &there)) {
-					pick = k;
-					break;
-				}
-			}
-			if ((err = git_commit_parent(&p, c, pick)) < 0) {
-				err = crq_store__git_error(err,
-					"cannot read history");
+			if (editors_indexed(h, out, repo,
+					git_commit_parent_id(c, pick), steps,
+					id, path.ptr) >= 0)
 				break;
-			}
+			/* what the index added goes: the walk adds it */
+			while (out->count > had)
+				crq_node_remove_at(out, out->count - 1);
+			crq_error_clear();
+		}
+		if ((err = git_commit_parent(&p, c, pick)) < 0) {
+			err = crq_store__git_error(err, "cannot read history");
+			break;
 		}
 		git_commit_free(c);
 		c = p;
 		p = NULL;
 	}
-	crq_node_free(t);
+	crq_history__close(h);
 	git_commit_free(c);
 	crq_buf_dispose(&path);
-	crq_buf_dispose(&problem);
 	return err < 0 ? err : 0;
 }
 
@@ -454,62 +559,132 @@ int crq_change_deploy(crq_repo *repo, const char *id, const char *ref,
  * signature by a key the policy gives to the commit's committer),
  * "unknown-key" (valid, but not the committer's key in this policy), "bad"
  * (does not verify, or more than one signature header) or "unsigned".
- * The raw object is parsed header by header: a gpgsig block moved into
- * the message does not count (see NOTES on libgit2's extractor).
+ * Whether and by which key a commit is signed comes from the cache
+ * when h has it (crq_history__signer); who holds the key, from policy.
  */
-static const char *signature_status(git_repository *git, const git_oid *id,
-	const crq_node *policy, const char *email)
+static const char *signature_status(crq_history *h, git_repository *git,
+	const git_oid *id, const crq_node *policy, const char *email)
 {
-	git_odb *odb = NULL;
-	git_odb_object *obj = NULL;
-	crq_buf payload = CRQ_BUF_INIT, sig = CRQ_BUF_INIT, key = CRQ_BUF_INIT;
+	crq_buf key = CRQ_BUF_INIT;
 	const char *status = "unsigned";
-	int nsig = 0;
 
-	if (git_repository_odb(&odb, git) < 0 ||
-	    git_odb_read(&obj, odb, id) < 0)
-		goto done;
-	{
-		crq_buf problem = CRQ_BUF_INIT;
-
-		nsig = crq_commit__split(&payload, &sig, &problem,
-			git_odb_object_data(obj), git_odb_object_size(obj));
-		crq_buf_dispose(&problem);
-	}
-	if (!nsig)
-		goto done;
-	status = "bad";
-	if (nsig != 1 || crq_sshsig_verify(sig.ptr, sig.size, payload.ptr,
-			payload.size, "git", &key) < 0)
-		goto done;
-	status = "unknown-key";
-	{
+	switch (crq_history__signer(&key, h, id, git)) {
+	case CRQ_SIGNER_BAD:
+		status = "bad";
+		break;
+	case CRQ_SIGNER_KEY: {
 		const crq_node *m = crq_policy__key_owner(policy, key.ptr);
 		const char *owner = m ? crq_node_get_str(m, "email") : NULL;
 
-		if (owner && !strcmp(owner, email))
-			status = "good";
+		status = owner && !strcmp(owner, email) ? "good" :
+			"unknown-key";
+		break;
 	}
-done:
+	default:
+		break;
+	}
 	crq_error_clear();
-	crq_buf_dispose(&payload);
-	crq_buf_dispose(&sig);
 	crq_buf_dispose(&key);
-	git_odb_object_free(obj);
-	git_odb_free(odb);
 	return status;
 }
 
+/* One commit of crq log's walk: c's step into steps when it is one of
+ * change id's.  LOG_STEP when it was, LOG_CREATE too when it creates
+ * the change (the walk ends there). */
+enum { LOG_STEP = 1, LOG_CREATE = 2 };
+
+static int log_step(crq_node *steps, crq_repo *repo, crq_history *h,
+	const crq_node *policy, git_commit *c, const char *id)
+{
+	git_message_trailer_array tr;
+	crq_log_trailers lt;
+	const git_signature *a = git_commit_committer(c);
+	int r = 0;
+
+	crq_history__trailers(&lt, &tr, git_commit_message(c));
+	if (lt.change && lt.action && !strcmp(lt.change, id)) {
+		crq_node *s = crq_node_new(CRQ_NODE_OBJECT);
+		const char *body = git_commit_body(c);
+		time_t t = (time_t)a->when.time;
+		char hex[GIT_OID_HEXSZ + 1], when[32];
+		struct tm tm;
+		size_t blen = 0;
+
+		git_oid_tostr(hex, sizeof(hex), git_commit_id(c));
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		crq_node_set(s, "commit", crq_node_new_cstr(hex));
+		crq_node_set(s, "at", crq_node_new_cstr(when));
+		crq_node_set(s, "by", crq_node_new_cstr(a->email));
+		crq_node_set(s, "name", crq_node_new_cstr(a->name));
+		crq_node_set(s, "action", crq_node_new_cstr(lt.action));
+		if (lt.from)
+			crq_node_set(s, "from", crq_node_new_cstr(lt.from));
+		if (lt.to)
+			crq_node_set(s, "to", crq_node_new_cstr(lt.to));
+		/* the body without the trailer block */
+		if (body) {
+			const char *tb = strstr(body, "Crq-Change:");
+
+			blen = tb ? (size_t)(tb - body) : strlen(body);
+			while (blen && (body[blen - 1] == '\n' ||
+					body[blen - 1] == ' '))
+				blen--;
+		}
+		crq_node_set(s, "message",
+			crq_node_new_string(body ? body : "", blen));
+		crq_node_set(s, "signature", crq_node_new_cstr(
+			signature_status(h, repo->git, git_commit_id(c),
+				policy, a->email)));
+		crq_node_push(steps, s);
+		r = LOG_STEP;
+		if (!strcmp(lt.action, "create"))
+			r |= LOG_CREATE;
+	}
+	git_message_trailer_array_free(&tr);
+	return r;
+}
+
+/* crq log's walk on the history index. */
+struct log_walk {
+	crq_repo *repo;
+	crq_history *h;
+	const crq_node *policy;
+	crq_node *steps;
+	const char *id;
+};
+
+static int log_event(const git_oid *id, unsigned long long back,
+	void *payload)
+{
+	struct log_walk *w = payload;
+	git_commit *c = NULL;
+	int err, r;
+
+	(void)back;
+	if ((err = git_commit_lookup(&c, w->repo->git, id)) < 0)
+		return crq_store__git_error(err, "cannot read history");
+	r = log_step(w->steps, w->repo, w->h, w->policy, c, w->id);
+	git_commit_free(c);
+	/* the index found a step that is none: it is wrong, walk */
+	if (!(r & LOG_STEP))
+		return crq_error__set(CRQ_ERROR, "not a step of '%s'", w->id);
+	return r & LOG_CREATE ? 1 : 0;
+}
+
+/* The steps of change id: its commits on the first-parent history from
+ * the tip back to its creation.  Past WALK_FIRST commits the rest comes
+ * from the history index, which finds the same commits or none (then
+ * the walk goes on); the signatures, from the cache of signers. */
 int crq_change_log(crq_node **out, crq_repo *repo, const char *id)
 {
 	crq_node *steps = crq_node_new(CRQ_NODE_ARRAY), *rev;
 	git_commit *c = NULL, *p = NULL;
-	git_message_trailer_array tr;
 	crq_buf path = CRQ_BUF_INIT;
+	crq_history *h = NULL;
 	const crq_node *policy;
 	git_oid tip;
-	char hex[GIT_OID_HEXSZ + 1], when[32];
-	int err, unborn, found = 0, stop;
+	int err, unborn, n = 0;
 	size_t i;
 
 	*out = NULL;
@@ -523,67 +698,23 @@ int crq_change_log(crq_node **out, crq_repo *repo, const char *id)
 			crq_store__git_error(err, "cannot read history");
 		goto done;
 	}
+	h = crq_history__open(repo);
 	while (c) {
-		const char *change = NULL, *action = NULL, *from = NULL,
-			*to = NULL;
-		const git_signature *a = git_commit_committer(c);
-
-		memset(&tr, 0, sizeof(tr));
-		git_message_trailers(&tr, git_commit_message(c));
-		for (i = 0; i < tr.count; i++) {
-			const char *k = tr.trailers[i].key;
-
-			if (!strcmp(k, "Crq-Change"))
-				change = tr.trailers[i].value;
-			else if (!strcmp(k, "Crq-Action"))
-				action = tr.trailers[i].value;
-			else if (!strcmp(k, "Crq-From"))
-				from = tr.trailers[i].value;
-			else if (!strcmp(k, "Crq-To"))
-				to = tr.trailers[i].value;
-		}
-		if (change && action && !strcmp(change, id)) {
-			crq_node *s = crq_node_new(CRQ_NODE_OBJECT);
-			const char *body = git_commit_body(c);
-			time_t t = (time_t)a->when.time;
-			struct tm tm;
-			size_t blen = 0;
-
-			found = 1;
-			git_oid_tostr(hex, sizeof(hex), git_commit_id(c));
-			gmtime_r(&t, &tm);
-			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-			crq_node_set(s, "commit", crq_node_new_cstr(hex));
-			crq_node_set(s, "at", crq_node_new_cstr(when));
-			crq_node_set(s, "by", crq_node_new_cstr(a->email));
-			crq_node_set(s, "name", crq_node_new_cstr(a->name));
-			crq_node_set(s, "action", crq_node_new_cstr(action));
-			if (from)
-				crq_node_set(s, "from", crq_node_new_cstr(from));
-			if (to)
-				crq_node_set(s, "to", crq_node_new_cstr(to));
-			/* the body without the trailer block */
-			if (body) {
-				const char *tb = strstr(body, "Crq-Change:");
-
-				blen = tb ? (size_t)(tb - body) : strlen(body);
-				while (blen && (body[blen - 1] == '\n' ||
-						body[blen - 1] == ' '))
-					blen--;
-			}
-			crq_node_set(s, "message",
-				crq_node_new_string(body ? body : "", blen));
-			crq_node_set(s, "signature", crq_node_new_cstr(
-				signature_status(repo->git, git_commit_id(c),
-					policy, a->email)));
-			crq_node_push(steps, s);
-		}
-		/* change and action point into tr: decide before freeing */
-		stop = change && action && !strcmp(change, id) &&
-			!strcmp(action, "create");
-		git_message_trailer_array_free(&tr);
-		if (stop || git_commit_parentcount(c) == 0)
+		if (log_step(steps, repo, h, policy, c, id) & LOG_CREATE ||
+		    git_commit_parentcount(c) == 0)
 			break;
+		if (++n == WALK_FIRST && h) {
+			struct log_walk w = { repo, h, policy, steps, id };
+			size_t had = steps->count;
+
+			if (crq_history__each(h, git_commit_parent_id(c, 0),
+					id, NULL, log_event, &w) >= 0)
+				break;
+			/* what the index added goes: the walk adds it */
+			while (steps->count > had)
+				crq_node_remove_at(steps, steps->count - 1);
+			crq_error_clear();
+		}
 		if ((err = git_commit_parent(&p, c, 0)) < 0) {
 			err = crq_store__git_error(err, "cannot read history");
 			goto done;
@@ -592,7 +723,7 @@ int crq_change_log(crq_node **out, crq_repo *repo, const char *id)
 		c = p;
 		p = NULL;
 	}
-	if (!found) {
+	if (!steps->count) {
 		err = crq_error__set(CRQ_ENOTFOUND, "no such change '%s'", id);
 		goto done;
 	}
@@ -606,6 +737,7 @@ int crq_change_log(crq_node **out, crq_repo *repo, const char *id)
 	*out = rev;
 	err = 0;
 done:
+	crq_history__close(h);
 	crq_node_free(steps);
 	git_commit_free(c);
 	crq_buf_dispose(&path);
