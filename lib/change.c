@@ -1265,9 +1265,10 @@ static int list_jobs(struct list_run *r, const git_oid *commit)
 	return err;
 }
 
-static int list_run(crq_repo *repo, const crq_filter *filter, int want,
-	const char *const *fields, int json, crq_issues *problems,
-	list_fn fn, void *payload)
+/* List the changes of commit at (NULL: the branch tip). */
+static int list_run(crq_repo *repo, const git_oid *at,
+	const crq_filter *filter, int want, const char *const *fields,
+	int json, crq_issues *problems, list_fn fn, void *payload)
 {
 	struct list_run r;
 	const crq_node *policy;
@@ -1289,8 +1290,8 @@ static int list_run(crq_repo *repo, const crq_filter *filter, int want,
 	pthread_cond_init(&r.ready, NULL);
 	if ((err = crq_policy__tip(&policy, repo)) < 0 ||
 	    (err = crq_repo_change_schema(&r.schema, repo)) < 0 ||
-	    (err = crq_store__tip(repo, &tip, &unborn)) < 0 ||
-	    (err = list_jobs(&r, &tip)) < 0)
+	    (!at && (err = crq_store__tip(repo, &tip, &unborn)) < 0) ||
+	    (err = list_jobs(&r, at ? at : &tip)) < 0)
 		goto done;
 	crq_store__now(&now, repo);
 	r.now = now.ptr;
@@ -1380,7 +1381,22 @@ int crq_change_list(crq_node **out, crq_repo *repo, const crq_filter *filter,
 	crq_issues *problems)
 {
 	crq_node *list = crq_node_new(CRQ_NODE_ARRAY);
-	int err = list_run(repo, filter, WANT_FULL, NULL, 0, problems,
+	int err = list_run(repo, NULL, filter, WANT_FULL, NULL, 0, problems,
+		to_array, list);
+
+	if (err < 0) {
+		crq_node_free(list);
+		list = NULL;
+	}
+	*out = list;
+	return err;
+}
+
+int crq_change__list_at(crq_node **out, crq_repo *repo,
+	const git_oid *commit, const crq_filter *filter)
+{
+	crq_node *list = crq_node_new(CRQ_NODE_ARRAY);
+	int err = list_run(repo, commit, filter, WANT_FULL, NULL, 0, NULL,
 		to_array, list);
 
 	if (err < 0) {
@@ -1413,7 +1429,7 @@ int crq_change_list_each(crq_repo *repo, const crq_list_options *opts,
 	struct each_acc acc = { fn, payload };
 
 	assert(opts && opts->version == CRQ_LIST_OPTIONS_VERSION);
-	return list_run(repo, opts->filter, opts->fields ? WANT_FIELDS :
+	return list_run(repo, NULL, opts->filter, opts->fields ? WANT_FIELDS :
 		WANT_FULL, opts->fields, 0, problems, to_each, &acc);
 }
 
@@ -1441,7 +1457,7 @@ int crq_change_list_json(crq_repo *repo, const crq_filter *filter,
 	crq_issues *problems, crq_write_fn write, void *payload)
 {
 	struct json_acc acc = { write, payload, 0 };
-	int err = list_run(repo, filter, WANT_NONE, NULL, 1, problems,
+	int err = list_run(repo, NULL, filter, WANT_NONE, NULL, 1, problems,
 		to_json, &acc);
 
 	if (err < 0)

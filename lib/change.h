@@ -23,6 +23,10 @@ int crq_change__closed(const char *state);
 /* The changes at commit (NULL: none) that are scheduled or implementing
  * with a window, as an array of their contents (owned).  Cached by blob
  * in repo, so a walk reads each file once. */
+/* crq_change_list of commit rather than the branch tip (problems
+ * dropped). */
+int crq_change__list_at(crq_node **out, crq_repo *repo,
+	const git_oid *commit, const crq_filter *filter);
 int crq_change__live(crq_node **out, crq_repo *repo, const git_oid *commit);
 struct crq_live;
 void crq_change__live_free(struct crq_live *l);

@@ -1824,21 +1824,29 @@ static struct seen *seen_get(struct seenmap *m, const git_oid *id)
 	return e && e->used ? e : NULL;
 }
 
-/* The table of commits verified under root, by this build's rules: a
- * verdict reached by other rules is not this one's. */
-static crq_table *verdict_table(crq_repo *repo, const git_oid *root)
+/* A stamp of this build: what a build's rules made of a commit is not
+ * another's to trust. */
+static unsigned long build_stamp(void)
 {
 	static const char build[] = CRQ_VERSION " " __DATE__ " " __TIME__;
-	crq_buf name = CRQ_BUF_INIT;
-	char hex[GIT_OID_HEXSZ + 1];
 	unsigned long h = 5381;
-	crq_table *t;
 	size_t i;
 
 	for (i = 0; build[i]; i++)
 		h = (h * 33) ^ (unsigned char)build[i];
+	return h & 0xffffffffUL;
+}
+
+/* The table of commits verified under root, by this build's rules: a
+ * verdict reached by other rules is not this one's. */
+static crq_table *verdict_table(crq_repo *repo, const git_oid *root)
+{
+	crq_buf name = CRQ_BUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	crq_table *t;
+
 	git_oid_tostr(hex, sizeof(hex), root);
-	crq_buf_printf(&name, "verdicts-%08lx-%s", h & 0xffffffffUL, hex);
+	crq_buf_printf(&name, "verdicts-%08lx-%s", build_stamp(), hex);
 	t = crq_cache__open(repo, name.ptr);
 	crq_buf_dispose(&name);
 	return t;
@@ -1980,7 +1988,9 @@ static void owed_at(crq_buf *out, struct vctx *v, crq_table *t,
 
 		memset(&f, 0, sizeof(f));
 		f.type = "emergency";
-		if (crq_change_list(&all, v->repo, &f, NULL) < 0) {
+		/* the tip the walk verified, not the branch's (which may
+		 * have moved, or not be the one asked for) */
+		if (crq_change__list_at(&all, v->repo, tip, &f) < 0) {
 			crq_error_clear();
 			goto done;
 		}
@@ -2473,8 +2483,13 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	/* emergency reviews still owed past their deadline, at the tip */
 	if (!opts->rev && !opts->base) {
 		crq_buf owed = CRQ_BUF_INIT, nowstr = CRQ_BUF_INIT;
-		crq_table *ot = crq_cache__open(repo, "owed-v1");
+		crq_table *ot;
+		char oname[32];
 		const char *p, *nl, *tab;
+
+		/* by this build, as the verdicts are */
+		snprintf(oname, sizeof(oname), "owed-v1-%08lx", build_stamp());
+		ot = crq_cache__open(repo, oname);
 
 		crq_store__now(&nowstr, repo);
 		/* from what was kept for the last verified tip, or for a
