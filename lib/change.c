@@ -218,9 +218,21 @@ struct live_slot {
 	int used;
 };
 
+/* By shard tree: the live changes it holds, in tree order (borrowed
+ * from the blob slots, which keep them until the end), so a listing
+ * reads only the shards that changed since the last one. */
+struct shard_slot {
+	git_oid tree;
+	const crq_node **docs;
+	size_t n;
+	int used;
+};
+
 struct crq_live {
 	struct live_slot *slots;
 	size_t n, alloc;
+	struct shard_slot *shards;
+	size_t nshards, ashards;
 };
 
 void crq_change__live_free(struct crq_live *l)
@@ -231,8 +243,41 @@ void crq_change__live_free(struct crq_live *l)
 		return;
 	for (i = 0; i < l->alloc; i++)
 		crq_node_free(l->slots[i].doc);
+	for (i = 0; i < l->ashards; i++)
+		free(l->shards[i].docs);
 	free(l->slots);
+	free(l->shards);
 	free(l);
+}
+
+static struct shard_slot *shard_slot(struct shard_slot *v, size_t a,
+	const git_oid *id)
+{
+	size_t h, mask = a - 1;
+
+	memcpy(&h, id->id, sizeof(h));
+	for (h &= mask; v[h].used; h = (h + 1) & mask)
+		if (git_oid_equal(&v[h].tree, id))
+			break;
+	return &v[h];
+}
+
+/* The slot of shard tree id, to fill when it is not used yet. */
+static struct shard_slot *shard_memo(struct crq_live *l, const git_oid *id)
+{
+	if ((l->nshards + 1) * 10 > l->ashards * 7) {
+		struct shard_slot *old = l->shards;
+		size_t i, n = l->ashards;
+
+		l->ashards = n ? n * 2 : 256;
+		l->shards = crq__calloc(l->ashards, sizeof(*l->shards));
+		for (i = 0; i < n; i++)
+			if (old[i].used)
+				*shard_slot(l->shards, l->ashards,
+					&old[i].tree) = old[i];
+		free(old);
+	}
+	return shard_slot(l->shards, l->ashards, id);
 }
 
 static struct live_slot *live_slot(struct crq_live *l, const git_oid *id)
@@ -259,6 +304,15 @@ static void live_grow(struct crq_live *l)
 	free(old);
 }
 
+static struct crq_live *live_of(crq_repo *repo)
+{
+	if (!repo->live) {
+		repo->live = crq__calloc(1, sizeof(struct crq_live));
+		repo->live_free = crq_change__live_free;
+	}
+	return repo->live;
+}
+
 /* The live change in blob, or NULL (borrowed from the cache).  Files
  * crq verifies are in its canonical layout, where the state is a line
  * of its own: only those files are parsed. */
@@ -272,10 +326,8 @@ static int live_doc(const crq_node **out, crq_repo *repo, const git_oid *id)
 	int err = 0;
 
 	*out = NULL;
-	if (!l) {
-		l = repo->live = crq__calloc(1, sizeof(*l));
-		repo->live_free = crq_change__live_free;
-	}
+	if (!l)
+		l = live_of(repo);
 	if ((l->n + 1) * 10 > l->alloc * 7)
 		live_grow(l);
 	slot = live_slot(l, id);
@@ -307,36 +359,72 @@ static int live_doc(const crq_node **out, crq_repo *repo, const git_oid *id)
 	return 0;
 }
 
-struct live_acc {
-	crq_repo *repo;
-	crq_node *out;
-};
-
-static int live_one(const git_tree_entry *shard, const git_tree_entry *file,
-	void *payload)
+/* The live changes of shard tree id into slot (not yet used). */
+static int live_shard(struct shard_slot *slot, crq_repo *repo,
+	const git_oid *id)
 {
-	struct live_acc *acc = payload;
-	const crq_node *doc;
+	git_tree *shard = NULL;
+	size_t i, alloc = 0;
 	int err;
 
-	(void)shard;
-	if ((err = live_doc(&doc, acc->repo, git_tree_entry_id(file))) < 0)
+	if ((err = git_tree_lookup(&shard, repo->git, id)) < 0)
+		return crq_store__git_error(err, "cannot read shard");
+	for (i = 0; i < git_tree_entrycount(shard); i++) {
+		const git_tree_entry *fe = git_tree_entry_byindex(shard, i);
+		const crq_node *doc;
+
+		if (git_tree_entry_type(fe) != GIT_OBJECT_BLOB)
+			continue;
+		if ((err = live_doc(&doc, repo, git_tree_entry_id(fe))) < 0)
+			break;
+		if (!doc)
+			continue;
+		crq__grow((void **)&slot->docs, &alloc, slot->n + 1,
+			sizeof(*slot->docs));
+		slot->docs[slot->n++] = doc;
+	}
+	git_tree_free(shard);
+	if (err < 0) {
+		free(slot->docs);
+		slot->docs = NULL;
+		slot->n = 0;
 		return err;
-	if (doc)
-		crq_node_push(acc->out, crq_node_dup(doc));
+	}
+	git_oid_cpy(&slot->tree, id);
+	slot->used = 1;
+	live_of(repo)->nshards++;
 	return 0;
 }
 
 int crq_change__live(crq_node **out, crq_repo *repo, const git_oid *commit)
 {
-	struct live_acc acc = { repo, crq_node_new(CRQ_NODE_ARRAY) };
-	int err = commit ? each_change_file(repo, commit, live_one, &acc) : 0;
+	crq_node *list = crq_node_new(CRQ_NODE_ARRAY);
+	git_tree *changes = NULL;
+	size_t s, i;
+	int err = 0;
 
+	if (commit && (err = changes_tree(&changes, repo, commit)) == 0 &&
+	    changes)
+		for (s = 0; s < git_tree_entrycount(changes); s++) {
+			const git_tree_entry *se =
+				git_tree_entry_byindex(changes, s);
+			struct shard_slot *slot;
+
+			if (git_tree_entry_type(se) != GIT_OBJECT_TREE)
+				continue;
+			slot = shard_memo(live_of(repo), git_tree_entry_id(se));
+			if (!slot->used && (err = live_shard(slot, repo,
+					git_tree_entry_id(se))) < 0)
+				break;
+			for (i = 0; i < slot->n; i++)
+				crq_node_push(list, crq_node_dup(slot->docs[i]));
+		}
+	git_tree_free(changes);
 	if (err < 0) {
-		crq_node_free(acc.out);
-		acc.out = NULL;
+		crq_node_free(list);
+		list = NULL;
 	}
-	*out = acc.out;
+	*out = list;
 	return err;
 }
 
