@@ -710,16 +710,16 @@ int crq_audit__of(crq_node **out, crq_repo *repo, const crq_trail *rows,
 	for (i = 0; i < rows->verify.count; i++)
 		if (crq_trail__refuses_change(&rows->verify.items[i]))
 			bad_ids[nbad++] = rows->verify.items[i].change;
-	qsort(bad_ids, nbad, sizeof(*bad_ids), by_string);
+	crq__sort(bad_ids, nbad, sizeof(*bad_ids), by_string);
 	byid = crq__calloc(rows->n + 1, sizeof(*byid));
 	for (i = 0; i < rows->n; i++)
 		byid[i] = &rows->v[i];
-	qsort(byid, rows->n, sizeof(*byid), by_change);
+	crq__sort(byid, rows->n, sizeof(*byid), by_change);
 	tip_ids = crq__calloc(changes->count + 1, sizeof(*tip_ids));
 	for (i = 0; i < changes->count; i++)
 		tip_ids[i] = crq_node_get_str(changes->items[i], "id") ?
 			crq_node_get_str(changes->items[i], "id") : "";
-	qsort(tip_ids, changes->count, sizeof(*tip_ids), by_string);
+	crq__sort(tip_ids, changes->count, sizeof(*tip_ids), by_string);
 	pack = crq_node_new(CRQ_NODE_OBJECT);
 	crq_node_set(pack, "generated", crq_trail__time(j.now));
 	crq_node_set(pack, "branch", crq_node_new_cstr(repo->branch + 11));

@@ -58,6 +58,13 @@ char *crq__strdup(const char *s)
 	return crq__strndup(s, strlen(s));
 }
 
+void crq__sort(void *base, size_t n, size_t size,
+	int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 void crq__grow(void **p, size_t *alloc, size_t need, size_t size)
 {
 	size_t n = *alloc ? *alloc : 4;

@@ -497,7 +497,7 @@ static int write_sorted(crq_table *t)
 		all[n].val = t->data + off;
 		all[n++].len = len;
 	}
-	qsort(all, n, sizeof(*all), by_key);
+	crq__sort(all, n, sizeof(*all), by_key);
 	/* a key twice (the records first): keep one */
 	for (i = k = 0; i < n; i++)
 		if (!k || memcmp(all[k - 1].key, all[i].key, GIT_OID_RAWSZ))
@@ -690,7 +690,8 @@ int crq_cache_status(crq_node **out, crq_repo *repo)
 		}
 		closedir(dp);
 	}
-	qsort(names, n, sizeof(*names), by_name);
+	if (n)
+		crq__sort(names, n, sizeof(*names), by_name);
 	for (i = 0; i < n; i++) {
 		crq_node *e = crq_node_new(CRQ_NODE_OBJECT);
 		crq_table *t = crq__calloc(1, sizeof(*t));

@@ -1349,7 +1349,7 @@ static int list_jobs(struct list_run *r, const git_oid *commit)
 	for (i = 0; i < r->njobs; i++)
 		r->jobs[i].name.path = r->names.ptr + r->jobs[i].name.off;
 	if (r->njobs)
-		qsort(r->jobs, r->njobs, sizeof(*r->jobs), job_cmp);
+		crq__sort(r->jobs, r->njobs, sizeof(*r->jobs), job_cmp);
 	return err;
 }
 

@@ -46,14 +46,16 @@ void crq_change__message(crq_buf *msg, const char *id, const char *action,
  * what is still needed), < 0 error. */
 int crq_workflow__approved(crq_buf *missing, crq_repo *repo,
 	const crq_node *policy, const crq_node *doc);
-/* Authors of edits to change id since its last decision, from the
- * first-parent history ending at tip, into out ({email: true}). */
 /* Could member email take action on doc (at commit tip) at time when,
  * judged by the rule engine as if they signed it with their key?  0, or
  * the refusal.  Nothing is written. */
 int crq_workflow__could(crq_repo *repo, const git_oid *tip,
 	const crq_node *policy, const crq_node *doc, const char *action,
 	const char *email, long long when);
+/* Who edited change id since its last decision, in the graph sense
+ * (lib/workflow.c, crq_workflow__editors): the committers of the create
+ * and edit steps tip reaches, less those a decision that moved the
+ * change on (and that tip reaches) also reaches, into out. */
 int crq_workflow__editors(crq_node *out, crq_repo *repo, const git_oid *tip,
 	const char *id);
 

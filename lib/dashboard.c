@@ -1211,7 +1211,7 @@ static void counts(struct page *p, const char *id, const char *title,
 	for (i = 0; i < n; i++)
 		c.cat[i] = obj->keys[i];
 	if (months)
-		qsort(c.cat, n, sizeof(*c.cat), cmp_keys);
+		crq__sort(c.cat, n, sizeof(*c.cat), cmp_keys);
 	for (i = 0; i < n; i++)
 		c.v[i] = mnum(obj, c.cat[i]);
 	if (months)
@@ -1576,7 +1576,7 @@ static struct win *windows(size_t *n, const crq_node *cal,
 			(*n)++;
 	}
 	nin = *n;
-	qsort(w, nin, sizeof(*w), cmp_win_id);
+	crq__sort(w, nin, sizeof(*w), cmp_win_id);
 	for (i = 0; cw && i < cw->count; i++) {
 		const crq_node *c = cw->items[i];
 		long long s, e;
@@ -1603,7 +1603,7 @@ static struct win *windows(size_t *n, const crq_node *cal,
 		hit->start = hit->first = s;
 		hit->end = e;
 	}
-	qsort(w, *n, sizeof(*w), cmp_win_time);
+	crq__sort(w, *n, sizeof(*w), cmp_win_time);
 	return w;
 }
 
@@ -1880,7 +1880,7 @@ static void calendar_section(struct page *p, const crq_node *cal,
 		if (!strcmp(sp[i].kind, "freeze"))
 			add_months(&m, &nm, &am, sp[i].start, sp[i].end);
 	if (nm)
-		qsort(m, nm, sizeof(*m), cmp_int);
+		crq__sort(m, nm, sizeof(*m), cmp_int);
 	for (i = 0; i < nm; i++)
 		if (!u || m[u - 1] != m[i])
 			m[u++] = m[i];
@@ -2641,7 +2641,7 @@ static void changes_section(struct page *p, const crq_node *audit)
 		refs[n].i = i;
 		n++;
 	}
-	qsort(refs, n, sizeof(*refs), cmp_step);
+	crq__sort(refs, n, sizeof(*refs), cmp_step);
 	put(p, "<section id=\"changes\" class=\"block\">\n"
 		"<h2>Changes: trails and controls</h2>\n");
 	put(p, "<p class=\"lead\">Every step of each change as crq verify "

@@ -423,7 +423,7 @@ static void sort_events(crq_node *out)
 {
 	size_t i;
 
-	qsort(out->items, out->count, sizeof(*out->items), by_time);
+	crq__sort(out->items, out->count, sizeof(*out->items), by_time);
 	for (i = 0; i < out->count; i++) {
 		crq_node_remove(out->items[i], "_c");
 		crq_node_remove(out->items[i], "_k");

@@ -11,7 +11,9 @@
  *           when d is a power of two: no such commit)
  *   u32, n  the change the log reading names      F_LOG
  *   u32, n  the other reading's, when it differs  F_ED
- *   u32, 4n hashes of the paths a merge changes   F_MERGE (n = 0: F_WILD)
+ *   u32, 4n hashes of the changes named on a merge's side (the
+ *           commits its other parents reach and its first does not)
+ *                                                 F_MERGE (n = 0: F_WILD)
  *   u32, 4n hashes of everything named in the range (d - lowbit(d), d],
  *           sorted, each once                      lowbit(d) >= SET_MIN
  *
@@ -48,23 +50,23 @@
 /* The hashes and the layout are part of the name: change either, or
  * how trailers are read, and the version goes up.  The name also holds
  * a stamp of crq's and libgit2's versions (see open_table). */
-#define TABLE "history-v1"
+#define TABLE "history-v2"
 #define SIGNERS "signers-v1"
 /* Ranges this long or longer carry the hashes of what they hold;
  * shorter ones are read commit by commit (at most SET_MIN - 1 at the
  * bottom of a search), which saves most of the space. */
 #define SET_MIN 16
-/* A merge that changes more paths than this is listed as changing
- * every path: the editors' walk then compares its blobs itself. */
-#define MAX_PATHS 1024
+/* A merge whose side names more changes than this is listed as naming
+ * every change: a search for the editors of any change enters it. */
+#define MAX_SIDE 1024
 /* The search gave up: an entry it needs is missing or malformed. */
 #define UNSURE (-1000)
 
 enum {
 	F_LOG = 1,	/* names a change as crq log reads trailers */
 	F_ED = 2,	/* names another as crq_commit__trailers reads them */
-	F_MERGE = 4,	/* has more than one parent: the paths it changes */
-	F_WILD = 8,	/* ... too many to list: any path */
+	F_MERGE = 4,	/* has more than one parent: what its side names */
+	F_WILD = 8,	/* ... too many to list: any change */
 };
 
 struct crq_history {
@@ -77,8 +79,8 @@ struct crq_history {
 struct query {
 	const char *id;
 	size_t idlen;
-	const char *path;		/* NULL: no merges */
-	uint32_t hash[3];		/* the id's; the path's and WILD */
+	int sides;			/* report merges whose side names id */
+	uint32_t hash[3];		/* the id's; as a side names it, WILD */
 	size_t nhash;
 };
 
@@ -98,8 +100,8 @@ struct fresh {
 	git_oid id, parent;
 	unsigned flags;
 	char *log, *ed;
-	uint32_t *paths;
-	size_t npaths;
+	uint32_t *side;
+	size_t nside;
 };
 
 /* A growing array of hashes. */
@@ -164,7 +166,7 @@ static void hashes_unique(struct hashes *h)
 	size_t i, k = 0;
 
 	if (h->n)
-		qsort(h->v, h->n, sizeof(*h->v), by_value);
+		crq__sort(h->v, h->n, sizeof(*h->v), by_value);
 	for (i = 0; i < h->n; i++)
 		if (!k || h->v[k - 1] != h->v[i])
 			h->v[k++] = h->v[i];
@@ -182,6 +184,24 @@ static int has_hash(const unsigned char *p, uint32_t n, uint32_t v)
 		if (x == v)
 			return 1;
 		if (x < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* Is v among the n sorted hashes in h? */
+static int has_hash_n(const uint32_t *h, size_t n, uint32_t v)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (h[mid] == v)
+			return 1;
+		if (h[mid] < v)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -353,9 +373,9 @@ static int load(struct entry *e, crq_history *h, const git_oid *id,
 	if (e->flags & F_ED)
 		take_name(&c, e, q, own);
 	if (e->flags & F_MERGE) {
-		/* q->hash[1] is the path's */
-		if (take_hashes(&c, q && q->path ? &q->hash[1] : NULL, 1,
-				own) || (q && q->path && e->flags & F_WILD))
+		/* q->hash[1] is the id's as a side names it */
+		if (take_hashes(&c, q && q->sides ? &q->hash[1] : NULL, 1,
+				own) || (q && q->sides && e->flags & F_WILD))
 			e->event = 1;
 		if (own && e->flags & F_WILD)
 			hashes_add(own, WILD);
@@ -382,88 +402,22 @@ static void fresh_dispose(struct fresh *f)
 {
 	free(f->log);
 	free(f->ed);
-	free(f->paths);
+	free(f->side);
 }
 
-/* Add the hashes of the paths where trees a and b (either NULL:
- * empty) differ, at every depth (a path whose entry differs in id or
- * presence; crq_store__blob_at compares no more), under prefix. */
-static int diff_paths(struct hashes *out, int *wild, git_repository *git,
-	const git_tree *a, const git_tree *b, crq_buf *prefix)
-{
-	size_t side, i, n, at = prefix->size;
-	int err = 0;
-
-	for (side = 0; side < 2 && !err && !*wild; side++) {
-		const git_tree *t = side ? b : a, *o = side ? a : b;
-
-		n = t ? git_tree_entrycount(t) : 0;
-		for (i = 0; i < n && !err && !*wild; i++) {
-			const git_tree_entry *e = git_tree_entry_byindex(t, i);
-			const char *name = git_tree_entry_name(e);
-			const git_tree_entry *f = o ?
-				git_tree_entry_byname(o, name) : NULL;
-			git_tree *ta = NULL, *tb = NULL;
-
-			/* the other side's entries were seen from this one */
-			if (side && f)
-				continue;
-			if (f && git_oid_equal(git_tree_entry_id(e),
-					git_tree_entry_id(f)))
-				continue;
-			prefix->size = at;
-			if (at)
-				crq_buf_putc(prefix, '/');
-			crq_buf_puts(prefix, name);
-			hashes_add(out, hash('p', prefix->ptr, prefix->size));
-			if (out->n > MAX_PATHS) {
-				*wild = 1;
-				break;
-			}
-			if ((git_tree_entry_type(e) == GIT_OBJECT_TREE &&
-			     (err = git_tree_lookup(&ta, git,
-					git_tree_entry_id(e))) < 0) ||
-			    (f && git_tree_entry_type(f) == GIT_OBJECT_TREE &&
-			     (err = git_tree_lookup(&tb, git,
-					git_tree_entry_id(f))) < 0)) {
-				git_tree_free(ta);
-				break;
-			}
-			if (ta || tb)
-				err = side ? diff_paths(out, wild, git, tb, ta,
-						prefix) :
-					diff_paths(out, wild, git, ta, tb,
-						prefix);
-			git_tree_free(ta);
-			git_tree_free(tb);
-		}
-	}
-	prefix->size = at;
-	if (prefix->ptr)
-		prefix->ptr[at] = '\0';
-	return err;
-}
-
-/* What the index keeps of commit c, read from git. */
-static int read_fresh(struct fresh *f, crq_history *h, git_commit *c)
+/* The changes commit c names, as the log (*log) and the editors' walk
+ * (*ed, when it differs) read its trailers; NULL when none.  The
+ * editors' reading (the first of each trailer) is built on the same
+ * parser, so a message without trailers has none. */
+static void commit_names(char **log, char **ed, git_commit *c)
 {
 	git_message_trailer_array tr;
 	crq_log_trailers lt;
-	git_commit *p = NULL;
-	git_tree *a = NULL, *b = NULL;
-	int err = 0;
 
-	memset(f, 0, sizeof(*f));
-	git_oid_cpy(&f->id, git_commit_id(c));
-	if (git_commit_parentcount(c))
-		git_oid_cpy(&f->parent, git_commit_parent_id(c, 0));
+	*log = *ed = NULL;
 	crq_history__trailers(&lt, &tr, git_commit_message(c));
-	if (lt.change && lt.action) {
-		f->flags |= F_LOG;
-		f->log = crq__strdup(lt.change);
-	}
-	/* the editors' reading (the first of each trailer): built on
-	 * the same parser, so a message without trailers has none */
+	if (lt.change && lt.action)
+		*log = crq__strdup(lt.change);
 	if (tr.count) {
 		crq_node *t = NULL;
 		crq_buf problem = CRQ_BUF_INIT;
@@ -472,39 +426,188 @@ static int read_fresh(struct fresh *f, crq_history *h, git_commit *c)
 		crq_commit__trailers(&t, &problem, git_commit_message(c));
 		change = crq_node_get_str(t, "Crq-Change");
 		action = crq_node_get_str(t, "Crq-Action");
-		if (change && action && (!f->log || strcmp(change, f->log))) {
-			f->flags |= F_ED;
-			f->ed = crq__strdup(change);
-		}
+		if (change && action && (!*log || strcmp(change, *log)))
+			*ed = crq__strdup(change);
 		crq_node_free(t);
 		crq_buf_dispose(&problem);
 	}
 	git_message_trailer_array_free(&tr);
+}
+
+int crq_history__names(git_commit *c, const char *id)
+{
+	char *log, *ed;
+	int r;
+
+	commit_names(&log, &ed, c);
+	r = (log && !strcmp(log, id)) || (ed && !strcmp(ed, id));
+	free(log);
+	free(ed);
+	return r;
+}
+
+/* A set of commit ids (open addressing, a power of two; zero: free). */
+struct oidset {
+	git_oid *v;
+	size_t n, alloc;
+};
+
+static size_t oidset_slot(const git_oid *v, size_t a, const git_oid *id)
+{
+	size_t i = ((size_t)id->id[0] | (size_t)id->id[1] << 8 |
+		(size_t)id->id[2] << 16 | (size_t)id->id[3] << 24) & (a - 1);
+
+	while (!git_oid_is_zero(&v[i]) && !git_oid_equal(&v[i], id))
+		i = (i + 1) & (a - 1);
+	return i;
+}
+
+/* Add id; 0 when it was there already. */
+static int oidset_add(struct oidset *s, const git_oid *id)
+{
+	size_t i;
+
+	if (2 * (s->n + 1) > s->alloc) {
+		size_t a = s->alloc ? 2 * s->alloc : 64, k;
+		git_oid *v = crq__calloc(a, sizeof(*v));
+
+		for (k = 0; k < s->alloc; k++)
+			if (!git_oid_is_zero(&s->v[k]))
+				git_oid_cpy(&v[oidset_slot(v, a, &s->v[k])],
+					&s->v[k]);
+		free(s->v);
+		s->v = v;
+		s->alloc = a;
+	}
+	i = oidset_slot(s->v, s->alloc, id);
+	if (!git_oid_is_zero(&s->v[i]))
+		return 0;
+	git_oid_cpy(&s->v[i], id);
+	s->n++;
+	return 1;
+}
+
+/*
+ * The hashes of the changes named on merge m's side, sorted, each
+ * once: the commits its other parents reach and its first does not
+ * (git log p1..p2), either reading; *wild when more than MAX_SIDE.
+ * The walk goes down from each other parent and stops at the merge
+ * bases it has with the first: every commit both reach lies below one
+ * of them, so it reads the side and no more (and not git's hidden
+ * walk, which dates decide when to stop: with commits of one second,
+ * the whole history).  A merge base libgit2 gets wrong by clock skew
+ * is a lower common ancestor: a name more, never one less.
+ */
+static int side_hashes(struct hashes *out, int *wild, git_repository *git,
+	git_commit *m)
+{
+	struct oidset seen = { NULL, 0, 0 };
+	git_oid *todo = NULL;
+	size_t ntodo = 0, atodo = 0, i;
+	unsigned k, n = git_commit_parentcount(m);
+	int err = 0;
+
+	*wild = 0;
+	for (k = 1; k < n && !err && !*wild; k++) {
+		git_oidarray bases = { NULL, 0 };
+		const git_oid *q = git_commit_parent_id(m, k);
+
+		err = git_merge_bases(&bases, git, git_commit_parent_id(m, 0),
+			q);
+		if (err == GIT_ENOTFOUND)
+			err = 0;
+		for (i = 0; i < bases.count; i++)
+			oidset_add(&seen, &bases.ids[i]);
+		git_oidarray_dispose(&bases);
+		if (err < 0)
+			break;
+		if (oidset_add(&seen, q)) {
+			crq__grow((void **)&todo, &atodo, ntodo + 1,
+				sizeof(*todo));
+			git_oid_cpy(&todo[ntodo++], q);
+		}
+		while (ntodo && !*wild) {
+			git_commit *c = NULL;
+			char *log, *ed;
+			unsigned j;
+
+			if ((err = git_commit_lookup(&c, git,
+					&todo[--ntodo])) < 0)
+				break;
+			commit_names(&log, &ed, c);
+			if (log)
+				hashes_add(out, hash('s', log, strlen(log)));
+			if (ed)
+				hashes_add(out, hash('s', ed, strlen(ed)));
+			free(log);
+			free(ed);
+			for (j = 0; j < git_commit_parentcount(c); j++)
+				if (oidset_add(&seen, git_commit_parent_id(c,
+						j))) {
+					crq__grow((void **)&todo, &atodo,
+						ntodo + 1, sizeof(*todo));
+					git_oid_cpy(&todo[ntodo++],
+						git_commit_parent_id(c, j));
+				}
+			git_commit_free(c);
+			if (out->n > 4 * MAX_SIDE) {
+				hashes_unique(out);
+				*wild = out->n > MAX_SIDE;
+			}
+		}
+	}
+	hashes_unique(out);
+	*wild = *wild || out->n > MAX_SIDE;
+	free(todo);
+	free(seen.v);
+	return err;
+}
+
+int crq_history__side_names(int *hit, crq_repo *repo, git_commit *m,
+	const char *id)
+{
+	struct hashes hs = { 0 };
+	int wild = 0, err;
+
+	*hit = 0;
+	if ((err = side_hashes(&hs, &wild, repo->git, m)) < 0) {
+		free(hs.v);
+		return crq_store__git_error(err, "cannot read history");
+	}
+	*hit = wild || has_hash_n(hs.v, hs.n, hash('s', id, strlen(id)));
+	free(hs.v);
+	return 0;
+}
+
+/* What the index keeps of commit c, read from git. */
+static int read_fresh(struct fresh *f, crq_history *h, git_commit *c)
+{
+	int err = 0;
+
+	memset(f, 0, sizeof(*f));
+	git_oid_cpy(&f->id, git_commit_id(c));
+	if (git_commit_parentcount(c))
+		git_oid_cpy(&f->parent, git_commit_parent_id(c, 0));
+	commit_names(&f->log, &f->ed, c);
+	if (f->log)
+		f->flags |= F_LOG;
+	if (f->ed)
+		f->flags |= F_ED;
 	if (git_commit_parentcount(c) > 1) {
-		struct hashes ph = { 0 };
-		crq_buf prefix = CRQ_BUF_INIT;
+		struct hashes sh = { 0 };
 		int wild = 0;
 
 		f->flags |= F_MERGE;
-		if ((err = git_commit_tree(&a, c)) < 0 ||
-		    (err = git_commit_parent(&p, c, 0)) < 0 ||
-		    (err = git_commit_tree(&b, p)) < 0 ||
-		    (err = diff_paths(&ph, &wild, h->repo->git, a, b,
-				&prefix)) < 0) {
-			free(ph.v);
+		if ((err = side_hashes(&sh, &wild, h->repo->git, c)) < 0) {
+			free(sh.v);
 		} else if (wild) {
 			f->flags |= F_WILD;
-			free(ph.v);
+			free(sh.v);
 		} else {
-			hashes_unique(&ph);
-			f->paths = ph.v;
-			f->npaths = ph.n;
+			f->side = sh.v;
+			f->nside = sh.n;
 		}
-		crq_buf_dispose(&prefix);
 	}
-	git_tree_free(a);
-	git_tree_free(b);
-	git_commit_free(p);
 	return err < 0 ? crq_store__git_error(err, "cannot read history") : 0;
 }
 
@@ -546,9 +649,9 @@ static int build(crq_history *h, const struct fresh *f, uint32_t d)
 	if (f->ed)
 		put_name(&v, f->ed);
 	if (f->flags & F_MERGE) {
-		put32(&v, (uint32_t)f->npaths);
-		for (i = 0; i < f->npaths; i++)
-			put32(&v, f->paths[i]);
+		put32(&v, (uint32_t)f->nside);
+		for (i = 0; i < f->nside; i++)
+			put32(&v, f->side[i]);
 	}
 	if (low >= SET_MIN) {
 		/* the own names, then the range below: commit by commit
@@ -559,8 +662,8 @@ static int build(crq_history *h, const struct fresh *f, uint32_t d)
 			hashes_add(&set, hash('c', f->ed, strlen(f->ed)));
 		if (f->flags & F_WILD)
 			hashes_add(&set, WILD);
-		for (i = 0; i < f->npaths; i++)
-			hashes_add(&set, f->paths[i]);
+		for (i = 0; i < f->nside; i++)
+			hashes_add(&set, f->side[i]);
 		git_oid_cpy(&x, &f->parent);
 		for (xd = d - 1; xd > d - low;) {
 			int whole = lowbit(xd) >= SET_MIN;
@@ -704,7 +807,7 @@ static int search(struct search *s, const git_oid *from)
 }
 
 int crq_history__each(crq_history *h, const git_oid *from, const char *id,
-	const char *path, crq_history_fn fn, void *payload)
+	int sides, crq_history_fn fn, void *payload)
 {
 	struct query q;
 	struct search s;
@@ -713,10 +816,10 @@ int crq_history__each(crq_history *h, const git_oid *from, const char *id,
 	memset(&q, 0, sizeof(q));
 	q.id = id;
 	q.idlen = strlen(id);
-	q.path = path;
+	q.sides = sides;
 	q.hash[q.nhash++] = hash('c', id, q.idlen);
-	if (path) {
-		q.hash[q.nhash++] = hash('p', path, strlen(path));
+	if (sides) {
+		q.hash[q.nhash++] = hash('s', id, q.idlen);
 		q.hash[q.nhash++] = WILD;
 	}
 	memset(&s, 0, sizeof(s));

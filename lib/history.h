@@ -5,13 +5,15 @@
  * change's own steps, not the length of the store's history.
  *
  * The index lives in the cache (lib/cache.h), one entry per commit,
- * keyed by the commit and computed from it and its first-parent
- * ancestors only: content-addressed, so never stale, only missing, and
+ * keyed by the commit and computed from it and its ancestors only:
+ * content-addressed, so never stale, only missing, and
  * any number of processes may add to it at once.  An entry holds the
  * commit's first-parent depth, its first parent, a skip pointer (the
  * first-parent ancestor at depth d - lowbit(d), a Fenwick tree over
- * the chain), what its trailers name and, for a merge, which paths its
- * tree changes against its first parent; an entry whose skip range is
+ * the chain), what its trailers name and, for a merge, which changes
+ * the commits on its side name (those its other parents reach and its
+ * first does not: what a walk down the first parents would miss); an
+ * entry whose skip range is
  * long also holds hashes of everything named in that range, so a
  * search skips the ranges that cannot hold what it looks for.
  */
@@ -49,10 +51,10 @@ typedef int (*crq_history_fn)(const git_oid *commit,
 /*
  * Call fn, newest first, for the commits on from's first-parent chain
  * (from included) that may concern change id: those whose trailers name
- * id (as crq_history__trailers or crq_commit__trailers read them) and,
- * when path is not NULL, the merges whose tree differs from their first
- * parent's at path.  A few others may come too (a hash that collides, a
- * merge that changes too many paths to list): fn checks each commit.
+ * id (crq_history__names) and, with sides, the merges whose side names
+ * it (crq_history__side_names).  A few others may come too with sides
+ * (a hash that collides, a side that names too many changes to list),
+ * the same crq_history__side_names finds: fn checks each commit.
  * The part of the chain not yet indexed is indexed first, as far back
  * as the first commit that is.
  *
@@ -63,7 +65,22 @@ typedef int (*crq_history_fn)(const git_oid *commit,
  * then the caller reads the history itself, as if there were no index.
  */
 int crq_history__each(crq_history *h, const git_oid *from, const char *id,
-	const char *path, crq_history_fn fn, void *payload);
+	int sides, crq_history_fn fn, void *payload);
+
+/* Does c's message name change id, as crq_history__trailers (the last
+ * of each trailer) or crq_commit__trailers (the first) reads it, with
+ * a Crq-Action?  1 or 0. */
+int crq_history__names(git_commit *c, const char *id);
+
+/*
+ * Set *hit when the side of merge m (the commits its other parents
+ * reach and its first does not, as git log p1..p2) may hold a commit
+ * that names change id (crq_history__names): yes, or a side too long
+ * to list, or a hash that collides, exactly as the index answers.
+ * 0, or < 0 when the history cannot be read.  Costs a walk of the side.
+ */
+int crq_history__side_names(int *hit, crq_repo *repo, git_commit *m,
+	const char *id);
 
 /*
  * How commit id is signed, from the commit alone: CRQ_SIGNER_NONE (no

@@ -176,7 +176,7 @@ int crq_repo_init(crq_repo **out, const char *path, const crq_options *opts)
 		}
 		closedir(dir);
 	}
-	qsort(tnames, nt, sizeof(*tnames), cmpstr);
+	crq__sort(tnames, nt, sizeof(*tnames), cmpstr);
 	for (i = 0; i < nt && !err; i++) {
 		crq_buf dst = CRQ_BUF_INIT, from = CRQ_BUF_INIT;
 

@@ -14,6 +14,9 @@ char *crq__strdup(const char *s);
 char *crq__strndup(const char *s, size_t n);
 /* Grow *p (of *alloc elements of size) to hold at least need elements. */
 void crq__grow(void **p, size_t *alloc, size_t need, size_t size);
+/* qsort, for any n: qsort's base must not be NULL, even for none. */
+void crq__sort(void *base, size_t n, size_t size,
+	int (*cmp)(const void *, const void *));
 /* Files (lib/buf.c): an unlinked temporary file in $TMPDIR (or /tmp)
  * named after prefix, or -1 with errno set; all of p written to fd
  * (0, or -1 with errno); fd read to its end into out, at most max

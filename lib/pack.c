@@ -482,7 +482,7 @@ static void make_idx(crq_buf *idx, const crq_pack *p, const uint64_t *offs,
 	for (i = 0; i < p->count; i++)
 		order[i] = i;
 	sort_pack = p;
-	qsort(order, p->count, sizeof(*order), by_id);
+	crq__sort(order, p->count, sizeof(*order), by_id);
 	memset(fan, 0, sizeof(fan));
 	for (i = 0; i < p->count; i++)
 		fan[p->objs[i].id.id[0]]++;

@@ -516,7 +516,7 @@ int crq_raci(crq_node **out, const crq_node *policy)
 		if (k == n)
 			phases[n++] = p;
 	}
-	qsort(phases, n, sizeof(*phases), phase_cmp);
+	crq__sort(phases, n, sizeof(*phases), phase_cmp);
 
 	o = crq_node_new(CRQ_NODE_OBJECT);
 	list = crq_node_new(CRQ_NODE_ARRAY);

@@ -131,7 +131,7 @@ static void sort_groups(struct groups *g, const char *const *list, size_t n)
 	for (i = 0; i < g->n; i++)
 		g->v[i].rank = rank_in(list, n, g->v[i].key);
 	if (g->n > 1)
-		qsort(g->v, g->n, sizeof(*g->v), by_rank);
+		crq__sort(g->v, g->n, sizeof(*g->v), by_rank);
 }
 
 static int by_value(const void *a, const void *b)
@@ -178,7 +178,7 @@ static crq_node *stats_node(struct group *x)
 	crq_node *o = crq_node_new(CRQ_NODE_OBJECT);
 
 	if (x && x->n > 1)
-		qsort(x->v, x->n, sizeof(*x->v), by_value);
+		crq__sort(x->v, x->n, sizeof(*x->v), by_value);
 	crq_node_set(o, "count", crq_node_new_int(x ? (long long)x->n : 0));
 	crq_node_set(o, "p50", percentile_node(x, 50));
 	crq_node_set(o, "p90", percentile_node(x, 90));
@@ -655,7 +655,7 @@ static crq_node *excluded_of(const crq_trail *t)
 		if (crq_trail__refuses_change(&res->items[i]))
 			ids[n++] = res->items[i].change;
 	if (n > 1)
-		qsort(ids, n, sizeof(*ids), by_key);
+		crq__sort(ids, n, sizeof(*ids), by_key);
 	out = crq_node_new(CRQ_NODE_OBJECT);
 	for (i = 0; i < n; i++)
 		if (!i || strcmp(ids[i], ids[i - 1]))
@@ -697,7 +697,7 @@ int crq_report__of(crq_node **out, crq_repo *repo, const crq_trail *t,
 		n++;
 	}
 	if (n > 1)
-		qsort(steps, n, sizeof(*steps), by_change_time);
+		crq__sort(steps, n, sizeof(*steps), by_change_time);
 	excluded = excluded_of(t);
 	verify = crq_trail__verify_node(t, 0);
 	*out = report_of(policy, changes, steps, n, excluded, verify, opts,

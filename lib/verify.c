@@ -67,9 +67,12 @@ struct vctx {
 	crq_verify_result *out;
 	long long now;
 	/* per change id: {email: true} of who edited it since its last
-	 * decision (separation of duties); unread: changes first seen
-	 * mid-life whose earlier edits are not read yet */
-	crq_node *editors, *unread;
+	 * decision (separation of duties), exact while its stamp (per id)
+	 * is epoch: see editors_of; stepped: the separation block took
+	 * the commit being walked as a step */
+	crq_node *editors, *stamp;
+	long long epoch;
+	int stepped;
 	/* parsed policies and templates by blob id */
 	struct cached pol[CACHE_SIZE], tmpl[CACHE_SIZE];
 	size_t npol, ntmpl;
@@ -514,26 +517,31 @@ static int verify_sig(struct vctx *v, const git_oid *id, const crq_buf *sig,
 
 /* ---- one step ---- */
 
-/* Who edited change id since its last decision, as of commit parent.
- * The walk remembers it for the changes it saw created; for one first
- * seen mid-life (a resumed walk, --trust) the earlier, verified history
- * is read, but only when a decision needs it (need). */
+/* Who edited change id since its last decision, as of commit parent:
+ * crq_workflow__editors, in the graph sense.  The walk keeps it up to
+ * date itself along a line of commits, each the only parent of the next
+ * one walked: what it holds for a change is exact while the change's
+ * stamp is the walk's epoch, which moves on at a merge, at a jump to
+ * another line (the walk's start, another branch), and a step on the
+ * change that was not taken unstamps it.  When a decision needs it
+ * (need) and it is not exact, it is read from the history: so a full
+ * walk, a resumed one and the client agree. */
 static crq_node *editors_of(struct vctx *v, const char *id,
 	const git_oid *parent, int need)
 {
 	crq_node *eds = crq_node_get(v->editors, id);
+	const crq_node *st = crq_node_get(v->stamp, id);
 
 	if (!eds) {
 		crq_node_set(v->editors, id, crq_node_new(CRQ_NODE_OBJECT));
 		eds = crq_node_get(v->editors, id);
-		if (parent)
-			crq_node_set(v->unread, id, crq_node_new_bool(1));
 	}
-	if (need && parent && crq_node_get(v->unread, id)) {
+	if (need && parent && !(st && st->i == v->epoch)) {
 		while (eds->count)
 			crq_node_remove_at(eds, eds->count - 1);
-		crq_workflow__editors(eds, v->repo, parent, id);
-		crq_node_remove(v->unread, id);
+		if (crq_workflow__editors(eds, v->repo, parent, id) == 0)
+			crq_node_set(v->stamp, id,
+				crq_node_new_int(v->epoch));
 		crq_error_clear();
 	}
 	return eds;
@@ -814,19 +822,29 @@ static void check_change_step(struct vctx *v, const struct step_in *s,
 			"review trailers without Crq-Forge");
 		goto done;
 	}
-	/* separation of duties: who edited since the last decision */
+	/* separation of duties: who edited since the last decision, as
+	 * crq_workflow__editors reads this step (its committer is who) */
 	{
 		crq_node *eds = editors_of(v, fid, NULL, 0);
+		const crq_node *sn = crq_node_get(v->stamp, fid);
 		const char *who = crq_node_get_str(res.actor, "email");
+		int exact = sn && sn->i == v->epoch;
 
-		if (res.decision && strcmp(res.from, res.to)) {
-			/* the round is over: authorized or rejected */
+		if ((res.decision && strcmp(res.from, res.to)) ||
+		    !strcmp(action, "create")) {
+			/* the round is over (authorized, rejected), or
+			 * has just begun: nothing before it counts */
 			while (eds->count)
 				crq_node_remove_at(eds, eds->count - 1);
-		} else if (!strcmp(action, "edit") ||
-			   !strcmp(action, "create")) {
-			crq_node_set(eds, who, crq_node_new_bool(1));
+			exact = 1;
 		}
+		if (exact && (!strcmp(action, "edit") ||
+			      !strcmp(action, "create")))
+			crq_node_set(eds, who, crq_node_new_bool(1));
+		if (exact)
+			crq_node_set(v->stamp, fid,
+				crq_node_new_int(v->epoch));
+		v->stepped = 1;
 	}
 done:
 	crq_rules_result_dispose(&res);
@@ -2220,7 +2238,7 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	v.out = res;
 	v.opts = opts;
 	v.editors = crq_node_new(CRQ_NODE_OBJECT);
-	v.unread = crq_node_new(CRQ_NODE_OBJECT);
+	v.stamp = crq_node_new(CRQ_NODE_OBJECT);
 	crq_store__now(&now, repo);
 	crq_store__parse_time(now.ptr, &v.now);
 	if ((err = crq_repo_change_schema(&v.schema, repo)) < 0 ||
@@ -2386,6 +2404,11 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 		}
 		cm = git_commit_committer(c);
 		n = git_commit_parentcount(c);
+		/* the editors the walk keeps are exact along a line only */
+		if (n != 1 || !wi || !git_oid_equal(git_commit_parent_id(c, 0),
+				&order[wi - 1]))
+			v.epoch++;
+		v.stepped = 0;
 		crq_commit__trailers(&trailers, &tp, git_commit_message(c));
 		if ((long long)cm->when.time > v.now + FUTURE_SLACK)
 			violation(&v, &id, tr(trailers, "Crq-Change"), "time",
@@ -2429,6 +2452,13 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 						"committer time goes backwards");
 				check_step(&v, c, &acc, trailers, tp.ptr,
 					nviol);
+				/* a step on a change not taken as one: what
+				 * the walk holds of its editors is not what
+				 * its trailers say to crq_workflow__editors */
+				if (tr(trailers, "Crq-Change") &&
+				    (!v.stepped || res->count > nviol))
+					crq_node_remove(v.stamp,
+						tr(trailers, "Crq-Change"));
 			}
 			git_tree_free(t);
 			git_tree_free(pt);
@@ -2538,7 +2568,7 @@ done:
 	free(v.hw);
 	crq_node_free(v.editors);
 	crq_node_free(v.others);
-	crq_node_free(v.unread);
+	crq_node_free(v.stamp);
 	git_commit_free(c);
 	git_revwalk_free(walk);
 	crq_buf_dispose(&cfg);

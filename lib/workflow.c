@@ -21,178 +21,325 @@
 /* ... and the longest walk: the editors' walk never reads more */
 #define EDITORS_MAX 1000000
 
-/* One commit of the editors' walk (see plan_editors): note c's
- * committer in out when c creates or edits change id.  1 when the walk
- * ends at c (it creates the change, is a decision that moved it on, or
- * is a root), else 0 and *pick the parent the walk goes on to: the one
- * whose file at path c took (history simplification), the first parent
- * when none or the same. */
-static int editors_step(unsigned *pick, crq_node *out, crq_repo *repo,
-	git_commit *c, const char *id, const char *path)
+/*
+ * The editors a decision must not come from (DESIGN §4, separation of
+ * duties), in the graph sense: as of commit P, the committers (verify
+ * holds them to the signers) of the create and edit steps on change id
+ * that P reaches, less those that a decision which moved the change on
+ * (Crq-Digest, Crq-From != Crq-To: authorized, rejected) and which P
+ * reaches itself reaches too, as git log P ^D1 ^D2 would show them.
+ * An approval that did not yet meet the rules clears nothing: an editor
+ * may not approve after someone else did.  A create ends the change's
+ * history below it (verify refuses anything on an id before its create).
+ *
+ * The walk goes down first-parent chains, one at a time, interesting
+ * (from P) or not (from a decision's parents), marking the commits it
+ * meets.  A chain ends at a decision (its parents start uninteresting
+ * chains), at a create, at the root, or at a commit already marked: one
+ * marked uninteresting has everything below it on its chain marked (or
+ * to be) as well; one marked interesting, by an interesting chain, the
+ * same; an uninteresting chain turns it and goes on, turning what the
+ * interesting one found below.  At a merge whose side (what its other
+ * parents reach and its first does not) names the change, its other
+ * parents start chains of the same kind: a step its first parent does
+ * not reach lies on such a side, so none is missed, and the answer does
+ * not depend on the order of the chains nor on commit times.  Past
+ * WALK_FIRST commits, or from its first merge on, a chain goes on on
+ * the history index, which
+ * reports exactly the commits the walk would stop at (and some more, it
+ * checks each); when it cannot answer, the whole walk is done again
+ * without it.  At most EDITORS_MAX commits are read.
+ */
+enum {
+	M_INT = 1,		/* reached from P */
+	M_UNINT = 2,		/* ... or from a decision that moved it on */
+	M_EDIT = 4,		/* a create or an edit: email is its committer */
+	M_STOP = 8,		/* a create: nothing below it counts */
+	M_MERGE = 16,		/* its other parents start chains */
+};
+
+struct mark {
+	git_oid id;
+	unsigned flags;		/* 0: a free slot */
+	char *email;
+};
+
+struct chain {
+	git_oid from;
+	int unint;
+};
+
+struct edwalk {
+	crq_repo *repo;
+	const char *id;
+	crq_history *h;		/* NULL: walk commit by commit */
+	struct mark *m;		/* open addressing, a power of two */
+	size_t nm, am;
+	struct chain *todo[2];	/* interesting, uninteresting */
+	size_t ntodo[2], atodo[2];
+	unsigned long long reads;
+	int index_failed;
+};
+
+static size_t mark_slot(const struct mark *m, size_t a, const git_oid *id)
 {
+	size_t i = ((size_t)id->id[0] | (size_t)id->id[1] << 8 |
+		(size_t)id->id[2] << 16 | (size_t)id->id[3] << 24) & (a - 1);
+
+	while (m[i].flags && !git_oid_equal(&m[i].id, id))
+		i = (i + 1) & (a - 1);
+	return i;
+}
+
+static struct mark *mark_get(struct edwalk *w, const git_oid *id)
+{
+	struct mark *k;
+
+	if (!w->am)
+		return NULL;
+	k = &w->m[mark_slot(w->m, w->am, id)];
+	return k->flags ? k : NULL;
+}
+
+static struct mark *mark_add(struct edwalk *w, const git_oid *id,
+	unsigned flags)
+{
+	struct mark *k;
+
+	if (2 * (w->nm + 1) > w->am) {
+		size_t a = w->am ? 2 * w->am : 64, i;
+		struct mark *m = crq__calloc(a, sizeof(*m));
+
+		for (i = 0; i < w->am; i++)
+			if (w->m[i].flags)
+				m[mark_slot(m, a, &w->m[i].id)] = w->m[i];
+		free(w->m);
+		w->m = m;
+		w->am = a;
+	}
+	k = &w->m[mark_slot(w->m, w->am, id)];
+	git_oid_cpy(&k->id, id);
+	k->flags = flags;
+	k->email = NULL;
+	w->nm++;
+	return k;
+}
+
+static void chain_add(struct edwalk *w, const git_oid *from, int unint)
+{
+	crq__grow((void **)&w->todo[unint], &w->atodo[unint],
+		w->ntodo[unint] + 1, sizeof(*w->todo[unint]));
+	git_oid_cpy(&w->todo[unint][w->ntodo[unint]].from, from);
+	w->todo[unint][w->ntodo[unint]++].unint = unint;
+}
+
+/* The chains from c's parents first + 1 on, of kind unint. */
+static void chains_from(struct edwalk *w, git_commit *c, unsigned first,
+	int unint)
+{
+	unsigned k, n = git_commit_parentcount(c);
+
+	for (k = first; k < n; k++)
+		chain_add(w, git_commit_parent_id(c, k), unint);
+}
+
+/* Commit c on a chain of kind unint: 1 when the chain ends there, 0
+ * when it goes on to c's first parent, < 0 on error.  indexed: the
+ * index reported c (so a merge among them names the change, or its
+ * side does). */
+static int edwalk_visit(struct edwalk *w, git_commit *c, int unint,
+	int indexed)
+{
+	struct mark *k = mark_get(w, git_commit_id(c));
 	crq_node *t = NULL;
 	crq_buf problem = CRQ_BUF_INIT;
 	const char *change, *action, *from, *to;
-	unsigned k, n = git_commit_parentcount(c);
-	git_oid here, there;
-	int stop = 0;
+	unsigned flags = unint ? M_UNINT : M_INT;
+	int r = 0, hit = 0, named;
 
-	*pick = 0;
-	crq_commit__trailers(&t, &problem, git_commit_message(c));
+	if (k) {
+		if (k->flags & M_UNINT || !unint)
+			return 1;
+		/* what an interesting chain found, a decision reaches */
+		k->flags = (k->flags & ~(unsigned)M_INT) | M_UNINT;
+		if (k->flags & M_MERGE)
+			chains_from(w, c, 1, 1);
+		return k->flags & M_STOP ? 1 : 0;
+	}
+	/* a message that does not hold the id names it in no reading */
+	named = strstr(git_commit_message(c), w->id) != NULL;
+	if (named)
+		crq_commit__trailers(&t, &problem, git_commit_message(c));
 	change = crq_node_get_str(t, "Crq-Change");
 	action = crq_node_get_str(t, "Crq-Action");
 	from = crq_node_get_str(t, "Crq-From");
 	to = crq_node_get_str(t, "Crq-To");
-	if (change && action && !strcmp(change, id)) {
-		/* a decision that moved the change on (authorized,
-		 * rejected) ends the round; one that did not leaves the
-		 * earlier editors still barred */
+	if (change && action && !strcmp(change, w->id)) {
 		if (crq_node_get(t, "Crq-Digest") && from && to &&
 		    strcmp(from, to)) {
-			stop = 1;
+			/* a decision that moved it on: below it, nothing */
+			mark_add(w, git_commit_id(c), M_UNINT);
+			chains_from(w, c, 0, 1);
+			r = 1;
 			goto done;
 		}
 		if (!strcmp(action, "edit") || !strcmp(action, "create"))
-			crq_node_set(out, git_commit_committer(c)->email,
-				crq_node_new_bool(1));
-		stop = !strcmp(action, "create");
+			flags |= M_EDIT;
+		if (!strcmp(action, "create"))
+			flags |= M_STOP;
 	}
-	if (stop || n == 0) {
-		stop = 1;
-		goto done;
-	}
-	if (n > 1) {
-		crq_store__blob_at(&here, repo, git_commit_id(c), path);
-		for (k = 0; k < n; k++) {
-			crq_store__blob_at(&there, repo,
-				git_commit_parent_id(c, k), path);
-			if (git_oid_equal(&here, &there)) {
-				*pick = k;
-				break;
-			}
+	if (!(flags & M_STOP) && git_commit_parentcount(c) > 1) {
+		if (indexed || (named && crq_history__names(c, w->id)))
+			hit = 1;
+		else if ((r = crq_history__side_names(&hit, w->repo, c,
+				w->id)) < 0)
+			goto done;
+		if (hit) {
+			flags |= M_MERGE;
+			chains_from(w, c, 1, unint);
 		}
 	}
+	k = mark_add(w, git_commit_id(c), flags);
+	if (flags & M_EDIT)
+		k->email = crq__strdup(git_commit_committer(c)->email);
+	r = flags & M_STOP ? 1 : 0;
 done:
 	crq_node_free(t);
 	crq_buf_dispose(&problem);
-	return stop;
+	return r;
 }
 
-/* The editors' walk on the history index: the commits it skips are
- * those editors_step would only pass through to their first parent. */
-struct editors_walk {
-	crq_repo *repo;
-	crq_node *out;
-	const char *id, *path;
-	unsigned long long steps;	/* commits read before the chain */
-	git_oid next;			/* where a merge turned the walk */
-	int turned;
+struct edwalk_event {
+	struct edwalk *w;
+	int unint;
 };
 
-static int editors_event(const git_oid *id, unsigned long long back,
+static int edwalk_event(const git_oid *id, unsigned long long back,
 	void *payload)
 {
-	struct editors_walk *w = payload;
+	struct edwalk_event *ev = payload;
 	git_commit *c = NULL;
-	unsigned pick;
-	int err, end;
+	int err, r;
 
-	/* the walk reads no more than EDITORS_MAX commits */
-	if (w->steps + back >= EDITORS_MAX)
+	(void)back;
+	if (ev->w->reads++ >= EDITORS_MAX)
 		return 1;
-	if ((err = git_commit_lookup(&c, w->repo->git, id)) < 0)
+	if ((err = git_commit_lookup(&c, ev->w->repo->git, id)) < 0)
 		return crq_store__git_error(err, "cannot read history");
-	end = editors_step(&pick, w->out, w->repo, c, w->id, w->path);
-	if (!end && pick) {
-		/* the walk leaves this chain for another parent's */
-		git_oid_cpy(&w->next, git_commit_parent_id(c, pick));
-		w->steps += back + 1;
-		w->turned = 1;
-		end = 1;
-	}
+	r = edwalk_visit(ev->w, c, ev->unint, 1);
 	git_commit_free(c);
-	return end;
+	return r;
 }
 
-/* Go on with the editors' walk from commit from, steps commits into
- * it, on the index: 0, or < 0 when the index could not answer. */
-static int editors_indexed(crq_history *h, crq_node *out, crq_repo *repo,
-	const git_oid *from, unsigned long long steps, const char *id,
-	const char *path)
+/* One chain, from commit from: commit by commit, and on the index (when
+ * there is one) past WALK_FIRST commits or from the first merge on:
+ * the index knows what a merge's side names without walking it again. */
+static int edwalk_chain(struct edwalk *w, const git_oid *from, int unint)
 {
-	struct editors_walk w;
-	int r;
+	git_commit *c = NULL;
+	git_oid at;
+	unsigned n = 0;
+	int r = 0, err;
 
-	memset(&w, 0, sizeof(w));
-	w.repo = repo;
-	w.out = out;
-	w.id = id;
-	w.path = path;
-	w.steps = steps;
-	git_oid_cpy(&w.next, from);
-	do {
-		git_oid at;
+	git_oid_cpy(&at, from);
+	while (w->reads < EDITORS_MAX) {
+		if ((err = git_commit_lookup(&c, w->repo->git, &at)) < 0)
+			return crq_store__git_error(err, "cannot read history");
+		if (w->h && (n == WALK_FIRST ||
+				git_commit_parentcount(c) > 1)) {
+			struct edwalk_event ev;
 
-		git_oid_cpy(&at, &w.next);
-		w.turned = 0;
-		if ((r = crq_history__each(h, &at, id, path, editors_event,
-				&w)) < 0)
-			return r;
-	} while (w.turned);
+			ev.w = w;
+			ev.unint = unint;
+			if ((r = crq_history__each(w->h, &at, w->id, 1,
+					edwalk_event, &ev)) < 0)
+				w->index_failed = 1;
+			break;
+		}
+		w->reads++;
+		if ((r = edwalk_visit(w, c, unint, 0)) != 0 ||
+		    !git_commit_parentcount(c))
+			break;
+		git_oid_cpy(&at, git_commit_parent_id(c, 0));
+		git_commit_free(c);
+		c = NULL;
+		n++;
+	}
+	git_commit_free(c);
+	return r < 0 ? r : 0;
+}
+
+static void edwalk_dispose(struct edwalk *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->am; i++)
+		free(w->m[i].email);
+	free(w->m);
+	free(w->todo[0]);
+	free(w->todo[1]);
+}
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The walk from tip; uninteresting chains first, so that the
+ * interesting ones end early at what they marked. */
+static int edwalk_run(crq_node *out, struct edwalk *w, const git_oid *tip)
+{
+	char **emails = NULL;
+	size_t n = 0, alloc = 0, i;
+	int err = 0;
+
+	chain_add(w, tip, 0);
+	while (err >= 0 && (w->ntodo[0] || w->ntodo[1])) {
+		int u = w->ntodo[1] ? 1 : 0;
+		struct chain ch = w->todo[u][--w->ntodo[u]];
+
+		err = edwalk_chain(w, &ch.from, ch.unint);
+	}
+	if (err < 0)
+		return err;
+	/* in a stable order: the same whatever order the chains took */
+	for (i = 0; i < w->am; i++)
+		if ((w->m[i].flags & (M_INT | M_EDIT)) == (M_INT | M_EDIT)) {
+			crq__grow((void **)&emails, &alloc, n + 1,
+				sizeof(*emails));
+			emails[n++] = w->m[i].email;
+		}
+	if (n)
+		crq__sort(emails, n, sizeof(*emails), by_string);
+	for (i = 0; i < n; i++)
+		crq_node_set(out, emails[i], crq_node_new_bool(1));
+	free(emails);
 	return 0;
 }
 
-/* Who edited change id since the last decision that moved it on (the
- * approval that authorized it, a rejection): the committers (verify
- * holds them to the signers) of create and edit steps, from tip back
- * along the change's own history (at a merge, the parent whose file
- * the merge took).  An approval that did not yet meet the rules does
- * not clear them: an editor may not approve after someone else did.
- * Past WALK_FIRST commits the rest comes from the history index, which
- * gives the same answer or none (then the walk goes on). */
 static int plan_editors(crq_node *out, crq_repo *repo, const git_oid *tip,
 	const char *id)
 {
-	git_commit *c = NULL, *p = NULL;
-	crq_buf path = CRQ_BUF_INIT;
-	crq_history *h = NULL;
-	unsigned long long steps = 0;
-	int err = 0;
+	struct edwalk w;
+	int err;
 
-	if ((err = crq_change_path(&path, repo, id)) < 0)
-		return err;
-	if ((err = git_commit_lookup(&c, repo->git, tip)) < 0) {
-		crq_buf_dispose(&path);
-		return crq_store__git_error(err, "cannot read history");
+	memset(&w, 0, sizeof(w));
+	w.repo = repo;
+	w.id = id;
+	w.h = crq_history__open(repo);
+	err = edwalk_run(out, &w, tip);
+	if (err < 0 && w.index_failed) {
+		/* the index could not answer: the same walk without it */
+		crq_error_clear();
+		crq_history__close(w.h);
+		edwalk_dispose(&w);
+		memset(&w, 0, sizeof(w));
+		w.repo = repo;
+		w.id = id;
+		err = edwalk_run(out, &w, tip);
 	}
-	while (c && steps++ < EDITORS_MAX) {
-		unsigned pick;
-
-		if (editors_step(&pick, out, repo, c, id, path.ptr))
-			break;
-		if (steps == WALK_FIRST && (h = crq_history__open(repo))) {
-			size_t had = out->count;
-
-			if (editors_indexed(h, out, repo,
-					git_commit_parent_id(c, pick), steps,
-					id, path.ptr) >= 0)
-				break;
-			/* what the index added goes: the walk adds it */
-			while (out->count > had)
-				crq_node_remove_at(out, out->count - 1);
-			crq_error_clear();
-		}
-		if ((err = git_commit_parent(&p, c, pick)) < 0) {
-			err = crq_store__git_error(err, "cannot read history");
-			break;
-		}
-		git_commit_free(c);
-		c = p;
-		p = NULL;
-	}
-	crq_history__close(h);
-	git_commit_free(c);
-	crq_buf_dispose(&path);
+	crq_history__close(w.h);
+	edwalk_dispose(&w);
 	return err < 0 ? err : 0;
 }
 
@@ -708,7 +855,7 @@ int crq_change_log(crq_node **out, crq_repo *repo, const char *id)
 			size_t had = steps->count;
 
 			if (crq_history__each(h, git_commit_parent_id(c, 0),
-					id, NULL, log_event, &w) >= 0)
+					id, 0, log_event, &w) >= 0)
 				break;
 			/* what the index added goes: the walk adds it */
 			while (steps->count > had)

@@ -1073,7 +1073,7 @@ static void index_build(struct out *o, struct crq_index *ix,
 
 	for (i = 0; i < count; i++)
 		sorted[i] = &files[i];
-	qsort(sorted, count, sizeof(*sorted), file_cmp);
+	crq__sort(sorted, count, sizeof(*sorted), file_cmp);
 	/* the header holds the count of entries to come */
 	for (i = 0; i < count; i++)
 		if ((!i || file_cmp(&sorted[i - 1], &sorted[i])) &&
