@@ -114,22 +114,6 @@ static uint32_t crc(const void *p, size_t n)
 	return (uint32_t)c;
 }
 
-int crq_cache__enabled(crq_repo *repo)
-{
-	const char *e = getenv("CRQ_CACHE");
-	crq_buf v = CRQ_BUF_INIT;
-	int on = 1;
-
-	if (e && (!strcmp(e, "off") || !strcmp(e, "0") || !strcmp(e, "false")))
-		return 0;
-	if (crq_repo_config(&v, repo, "crq.cache") == 0 &&
-	    (!strcmp(v.ptr, "false") || !strcmp(v.ptr, "off") ||
-	     !strcmp(v.ptr, "no") || !strcmp(v.ptr, "0")))
-		on = 0;
-	crq_error_clear();
-	crq_buf_dispose(&v);
-	return on;
-}
 
 /* ---- the in-memory records ---- */
 
@@ -314,15 +298,13 @@ done:
 	crq_buf_dispose(&text);
 }
 
-crq_table *crq_cache__open(crq_repo *repo, const char *name)
+crq_table *crq_cache__open_at(const char *folder, const char *name)
 {
 	crq_table *t;
 	crq_buf dir = CRQ_BUF_INIT;
 
-	if (!crq_cache__enabled(repo))
-		return NULL;
 	t = crq__calloc(1, sizeof(*t));
-	crq_buf_printf(&dir, "%s/crq/cache/%s", repo->gitdir, name);
+	crq_buf_printf(&dir, "%s/%s", folder, name);
 	t->path = crq__strdup(dir.ptr);
 	crq_buf_dispose(&dir);
 	map_sorted(t);
@@ -648,7 +630,7 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int crq_cache_status(crq_node **out, crq_repo *repo)
+int crq_cache__status_at(crq_node **out, const char *folder, int enabled)
 {
 	crq_buf dir = CRQ_BUF_INIT, path = CRQ_BUF_INIT;
 	crq_node *o = crq_node_new(CRQ_NODE_OBJECT);
@@ -659,10 +641,9 @@ int crq_cache_status(crq_node **out, crq_repo *repo)
 	struct dirent *d;
 	DIR *dp;
 
-	crq_buf_printf(&dir, "%s/crq/cache", repo->gitdir);
+	crq_buf_puts(&dir, folder);
 	crq_node_set(o, "path", crq_node_new_cstr(dir.ptr));
-	crq_node_set(o, "enabled", crq_node_new_bool(
-		crq_cache__enabled(repo)));
+	crq_node_set(o, "enabled", crq_node_new_bool(enabled));
 	if ((dp = opendir(dir.ptr))) {
 		while ((d = readdir(dp))) {
 			size_t len = strlen(d->d_name);
@@ -730,14 +711,14 @@ int crq_cache_status(crq_node **out, crq_repo *repo)
 	return 0;
 }
 
-int crq_cache_clear(crq_repo *repo)
+int crq_cache__clear_at(const char *folder)
 {
 	crq_buf dir = CRQ_BUF_INIT, path = CRQ_BUF_INIT;
 	struct dirent *d;
 	DIR *dp;
 	int err = 0;
 
-	crq_buf_printf(&dir, "%s/crq/cache", repo->gitdir);
+	crq_buf_puts(&dir, folder);
 	if ((dp = opendir(dir.ptr))) {
 		while ((d = readdir(dp))) {
 			if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))

@@ -14,16 +14,20 @@
 #define CRQ_CACHE_H
 
 #include <git2.h>
-#include "store.h"
+#include "internal.h"
 
+/* A repository's tables are opened through lib/store.h (crq_cache__open,
+ * which knows where its cache is and whether it is on); this file knows
+ * folders only. */
 typedef struct crq_table crq_table;
 
-/* Is the cache on for repo?  Off with git config crq.cache false or
- * the environment CRQ_CACHE=off (the tests compare both answers). */
-int crq_cache__enabled(crq_repo *repo);
-/* Open table name (letters, digits, '-', '.') of repo's cache; a
- * missing table is empty.  NULL when the cache is off. */
-crq_table *crq_cache__open(crq_repo *repo, const char *name);
+/* Open table name (letters, digits, '-', '.') in folder dir; a missing
+ * table is empty. */
+crq_table *crq_cache__open_at(const char *dir, const char *name);
+/* What crq_cache_status and crq_cache_clear (crq/store.h) do, for the
+ * cache folder dir. */
+int crq_cache__status_at(crq_node **out, const char *dir, int enabled);
+int crq_cache__clear_at(const char *dir);
 /* The value under key, its length to *len; NULL when there is none or
  * the entry fails its checksum (then the table is dropped).  Valid
  * until the table is closed. */

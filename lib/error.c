@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <git2.h>
 #include "internal.h"
 
 #define ERRMAX 1024
@@ -102,4 +103,17 @@ void crq__shutdown_run(void)
 {
 	while (nshutdown)
 		shutdown_fns[--nshutdown]();
+}
+
+int crq_store__git_error(int code, const char *what)
+{
+	const git_error *e = git_error_last();
+	const char *msg = e && e->message ? e->message : "unknown error";
+	int crq = CRQ_EREPO;
+
+	if (code == GIT_ENOTFOUND)
+		crq = CRQ_ENOTFOUND;
+	else if (code == GIT_EMODIFIED || code == GIT_ELOCKED)
+		crq = CRQ_ECONFLICT;
+	return crq_error__set(crq, "%s: %s", what, msg);
 }

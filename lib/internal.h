@@ -25,6 +25,9 @@ int crq__tmpfile_fd(const char *prefix);
 int crq__write_all(int fd, const char *p, size_t n);
 int crq__read_fd(int fd, crq_buf *out, size_t max);
 
+/* Translate the last libgit2 error into a crq error (lib/error.c):
+ * "what: libgit2's message", returning the crq code for git's. */
+int crq_store__git_error(int code, const char *what);
 /* Record an error for crq_error_last() and return code. */
 int crq_error__set(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

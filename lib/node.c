@@ -1,6 +1,7 @@
 /*
  * node.c - the value tree shared by JSON, YAML, schemas and changes.
  */
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,12 @@ void crq_node_free(crq_node *node)
 
 	if (!node)
 		return;
+	if (node->block) {
+		/* the block starts with its root */
+		if (node->block == CRQ_NODE_BLOCK_ROOT)
+			free(node);
+		return;
+	}
 	for (i = 0; i < node->count; i++) {
 		if (node->keys)
 			free(node->keys[i]);
@@ -177,6 +184,8 @@ void crq_node_set(crq_node *obj, const char *key, crq_node *val)
 {
 	long i = crq_node_index(obj, key);
 
+	assert(!obj->block);
+
 	if (i >= 0) {
 		crq_node_free(obj->items[i]);
 		obj->items[i] = val;
@@ -215,6 +224,8 @@ void crq_node__append(crq_node *obj, char *key, crq_node *val)
 {
 	size_t ka = obj->alloc;
 
+	assert(!obj->block);
+
 	/* keys and items share obj->alloc */
 	crq__grow((void **)&obj->items, &obj->alloc, obj->count + 1,
 		sizeof(*obj->items));
@@ -237,6 +248,7 @@ int crq_node_remove(crq_node *obj, const char *key)
 
 void crq_node_remove_at(crq_node *arr, size_t i)
 {
+	assert(!arr->block);
 	if (i >= arr->count)
 		return;
 	if (arr->keys) {
@@ -252,6 +264,7 @@ void crq_node_remove_at(crq_node *arr, size_t i)
 
 void crq_node_push(crq_node *arr, crq_node *val)
 {
+	assert(!arr->block);
 	crq__grow((void **)&arr->items, &arr->alloc, arr->count + 1,
 		sizeof(*arr->items));
 	arr->items[arr->count++] = val;

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cache.h"
 #include "calendar.h"
 #include "doc.h"
+#include "nodebin.h"
 #include "policy.h"
 
 #define POLICY_PATH ".crq/policy.yaml"
@@ -522,6 +524,81 @@ int crq_policy__parse(crq_node **out, const crq_schema *schema,
 		1, semantic_checks);
 }
 
+/*
+ * ---- the tip's policy, through the cache ----
+ *
+ * Every command reads the policy of the tip, and parsing it (YAML,
+ * typing and validating by the policy schema, whose own parse and
+ * compile are most of the cost, then semantic_checks) costs a small
+ * command more than its own work.  So a policy that passed is kept in
+ * the cache (DESIGN §9) under its blob id, as its tree (lib/nodebin.c)
+ * after the id of the bytes of the policy schema that validated it.  The
+ * outcome of the parse is a function of the blob, that schema and this
+ * build's code (the table's name carries the build), with one
+ * exception: whether a time zone is known is this machine's libical's
+ * answer, so a hit runs the zone checks again, and a policy naming a
+ * zone libical does not know (or a libical that does not load) fails
+ * as its parse would.  Only a policy that passed is kept: one that
+ * fails is parsed again, and gives its error, every time.  A value of
+ * another schema or that does not decode is a miss, replaced by the
+ * parse; writing is best effort.
+ */
+static crq_table *policy_table(crq_repo *repo)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "policy-v1-%016llx",
+		crq_nodebin__build_stamp());
+	return crq_cache__open(repo, name);
+}
+
+/* The tree of blob from the cache, or NULL. */
+static crq_node *cached_policy(crq_repo *repo, const git_oid *blob)
+{
+	crq_table *t;
+	crq_node *doc = NULL;
+	const unsigned char *v;
+	git_oid sid;
+	size_t len;
+
+	if (git_oid_is_zero(blob) || !(t = policy_table(repo)))
+		return NULL;
+	if (crq_store__policy_schema_id(&sid, repo) == 0 &&
+	    (v = crq_cache__get(t, blob, &len)) && len >= GIT_OID_RAWSZ &&
+	    !memcmp(v, sid.id, GIT_OID_RAWSZ) &&
+	    crq_nodebin__decode(&doc, v + GIT_OID_RAWSZ,
+			len - GIT_OID_RAWSZ) == 0 &&
+	    doc->kind != CRQ_NODE_OBJECT) {
+		crq_node_free(doc);
+		doc = NULL;
+	}
+	crq_error_clear();
+	crq_cache__close(t);
+	return doc;
+}
+
+static void keep_policy(crq_repo *repo, const git_oid *blob,
+	const crq_node *doc)
+{
+	crq_buf v = CRQ_BUF_INIT;
+	crq_table *t;
+	git_oid sid;
+
+	if (git_oid_is_zero(blob) || !(t = policy_table(repo)))
+		return;
+	/* the schema that validated doc is loaded: its id is of its bytes */
+	if (crq_store__policy_schema_id(&sid, repo) == 0) {
+		crq_buf_put(&v, (const char *)sid.id, GIT_OID_RAWSZ);
+		if (crq_nodebin__encode(&v, doc) == 0) {
+			crq_cache__put(t, blob, v.ptr, v.size);
+			crq_cache__flush(t);
+		}
+	}
+	crq_error_clear();
+	crq_cache__close(t);
+	crq_buf_dispose(&v);
+}
+
 int crq_policy__tip(const crq_node **out, crq_repo *repo)
 {
 	crq_buf text = CRQ_BUF_INIT;
@@ -538,11 +615,25 @@ int crq_policy__tip(const crq_node **out, crq_repo *repo)
 	}
 	if ((err = crq_store__tip(repo, &tip, &unborn)) < 0)
 		goto done;
-	if (unborn)
+	if (unborn) {
 		err = CRQ_ENOTFOUND;
-	else
+	} else {
+		git_oid blob;
+
+		crq_store__blob_at(&blob, repo, &tip, POLICY_PATH);
+		if ((doc = cached_policy(repo, &blob))) {
+			git_oid_cpy(&repo->policy_blob, &blob);
+			crq_cal__check_policy(doc, &issues);
+			if (issues.count) {
+				err = crq_doc__issues_error(&issues,
+					POLICY_PATH);
+				goto done;
+			}
+			goto parsed;
+		}
 		err = crq_store__read(repo, &tip, POLICY_PATH, &text,
 			&repo->policy_blob);
+	}
 	if (err < 0) {
 		if (err == CRQ_ENOTFOUND) {
 			/* a clone left on the remote's default branch, with
@@ -588,6 +679,8 @@ int crq_policy__tip(const crq_node **out, crq_repo *repo)
 	    (err = crq_policy__parse(&doc, schema, text.ptr, text.size,
 			POLICY_PATH, &issues)) < 0)
 		goto done;
+	keep_policy(repo, &repo->policy_blob, doc);
+parsed:
 	n = crq_node_path(doc, "store.prefix");
 	if (n && n->kind == CRQ_NODE_STRING)
 		snprintf(repo->prefix, sizeof(repo->prefix), "%s", n->str);

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "schema.h"
 
-#define SCHEMA_MAX_SIZE (4 * 1024 * 1024)
 /* Nested validation calls allowed before a $ref loop is assumed. */
 #define SCHEMA_MAX_DEPTH 1024
 /* Longest list of enum values quoted in an issue. */
@@ -289,11 +289,9 @@ static int is_integral(const crq_node *n)
 		 n->n == floor(n->n));
 }
 
-/* A non-negative integer keyword value, or -1. */
-static long long count_kw(const crq_node *s, const char *key)
+/* A keyword's value n as a non-negative integer, or -1. */
+static long long count_kw(const crq_node *n)
 {
-	const crq_node *n = crq_node_get(s, key);
-
 	if (!n || !is_integral(n) || num(n) < 0)
 		return -1;
 	return n->kind == CRQ_NODE_INT ? n->i : (long long)n->n;
@@ -673,17 +671,68 @@ static const struct csch *prop_get(const struct csch *cs, const char *key,
 	return NULL;
 }
 
+/* The keywords compile_object() reads, found in one pass over a schema
+ * object's members rather than one lookup each (a schema has thousands
+ * of locations, each with a handful of members): kw[KW_X] is the value
+ * of the first member named X, as crq_node_get() finds it, or NULL.
+ * KW_MINIMUM .. KW_EXMAX are in the order of csch.bound. */
+enum {
+	KW_REF, KW_TYPE, KW_ENUM, KW_CONST, KW_PROPERTIES, KW_PATTERNPROPS,
+	KW_ADDPROPS, KW_PROPNAMES, KW_REQUIRED, KW_DEPENDENCIES, KW_MINPROPS,
+	KW_MAXPROPS, KW_ITEMS, KW_ADDITEMS, KW_CONTAINS, KW_UNIQUE,
+	KW_MINITEMS, KW_MAXITEMS, KW_MINLEN, KW_MAXLEN, KW_PATTERN, KW_FORMAT,
+	KW_MINIMUM, KW_MAXIMUM, KW_EXMIN, KW_EXMAX, KW_MULTIPLE, KW_ALLOF,
+	KW_ANYOF, KW_ONEOF, KW_NOT, KW_IF, KW_THEN, KW_ELSE, KW_COUNT
+};
+
+static const char *const kw_names[KW_COUNT] = {
+	[KW_REF] = "$ref", [KW_TYPE] = "type", [KW_ENUM] = "enum",
+	[KW_CONST] = "const", [KW_PROPERTIES] = "properties",
+	[KW_PATTERNPROPS] = "patternProperties",
+	[KW_ADDPROPS] = "additionalProperties",
+	[KW_PROPNAMES] = "propertyNames", [KW_REQUIRED] = "required",
+	[KW_DEPENDENCIES] = "dependencies", [KW_MINPROPS] = "minProperties",
+	[KW_MAXPROPS] = "maxProperties", [KW_ITEMS] = "items",
+	[KW_ADDITEMS] = "additionalItems", [KW_CONTAINS] = "contains",
+	[KW_UNIQUE] = "uniqueItems", [KW_MINITEMS] = "minItems",
+	[KW_MAXITEMS] = "maxItems", [KW_MINLEN] = "minLength",
+	[KW_MAXLEN] = "maxLength", [KW_PATTERN] = "pattern",
+	[KW_FORMAT] = "format", [KW_MINIMUM] = "minimum",
+	[KW_MAXIMUM] = "maximum", [KW_EXMIN] = "exclusiveMinimum",
+	[KW_EXMAX] = "exclusiveMaximum", [KW_MULTIPLE] = "multipleOf",
+	[KW_ALLOF] = "allOf", [KW_ANYOF] = "anyOf", [KW_ONEOF] = "oneOf",
+	[KW_NOT] = "not", [KW_IF] = "if", [KW_THEN] = "then",
+	[KW_ELSE] = "else",
+};
+
+static void keywords(const crq_node *kw[KW_COUNT], const crq_node *s)
+{
+	size_t i;
+	int k;
+
+	memset(kw, 0, KW_COUNT * sizeof(*kw));
+	for (i = 0; i < s->count; i++) {
+		const char *key = s->keys[i];
+
+		for (k = 0; k < KW_COUNT; k++)
+			if (kw_names[k][0] == key[0] &&
+			    !strcmp(kw_names[k], key)) {
+				if (!kw[k])
+					kw[k] = s->items[i];
+				break;
+			}
+	}
+}
+
 static void compile_object(struct compiler *c, struct csch *cs)
 {
-	static const char *const bounds[] = {
-		"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"
-	};
-	const crq_node *s = cs->node, *k;
+	const crq_node *s = cs->node, *k, *kw[KW_COUNT];
 	unsigned b;
 	size_t i;
 
 	cs->kind = CS_OBJECT;
-	if ((k = crq_node_get(s, "$ref")) && k->kind == CRQ_NODE_STRING) {
+	keywords(kw, s);
+	if ((k = kw[KW_REF]) && k->kind == CRQ_NODE_STRING) {
 		const crq_node *t = resolve_ref(c->s, k->str);
 
 		cs->ref = k->str;
@@ -691,13 +740,13 @@ static void compile_object(struct compiler *c, struct csch *cs)
 		return;
 	}
 
-	if ((k = crq_node_get(s, "type")))
+	if ((k = kw[KW_TYPE]))
 		compile_type(cs, k);
-	cs->enum_ = crq_node_get(s, "enum");
-	cs->const_ = crq_node_get(s, "const");
+	cs->enum_ = kw[KW_ENUM];
+	cs->const_ = kw[KW_CONST];
 
-	compile_props(c, cs, crq_node_get(s, "properties"));
-	k = crq_node_get(s, "patternProperties");
+	compile_props(c, cs, kw[KW_PROPERTIES]);
+	k = kw[KW_PATTERNPROPS];
 	if (k && k->kind == CRQ_NODE_OBJECT && k->count) {
 		cs->npats = k->count;
 		cs->pats = crq__calloc(k->count, sizeof(*cs->pats));
@@ -706,11 +755,11 @@ static void compile_object(struct compiler *c, struct csch *cs)
 			cs->pats[i].sub = location(c, k->items[i]);
 		}
 	}
-	cs->addprops = location(c, crq_node_get(s, "additionalProperties"));
-	cs->propnames = location(c, crq_node_get(s, "propertyNames"));
-	if ((k = crq_node_get(s, "required")) && k->kind == CRQ_NODE_ARRAY)
+	cs->addprops = location(c, kw[KW_ADDPROPS]);
+	cs->propnames = location(c, kw[KW_PROPNAMES]);
+	if ((k = kw[KW_REQUIRED]) && k->kind == CRQ_NODE_ARRAY)
 		cs->required = k;
-	k = crq_node_get(s, "dependencies");
+	k = kw[KW_DEPENDENCIES];
 	if (k && k->kind == CRQ_NODE_OBJECT && k->count) {
 		cs->ndeps = k->count;
 		cs->deps = crq__calloc(k->count, sizeof(*cs->deps));
@@ -722,49 +771,49 @@ static void compile_object(struct compiler *c, struct csch *cs)
 				cs->deps[i].sub = location(c, k->items[i]);
 		}
 	}
-	cs->min_props = count_kw(s, "minProperties");
-	cs->max_props = count_kw(s, "maxProperties");
+	cs->min_props = count_kw(kw[KW_MINPROPS]);
+	cs->max_props = count_kw(kw[KW_MAXPROPS]);
 
-	if ((k = crq_node_get(s, "items"))) {
+	if ((k = kw[KW_ITEMS])) {
 		cs->has_items = 1;
 		if (k->kind == CRQ_NODE_ARRAY)
 			compile_list(c, &cs->tuple, k);
 		else
 			cs->items = location(c, k);
 	}
-	cs->additems = location(c, crq_node_get(s, "additionalItems"));
-	cs->contains = location(c, crq_node_get(s, "contains"));
-	k = crq_node_get(s, "uniqueItems");
+	cs->additems = location(c, kw[KW_ADDITEMS]);
+	cs->contains = location(c, kw[KW_CONTAINS]);
+	k = kw[KW_UNIQUE];
 	cs->unique = k && k->kind == CRQ_NODE_BOOL && k->b;
-	cs->min_items = count_kw(s, "minItems");
-	cs->max_items = count_kw(s, "maxItems");
+	cs->min_items = count_kw(kw[KW_MINITEMS]);
+	cs->max_items = count_kw(kw[KW_MAXITEMS]);
 
-	cs->min_len = count_kw(s, "minLength");
-	cs->max_len = count_kw(s, "maxLength");
-	if ((k = crq_node_get(s, "pattern")) && k->kind == CRQ_NODE_STRING) {
+	cs->min_len = count_kw(kw[KW_MINLEN]);
+	cs->max_len = count_kw(kw[KW_MAXLEN]);
+	if ((k = kw[KW_PATTERN]) && k->kind == CRQ_NODE_STRING) {
 		cs->pattern = crq__calloc(1, sizeof(*cs->pattern));
 		regex_compile(cs->pattern, c->s, k->str);
 	}
-	if ((k = crq_node_get(s, "format")) && k->kind == CRQ_NODE_STRING) {
+	if ((k = kw[KW_FORMAT]) && k->kind == CRQ_NODE_STRING) {
 		if (!strcmp(k->str, "date-time"))
 			cs->format = FMT_DATETIME;
 		else if (!strcmp(k->str, "date"))
 			cs->format = FMT_DATE;
 	}
 
-	for (i = 0; i < CRQ_ARRAY_SIZE(bounds); i++)
-		if ((k = crq_node_get(s, bounds[i])) && is_number(k))
+	for (i = 0; i < 4; i++)
+		if ((k = kw[KW_MINIMUM + i]) && is_number(k))
 			cs->bound[i] = k;
-	if ((k = crq_node_get(s, "multipleOf")) && is_number(k))
+	if ((k = kw[KW_MULTIPLE]) && is_number(k))
 		cs->multiple_of = k;
 
-	compile_list(c, &cs->all, crq_node_get(s, "allOf"));
-	compile_list(c, &cs->any, crq_node_get(s, "anyOf"));
-	compile_list(c, &cs->one, crq_node_get(s, "oneOf"));
-	cs->not_ = location(c, crq_node_get(s, "not"));
-	cs->if_ = location(c, crq_node_get(s, "if"));
-	cs->then_ = location(c, crq_node_get(s, "then"));
-	cs->else_ = location(c, crq_node_get(s, "else"));
+	compile_list(c, &cs->all, kw[KW_ALLOF]);
+	compile_list(c, &cs->any, kw[KW_ANYOF]);
+	compile_list(c, &cs->one, kw[KW_ONEOF]);
+	cs->not_ = location(c, kw[KW_NOT]);
+	cs->if_ = location(c, kw[KW_IF]);
+	cs->then_ = location(c, kw[KW_THEN]);
+	cs->else_ = location(c, kw[KW_ELSE]);
 
 	/* the types the object itself allows, as own_types() did */
 	cs->leaf.bits = T_ANY;
@@ -980,7 +1029,7 @@ int crq_schema_load(crq_schema **out, const char *path)
 	int err;
 
 	*out = NULL;
-	if ((err = crq_buf_read_file(&text, path, SCHEMA_MAX_SIZE)) < 0)
+	if ((err = crq_buf_read_file(&text, path, CRQ_SCHEMA_MAX_SIZE)) < 0)
 		goto done;
 	if ((err = crq_json_parse(&root, crq_buf_cstr(&text), text.size,
 	    path)) < 0)

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "cache.h"
 #include "change.h"
+#include "nodebin.h"
+#include "schema.h"
 #include "pack.h"
 #include "sign.h"
 #include "worktree.h"
@@ -22,19 +26,6 @@
 #define TEMPLATE_DIR ".crq/templates"
 #define MAX_RETRY 8
 #define CACHE_BYTES (16 * 1024 * 1024)	/* libgit2's object cache, raw bytes */
-
-int crq_store__git_error(int code, const char *what)
-{
-	const git_error *e = git_error_last();
-	const char *msg = e && e->message ? e->message : "unknown error";
-	int crq = CRQ_EREPO;
-
-	if (code == GIT_ENOTFOUND)
-		crq = CRQ_ENOTFOUND;
-	else if (code == GIT_EMODIFIED || code == GIT_ELOCKED)
-		crq = CRQ_ECONFLICT;
-	return crq_error__set(crq, "%s: %s", what, msg);
-}
 
 static void repo_dispose_fields(crq_repo *repo)
 {
@@ -319,31 +310,240 @@ int crq_repo_set_config(crq_repo *repo, const char *name, const char *value)
 	return err < 0 ? err : 0;
 }
 
+/* ---- the cache: lib/cache.c knows folders, this its place and switch ---- */
+
+int crq_cache__enabled(crq_repo *repo)
+{
+	const char *e = getenv("CRQ_CACHE");
+	crq_buf v = CRQ_BUF_INIT;
+	int on = 1;
+
+	if (e && (!strcmp(e, "off") || !strcmp(e, "0") || !strcmp(e, "false")))
+		return 0;
+	if (crq_repo_config(&v, repo, "crq.cache") == 0 &&
+	    (!strcmp(v.ptr, "false") || !strcmp(v.ptr, "off") ||
+	     !strcmp(v.ptr, "no") || !strcmp(v.ptr, "0")))
+		on = 0;
+	crq_error_clear();
+	crq_buf_dispose(&v);
+	return on;
+}
+
+crq_table *crq_cache__open(crq_repo *repo, const char *name)
+{
+	crq_buf dir = CRQ_BUF_INIT;
+	crq_table *t;
+
+	if (!crq_cache__enabled(repo))
+		return NULL;
+	crq_buf_printf(&dir, "%s/crq/cache", repo->gitdir);
+	t = crq_cache__open_at(dir.ptr, name);
+	crq_buf_dispose(&dir);
+	return t;
+}
+
+int crq_cache_status(crq_node **out, crq_repo *repo)
+{
+	crq_buf dir = CRQ_BUF_INIT;
+	int err;
+
+	crq_buf_printf(&dir, "%s/crq/cache", repo->gitdir);
+	err = crq_cache__status_at(out, dir.ptr, crq_cache__enabled(repo));
+	crq_buf_dispose(&dir);
+	return err;
+}
+
+int crq_cache_clear(crq_repo *repo)
+{
+	crq_buf dir = CRQ_BUF_INIT;
+	int err;
+
+	crq_buf_printf(&dir, "%s/crq/cache", repo->gitdir);
+	err = crq_cache__clear_at(dir.ptr);
+	crq_buf_dispose(&dir);
+	return err;
+}
+
+/* ---- the schemas ---- */
+
+/*
+ * The schemas are files of DATADIR, read at run time: a parse of one
+ * is kept in the cache (DESIGN §9) under the id of its bytes, so an
+ * edited or reinstalled file is a miss, never a stale hit.  The table
+ * is this build's (its JSON parser made the tree).  What is kept is
+ * the parsed JSON (lib/nodebin.c), not the compiled schema: compiling
+ * holds pointers and PCRE2 codes, and is the smaller part.  A value
+ * that does not decode is parsed again and replaced; writing is best
+ * effort (a read-only .git still works, slower).
+ */
+static uint64_t rotl(uint64_t x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+static uint64_t fmix(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	return k ^ (k >> 33);
+}
+
+/* n (at most 8) bytes at p, little-endian */
+static uint64_t load64(const unsigned char *p, size_t n)
+{
+	uint64_t v = 0;
+
+	if (n == 8) {
+		memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		v = __builtin_bswap64(v);
+#endif
+		return v;
+	}
+	while (n--)
+		v = (v << 8) | p[n];
+	return v;
+}
+
+/*
+ * The id of a data file's bytes: MurmurHash3 x64 128 and the length.
+ * Not SHA-1: every command hashes the policy schema (30 KB) to find its
+ * policy in the cache, and a SHA-1 here costs more than the rest of a
+ * small command (OpenSSL's EVP initialises all its providers first; git's
+ * collision-detecting SHA-1 is slow).  A cryptographic hash is not needed:
+ * what is hashed is crq's own installed files, and who can write those
+ * decides the rules anyway; against accident, 128 well-mixed bits (and
+ * the length) leave two versions of a file one chance in 2^128 of
+ * sharing an id.  The policies themselves are keyed by git's blob ids.
+ */
+static void digest(git_oid *out, const void *data, size_t n)
+{
+	const uint64_t c1 = 0x87c37b91114253d5ULL, c2 = 0x4cf5ad432745937fULL;
+	const unsigned char *p = data;
+	uint64_t h1 = 0x6372712d73636865ULL, h2 = h1, k1, k2;
+	size_t i, left;
+
+	for (i = 0; i + 16 <= n; i += 16) {
+		k1 = load64(p + i, 8) * c1;
+		h1 ^= rotl(k1, 31) * c2;
+		h1 = (rotl(h1, 27) + h2) * 5 + 0x52dce729;
+		k2 = load64(p + i + 8, 8) * c2;
+		h2 ^= rotl(k2, 33) * c1;
+		h2 = (rotl(h2, 31) + h1) * 5 + 0x38495ab5;
+	}
+	left = n - i;
+	if (left > 8) {
+		k2 = load64(p + i + 8, left - 8) * c2;
+		h2 ^= rotl(k2, 33) * c1;
+	}
+	if (left) {
+		k1 = load64(p + i, left > 8 ? 8 : left) * c1;
+		h1 ^= rotl(k1, 31) * c2;
+	}
+	h1 ^= (uint64_t)n;
+	h2 ^= (uint64_t)n;
+	h1 += h2;
+	h2 += h1;
+	h1 = fmix(h1);
+	h2 = fmix(h2);
+	h1 += h2;
+	h2 += h1;
+	for (i = 0; i < 8; i++) {
+		out->id[i] = (unsigned char)(h1 >> (8 * i));
+		out->id[8 + i] = (unsigned char)(h2 >> (8 * i));
+	}
+	for (i = 0; i < 4; i++)
+		out->id[16 + i] = (unsigned char)((uint64_t)n >> (8 * i));
+}
+
+/* Schema name, from DATADIR/schemas/NAME.schema.json; a table each, so
+ * that a command reads the trees of the schemas it uses only. */
+static int load_schema(crq_schema **out, git_oid *id, crq_repo *repo,
+	const char *name)
+{
+	crq_buf path = CRQ_BUF_INIT, text = CRQ_BUF_INIT, bin = CRQ_BUF_INIT;
+	crq_table *t = NULL;
+	crq_node *root = NULL;
+	const void *v;
+	size_t len;
+	int err;
+
+	*out = NULL;
+	crq_buf_printf(&bin, "schemas/%s.schema.json", name);
+	crq_repo_datafile(&path, repo, bin.ptr);
+	crq_buf_clear(&bin);
+	if ((err = crq_buf_read_file(&text, path.ptr,
+			CRQ_SCHEMA_MAX_SIZE)) < 0)
+		goto done;
+	digest(id, text.ptr, text.size);
+	crq_buf_printf(&bin, "schema-v1-%016llx.%s",
+		crq_nodebin__build_stamp(), name);
+	t = crq_cache__open(repo, bin.ptr);
+	crq_buf_clear(&bin);
+	if (t && (v = crq_cache__get(t, id, &len)) &&
+	    crq_nodebin__decode(&root, v, len) < 0)
+		crq_error_clear();
+	if (!root) {
+		if ((err = crq_json_parse(&root, crq_buf_cstr(&text),
+				text.size, path.ptr)) < 0)
+			goto done;
+		if (t && crq_nodebin__encode(&bin, root) == 0) {
+			crq_cache__put(t, id, bin.ptr, bin.size);
+			crq_cache__flush(t);
+		}
+		crq_error_clear();
+	}
+	err = crq_schema_from_node(out, root, path.ptr);
+done:
+	crq_cache__close(t);
+	crq_buf_dispose(&path);
+	crq_buf_dispose(&text);
+	crq_buf_dispose(&bin);
+	return err;
+}
+
 int crq_repo_change_schema(const crq_schema **out, crq_repo *repo)
 {
-	crq_buf path = CRQ_BUF_INIT;
 	int err = 0;
 
-	if (!repo->change_schema) {
-		crq_repo_datafile(&path, repo, "schemas/change.schema.json");
-		err = crq_schema_load(&repo->change_schema, path.ptr);
-		crq_buf_dispose(&path);
-	}
+	if (!repo->change_schema)
+		err = load_schema(&repo->change_schema, &repo->change_schema_id,
+			repo, "change");
 	*out = repo->change_schema;
 	return err;
 }
 
 int crq_store__policy_schema(const crq_schema **out, crq_repo *repo)
 {
-	crq_buf path = CRQ_BUF_INIT;
 	int err = 0;
 
 	if (!repo->policy_schema) {
-		crq_repo_datafile(&path, repo, "schemas/policy.schema.json");
-		err = crq_schema_load(&repo->policy_schema, path.ptr);
-		crq_buf_dispose(&path);
+		err = load_schema(&repo->policy_schema, &repo->policy_schema_id,
+			repo, "policy");
+		repo->policy_schema_id_known = err == 0;
 	}
 	*out = repo->policy_schema;
+	return err;
+}
+
+int crq_store__policy_schema_id(git_oid *out, crq_repo *repo)
+{
+	crq_buf path = CRQ_BUF_INIT, text = CRQ_BUF_INIT;
+	int err = 0;
+
+	if (!repo->policy_schema_id_known) {
+		crq_repo_datafile(&path, repo, "schemas/policy.schema.json");
+		if ((err = crq_buf_read_file(&text, path.ptr,
+				CRQ_SCHEMA_MAX_SIZE)) == 0) {
+			digest(&repo->policy_schema_id, text.ptr, text.size);
+			repo->policy_schema_id_known = 1;
+		}
+	}
+	git_oid_cpy(out, &repo->policy_schema_id);
+	crq_buf_dispose(&path);
+	crq_buf_dispose(&text);
 	return err;
 }
 

@@ -6,6 +6,7 @@
 
 #include <git2.h>
 #include "internal.h"
+#include "cache.h"
 
 /* One file to write in a commit. */
 typedef struct {
@@ -24,6 +25,11 @@ struct crq_repo {
 	size_t config_count;
 	crq_schema *change_schema;
 	crq_schema *policy_schema;
+	/* the id (store.c: digest) of the bytes of each schema file as
+	 * loaded; the policy schema's also before it is loaded, when
+	 * policy_schema_id_known */
+	git_oid change_schema_id, policy_schema_id;
+	int policy_schema_id_known;
 	crq_node *policy;	/* loaded lazily from the tip */
 	git_oid policy_commit;	/* the commit policy was read from */
 	git_oid policy_blob;	/* and its blob: a new tip with the same
@@ -45,8 +51,13 @@ struct crq_repo {
 	void (*live_free)(struct crq_live *);	/* its owner's (change.c) */
 };
 
-/* Translate the last libgit2 error into a crq error. */
-int crq_store__git_error(int code, const char *what);
+/* Is the cache (lib/cache.h) on for repo?  Off with git config
+ * crq.cache false or the environment CRQ_CACHE=off (the tests compare
+ * both answers). */
+int crq_cache__enabled(crq_repo *repo);
+/* Open table name of repo's cache (.git/crq/cache); NULL when the
+ * cache is off. */
+crq_table *crq_cache__open(crq_repo *repo, const char *name);
 /* Tip of the branch: *unborn = 1 and out zeroed when it has no commit. */
 int crq_store__tip(crq_repo *repo, git_oid *out, int *unborn);
 /* Read path at commit (tip when commit is NULL) into out; blob_out may
@@ -88,6 +99,9 @@ void crq_store__now(crq_buf *out, crq_repo *repo);
 int crq_store__email(crq_buf *out, crq_repo *repo);
 /* The policy schema of this run (read once, borrowed). */
 int crq_store__policy_schema(const crq_schema **out, crq_repo *repo);
+/* The id of the policy schema file's bytes: of the schema loaded, or
+ * of the file as it is now when none is (without parsing it). */
+int crq_store__policy_schema_id(git_oid *out, crq_repo *repo);
 
 
 /* For crq init (lib/init.c): open a repository at path without

@@ -39,7 +39,17 @@ struct crq_node {
 	size_t alloc;
 	char **keys;		/* OBJECT: keys, in source order */
 	crq_node **items;	/* ARRAY items, or OBJECT values */
+	/* 0 for a node of its own.  A tree loaded from the cache lives in
+	 * one allocation: its root has CRQ_NODE_BLOCK_ROOT, the nodes
+	 * under it CRQ_NODE_BLOCK.  Such a tree is read-only (the mutators
+	 * below assert it); crq_node_free() of its root frees it all, of
+	 * another of its nodes nothing; crq_node_dup() of any of its nodes
+	 * is an ordinary tree. */
+	int block;
 };
+
+#define CRQ_NODE_BLOCK 1
+#define CRQ_NODE_BLOCK_ROOT 2
 
 crq_node *crq_node_new(crq_node_kind kind);
 crq_node *crq_node_new_string(const char *str, size_t len);
