@@ -17,6 +17,7 @@
 #include "calendar.h"
 #include "change.h"
 #include "commit.h"
+#include "nodebin.h"
 #include "rules.h"
 #include "sign.h"
 
@@ -1842,17 +1843,11 @@ static struct seen *seen_get(struct seenmap *m, const git_oid *id)
 	return e && e->used ? e : NULL;
 }
 
-/* A stamp of this build: what a build's rules made of a commit is not
- * another's to trust. */
-static unsigned long build_stamp(void)
+/* A stamp of this build (the linker's id of all of its code): what a
+ * build's rules made of a commit is not another's to trust. */
+static unsigned long long build_stamp(void)
 {
-	static const char build[] = CRQ_VERSION " " __DATE__ " " __TIME__;
-	unsigned long h = 5381;
-	size_t i;
-
-	for (i = 0; build[i]; i++)
-		h = (h * 33) ^ (unsigned char)build[i];
-	return h & 0xffffffffUL;
+	return crq_nodebin__build_stamp();
 }
 
 /* The table of commits verified under root, by this build's rules: a
@@ -1864,7 +1859,7 @@ static crq_table *verdict_table(crq_repo *repo, const git_oid *root)
 	crq_table *t;
 
 	git_oid_tostr(hex, sizeof(hex), root);
-	crq_buf_printf(&name, "verdicts-%08lx-%s", build_stamp(), hex);
+	crq_buf_printf(&name, "verdicts-%016llx-%s", build_stamp(), hex);
 	t = crq_cache__open(repo, name.ptr);
 	crq_buf_dispose(&name);
 	return t;
@@ -2514,11 +2509,11 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	if (!opts->rev && !opts->base) {
 		crq_buf owed = CRQ_BUF_INIT, nowstr = CRQ_BUF_INIT;
 		crq_table *ot;
-		char oname[32];
+		char oname[40];
 		const char *p, *nl, *tab;
 
 		/* by this build, as the verdicts are */
-		snprintf(oname, sizeof(oname), "owed-v1-%08lx", build_stamp());
+		snprintf(oname, sizeof(oname), "owed-v1-%016llx", build_stamp());
 		ot = crq_cache__open(repo, oname);
 
 		crq_store__now(&nowstr, repo);
