@@ -62,6 +62,21 @@ struct high_water {
 
 struct sig_slot;
 
+/* What the walk knows of one change's editors (see editors_of), in a
+ * table by change id: a store holds 100,000 changes, and a walk asks at
+ * every step. */
+struct eds_entry {
+	char *id;		/* NULL: a free slot */
+	crq_node *eds;		/* {email: true} */
+	long long stamp;	/* exact while this is the walk's epoch */
+	int stamped;
+};
+
+struct eds_map {
+	struct eds_entry *e;
+	size_t n, alloc;
+};
+
 struct vctx {
 	crq_repo *repo;
 	const crq_schema *schema, *pschema;
@@ -71,7 +86,7 @@ struct vctx {
 	 * decision (separation of duties), exact while its stamp (per id)
 	 * is epoch: see editors_of; stepped: the separation block took
 	 * the commit being walked as a step */
-	crq_node *editors, *stamp;
+	struct eds_map *editors;
 	long long epoch;
 	int stepped;
 	/* parsed policies and templates by blob id */
@@ -527,22 +542,77 @@ static int verify_sig(struct vctx *v, const git_oid *id, const crq_buf *sig,
  * change that was not taken unstamps it.  When a decision needs it
  * (need) and it is not exact, it is read from the history: so a full
  * walk, a resumed one and the client agree. */
+static size_t eds_slot(const struct eds_map *m, const char *id)
+{
+	size_t h = 5381, mask = m->alloc - 1;
+	const char *p;
+
+	for (p = id; *p; p++)
+		h = (h * 33) ^ (unsigned char)*p;
+	for (h &= mask; m->e[h].id && strcmp(m->e[h].id, id);
+	     h = (h + 1) & mask)
+		;
+	return h;
+}
+
+/* The entry of change id; with add, made when missing (else NULL). */
+static struct eds_entry *eds_entry(struct eds_map *m, const char *id,
+	int add)
+{
+	size_t i;
+
+	if (m->alloc) {
+		i = eds_slot(m, id);
+		if (m->e[i].id)
+			return &m->e[i];
+	}
+	if (!add)
+		return NULL;
+	if ((m->n + 1) * 10 > m->alloc * 7) {
+		struct eds_entry *old = m->e;
+		size_t k, a = m->alloc;
+
+		m->alloc = a ? a * 2 : 1024;
+		m->e = crq__calloc(m->alloc, sizeof(*m->e));
+		for (k = 0; k < a; k++)
+			if (old[k].id)
+				m->e[eds_slot(m, old[k].id)] = old[k];
+		free(old);
+	}
+	i = eds_slot(m, id);
+	m->e[i].id = crq__strdup(id);
+	m->e[i].eds = crq_node_new(CRQ_NODE_OBJECT);
+	m->n++;
+	return &m->e[i];
+}
+
+static void eds_free(struct eds_map *m)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	for (i = 0; i < m->alloc; i++) {
+		free(m->e[i].id);
+		crq_node_free(m->e[i].eds);
+	}
+	free(m->e);
+	free(m);
+}
+
 static crq_node *editors_of(struct vctx *v, const char *id,
 	const git_oid *parent, int need)
 {
-	crq_node *eds = crq_node_get(v->editors, id);
-	const crq_node *st = crq_node_get(v->stamp, id);
+	struct eds_entry *e = eds_entry(v->editors, id, 1);
+	crq_node *eds = e->eds;
 
-	if (!eds) {
-		crq_node_set(v->editors, id, crq_node_new(CRQ_NODE_OBJECT));
-		eds = crq_node_get(v->editors, id);
-	}
-	if (need && parent && !(st && st->i == v->epoch)) {
+	if (need && parent && !(e->stamped && e->stamp == v->epoch)) {
 		while (eds->count)
 			crq_node_remove_at(eds, eds->count - 1);
-		if (crq_workflow__editors(eds, v->repo, parent, id) == 0)
-			crq_node_set(v->stamp, id,
-				crq_node_new_int(v->epoch));
+		if (crq_workflow__editors(eds, v->repo, parent, id) == 0) {
+			e->stamp = v->epoch;
+			e->stamped = 1;
+		}
 		crq_error_clear();
 	}
 	return eds;
@@ -827,9 +897,9 @@ static void check_change_step(struct vctx *v, const struct step_in *s,
 	 * crq_workflow__editors reads this step (its committer is who) */
 	{
 		crq_node *eds = editors_of(v, fid, NULL, 0);
-		const crq_node *sn = crq_node_get(v->stamp, fid);
+		struct eds_entry *sn = eds_entry(v->editors, fid, 1);
 		const char *who = crq_node_get_str(res.actor, "email");
-		int exact = sn && sn->i == v->epoch;
+		int exact = sn->stamped && sn->stamp == v->epoch;
 
 		if ((res.decision && strcmp(res.from, res.to)) ||
 		    !strcmp(action, "create")) {
@@ -842,9 +912,10 @@ static void check_change_step(struct vctx *v, const struct step_in *s,
 		if (exact && (!strcmp(action, "edit") ||
 			      !strcmp(action, "create")))
 			crq_node_set(eds, who, crq_node_new_bool(1));
-		if (exact)
-			crq_node_set(v->stamp, fid,
-				crq_node_new_int(v->epoch));
+		if (exact) {
+			sn->stamp = v->epoch;
+			sn->stamped = 1;
+		}
 		v->stepped = 1;
 	}
 done:
@@ -2232,8 +2303,7 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	v.repo = repo;
 	v.out = res;
 	v.opts = opts;
-	v.editors = crq_node_new(CRQ_NODE_OBJECT);
-	v.stamp = crq_node_new(CRQ_NODE_OBJECT);
+	v.editors = crq__calloc(1, sizeof(*v.editors));
 	crq_store__now(&now, repo);
 	crq_store__parse_time(now.ptr, &v.now);
 	if ((err = crq_repo_change_schema(&v.schema, repo)) < 0 ||
@@ -2451,9 +2521,14 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 				 * the walk holds of its editors is not what
 				 * its trailers say to crq_workflow__editors */
 				if (tr(trailers, "Crq-Change") &&
-				    (!v.stepped || res->count > nviol))
-					crq_node_remove(v.stamp,
-						tr(trailers, "Crq-Change"));
+				    (!v.stepped || res->count > nviol)) {
+					struct eds_entry *e = eds_entry(
+						v.editors, tr(trailers,
+						"Crq-Change"), 0);
+
+					if (e)
+						e->stamped = 0;
+				}
 			}
 			git_tree_free(t);
 			git_tree_free(pt);
@@ -2561,9 +2636,8 @@ done:
 		crq_node_free(v.tmpl[i].doc);
 	free(acc.files);
 	free(v.hw);
-	crq_node_free(v.editors);
+	eds_free(v.editors);
 	crq_node_free(v.others);
-	crq_node_free(v.stamp);
 	git_commit_free(c);
 	git_revwalk_free(walk);
 	crq_buf_dispose(&cfg);
