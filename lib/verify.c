@@ -1914,11 +1914,22 @@ static struct seen *seen_get(struct seenmap *m, const git_oid *id)
 	return e && e->used ? e : NULL;
 }
 
-/* A stamp of this build (the linker's id of all of its code): what a
- * build's rules made of a commit is not another's to trust. */
-static unsigned long long build_stamp(void)
+/* A stamp of the rules a verdict was reached by: this build (the
+ * linker's id of all of its code) and the schemas it read (the ids of
+ * their bytes, which CRQ_DATADIR may change): what other rules made of
+ * a commit is not this run's to trust.  The schemas are loaded. */
+static unsigned long long build_stamp(crq_repo *repo)
 {
-	return crq_nodebin__build_stamp();
+	unsigned long long h = crq_nodebin__build_stamp();
+	const unsigned char *ids[2];
+	size_t i, k;
+
+	ids[0] = repo->change_schema_id.id;
+	ids[1] = repo->policy_schema_id.id;
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < GIT_OID_RAWSZ; i++)
+			h = (h ^ ids[k][i]) * 0x100000001b3ULL;
+	return h;
 }
 
 /* The table of commits verified under root, by this build's rules: a
@@ -1930,7 +1941,7 @@ static crq_table *verdict_table(crq_repo *repo, const git_oid *root)
 	crq_table *t;
 
 	git_oid_tostr(hex, sizeof(hex), root);
-	crq_buf_printf(&name, "verdicts-%016llx-%s", build_stamp(), hex);
+	crq_buf_printf(&name, "verdicts-%016llx-%s", build_stamp(repo), hex);
 	t = crq_cache__open(repo, name.ptr);
 	crq_buf_dispose(&name);
 	return t;
@@ -2136,7 +2147,15 @@ static int state_read_high(git_oid *out, long long *high, crq_repo *repo,
 		if (ok) {
 			errno = 0;
 			*high = strtoll(p + 1, &end, 10);
-			ok = errno == 0 && *end == '\n' && !end[1];
+			ok = errno == 0 && *end == ' ';
+		}
+		/* and the stamp of the rules it was verified by */
+		if (ok) {
+			char want[20];
+
+			snprintf(want, sizeof(want), "%016llx", build_stamp(repo));
+			ok = !strncmp(end + 1, want, 16) && end[17] == '\n' &&
+				!end[18];
 		}
 	}
 	crq_error_clear();
@@ -2165,7 +2184,8 @@ static void state_write_high(crq_repo *repo, const char *name,
 	git_oid_tostr(hex, sizeof(hex), id);
 	if ((f = fopen(tmp.ptr, "w"))) {
 		if (high >= 0)
-			fprintf(f, "%s %lld\n", hex, high);
+			fprintf(f, "%s %lld %016llx\n", hex, high,
+				build_stamp(repo));
 		else
 			fprintf(f, "%s\n", hex);
 		/* best effort: a cache that cannot be written only costs time */
@@ -2364,6 +2384,11 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 		 * walked past, so that the table is filled again */
 		if (v.verdicts && !crq_cache__get(v.verdicts, &verified, &i))
 			resume = 0;
+		/* a tip verified by a clock later than this one: what it
+		 * stands on may be "in the future" here, which only a walk
+		 * that reads it again can say */
+		if (vhigh > v.now + FUTURE_SLACK)
+			resume = 0;
 		if (resume)
 			hw_put(&v, &verified, vhigh);
 	}
@@ -2371,6 +2396,16 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	    (err = cache_frontier(&frontier, &nfrontier, &v, &tip, &root,
 			&reached)) < 0)
 		goto done;
+	/* the same for recorded commits: their high-water times say
+	 * whether one is later than this clock allows; then this run reads
+	 * everything again, as a walk without the table would */
+	for (i = 0; i < nfrontier; i++)
+		if (hw_get(&v, &frontier[i]) > v.now + FUTURE_SLACK) {
+			nfrontier = 0;
+			reached = 0;
+			v.verdicts = NULL;
+			break;
+		}
 	nfrontier_alloc = nfrontier;
 	/* a tip after one verified under this root descends from it too:
 	 * only a fresh walk needs the (whole-history) ancestry check */
@@ -2588,7 +2623,8 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 		const char *p, *nl, *tab;
 
 		/* by this build, as the verdicts are */
-		snprintf(oname, sizeof(oname), "owed-v1-%016llx", build_stamp());
+		snprintf(oname, sizeof(oname), "owed-v1-%016llx",
+			build_stamp(repo));
 		ot = crq_cache__open(repo, oname);
 
 		crq_store__now(&nowstr, repo);

@@ -251,8 +251,13 @@ grep -q "CHG-000005 review-overdue: the emergency review was due" "$TMP/out" && 
 $late "$CRQ" verify >"$TMP/on" 2>/dev/null
 CRQ_CACHE=off $late "$CRQ" verify >"$TMP/off" 2>/dev/null
 cmp -s "$TMP/on" "$TMP/off" && ok "owed reviews: the same answer without the cache" || not_ok "owed differ: $(diff "$TMP/on" "$TMP/off")"
-expect 0 "" "$CRQ" verify
+# at the default clock (before the deadline) nothing is owed yet, and
+# the review dated later is in this clock's future: recorded or not
+expect 1 "" "$CRQ" verify
 same "before the deadline nothing is owed yet" "$(grep -c review-overdue "$TMP/out")" 0
+grep -q "^$(git rev-parse HEAD) CHG-000004 time: committed in the future" "$TMP/out" && ok "the later review is in this clock's future, though recorded" || not_ok "early clock: $(cat "$TMP/out")"
+CRQ_CACHE=off "$CRQ" verify >"$TMP/off" 2>/dev/null
+cmp -s "$TMP/out" "$TMP/off" && ok "... as without the cache" || not_ok "early clock differs: $(diff "$TMP/out" "$TMP/off")"
 
 # ---- a walk resumed from the remembered tip sees the clock as the whole
 # walk does: a code commit dated back is the tip, the step after it is
@@ -288,6 +293,41 @@ printf '%s\n' "$(git rev-parse HEAD~1)" >.git/crq/verified
 cp .git/crq/verified-root "$TMP/vroot" 2>/dev/null || git rev-list --max-parents=0 HEAD >.git/crq/verified-root
 CRQ_CACHE=off "$CRQ" verify >/dev/null 2>"$TMP/err"
 same "a remembered tip without its time (an older crq's) is not resumed from" "$(checked)" "$full"
+cd "$TMP/s"
+
+# ---- verdicts and remembered tips hold for the rules and clock that
+# made them: a step verified under a later clock is "in the future"
+# for an earlier one, and other schemas (CRQ_DATADIR) judge again
+cd "$TMP"
+at 2026-11-01T00:00:00Z "$CRQ" init fut >/dev/null
+cd fut
+at 2026-11-02T00:00:00Z as alice new --title "Ahead" --risk high >/dev/null
+at 2026-11-24T10:00:00Z as alice comment CHG-000001 -m ahead >/dev/null
+expect 0 "" env GIT_COMMITTER_DATE=2026-11-25T00:00:00Z "$CRQ" verify
+early="env GIT_COMMITTER_DATE=2026-11-23T00:00:00Z"
+$early CRQ_CACHE=off "$CRQ" verify HEAD >"$TMP/f-off" 2>/dev/null
+same "an earlier clock, no cache: the step is in the future" "$?" 1
+grep -q "^$(git rev-parse HEAD) CHG-000001 time: committed in the future" "$TMP/f-off" && ok "... naming it" || not_ok "future off: $(cat "$TMP/f-off")"
+$early "$CRQ" verify HEAD >"$TMP/f-on" 2>/dev/null
+cmp -s "$TMP/f-off" "$TMP/f-on" && ok "recorded verdicts: the same answer" || not_ok "future, table: $(diff "$TMP/f-off" "$TMP/f-on")"
+$early CRQ_CACHE=off "$CRQ" verify >"$TMP/f-tip" 2>/dev/null
+cmp -s "$TMP/f-off" "$TMP/f-tip" && ok "the remembered tip: the same answer" || not_ok "future, tip: $(diff "$TMP/f-off" "$TMP/f-tip")"
+expect 0 "" env GIT_COMMITTER_DATE=2026-11-25T00:00:00Z "$CRQ" verify
+mkdir -p "$TMP/data"
+cp -r "$TOP/schemas" "$TOP/examples" "$TMP/data/"
+$PY - "$TMP/data/schemas/change.schema.json" <<'PY'
+import json, sys
+p = sys.argv[1]
+s = json.load(open(p))
+s["definitions"]["level"]["enum"] = ["low", "medium"]
+open(p, "w").write(json.dumps(s, indent=2))
+PY
+other="env CRQ_DATADIR=$TMP/data GIT_COMMITTER_DATE=2026-11-25T00:00:00Z"
+$other CRQ_CACHE=off "$CRQ" verify >"$TMP/d-off" 2>/dev/null
+same "other schemas, no cache: risk 'high' is refused" "$?" 1
+grep -q "invalid-file: .*'risk' must be one of: low, medium" "$TMP/d-off" && ok "... naming it" || not_ok "schema off: $(cat "$TMP/d-off")"
+$other "$CRQ" verify >"$TMP/d-on" 2>/dev/null
+cmp -s "$TMP/d-off" "$TMP/d-on" && ok "other schemas: the table and the remembered tip are not theirs" || not_ok "schema, cache: $(diff "$TMP/d-off" "$TMP/d-on")"
 cd "$TMP/s"
 
 fsck_clean "$TMP/s"
