@@ -931,15 +931,11 @@ static int has_number(const crq_node *v)
 
 /* The stamp of what the cached values depend on besides the blob:
  * the schema that types and validates the change. */
-static void list_stamp(unsigned char *out, const crq_schema *schema)
+static void list_stamp(unsigned char *out, const crq_repo *repo)
 {
-	crq_buf b = CRQ_BUF_INIT;
-	git_oid id;
-
-	crq_json_write(&b, crq_schema_root(schema), 0);
-	git_odb_hash(&id, b.ptr, b.size, GIT_OBJECT_BLOB);
-	memcpy(out, id.id, STAMP);
-	crq_buf_dispose(&b);
+	/* the id of the schema file's bytes, taken when it was loaded
+	 * (lib/store.c): no need to write the schema out and hash it again */
+	memcpy(out, repo->change_schema_id.id, STAMP);
 }
 
 static long long part_of(const struct list_job *j)
@@ -1407,7 +1403,7 @@ static int list_run(crq_repo *repo, const git_oid *at,
 	r.make_json = json || (r.use_cache && want == WANT_FIELDS &&
 		!r.fields.all);
 	if (r.use_cache)
-		list_stamp(r.stamp, r.schema);
+		list_stamp(r.stamp, repo);
 	r.slots = crq__calloc(LIST_AHEAD, sizeof(*r.slots));
 	r.nthreads = list_threads(r.njobs);
 	/*
