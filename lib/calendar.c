@@ -643,6 +643,13 @@ static void check_known(crq_issues *issues, const crq_node *policy,
 				what, names->items[i]->str);
 }
 
+static _Thread_local unsigned zone_failures;
+
+unsigned crq_cal__zone_failures(void)
+{
+	return zone_failures;
+}
+
 static void check_zone(crq_issues *issues, const crq_node *n,
 	const char *ptr)
 {
@@ -650,7 +657,7 @@ static void check_zone(crq_issues *issues, const crq_node *n,
 
 	if (!n || n->kind != CRQ_NODE_STRING)
 		return;
-	if ((known = crq_cal__zone_known(n->str)) < 0)
+	if ((known = crq_cal__zone_known(n->str)) < 0 && ++zone_failures)
 		crq_issues_add(issues, n, ptr, "time zone '%s': %s", n->str,
 			crq_error_last());
 	else if (!known)

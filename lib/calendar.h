@@ -24,6 +24,9 @@ void crq_cal__shutdown(void);
 /* Is tz an IANA zone this machine knows?  1 yes ("UTC" always is), 0
  * no, -1 when libical cannot be loaded to say (the error set). */
 int crq_cal__zone_known(const char *tz);
+/* How many zone checks of this thread found libical not loading: a
+ * policy that fails for that was not judged by its bytes. */
+unsigned crq_cal__zone_failures(void);
 
 /* A local date and time in a zone. */
 typedef struct {

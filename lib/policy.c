@@ -517,11 +517,23 @@ static void semantic_checks(const crq_node *doc, crq_issues *issues)
 	crq_node_free(keys);
 }
 
+/* A policy refused only because this machine cannot load libical to
+ * check its time zones fails with CRQ_EREPO, not CRQ_EINVALID: its
+ * bytes were not judged, and verify must not call it a violation. */
 int crq_policy__parse(crq_node **out, const crq_schema *schema,
 	const char *text, size_t len, const char *name, crq_issues *issues)
 {
-	return crq_doc__parse(out, schema, text, len, name, issues,
+	unsigned before = crq_cal__zone_failures();
+	int err = crq_doc__parse(out, schema, text, len, name, issues,
 		1, semantic_checks);
+	char *msg;
+
+	if (err < 0 && crq_cal__zone_failures() != before) {
+		msg = crq__strdup(crq_error_last());
+		err = crq_error__set(CRQ_EREPO, "%s", msg);
+		free(msg);
+	}
+	return err;
 }
 
 /*

@@ -107,7 +107,17 @@ struct vctx {
 	/* the verdict table of the trusted root (NULL: cache off or not
 	 * read): commits verified under it, with their high-water time */
 	crq_table *verdicts;
+	/* why this machine cannot judge the commit being walked (libical
+	 * does not load to check a policy's zones): the run stops with it,
+	 * as an error, not a violation, and records nothing of the commit */
+	char *cannot;
 };
+
+static void cannot_judge(struct vctx *v)
+{
+	if (!v->cannot)
+		v->cannot = crq__strdup(crq_error_last());
+}
 
 static void violation(struct vctx *v, const git_oid *commit,
 	const char *change, const char *rule, const char *fmt, ...)
@@ -226,11 +236,13 @@ static const crq_node *cached_doc(struct vctx *v, struct cached *c,
 		if (git_oid_equal(&c[i].blob, blob))
 			return c[i].doc;
 	if (git_blob_lookup(&b, v->repo->git, blob) == 0) {
-		if (policy)
-			crq_policy__parse(&doc, v->pschema,
+		if (policy) {
+			if (crq_policy__parse(&doc, v->pschema,
 				git_blob_rawcontent(b),
-				(size_t)git_blob_rawsize(b), name, NULL);
-		else
+				(size_t)git_blob_rawsize(b), name, NULL) ==
+			    CRQ_EREPO)
+				cannot_judge(v);
+		} else
 			crq_doc__parse(&doc, v->schema,
 				git_blob_rawcontent(b),
 				(size_t)git_blob_rawsize(b), name, NULL, 0,
@@ -963,8 +975,11 @@ static void check_policy_step(struct vctx *v, const struct step_in *s,
 	if (git_blob_lookup(&b, v->repo->git, new_blob) < 0 ||
 	    crq_policy__parse(&np, v->pschema, git_blob_rawcontent(b),
 		(size_t)git_blob_rawsize(b), POLICY_PATH, NULL) < 0) {
-		violation(v, s->id, NULL, "policy-invalid", "%s",
-			crq_error_last());
+		if (crq_error_code() == CRQ_EREPO)
+			cannot_judge(v);
+		else
+			violation(v, s->id, NULL, "policy-invalid", "%s",
+				crq_error_last());
 		goto done;
 	}
 	if (!tr(t, "Crq-Action") || strcmp(tr(t, "Crq-Action"), "policy") ||
@@ -2573,6 +2588,15 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 		crq_buf_dispose(&tp);
 		if (err < 0)
 			goto done;
+		if (v.cannot) {
+			char hex[GIT_OID_HEXSZ + 1];
+
+			git_oid_tostr(hex, sizeof(hex), &id);
+			err = crq_error__set(CRQ_EREPO,
+				"cannot judge commit %s on this machine: %s",
+				hex, v.cannot);
+			goto done;
+		}
 		/* a commit is good when nothing was refused in it or before
 		 * it; it is recorded when it also descends from the root */
 		if (vt) {
@@ -2673,6 +2697,7 @@ done:
 	free(acc.files);
 	free(v.hw);
 	eds_free(v.editors);
+	free(v.cannot);
 	crq_node_free(v.others);
 	git_commit_free(c);
 	git_revwalk_free(walk);

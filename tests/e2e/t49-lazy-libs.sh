@@ -152,6 +152,21 @@ cd "$TMP/london"
 one_line "a Europe/London policy: crq show fails in one line" 1 \
 	"time zone 'Europe/London': cannot load libical.so.3: " \
 	bogus "$CRQ" show CHG-000001
+# verify cannot judge a policy whose zones it cannot check: an error (128),
+# never a policy-invalid violation, and nothing is recorded of it, with
+# the cache off, with it cleared, and after a verify that could judge
+one_line "verify without libical, cache off: cannot judge, exit 128" 128 \
+	"fatal: cannot judge commit " bogus env CRQ_CACHE=off "$CRQ" verify
+grep -q "time zone 'Europe/London': cannot load libical.so.3" "$TMP/err" &&
+	ok "and says which zone needed the library" || not_ok "the line: $(cat "$TMP/err")"
+rm -rf .git/crq/cache .git/crq/verified
+one_line "verify without libical, cache cleared: the same" 128 \
+	"fatal: cannot judge commit " bogus "$CRQ" verify
+check "nothing was recorded as verified" test ! -e .git/crq/verified
+expect 0 "" "$CRQ" verify
+rm -f .git/crq/verified
+expect 0 "" bogus "$CRQ" verify
+check "verdicts reached with libical stand without it" grep -q "^0 commits checked, 0 violations" "$TMP/out" "$TMP/err"
 cd "$TMP/s"
 same "the bogus library reached nothing" "$(grep -c '"/webhook/lazy"' "$SRV/requests.jsonl")" 1
 
