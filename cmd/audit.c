@@ -253,7 +253,7 @@ int cmd_audit(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("audit");
 	crq_audit_options o = CRQ_AUDIT_OPTIONS_INIT;
-	const char *format = NULL, *output = NULL, *sign = NULL,
+	const char *format = NULL, *json = NULL, *output = NULL, *sign = NULL,
 		*perms = NULL, *since = NULL, *until = NULL;
 	crq_repo *repo = NULL;
 	crq_node *pack = NULL;
@@ -268,6 +268,7 @@ int cmd_audit(int argc, char **argv, struct cmd_ctx *ctx)
 		    (m = opt_once(self, argc, argv, &a, "--until", &until)) ||
 		    (m = opt_once(self, argc, argv, &a, "--grep", &o.grep)) ||
 		    (m = opt_once(self, argc, argv, &a, "--format", &format)) ||
+		    (m = flag_once(self, argv[a], "--json", &json)) ||
 		    (m = opt_once(self, argc, argv, &a, "-o", &output)) ||
 		    (m = opt_once(self, argc, argv, &a, "--trust", &o.trust)) ||
 		    (m = flag_once(self, argv[a], "--sign", &sign)) ||
@@ -280,6 +281,11 @@ int cmd_audit(int argc, char **argv, struct cmd_ctx *ctx)
 			"unknown option '%s'" : "unexpected argument '%s'",
 			argv[a]);
 	}
+	if (json && format && strcmp(format, "json"))
+		return usage_error(self, "--json and --format %s exclude each other",
+			format);
+	if (json)
+		format = "json";
 	if ((rc = pick_format(self, &format, formats)))
 		return rc;
 	if (perms && !strcmp(format, "html"))

@@ -1,5 +1,5 @@
 /*
- * check.c - crq check --base REV [--head REV] [--format FMT]: the
+ * check.c - crq check --base REV [--head REV] [--format FMT | --json]: the
  * pull-request gate.
  */
 #include <stdio.h>
@@ -37,7 +37,7 @@ static void gh(crq_buf *out, const char *s)
 int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("check");
-	const char *base = NULL, *head = NULL, *format = NULL;
+	const char *base = NULL, *head = NULL, *format = NULL, *json = NULL;
 	crq_verify_options opts = CRQ_VERIFY_OPTIONS_INIT;
 	crq_verify_result v;
 	crq_repo *repo = NULL;
@@ -51,7 +51,8 @@ int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 		if ((m = opt_once(self, argc, argv, &a, "--base", &base)) ||
 		    (m = opt_once(self, argc, argv, &a, "--head", &head)) ||
 		    (m = opt_once(self, argc, argv, &a, "--format", &format)) ||
-		    (m = opt_once(self, argc, argv, &a, "--trust", &opts.trust))) {
+		    (m = opt_once(self, argc, argv, &a, "--trust", &opts.trust)) ||
+		    (m = flag_once(self, argv[a], "--json", &json))) {
 			if (m < 0)
 				return EXIT_USAGE;
 			continue;
@@ -64,6 +65,11 @@ int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 		return usage_error(self, "--base is required (e.g. origin/main)");
 	if (!head)
 		head = "HEAD";
+	if (json && format && strcmp(format, "json"))
+		return usage_error(self, "--json and --format %s exclude each other",
+			format);
+	if (json)
+		format = "json";
 	if (!format)
 		format = "text";
 	if (strcmp(format, "text") && strcmp(format, "json") &&

@@ -42,6 +42,7 @@ int cmd_help(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_act(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_do(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_member(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_template(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_role(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_policy(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_log(int argc, char **argv, struct cmd_ctx *ctx);

@@ -1,5 +1,5 @@
 /*
- * list.c - crq list [filters] [--json | --format FMT]
+ * list.c - crq list [filters] [--json | --format text|json|FMT]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,10 +281,17 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 			"unexpected argument '%s'", argv[a]);
 		goto done;
 	}
-	if (json && fmt) {
-		rc = usage_error(self, "--json and --format exclude each other");
+	/* the words alone are no useful template: as for the other
+	 * commands, --format json is --json and --format text the table */
+	if (json && fmt && strcmp(fmt, "json")) {
+		rc = usage_error(self, "--json and --format %s exclude each other",
+			fmt);
 		goto done;
 	}
+	if (fmt && !strcmp(fmt, "json"))
+		json = 1;
+	if (fmt && (json || !strcmp(fmt, "text")))
+		fmt = NULL;
 	if (fmt && (rc = check_format(self, NULL, fmt)))
 		goto done;
 	if (sla && strcmp(sla, "breached") && strcmp(sla, "at-risk")) {

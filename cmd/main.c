@@ -49,7 +49,8 @@ const struct cmd commands[] = {
 	  "States, types and risk levels are those of the change schema;\n"
 	  "--state may be repeated: changes in any of those states.\n"
 	  "Output:\n"
-	  "  --json         one JSON array of change objects\n"
+	  "  --json         one JSON array of change objects (also --format\n"
+	  "                 json; --format text is the table)\n"
 	  "  --format FMT   one line per change; %(field) is replaced by the\n"
 	  "                 field, a property of the change schema (dotted\n"
 	  "                 paths inside objects, lists joined by ','), %n is\n"
@@ -298,8 +299,8 @@ const struct cmd commands[] = {
 	  "  --environment E      e.g. prod\n"
 	  "  -m MSG               the commit message's body\n" },
 	{ "audit", cmd_audit,
-	  "crq audit [--change ID] [--member EMAIL] [--role R] [--since T] [--until T] [--grep WORD] [--format text|json|csv|html] [--sign] [-o FILE] [--trust REV]\n"
-	  "       crq audit --permissions [--format text|json|csv] [--sign] [-o FILE]",
+	  "crq audit [--change ID] [--member EMAIL] [--role R] [--since T] [--until T] [--grep WORD] [--json | --format text|json|csv|html] [--sign] [-o FILE] [--trust REV]\n"
+	  "       crq audit --permissions [--json | --format text|json|csv] [--sign] [-o FILE]",
 	  "the evidence pack: every step, its signer and verdicts, each change's controls",
 	  "Verifies the whole history (the trusted root as for crq verify) and\n"
 	  "lists every step: commit, time, member and the role the step used,\n"
@@ -329,6 +330,7 @@ const struct cmd commands[] = {
 	  "  --format F       text (default), json (schemas/audit.schema.json),\n"
 	  "                   csv (one row per step), html (one self-contained\n"
 	  "                   file: trails, controls, calendar, Gantt chart)\n"
+	  "  --json           the same as --format json\n"
 	  "  --sign           also write FILE.sig: an SSH signature of the\n"
 	  "                   export (namespace crq-audit) by your signing key;\n"
 	  "                   needs -o.  Check it with:\n"
@@ -342,7 +344,7 @@ const struct cmd commands[] = {
 	  "Exit 0 when the history verifies and every control passes or does\n"
 	  "not apply, 1 when a control fails or a commit is refused.\n" },
 	{ "report", cmd_report,
-	  "crq report [--from T] [--to T] [--service S] [--type T] [--format text|json|csv|html] [-o FILE] [--trust REV]",
+	  "crq report [--from T] [--to T] [--service S] [--type T] [--json | --format text|json|csv|html] [-o FILE] [--trust REV]",
 	  "change metrics: volume, lead times, blocking, approvals, outcomes, SLAs",
 	  "Computed from the verified history (changes whose commits crq verify\n"
 	  "refuses are left out and listed).  Changes created in [--from, --to]\n"
@@ -360,6 +362,7 @@ const struct cmd commands[] = {
 	  "               csv (metric,key,value rows), html (one self-contained\n"
 	  "               file: charts, the month calendar, the Gantt chart,\n"
 	  "               the trails and controls)\n"
+	  "  --json       the same as --format json\n"
 	  "  -o FILE      write to FILE (atomically) instead of stdout\n"
 	  "  --trust REV  the trusted root (as crq verify --trust)\n" },
 	{ "raci", cmd_raci, "crq raci [--format text|md|json|html] [-o FILE]",
@@ -394,11 +397,19 @@ const struct cmd commands[] = {
 	  "take any action the policy defines", ACT_HELP },
 	{ "member", cmd_member,
 	  "crq member add EMAIL --name NAME [--role ROLE]... [--key FILE.pub]\n"
-	  "                  [--handle FORGE=NAME]... | remove EMAIL",
-	  "add or remove a member of the policy (admins only)",
+	  "                  [--handle FORGE=NAME]... | remove EMAIL | list [--json]",
+	  "add, remove (admins only) or list the members of the policy",
 	  "Each is one commit changing .crq/policy.yaml, taken by an admin of\n"
 	  "the current policy; the policy's version goes up by one.  A key\n"
-	  "belongs to one member only.\n" },
+	  "belongs to one member only.\n"
+	  "list prints one line per member: e-mail, name, roles (ROLE<=UNTIL\n"
+	  "for a grant that expires) and key types; --json gives [{email,\n"
+	  "name, roles: [{role, until}], keys: [{type, key}]}].\n" },
+	{ "template", cmd_template, "crq template list [--json] | show NAME",
+	  "list the templates of standard changes, or print one",
+	  "The templates are .crq/templates/NAME.yaml on the branch (crq init\n"
+	  "copies crq's examples there); crq new --template NAME uses one.\n"
+	  "  --json   [{name, path, title}]\n" },
 	{ "role", cmd_role, "crq role grant|revoke EMAIL ROLE [--until DATE]",
 	  "grant or revoke a member's role (admins only)",
 	  "--until YYYY-MM-DD makes the grant expire after that day (UTC).\n" },
@@ -419,12 +430,16 @@ const struct cmd commands[] = {
 	  "           members' keys in git's gpg.ssh.allowedSignersFile format:\n"
 	  "           crq policy allowed-signers > .git/allowed_signers\n"
 	  "           git config gpg.ssh.allowedSignersFile .git/allowed_signers\n" },
-	{ "validate", cmd_validate, "crq validate [--kind change|policy] [FILE...]",
+	{ "validate", cmd_validate, "crq validate [--kind change|policy] [--json] [FILE...]",
 	  "validate change or policy files",
 	  "Checks each FILE ('-': stdin) with the strict YAML loader and the\n"
 	  "schema, printing one 'file:line:col: problem' line per problem.\n"
 	  "Without FILE, validates every change and the policy on the\n"
-	  "current branch.  Files named policy.yaml are policies.\n" },
+	  "current branch.  Files named policy.yaml are policies.\n"
+	  "  --json   one JSON object on stdout instead: {ok, files: [{path,\n"
+	  "           ok, errors: [{where (LINE:COL or null), pointer,\n"
+	  "           message}]}] (without FILE: the files that did not load)\n"
+	  "Exit 0 when all are valid, 1 when one is not.\n" },
 	{ "schema", cmd_schema,
 	  "crq schema change|policy|event|audit|permissions|report",
 	  "print a JSON Schema",
@@ -432,7 +447,7 @@ const struct cmd commands[] = {
 	  "crq validates with (editors can use them too); event, audit,\n"
 	  "permissions and report describe what crq events, crq audit (and\n"
 	  "--permissions) and crq report write with --json / --format json.\n" },
-	{ "verify", cmd_verify, "crq verify [--json] [--trust COMMIT] [REV]",
+	{ "verify", cmd_verify, "crq verify [--json | --format text|json] [--trust COMMIT] [REV]",
 	  "prove from the history that every step was legal",
 	  "Walks REV (default: the branch) from the commit that introduced the\n"
 	  "policy and checks every commit touching crq files: one canonical\n"
@@ -446,8 +461,10 @@ const struct cmd commands[] = {
 	  "the last clean tip: later runs check only newer commits and report\n"
 	  "a rollback or rewrite.  --trust COMMIT (or git config crq.trust)\n"
 	  "starts from another trusted commit.\n"
+	  "--json (or --format json): the violations as one JSON array of\n"
+	  "{commit, change, rule, message, hint}.\n"
 	  "Exit 0 clean, 1 violations, 128 unreadable history.\n" },
-	{ "sync", cmd_sync, "crq sync [--continue | --skip | --abort] [REMOTE]",
+	{ "sync", cmd_sync, "crq sync [--continue | --skip | --abort] [--json] [REMOTE]",
 	  "share the store: fetch, replay your steps on the remote's, push",
 	  "git fetches REMOTE (default origin) and pushes to it, so its hooks\n"
 	  "run on every transport.  When only the remote moved, takes it; when\n"
@@ -465,14 +482,19 @@ const struct cmd commands[] = {
 	  "step no longer applies the sync stops, nothing pushed:\n"
 	  "  --continue   try the stopped step again (or finish a cut-short sync)\n"
 	  "  --skip       drop the stopped step (kept at refs/crq/sync/BRANCH)\n"
-	  "  --abort      forget the sync; your branch is as it was\n" },
+	  "  --abort      forget the sync; your branch is as it was\n"
+	  "  --json       one JSON object on stdout: {remote, mode (run,\n"
+	  "               continue, skip, abort), ok, report: [what was done,\n"
+	  "               a line each], error: {kind (e.g. conflict, denied),\n"
+	  "               message} or null}; the exit code is as without it\n" },
 	{ "check", cmd_check,
-	  "crq check --base REV [--head REV] [--trust COMMIT] [--format text|json|github|junit]",
+	  "crq check --base REV [--head REV] [--trust COMMIT] [--json | --format text|json|github|junit]",
 	  "the pull-request gate: verify what head adds, report what is missing",
 	  "Verifies the commits head (default HEAD) adds over its merge base\n"
 	  "with REV (trusted, as upstream verified it) and, for every change\n"
 	  "touched, says its state and what approvals it still needs, e.g.\n"
 	  "'CHG-000042 assessed: needs 1 cab (has: bob@example.com)'.\n"
+	  "--json (--format json) prints {ok, checked, violations, changes};\n"
 	  "github prints workflow annotations (::error / ::notice); junit an\n"
 	  "XML report.  Exit 1 when anything is illegal.  --trust COMMIT: the\n"
 	  "trusted root, as for crq verify (in CI it must come from outside\n"

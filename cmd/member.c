@@ -25,6 +25,130 @@ static int read_key(crq_buf *out, const char *path)
 	return 0;
 }
 
+/* Role of a roles item: "name" or {role, until}. */
+static const char *role_of(const crq_node *r, const char **until)
+{
+	*until = NULL;
+	if (r->kind == CRQ_NODE_STRING)
+		return r->str;
+	*until = crq_node_get_str(r, "until");
+	return crq_node_get_str(r, "role");
+}
+
+/* crq member list [--json]: the members of the policy on the tip. */
+static int member_list(const struct cmd *self, int argc, char **argv,
+	struct cmd_ctx *ctx)
+{
+	const char *json = NULL;
+	const crq_node *policy, *members;
+	crq_node *arr = NULL;
+	crq_repo *repo = NULL;
+	crq_buf out = CRQ_BUF_INIT;
+	size_t i, j, we = 5, wn = 4;
+	int a, m, rc = 0, err;
+
+	for (a = 2; a < argc; a++) {
+		if ((m = flag_once(self, argv[a], "--json", &json))) {
+			if (m < 0)
+				return EXIT_USAGE;
+			continue;
+		}
+		return usage_error(self, argv[a][0] == '-' ?
+			"unknown option '%s'" : "unexpected argument '%s'",
+			argv[a]);
+	}
+	if ((rc = open_repo(&repo, ctx)))
+		return rc;
+	if ((err = crq_policy_get(&policy, repo)) < 0) {
+		rc = report(err);
+		goto done;
+	}
+	members = crq_node_get(policy, "members");
+	arr = crq_node_new(CRQ_NODE_ARRAY);
+	for (i = 0; members && members->kind == CRQ_NODE_ARRAY &&
+	     i < members->count; i++) {
+		const crq_node *mb = members->items[i], *roles, *keys;
+		crq_node *o = crq_node_new(CRQ_NODE_OBJECT), *ra, *ka;
+		const char *email = crq_node_get_str(mb, "email");
+		const char *name = crq_node_get_str(mb, "name");
+
+		crq_node_set(o, "email", crq_node_new_cstr(email ? email : ""));
+		if (name)
+			crq_node_set(o, "name", crq_node_new_cstr(name));
+		ra = crq_node_new(CRQ_NODE_ARRAY);
+		roles = crq_node_get(mb, "roles");
+		for (j = 0; roles && j < roles->count; j++) {
+			const char *until, *r = role_of(roles->items[j], &until);
+			crq_node *ro = crq_node_new(CRQ_NODE_OBJECT);
+
+			crq_node_set(ro, "role", crq_node_new_cstr(r ? r : ""));
+			if (until)
+				crq_node_set(ro, "until",
+					crq_node_new_cstr(until));
+			crq_node_push(ra, ro);
+		}
+		crq_node_set(o, "roles", ra);
+		ka = crq_node_new(CRQ_NODE_ARRAY);
+		keys = crq_node_get(mb, "keys");
+		for (j = 0; keys && j < keys->count; j++) {
+			const char *k = keys->items[j]->kind == CRQ_NODE_STRING ?
+				keys->items[j]->str : "";
+			crq_node *ko = crq_node_new(CRQ_NODE_OBJECT);
+			crq_buf type = CRQ_BUF_INIT;
+
+			crq_buf_put(&type, k, strcspn(k, " "));
+			crq_node_set(ko, "type", crq_node_new_cstr(
+				crq_buf_cstr(&type)));
+			crq_node_set(ko, "key", crq_node_new_cstr(k));
+			crq_node_push(ka, ko);
+			crq_buf_dispose(&type);
+		}
+		crq_node_set(o, "keys", ka);
+		crq_node_push(arr, o);
+		if (email && strlen(email) > we)
+			we = strlen(email);
+		if (name && strlen(name) > wn)
+			wn = strlen(name);
+	}
+	if (json) {
+		crq_json_write(&out, arr, 1);
+		crq_buf_putc(&out, '\n');
+	} else {
+		for (i = 0; i < arr->count; i++) {
+			const crq_node *o = arr->items[i];
+			const crq_node *ra = crq_node_get(o, "roles");
+			const crq_node *ka = crq_node_get(o, "keys");
+			const char *name = crq_node_get_str(o, "name");
+
+			crq_buf_printf(&out, "%-*s  %-*s  ", (int)we,
+				crq_node_get_str(o, "email"), (int)wn,
+				name ? name : "-");
+			for (j = 0; j < ra->count; j++) {
+				const char *until = crq_node_get_str(
+					ra->items[j], "until");
+
+				crq_buf_printf(&out, "%s%s%s%s", j ? "," : "",
+					crq_node_get_str(ra->items[j], "role"),
+					until ? "<=" : "", until ? until : "");
+			}
+			if (!ra->count)
+				crq_buf_puts(&out, "-");
+			for (j = 0; j < ka->count; j++)
+				crq_buf_printf(&out, "%s%s", j ? "," : "  ",
+					crq_node_get_str(ka->items[j], "type"));
+			crq_buf_putc(&out, '\n');
+		}
+	}
+	text_safe(&out);
+	fwrite(crq_buf_cstr(&out), 1, out.size, stdout);
+	rc = finish(0);
+done:
+	crq_node_free(arr);
+	crq_buf_dispose(&out);
+	close_repo(repo, ctx);
+	return rc;
+}
+
 int cmd_member(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("member");
@@ -37,7 +161,11 @@ int cmd_member(int argc, char **argv, struct cmd_ctx *ctx)
 	int a, m, rc = 0, err, add;
 
 	if (argc < 2) {
-		rc = usage_error(self, "add or remove?");
+		rc = usage_error(self, "add or remove? (list shows the members)");
+		goto done;
+	}
+	if (!strcmp(argv[1], "list")) {
+		rc = member_list(self, argc, argv, ctx);
 		goto done;
 	}
 	if (strcmp(argv[1], "add") && strcmp(argv[1], "remove")) {

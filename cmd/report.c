@@ -337,7 +337,8 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("report");
 	crq_report_options o = CRQ_REPORT_OPTIONS_INIT;
-	const char *format = NULL, *output = NULL, *from = NULL, *to = NULL;
+	const char *format = NULL, *json = NULL, *output = NULL, *from = NULL,
+		*to = NULL;
 	crq_repo *repo = NULL;
 	crq_node *rep = NULL;
 	const crq_node *v, *ex;
@@ -351,6 +352,7 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 			&o.service)) ||
 		    (m = opt_once(self, argc, argv, &a, "--type", &o.type)) ||
 		    (m = opt_once(self, argc, argv, &a, "--format", &format)) ||
+		    (m = flag_once(self, argv[a], "--json", &json)) ||
 		    (m = opt_once(self, argc, argv, &a, "-o", &output)) ||
 		    (m = opt_once(self, argc, argv, &a, "--trust", &o.trust))) {
 			if (m < 0)
@@ -361,6 +363,11 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 			"unknown option '%s'" : "unexpected argument '%s'",
 			argv[a]);
 	}
+	if (json && format && strcmp(format, "json"))
+		return usage_error(self, "--json and --format %s exclude each other",
+			format);
+	if (json)
+		format = "json";
 	if ((rc = pick_format(self, &format, formats)))
 		return rc;
 	if (output && !*output)

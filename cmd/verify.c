@@ -1,5 +1,5 @@
 /*
- * verify.c - crq verify [--json] [--trust COMMIT] [REV]
+ * verify.c - crq verify [--json | --format text|json] [--trust COMMIT] [REV]
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +12,8 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx)
 	crq_verify_result res;
 	crq_repo *repo = NULL;
 	crq_buf out = CRQ_BUF_INIT;
+	static const char *const formats[] = { "text", "json", NULL };
+	const char *format = NULL;
 	size_t i;
 	int json = 0, a, rc, err;
 
@@ -25,6 +27,11 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx)
 			return usage_error(self, "option '--trust' given twice");
 		if (m)
 			continue;
+		if ((m = opt_once(self, argc, argv, &a, "--format", &format))) {
+			if (m < 0)
+				return EXIT_USAGE;
+			continue;
+		}
 		if (!strcmp(argv[a], "--json")) {
 			if (json++)
 				return usage_error(self,
@@ -37,6 +44,14 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx)
 			opts.rev = argv[a];
 		}
 	}
+	if (json && format && strcmp(format, "json"))
+		return usage_error(self, "--json and --format %s exclude each other",
+			format);
+	if (json)
+		format = "json";
+	if ((rc = pick_format(self, &format, formats)))
+		return rc;
+	json = !strcmp(format, "json");
 	if ((rc = open_repo(&repo, ctx)))
 		return rc;
 	crq_verify_result_init(&res);

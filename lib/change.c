@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <git2/sys/odb_backend.h>
 #include "change.h"
 #include "cache.h"
@@ -57,28 +58,53 @@ int crq_change_type_fields(crq_repo *repo, crq_node *fields,
 
 /* ---- ids and paths ---- */
 
+/* The number of a change id as people type it: PREFIX-NNNNNN, the
+ * prefix in any case and the digits unpadded (CHG-42, chg-42), or the
+ * number alone (42).  0 when arg is none of these or the number is 0. */
+static unsigned long long id_number(const char *arg, const char *prefix)
+{
+	size_t plen = strlen(prefix), i, n;
+	unsigned long long num = 0;
+
+	if (!strncasecmp(arg, prefix, plen) && arg[plen] == '-')
+		arg += plen + 1;
+	for (i = 0; isdigit((unsigned char)arg[i]); i++)
+		;
+	if (!i || arg[i])
+		return 0;
+	while (*arg == '0' && arg[1])
+		arg++, i--;
+	for (n = 0; n < i; n++) {
+		if (n == 18)	/* more than an id holds */
+			return 0;
+		num = num * 10 + (unsigned long long)(arg[n] - '0');
+	}
+	return num;
+}
+
 static int parse_id(unsigned long long *num, crq_repo *repo, const char *id)
 {
 	const crq_node *policy;
-	size_t plen, i;
 	int err;
 
 	if ((err = crq_policy__tip(&policy, repo)) < 0)
 		return err;
-	plen = strlen(repo->prefix);
-	if (strncmp(id, repo->prefix, plen) || id[plen] != '-')
-		goto bad;
-	for (i = plen + 1; id[i]; i++)
-		if (!isdigit((unsigned char)id[i]))
-			goto bad;
-	if (i - plen - 1 < 6 || i - plen - 1 > 18)
-		goto bad;
-	*num = strtoull(id + plen + 1, NULL, 10);
+	if (!(*num = id_number(id, repo->prefix)))
+		return crq_error__set(CRQ_EINVALID,
+			"'%s' is not a change id of this store (expected %s-NNNNNN)",
+			id, repo->prefix);
 	return 0;
-bad:
-	return crq_error__set(CRQ_EINVALID,
-		"'%s' is not a change id of this store (expected %s-NNNNNN)",
-		id, repo->prefix);
+}
+
+int crq_change_id_normalize(crq_buf *out, crq_repo *repo, const char *arg)
+{
+	unsigned long long num = 0;
+	int err = parse_id(&num, repo, arg);
+
+	if (err < 0)
+		return err;
+	crq_buf_printf(out, "%s-%06llu", repo->prefix, num);
+	return 0;
 }
 
 static void path_for(crq_buf *out, crq_repo *repo, unsigned long long num)
@@ -102,12 +128,13 @@ int crq_change_path(crq_buf *out, crq_repo *repo, const char *id)
 int crq_change__load_at(crq_node **out, crq_repo *repo, const git_oid *commit,
 	const char *id, crq_buf *text_out, git_oid *blob)
 {
-	crq_buf path = CRQ_BUF_INIT, text = CRQ_BUF_INIT;
+	crq_buf path = CRQ_BUF_INIT, text = CRQ_BUF_INIT, full = CRQ_BUF_INIT;
 	const crq_node *idn;
 	int err;
 
 	*out = NULL;
-	if ((err = crq_change_path(&path, repo, id)) < 0)
+	if ((err = crq_change_id_normalize(&full, repo, id)) < 0 ||
+	    (err = crq_change_path(&path, repo, full.ptr)) < 0)
 		goto done;
 	if ((err = crq_store__read(repo, commit, path.ptr, &text, blob)) < 0) {
 		if (err == CRQ_ENOTFOUND)
@@ -119,7 +146,7 @@ int crq_change__load_at(crq_node **out, crq_repo *repo, const git_oid *commit,
 			NULL)) < 0)
 		goto done;
 	idn = crq_node_get(*out, "id");
-	if (!idn || idn->kind != CRQ_NODE_STRING || strcmp(idn->str, id)) {
+	if (!idn || idn->kind != CRQ_NODE_STRING || strcmp(idn->str, full.ptr)) {
 		err = crq_error__set(CRQ_EINVALID,
 			"%s: id does not match the file name", path.ptr);
 		crq_node_free(*out);
@@ -129,6 +156,7 @@ int crq_change__load_at(crq_node **out, crq_repo *repo, const git_oid *commit,
 	if (text_out)
 		crq_buf_put(text_out, text.ptr, text.size);
 done:
+	crq_buf_dispose(&full);
 	crq_buf_dispose(&path);
 	crq_buf_dispose(&text);
 	return err;
@@ -512,6 +540,9 @@ void crq_change__message(crq_buf *msg, const char *id, const char *action,
 	const char *title = crq_node_get_str(doc, "title");
 	size_t n;
 
+	/* the id as the file holds it, never as a user abbreviated it */
+	if (crq_node_get_str(doc, "id"))
+		id = crq_node_get_str(doc, "id");
 	crq_buf_printf(msg, "%s: %s \xe2\x80\x94 %s\n\n", id, action,
 		title ? title : "");
 	if (body && *body) {

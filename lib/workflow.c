@@ -830,13 +830,18 @@ int crq_change_log(crq_node **out, crq_repo *repo, const char *id)
 	crq_buf path = CRQ_BUF_INIT;
 	crq_history *h = NULL;
 	const crq_node *policy;
+	crq_buf full = CRQ_BUF_INIT;
 	git_oid tip;
 	int err, unborn, n = 0;
 	size_t i;
 
 	*out = NULL;
+	/* the commits name the full id: 42 is CHG-000042 */
 	if ((err = crq_policy__tip(&policy, repo)) < 0 ||
-	    (err = crq_change_path(&path, repo, id)) < 0 ||
+	    (err = crq_change_id_normalize(&full, repo, id)) < 0)
+		goto done;
+	id = full.ptr;
+	if ((err = crq_change_path(&path, repo, id)) < 0 ||
 	    (err = crq_store__tip(repo, &tip, &unborn)) < 0)
 		goto done;
 	if (unborn || (err = git_commit_lookup(&c, repo->git, &tip)) < 0) {
@@ -888,6 +893,7 @@ done:
 	crq_node_free(steps);
 	git_commit_free(c);
 	crq_buf_dispose(&path);
+	crq_buf_dispose(&full);
 	return err;
 }
 

@@ -14,6 +14,12 @@
 /* Path of a change file in the store ("changes/000/CHG-000001.yaml");
  * CRQ_EINVALID when id is not an id of this store. */
 int crq_change_path(crq_buf *out, crq_repo *repo, const char *id);
+/* The full id ("CHG-000042") of a change id as people type it: the
+ * store's prefix in any case with the digits unpadded ("chg-42",
+ * "CHG-42") or the number alone ("42").  Every function taking a change
+ * id accepts these; what is stored is always the full id.  CRQ_EINVALID
+ * naming arg when it is no id of this store (0, signs, other text). */
+int crq_change_id_normalize(crq_buf *out, crq_repo *repo, const char *arg);
 /* Load change id from the branch tip. */
 int crq_change_load(crq_node **out, crq_repo *repo, const char *id);
 /* Parse change text: strict YAML, typed by the schema, validated.  On
@@ -114,5 +120,16 @@ typedef int (*crq_write_fn)(const char *data, size_t len, void *payload);
  * again.  A write failure stops the output and is returned. */
 int crq_change_list_json(crq_repo *repo, const crq_filter *filter,
 	crq_issues *problems, crq_write_fn write, void *payload);
+
+/* ------------------------------------------------------------------ */
+/* Templates of standard changes (.crq/templates/NAME.yaml on the
+ * branch tip). */
+
+/* The templates, by name: an array of {name, path, title} (title when
+ * the template has one). */
+int crq_template_list(crq_node **out, crq_repo *repo);
+/* The text of template name, byte for byte; CRQ_ENOTFOUND when there is
+ * none, CRQ_EINVALID for a name that is no template name. */
+int crq_template_read(crq_buf *out, crq_repo *repo, const char *name);
 
 #endif

@@ -48,12 +48,12 @@ expect 0 "" "$CRQ" list --service=web --format='[%(services)] %(owner)|100%% %(w
 same "--format lists, missing fields, escapes" "$(head -n 2 "$TMP/out" | tr '\n' ' ')" "[web] |100%  -- "
 
 expect 129 "bad placeholder" "$CRQ" list --format '%x'
-expect 129 "--json and --format exclude each other" "$CRQ" list --json --format '%(id)'
+expect 129 "--json and --format %(id) exclude each other" "$CRQ" list --json --format '%(id)'
 expect 129 "option '--state' needs a value" "$CRQ" list --state
 expect 129 "unknown option '--colour'" "$CRQ" list --colour
 expect 1 "no such change 'CHG-000099'" "$CRQ" show CHG-000099
 expect 1 "'FOO-1' is not a change id of this store" "$CRQ" show FOO-1
-expect 1 "'CHG-1' is not a change id" "$CRQ" show CHG-1
+expect 1 "'CHG-1x' is not a change id" "$CRQ" show CHG-1x
 expect 129 "which change?" "$CRQ" show
 expect 129 "too many arguments" "$CRQ" show CHG-000001 CHG-000002
 
