@@ -123,6 +123,10 @@ int opt_value(int argc, char **argv, int *i, const char *name,
  * name (recorded in *seen), 0 when it is not, -1 after a usage error. */
 int flag_once(const struct cmd *self, const char *arg, const char *name,
 	const char **seen);
+/* argv[from..] may hold --json (once) and nothing else: 0, or the
+ * usage error's exit code */
+int json_flag_only(const struct cmd *self, int argc, char **argv, int from,
+	const char **json);
 int opt_once(const struct cmd *self, int argc, char **argv, int *i,
 	const char *name, const char **out);
 

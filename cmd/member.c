@@ -45,18 +45,10 @@ static int member_list(const struct cmd *self, int argc, char **argv,
 	crq_repo *repo = NULL;
 	crq_buf out = CRQ_BUF_INIT;
 	size_t i, j, we = 5, wn = 4;
-	int a, m, rc = 0, err;
+	int rc = 0, err;
 
-	for (a = 2; a < argc; a++) {
-		if ((m = flag_once(self, argv[a], "--json", &json))) {
-			if (m < 0)
-				return EXIT_USAGE;
-			continue;
-		}
-		return usage_error(self, argv[a][0] == '-' ?
-			"unknown option '%s'" : "unexpected argument '%s'",
-			argv[a]);
-	}
+	if ((rc = json_flag_only(self, argc, argv, 2, &json)))
+		return rc;
 	if ((rc = open_repo(&repo, ctx)))
 		return rc;
 	if ((err = crq_policy_get(&policy, repo)) < 0) {

@@ -470,6 +470,24 @@ int flag_once(const struct cmd *self, const char *arg, const char *name,
 	return 1;
 }
 
+int json_flag_only(const struct cmd *self, int argc, char **argv, int from,
+	const char **json)
+{
+	int a, m;
+
+	for (a = from; a < argc; a++) {
+		if ((m = flag_once(self, argv[a], "--json", json))) {
+			if (m < 0)
+				return EXIT_USAGE;
+			continue;
+		}
+		return usage_error(self, argv[a][0] == '-' ?
+			"unknown option '%s'" : "unexpected argument '%s'",
+			argv[a]);
+	}
+	return 0;
+}
+
 void violation_text(crq_buf *out, const crq_violation *x, const char *pre)
 {
 	crq_buf_printf(out, "%s%s %s %s: %s\n", pre, x->commit,
