@@ -94,6 +94,9 @@ void crq_store__unlock(crq_repo *repo);
 int crq_store__parse_time(const char *s, long long *out);
 /* Current time as RFC 3339 UTC, honouring GIT_COMMITTER_DATE. */
 void crq_store__now(crq_buf *out, crq_repo *repo);
+/* Turn libgit2's object cache off for a long walk (begin 1) and on
+ * again after it (begin 0); process-wide, as libgit2's option is. */
+void crq_store__walk_uncached(int begin);
 /* Committer e-mail (GIT_COMMITTER_EMAIL, user.email), CRQ_EREPO when
  * unset. */
 int crq_store__email(crq_buf *out, crq_repo *repo);

@@ -113,6 +113,24 @@ struct vctx {
 	char *cannot;
 };
 
+/* Walks of more commits than this go without libgit2's object cache
+ * (shorter ones gain from it: its table is not full yet);
+ * CRQ_UNCACHED_WALK=N sets another bound (the model-based history test
+ * runs its reference walks with 0) */
+static size_t uncached_walk(void)
+{
+	const char *e = getenv("CRQ_UNCACHED_WALK");
+	char *end;
+	unsigned long long n;
+
+	if (e && *e) {
+		n = strtoull(e, &end, 10);
+		if (!*end)
+			return (size_t)n;
+	}
+	return 20000;
+}
+
 static void cannot_judge(struct vctx *v)
 {
 	if (!v->cannot)
@@ -1048,11 +1066,52 @@ struct delta_file {
 	unsigned mode;
 };
 
+/* The trees a walk read last, by id: without libgit2's object cache
+ * (crq_store__walk_uncached), a linear walk still reads each shard tree
+ * once, as the tree of one commit and then the parent's of the next */
+#define TREE_MEMO 32
+struct tree_memo {
+	git_oid id[TREE_MEMO];
+	git_tree *tree[TREE_MEMO];
+	size_t next;
+};
+
 struct diff_acc {
 	struct delta_file *files;
 	size_t count, alloc;
 	size_t other;		/* paths outside crq's */
+	struct tree_memo *memo;	/* NULL: every tree from libgit2 */
 };
+
+static int memo_tree(git_tree **out, git_repository *git,
+	struct tree_memo *m, const git_oid *id)
+{
+	size_t i, slot;
+	int err;
+
+	if (!m)
+		return git_tree_lookup(out, git, id);
+	for (i = 0; i < TREE_MEMO; i++)
+		if (m->tree[i] && git_oid_equal(&m->id[i], id))
+			return git_object_dup((git_object **)out,
+				(git_object *)m->tree[i]);
+	if ((err = git_tree_lookup(out, git, id)) < 0)
+		return err;
+	slot = m->next++ % TREE_MEMO;
+	git_tree_free(m->tree[slot]);
+	git_oid_cpy(&m->id[slot], id);
+	return git_object_dup((git_object **)&m->tree[slot],
+		(git_object *)*out);
+}
+
+static void memo_free(struct tree_memo *m)
+{
+	size_t i;
+
+	for (i = 0; m && i < TREE_MEMO; i++)
+		git_tree_free(m->tree[i]);
+	free(m);
+}
 
 /* The id of the change at path ("changes/000/CHG-000001.yaml"), into
  * buf; NULL for another path. */
@@ -1157,10 +1216,10 @@ static int delta_trees(struct diff_acc *acc, git_repository *git,
 						is_tree(new) ? NULL : new);
 			if (is_tree(old) || is_tree(new)) {
 				crq_buf_putc(&path, '/');
-				if ((is_tree(old) && git_tree_lookup(&ta, git,
-					git_tree_entry_id(old)) < 0) ||
-				    (is_tree(new) && git_tree_lookup(&tb, git,
-					git_tree_entry_id(new)) < 0))
+				if ((is_tree(old) && memo_tree(&ta, git,
+					acc->memo, git_tree_entry_id(old)) < 0) ||
+				    (is_tree(new) && memo_tree(&tb, git,
+					acc->memo, git_tree_entry_id(new)) < 0))
 					err = crq_store__git_error(-1,
 						"cannot read tree");
 				else
@@ -1451,7 +1510,7 @@ static void check_landing(struct vctx *v, const git_oid *merge,
 {
 	const git_signature *cm = git_commit_committer(c);
 	const git_oid *parent;
-	struct diff_acc acc = { NULL, 0, 0, 0 };
+	struct diff_acc acc = { NULL, 0, 0, 0, NULL };
 	git_tree *t = NULL, *pt = NULL;
 	git_commit *p = NULL;
 	crq_node *trailers = NULL, *old = NULL, *new = NULL, *eds = NULL;
@@ -1688,7 +1747,7 @@ static int check_merge(struct vctx *v, git_commit *m,
 {
 	const git_oid *id = git_commit_id(m);
 	unsigned n = git_commit_parentcount(m), k, q;
-	struct diff_acc acc = { NULL, 0, 0, 0 };
+	struct diff_acc acc = { NULL, 0, 0, 0, NULL };
 	crq_node *paths = crq_node_new(CRQ_NODE_OBJECT);
 	git_tree *mt = NULL;
 	const crq_node *landing, *merged;
@@ -2043,7 +2102,7 @@ static void owed_at(crq_buf *out, struct vctx *v, crq_table *t,
 	crq_node *owed = crq_node_new(CRQ_NODE_OBJECT);
 	git_commit *a = NULL, *b = NULL;
 	git_tree *ta = NULL, *tb = NULL;
-	struct diff_acc acc = { NULL, 0, 0, 0 };
+	struct diff_acc acc = { NULL, 0, 0, 0, NULL };
 	int done = 0;
 
 	if ((kept = crq_cache__get(t, tip, &len))) {
@@ -2318,7 +2377,7 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	git_revwalk *walk = NULL;
 	git_commit *c = NULL;
 	crq_buf cfg = CRQ_BUF_INIT, now = CRQ_BUF_INIT;
-	struct diff_acc acc = { NULL, 0, 0, 0 };
+	struct diff_acc acc = { NULL, 0, 0, 0, NULL };
 	crq_table *vt = NULL;
 	git_oid tip, root, verified, vroot, base, id, *frontier = NULL;
 	struct seenmap walked = { NULL, 0, 0 };
@@ -2329,7 +2388,7 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 		norder_alloc = 0, wi, nunsigned = 0;
 	long long vhigh = 0;
 	int err, have_root = 0, cacheable, resume = 0, pin = 0, reached = 0,
-		record = 0, nreplace = 0;
+		record = 0, nreplace = 0, uncached = 0;
 
 	if (!opts)
 		opts = &none;
@@ -2497,6 +2556,13 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 		err = crq_store__git_error(err, "cannot walk history");
 		goto done;
 	}
+	/* a long walk reads each commit once: no object cache (see
+	 * crq_store__walk_uncached) */
+	if (norder > uncached_walk()) {
+		crq_store__walk_uncached(1);
+		uncached = 1;
+		acc.memo = crq__calloc(1, sizeof(*acc.memo));
+	}
 	pool = sig_pool_start(repo, order, norder);
 	for (wi = 0; wi < norder; wi++) {
 		const git_signature *cm;
@@ -2552,9 +2618,11 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 			git_tree *t = NULL, *pt = NULL;
 			git_commit *p = NULL;
 
-			if ((err = git_commit_tree(&t, c)) < 0 ||
+			if ((err = memo_tree(&t, repo->git, acc.memo,
+					git_commit_tree_id(c))) < 0 ||
 			    (n && ((err = git_commit_parent(&p, c, 0)) < 0 ||
-				   (err = git_commit_tree(&pt, p)) < 0)))
+				   (err = memo_tree(&pt, repo->git, acc.memo,
+					git_commit_tree_id(p))) < 0)))
 				err = crq_store__git_error(err,
 					"cannot read commit");
 			else
@@ -2639,6 +2707,10 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	}
 	sig_pool_stop(pool);
 	pool = NULL;
+	if (uncached) {
+		crq_store__walk_uncached(0);
+		uncached = 0;
+	}
 	/* emergency reviews still owed past their deadline, at the tip */
 	if (!opts->rev && !opts->base) {
 		crq_buf owed = CRQ_BUF_INIT, nowstr = CRQ_BUF_INIT;
@@ -2686,6 +2758,8 @@ int crq_verify_run(crq_verify_result *res, crq_repo *repo,
 	err = 0;
 done:
 	sig_pool_stop(pool);
+	if (uncached)
+		crq_store__walk_uncached(0);
 	free(order);
 	crq_cache__close(vt);
 	free(frontier);
@@ -2695,6 +2769,7 @@ done:
 	for (i = 0; i < v.ntmpl; i++)
 		crq_node_free(v.tmpl[i].doc);
 	free(acc.files);
+	memo_free(acc.memo);
 	free(v.hw);
 	eds_free(v.editors);
 	free(v.cannot);
@@ -2787,7 +2862,7 @@ int crq_change_status(crq_node **out, crq_repo *repo, const char *base,
 	git_oid ob, oh;
 	git_commit *cb = NULL, *ch = NULL;
 	git_tree *tb = NULL, *th = NULL;
-	struct diff_acc acc = { NULL, 0, 0, 0 };
+	struct diff_acc acc = { NULL, 0, 0, 0, NULL };
 	crq_node *list = crq_node_new(CRQ_NODE_ARRAY), *policy = NULL;
 	crq_buf text = CRQ_BUF_INIT;
 	const crq_schema *schema, *pschema;

@@ -257,10 +257,12 @@ class Session:
 
     def verify(self, rev, extra=(), cache=True):
         # signatures checked ahead by 3 worker threads, against none
-        # and no cache: the same answer
+        # and no cache (neither crq's nor libgit2's object cache, whose
+        # place a long walk's own tree memo takes): the same answer
         env = dict(self.menv("alice"), CRQ_THREADS="3")
         if not cache:
-            env = dict(env, CRQ_CACHE="off", CRQ_THREADS="0")
+            env = dict(env, CRQ_CACHE="off", CRQ_THREADS="0",
+                       CRQ_UNCACHED_WALK="0")
         r = subprocess.run([CRQ, "verify", "--trust", self.root] +
                            list(extra) + [rev], cwd=self.repo,
                            env=env, capture_output=True, text=True)
