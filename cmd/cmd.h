@@ -176,4 +176,10 @@ typedef int (*edit_accept_fn)(const char *text, size_t len, void *payload);
 int edit_loop(crq_repo *repo, const char *file, const char *initial,
 	edit_accept_fn accept, void *payload);
 
+/* man.c: manual pages (scdoc) and completion names from commands[]. */
+int man_scdoc_command(const struct cmd *c);
+int man_scdoc_main(void);
+int man_commands(void);
+int man_options(const struct cmd *c);
+
 #endif

@@ -609,6 +609,21 @@ int cmd_help(int argc, char **argv, struct cmd_ctx *ctx)
 	const struct cmd *c;
 
 	(void)ctx;
+	if (argc >= 2 && !strcmp(argv[1], "--scdoc")) {
+		if (argc == 2)
+			return man_scdoc_main();
+		if (argc > 3 || !(c = cmd_find(argv[2])))
+			return usage_error(cmd_find("help"), "unknown command");
+		return man_scdoc_command(c);
+	}
+	if (argc == 2 && !strcmp(argv[1], "--commands"))
+		return man_commands();
+	if (argc == 3 && !strcmp(argv[1], "--options")) {
+		if (!(c = cmd_find(argv[2])))
+			return usage_error(cmd_find("help"), "unknown command '%s'",
+				argv[2]);
+		return man_options(c);
+	}
 	if (argc < 2) {
 		main_usage(stdout);
 		return finish(0);
