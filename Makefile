@@ -16,6 +16,10 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share/crq
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 CC ?= cc
 CFLAGS ?= -O2 -g
 BUILD ?= build
@@ -25,10 +29,11 @@ PKGS := libgit2 yaml-0.1 libcrypto libpcre2-8 libical libcurl zlib
 DEBS := build-essential pkg-config git libgit2-dev libyaml-dev libssl-dev \
 	libpcre2-dev libcmocka-dev python3 python3-jsonschema python3-yaml \
 	json-schema-test-suite openssh-client libical-dev tzdata python3-icalendar \
-	libcurl4-openssl-dev zlib1g-dev
+	libcurl4-openssl-dev zlib1g-dev scdoc
 # what only the tests need: a real browser for the HTML files crq writes,
 # strace to see which files a command opens (t44)
-TEST_DEBS := chromium python3-html5lib fonts-dejavu-core strace
+TEST_DEBS := chromium python3-html5lib fonts-dejavu-core strace zsh fish \
+	groff-base man-db
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wvla -Wwrite-strings -Wformat=2 -Wno-format-nonliteral
@@ -42,8 +47,8 @@ PKG_LIBS = $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) \
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 # cmd/ sees the public headers only (include/); lib/ and the tests also
 # their internal ones
-BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(WERROR) $(CFLAGS) \
-	$(PKG_CFLAGS) -Iinclude
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(WERROR) $(CPPFLAGS) \
+	$(CFLAGS) $(PKG_CFLAGS) -Iinclude
 ALL_CFLAGS = $(BASE_CFLAGS) -Ilib
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
@@ -59,7 +64,7 @@ FUZZ_SECONDS ?= 60
 
 SUITE ?= /usr/share/json-schema-test-suite/tests/draft7
 
-.PHONY: all deps test-deps screenshots test test-only check fuzz fuzz-history demo bench install \
+.PHONY: man all deps test-deps screenshots test test-only check fuzz fuzz-history demo bench install \
 	uninstall clean
 
 all: $(BUILD)/crq
@@ -80,6 +85,19 @@ $(BUILD)/cmd/%.o: cmd/%.c $(HEADERS) cmd/cmd.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -c -o $@ $<
 
+# the installed crq finds its schemas in DATADIR, compiled in; the file
+# changes (and main.o is rebuilt) only when DATADIR does
+$(BUILD)/datadir.h: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define CRQ_DATADIR_DEFAULT "%s"\n' '$(DATADIR)' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(BUILD)/cmd/main.o: cmd/main.c $(HEADERS) cmd/cmd.h $(BUILD)/datadir.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -include $(BUILD)/datadir.h -c -o $@ $<
+
+FORCE:
+
 $(BUILD)/libcrq.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
@@ -92,8 +110,8 @@ TLS_SYMS := mbedtls_x509_crt_parse_file mbedtls_x509_crt_parse_path \
 TLS_LDFLAGS = $(TLS_SYMS:%=-Wl,--export-dynamic-symbol=%)
 
 $(BUILD)/crq: $(CMD_OBJ) $(BUILD)/libcrq.a
-	$(CC) $(CFLAGS) $(TLS_LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libcrq.a \
-		$(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(TLS_LDFLAGS) -o $@ $(CMD_OBJ) \
+		$(BUILD)/libcrq.a $(PKG_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/testutil.h \
 		$(BUILD)/libcrq.a
@@ -173,9 +191,22 @@ bench: deps
 	@sh tests/bench.sh $(BUILD)/crq
 	@sh tests/bench-scale.sh $(BUILD)/crq
 
-install: $(BUILD)/crq
+# the man pages: crq(1) and crq-CMD(1) from crq's own help, with the
+# file formats' pages (doc/man/*.scd), through scdoc
+man: $(BUILD)/crq
+	@CRQ_DATADIR=$(CURDIR) sh doc/man/gen.sh $(BUILD)/crq $(BUILD)/man
+
+install: $(BUILD)/crq man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/schemas \
-		$(DESTDIR)$(DATADIR)/examples/templates
+		$(DESTDIR)$(DATADIR)/examples/templates \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+		$(DESTDIR)$(FISHCOMPDIR)
+	install -m 644 $(BUILD)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(BUILD)/man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 completion/crq.bash $(DESTDIR)$(BASHCOMPDIR)/crq
+	install -m 644 completion/_crq $(DESTDIR)$(ZSHCOMPDIR)/_crq
+	install -m 644 completion/crq.fish $(DESTDIR)$(FISHCOMPDIR)/crq.fish
 	install -m 755 $(BUILD)/crq $(DESTDIR)$(BINDIR)/crq
 	install -m 644 schemas/*.json $(DESTDIR)$(DATADIR)/schemas/
 	install -m 644 examples/policy.yaml $(DESTDIR)$(DATADIR)/examples/
@@ -184,6 +215,10 @@ install: $(BUILD)/crq
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/crq
+	rm -f $(DESTDIR)$(MANDIR)/man1/crq.1 $(DESTDIR)$(MANDIR)/man1/crq-*.1 \
+		$(DESTDIR)$(MANDIR)/man5/crq-*.5
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/crq $(DESTDIR)$(ZSHCOMPDIR)/_crq \
+		$(DESTDIR)$(FISHCOMPDIR)/crq.fish
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:

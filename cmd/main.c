@@ -666,7 +666,8 @@ static size_t distance(const char *a, const char *b)
 	return d[la][lb];
 }
 
-/* Find the data directory (schemas/, examples/) next to the binary. */
+/* Find the data directory (schemas/, examples/): CRQ_DATADIR, next to
+ * the binary, or the compiled-in DATADIR. */
 static char *find_datadir(void)
 {
 	static const char *const rel[] = { "..", "../..", "../share/crq", "." };
@@ -692,6 +693,15 @@ static char *find_datadir(void)
 			return realpath(cand, NULL);
 		}
 	}
+#ifdef CRQ_DATADIR_DEFAULT
+	/* where make install put them (DATADIR), when that is not next to
+	 * the binary (a build tree, a tree staged with DESTDIR, and
+	 * PREFIX/share/crq are) */
+	snprintf(cand, sizeof(cand), "%s/schemas/change.schema.json",
+		CRQ_DATADIR_DEFAULT);
+	if (access(cand, R_OK) == 0)
+		return realpath(CRQ_DATADIR_DEFAULT, NULL);
+#endif
 	return NULL;
 }
 

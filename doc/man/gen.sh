@@ -6,7 +6,9 @@ crq=$1 out=$2
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 "$crq" help --scdoc | scdoc > "$out/crq.1"
-for c in $("$crq" help --commands); do
+cmds=$("$crq" help --commands)
+[ -n "$cmds" ] || { echo "gen.sh: $crq help --commands printed nothing" >&2; exit 1; }
+for c in $cmds; do
 	"$crq" help --scdoc "$c" | scdoc > "$out/crq-$c.1"
 done
 for f in "$here"/*.5.scd; do
