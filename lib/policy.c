@@ -520,12 +520,8 @@ static void semantic_checks(const crq_node *doc, crq_issues *issues)
 /* A policy refused only because this machine cannot load libical to
  * check its time zones fails with CRQ_EREPO, not CRQ_EINVALID: its
  * bytes were not judged, and verify must not call it a violation. */
-int crq_policy__parse(crq_node **out, const crq_schema *schema,
-	const char *text, size_t len, const char *name, crq_issues *issues)
+static int zone_error(int err, unsigned before)
 {
-	unsigned before = crq_cal__zone_failures();
-	int err = crq_doc__parse(out, schema, text, len, name, issues,
-		1, semantic_checks);
 	char *msg;
 
 	if (err < 0 && crq_cal__zone_failures() != before) {
@@ -534,6 +530,15 @@ int crq_policy__parse(crq_node **out, const crq_schema *schema,
 		free(msg);
 	}
 	return err;
+}
+
+int crq_policy__parse(crq_node **out, const crq_schema *schema,
+	const char *text, size_t len, const char *name, crq_issues *issues)
+{
+	unsigned before = crq_cal__zone_failures();
+
+	return zone_error(crq_doc__parse(out, schema, text, len, name,
+		issues, 1, semantic_checks), before);
 }
 
 /*
@@ -634,11 +639,14 @@ int crq_policy__tip(const crq_node **out, crq_repo *repo)
 
 		crq_store__blob_at(&blob, repo, &tip, POLICY_PATH);
 		if ((doc = cached_policy(repo, &blob))) {
+			unsigned before = crq_cal__zone_failures();
+
 			git_oid_cpy(&repo->policy_blob, &blob);
 			crq_cal__check_policy(doc, &issues);
 			if (issues.count) {
-				err = crq_doc__issues_error(&issues,
-					POLICY_PATH);
+				/* as the parse would (crq_policy__parse) */
+				err = zone_error(crq_doc__issues_error(&issues,
+					POLICY_PATH), before);
 				goto done;
 			}
 			goto parsed;

@@ -149,7 +149,7 @@ grep -q "(needed for time zones and calendars)$" "$TMP/err" &&
 	ok "and what it is needed for" || not_ok "the line: $(cat "$TMP/err")"
 expect 0 "" bogus "$CRQ" calendar --json
 cd "$TMP/london"
-one_line "a Europe/London policy: crq show fails in one line" 1 \
+one_line "a Europe/London policy: crq show fails in one line, as a machine error (128)" 128 \
 	"time zone 'Europe/London': cannot load libical.so.3: " \
 	bogus "$CRQ" show CHG-000001
 # verify cannot judge a policy whose zones it cannot check: an error (128),
