@@ -281,12 +281,7 @@ int cmd_audit(int argc, char **argv, struct cmd_ctx *ctx)
 			"unknown option '%s'" : "unexpected argument '%s'",
 			argv[a]);
 	}
-	if (json && format && strcmp(format, "json"))
-		return usage_error(self, "--json and --format %s exclude each other",
-			format);
-	if (json)
-		format = "json";
-	if ((rc = pick_format(self, &format, formats)))
+	if ((rc = pick_json_format(self, json, &format, formats)))
 		return rc;
 	if (perms && !strcmp(format, "html"))
 		return usage_error(self,

@@ -163,6 +163,10 @@ void text_safe(crq_buf *text);
  * first); 0, or the usage error's exit code after saying which are. */
 int pick_format(const struct cmd *self, const char **format,
 	const char *const *allowed);
+/* The same, with --json (json non-NULL when given) meaning --format
+ * json; another --format beside it is a usage error. */
+int pick_json_format(const struct cmd *self, const char *json,
+	const char **format, const char *const *allowed);
 /* Write text to stdout (path NULL) or, atomically, to path; with sign
  * also path.sig, an SSH signature of the same bytes for namespace by
  * the user's signing key (made before anything is written).  0, or the

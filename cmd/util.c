@@ -637,6 +637,17 @@ void text_safe(crq_buf *text)
 	}
 }
 
+int pick_json_format(const struct cmd *self, const char *json,
+	const char **format, const char *const *allowed)
+{
+	if (json && *format && strcmp(*format, "json"))
+		return usage_error(self, "--json and --format %s exclude each other",
+			*format);
+	if (json)
+		*format = "json";
+	return pick_format(self, format, allowed);
+}
+
 int pick_format(const struct cmd *self, const char **format,
 	const char *const *allowed)
 {

@@ -44,12 +44,7 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx)
 			opts.rev = argv[a];
 		}
 	}
-	if (json && format && strcmp(format, "json"))
-		return usage_error(self, "--json and --format %s exclude each other",
-			format);
-	if (json)
-		format = "json";
-	if ((rc = pick_format(self, &format, formats)))
+	if ((rc = pick_json_format(self, json ? "--json" : NULL, &format, formats)))
 		return rc;
 	json = !strcmp(format, "json");
 	if ((rc = open_repo(&repo, ctx)))
