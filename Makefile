@@ -1,6 +1,6 @@
 # crq - change requests as code, in git.
 #
-#   make            build build/crq and build/libcrq.a
+#   make            build build/crq, build/libcrq.a and build/libcrq.so
 #   make test       install missing build dependencies (root) or name them,
 #                   build, run unit, schema-suite and end-to-end tests
 #   make check      clean sanitizer build (ASan + UBSan), then all tests
@@ -10,12 +10,16 @@
 #                   a 10,000-change store, then the scale benchmarks
 #                   (100,000 changes, a 1,000,000-commit store; a few
 #                   minutes more; COMMITS=, CHANGES= make them smaller)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (LIBDIR, INCLUDEDIR, DATADIR,
+#                   MANDIR, ... below)
 #   make uninstall, make clean
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share/crq
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
@@ -26,6 +30,9 @@ BUILD ?= build
 WERROR ?=
 
 PKGS := libgit2 yaml-0.1 libcrypto libpcre2-8 libical libcurl zlib
+# libcrq's version and soname (libcrq.so.SOVERSION)
+VERSION := $(shell sed -n 's/^\#define CRQ_VERSION "\(.*\)"/\1/p' include/crq/error.h)
+SOVERSION := 0
 DEBS := build-essential pkg-config git libgit2-dev libyaml-dev libssl-dev \
 	libpcre2-dev libcmocka-dev python3 python3-jsonschema python3-yaml \
 	json-schema-test-suite openssh-client libical-dev tzdata python3-icalendar \
@@ -45,6 +52,25 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) \
 	2>/dev/null) -lm -pthread
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+.DEFAULT_GOAL := all
+
+# a missing -dev package shows as pkg-config's own error when the first
+# object is built (not when this file is read: make test installs them
+# first)
+$(BUILD)/pkgs.ok:
+	@mkdir -p $(dir $@)
+	@pkg-config --print-errors --exists $(PKGS) || { echo \
+		"crq: pkg-config cannot find the libraries above; make deps installs them" >&2; \
+		exit 1; }
+	@touch $@
+
+$(BUILD)/pkgs-test.ok:
+	@mkdir -p $(dir $@)
+	@pkg-config --print-errors --exists cmocka || { echo \
+		"crq: pkg-config cannot find cmocka; make test-deps installs it" >&2; \
+		exit 1; }
+	@touch $@
+
 # cmd/ sees the public headers only (include/); lib/ and the tests also
 # their internal ones
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(WERROR) $(CPPFLAGS) \
@@ -67,7 +93,7 @@ SUITE ?= /usr/share/json-schema-test-suite/tests/draft7
 .PHONY: man all deps test-deps screenshots test test-only check fuzz fuzz-history demo bench install \
 	uninstall clean
 
-all: $(BUILD)/crq
+all: $(BUILD)/crq $(BUILD)/libcrq.a $(BUILD)/libcrq.so
 
 deps:
 	@sh tests/deps.sh $(DEBS)
@@ -76,12 +102,15 @@ test-deps:
 	@sh tests/deps.sh $(DEBS) $(TEST_DEBS)
 
 HEADERS = $(wildcard include/*.h include/crq/*.h lib/*.h)
+PUBLIC_HEADERS := include/crq.h $(sort $(wildcard include/crq/*.h))
 
-$(BUILD)/lib/%.o: lib/%.c $(HEADERS)
+# lib/ is position independent: one set of objects makes both the
+# static and the shared library
+$(BUILD)/lib/%.o: lib/%.c $(HEADERS) | $(BUILD)/pkgs.ok
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
 
-$(BUILD)/cmd/%.o: cmd/%.c $(HEADERS) cmd/cmd.h
+$(BUILD)/cmd/%.o: cmd/%.c $(HEADERS) cmd/cmd.h | $(BUILD)/pkgs.ok
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -c -o $@ $<
 
@@ -92,15 +121,51 @@ $(BUILD)/datadir.h: FORCE
 	@printf '#define CRQ_DATADIR_DEFAULT "%s"\n' '$(DATADIR)' >$@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
-$(BUILD)/cmd/main.o: cmd/main.c $(HEADERS) cmd/cmd.h $(BUILD)/datadir.h
+$(BUILD)/cmd/main.o: cmd/main.c $(HEADERS) cmd/cmd.h $(BUILD)/datadir.h \
+		| $(BUILD)/pkgs.ok
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -include $(BUILD)/datadir.h -c -o $@ $<
+
+# and so does libcrq, for programs that open a store with no datadir
+$(BUILD)/lib/store.o: lib/store.c $(HEADERS) $(BUILD)/datadir.h \
+		| $(BUILD)/pkgs.ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -include $(BUILD)/datadir.h -c -o $@ $<
 
 FORCE:
 
 $(BUILD)/libcrq.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
+
+# the shared library, with its soname and the links a build and ld.so
+# look for; it exports what the public headers name, nothing of lib/'s
+# internals
+$(BUILD)/libcrq.map: $(PUBLIC_HEADERS)
+	@mkdir -p $(dir $@)
+	@{ echo '{'; echo '  global:'; \
+		grep -ohE '\bcrq_[a-z0-9_]+\b' $(PUBLIC_HEADERS) | sort -u | \
+		sed 's/.*/    &;/'; echo '  local: *;'; echo '};'; } >$@
+
+$(BUILD)/libcrq.so.$(VERSION): $(LIB_OBJ) $(BUILD)/libcrq.map
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libcrq.so.$(SOVERSION) \
+		-Wl,--version-script=$(BUILD)/libcrq.map -Wl,--no-undefined \
+		-o $@ $(LIB_OBJ) $(PKG_LIBS) -ldl $(LDLIBS)
+
+$(BUILD)/libcrq.so: $(BUILD)/libcrq.so.$(VERSION)
+	ln -sf libcrq.so.$(VERSION) $(BUILD)/libcrq.so.$(SOVERSION)
+	ln -sf libcrq.so.$(SOVERSION) $@
+
+# crq.pc for the prefix being built: the libraries libcrq itself links
+# are private (a static link needs them, a shared one does not)
+$(BUILD)/crq.pc: crq.pc.in FORCE
+	@mkdir -p $(dir $@)
+	@sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
+		-e 's|@VERSION@|$(VERSION)|g' \
+		-e 's|@REQUIRES@|$(filter-out $(LAZY_PKGS),$(PKGS))|g' \
+		crq.pc.in >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 # cmd/tls.c's mbedTLS functions stand in for the library's (they defer
 # libgit2's CA bundle parse to its first TLS connection): the dynamic
@@ -114,7 +179,7 @@ $(BUILD)/crq: $(CMD_OBJ) $(BUILD)/libcrq.a
 		$(BUILD)/libcrq.a $(PKG_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/testutil.h \
-		$(BUILD)/libcrq.a
+		$(BUILD)/libcrq.a | $(BUILD)/pkgs-test.ok
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libcrq.a \
 		$(PKG_LIBS) $(CMOCKA_LIBS)
@@ -196,8 +261,10 @@ bench: deps
 man: $(BUILD)/crq
 	@CRQ_DATADIR=$(CURDIR) sh doc/man/gen.sh $(BUILD)/crq $(BUILD)/man
 
-install: $(BUILD)/crq man
+install: $(BUILD)/crq $(BUILD)/libcrq.a $(BUILD)/libcrq.so $(BUILD)/crq.pc man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/schemas \
+		$(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/crq \
 		$(DESTDIR)$(DATADIR)/examples/templates \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
@@ -212,6 +279,15 @@ install: $(BUILD)/crq man
 	install -m 644 examples/policy.yaml $(DESTDIR)$(DATADIR)/examples/
 	install -m 644 examples/templates/*.yaml \
 		$(DESTDIR)$(DATADIR)/examples/templates/
+	install -m 644 examples/list-changes.c $(DESTDIR)$(DATADIR)/examples/
+	install -m 644 include/crq.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(filter include/crq/%,$(PUBLIC_HEADERS)) \
+		$(DESTDIR)$(INCLUDEDIR)/crq/
+	install -m 644 $(BUILD)/libcrq.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(BUILD)/libcrq.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libcrq.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libcrq.so.$(SOVERSION)
+	ln -sf libcrq.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libcrq.so
+	install -m 644 $(BUILD)/crq.pc $(DESTDIR)$(PKGCONFIGDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/crq
@@ -220,6 +296,11 @@ uninstall:
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/crq $(DESTDIR)$(ZSHCOMPDIR)/_crq \
 		$(DESTDIR)$(FISHCOMPDIR)/crq.fish
 	rm -rf $(DESTDIR)$(DATADIR)
+	rm -f $(DESTDIR)$(INCLUDEDIR)/crq.h $(DESTDIR)$(LIBDIR)/libcrq.a \
+		$(DESTDIR)$(LIBDIR)/libcrq.so.$(VERSION) \
+		$(DESTDIR)$(LIBDIR)/libcrq.so.$(SOVERSION) \
+		$(DESTDIR)$(LIBDIR)/libcrq.so $(DESTDIR)$(PKGCONFIGDIR)/crq.pc
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/crq
 
 clean:
 	rm -rf $(BUILD)

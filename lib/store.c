@@ -23,6 +23,11 @@
 #include "sign.h"
 #include "worktree.h"
 
+/* the DATADIR crq was built with (the Makefile writes it) */
+#ifndef CRQ_DATADIR_DEFAULT
+#define CRQ_DATADIR_DEFAULT "/usr/local/share/crq"
+#endif
+
 #define POLICY_PATH ".crq/policy.yaml"
 #define TEMPLATE_DIR ".crq/templates"
 #define MAX_RETRY 8
@@ -61,6 +66,18 @@ void crq_repo_free(crq_repo *repo)
 	git_libgit2_shutdown();
 }
 
+/* The schemas' directory: the caller's, else $CRQ_DATADIR, else the
+ * one crq was installed with; a program linking libcrq need not know. */
+static const char *default_datadir(const crq_options *opts)
+{
+	const char *d;
+
+	if (opts && opts->datadir)
+		return opts->datadir;
+	d = getenv("CRQ_DATADIR");
+	return d && *d ? d : CRQ_DATADIR_DEFAULT;
+}
+
 static char *strip_slash(const char *p)
 {
 	char *s = crq__strdup(p);
@@ -88,7 +105,7 @@ int crq_store__setup(crq_repo **out, git_repository *git, const crq_options *opt
 	if (git_repository_workdir(git))
 		repo->workdir = strip_slash(git_repository_workdir(git));
 	repo->gitdir = strip_slash(git_repository_path(git));
-	repo->datadir = crq__strdup(opts && opts->datadir ? opts->datadir : ".");
+	repo->datadir = crq__strdup(default_datadir(opts));
 	if (opts && opts->config_count) {
 		repo->config = crq__calloc(opts->config_count, sizeof(char *));
 		for (i = 0; i < opts->config_count; i++)

@@ -13,7 +13,8 @@
 typedef struct crq_repo crq_repo;
 
 typedef struct {
-	/* Directory holding schemas/ and examples/ (required). */
+	/* Directory holding schemas/ and examples/; NULL: $CRQ_DATADIR,
+	 * else the DATADIR libcrq was built with. */
 	const char *datadir;
 	/* "name=value" git config overrides for this run (like git -c),
 	 * consulted before the repository's configuration. */
