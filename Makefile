@@ -105,10 +105,12 @@ HEADERS = $(wildcard include/*.h include/crq/*.h lib/*.h)
 PUBLIC_HEADERS := include/crq.h $(sort $(wildcard include/crq/*.h))
 
 # lib/ is position independent: one set of objects makes both the
-# static and the shared library
+# static and the shared library (without semantic interposition, so that
+# calls inside lib/ are inlined as in a -fPIE build)
+PIC := -fPIC -fno-semantic-interposition
 $(BUILD)/lib/%.o: lib/%.c $(HEADERS) | $(BUILD)/pkgs.ok
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(PIC) -c -o $@ $<
 
 $(BUILD)/cmd/%.o: cmd/%.c $(HEADERS) cmd/cmd.h | $(BUILD)/pkgs.ok
 	@mkdir -p $(dir $@)
@@ -130,7 +132,7 @@ $(BUILD)/cmd/main.o: cmd/main.c $(HEADERS) cmd/cmd.h $(BUILD)/datadir.h \
 $(BUILD)/lib/store.o: lib/store.c $(HEADERS) $(BUILD)/datadir.h \
 		| $(BUILD)/pkgs.ok
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIC -include $(BUILD)/datadir.h -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(PIC) -include $(BUILD)/datadir.h -c -o $@ $<
 
 FORCE:
 
