@@ -1,5 +1,6 @@
 /*
- * new.c - crq new [options]
+ * new.c - crq new [options]: a change from options, a file (-F), another
+ * change's plan (--from ID) or the editor.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,10 +55,12 @@ int cmd_new(int argc, char **argv, struct cmd_ctx *ctx)
 	const struct cmd *self = cmd_find("new");
 	struct new_state st;
 	crq_repo *repo = NULL;
-	crq_node *fields = crq_node_new(CRQ_NODE_OBJECT), *svc = NULL;
+	crq_change_plan plan;
+	crq_node *fields = NULL, *svc = NULL, *input = NULL;
 	crq_buf text = CRQ_BUF_INIT, file = CRQ_BUF_INIT, body = CRQ_BUF_INIT;
 	const char **sets = calloc((size_t)argc + 1, sizeof(char *));
-	const char *from = NULL, *v, *window = NULL;
+	const char *from = NULL, *source = NULL, *given_template = NULL, *v,
+		*window = NULL, *name;
 	const char *title = NULL, *type = NULL, *impact = NULL,
 		*urgency = NULL, *risk = NULL;
 	size_t nsets = 0, i;
@@ -65,6 +68,7 @@ int cmd_new(int argc, char **argv, struct cmd_ctx *ctx)
 
 	memset(&st, 0, sizeof(st));
 	crq_buf_init(&st.id);
+	crq_change_plan_init(&plan);
 	for (a = 1; a < argc; a++) {
 		if (!strcmp(argv[a], "-e") || !strcmp(argv[a], "--edit")) {
 			if (edit) {
@@ -87,9 +91,10 @@ int cmd_new(int argc, char **argv, struct cmd_ctx *ctx)
 		OPT("--urgency", &urgency)
 		OPT("--risk", &risk)
 		OPT("--window", &window)
-		OPT("--template", &st.template_name)
+		OPT("--template", &given_template)
 		OPT("--file", &from)
 		OPT("-F", &from)
+		OPT("--from", &source)
 		if ((m = opt_value(argc, argv, &a, "--service", &v)) > 0) {
 			if (!svc)
 				svc = crq_node_new(CRQ_NODE_ARRAY);
@@ -116,28 +121,51 @@ int cmd_new(int argc, char **argv, struct cmd_ctx *ctx)
 			"unexpected argument '%s'", argv[a]);
 		goto done;
 	}
+	if (from && source) {
+		rc = usage_error(self, "--from and --file cannot be combined");
+		goto done;
+	}
 	if ((rc = open_repo(&repo, ctx)))
 		goto done;
 	st.repo = repo;
-	if (from) {
-		crq_node_free(fields);
-		fields = NULL;
-		if ((err = crq_buf_read_file(&text, from, CRQ_YAML_MAX_SIZE)) < 0 ||
-		    (err = crq_yaml_load(&fields, text.ptr, text.size,
-				strcmp(from, "-") ? from : "<stdin>")) < 0 ||
-		    (fields->kind == CRQ_NODE_OBJECT &&
-		     (err = crq_change_type_fields(repo, fields,
-				strcmp(from, "-") ? from : "<stdin>")) < 0)) {
+	if (source) {
+		if ((err = crq_change_plan_load(&plan, repo, source)) < 0) {
 			rc = report(err);
 			goto done;
 		}
+	} else if (from) {
+		name = strcmp(from, "-") ? from : "<stdin>";
+		if ((err = crq_buf_read_file(&text, from, CRQ_YAML_MAX_SIZE)) < 0 ||
+		    (err = crq_yaml_load(&input, text.ptr, text.size,
+				name)) < 0 ||
+		    (input->kind == CRQ_NODE_OBJECT &&
+		     (err = crq_change_type_fields(repo, input, name)) < 0)) {
+			rc = report(err);
+			goto done;
+		}
+		if (input->kind != CRQ_NODE_OBJECT) {
+			fprintf(stderr, "error: %s: expected a mapping of change fields\n",
+				name);
+			rc = EXIT_REFUSED;
+			goto done;
+		}
+		/* crq show's output holds what crq sets: left out, said */
+		if ((err = crq_change_plan_of(&plan, input,
+				CRQ_PLAN_INPUT)) < 0) {
+			rc = report(err);
+			goto done;
+		}
+		if (plan.dropped->count) {
+			fputs("note: dropped fields crq sets itself: ", stderr);
+			for (i = 0; i < plan.dropped->count; i++)
+				fprintf(stderr, "%s%s", i ? ", " : "",
+					plan.dropped->items[i]->str);
+			fputc('\n', stderr);
+		}
+	} else {
+		plan.fields = crq_node_new(CRQ_NODE_OBJECT);
 	}
-	if (fields->kind != CRQ_NODE_OBJECT) {
-		fprintf(stderr, "error: %s: expected a mapping of change fields\n",
-			from);
-		rc = EXIT_REFUSED;
-		goto done;
-	}
+	fields = plan.fields;
 	if (title)
 		set_string(fields, "title", title);
 	if (type)
@@ -172,6 +200,7 @@ int cmd_new(int argc, char **argv, struct cmd_ctx *ctx)
 			rc = report(err);
 			goto done;
 		}
+	st.template_name = crq_change_plan_template(&plan, given_template);
 	if (!crq_node_get(fields, "title") && !edit && !st.template_name &&
 	    !(isatty(0) && isatty(1))) {
 		rc = usage_error(self, "a title is required (--title)");
@@ -204,7 +233,8 @@ done:
 	crq_buf_dispose(&text);
 	crq_buf_dispose(&file);
 	crq_buf_dispose(&body);
-	crq_node_free(fields);
+	crq_change_plan_dispose(&plan);
+	crq_node_free(input);
 	crq_node_free(svc);
 	close_repo(repo, ctx);
 	free(sets);

@@ -47,6 +47,72 @@ int crq_change_type_fields(crq_repo *repo, crq_node *fields,
 /* Apply one "key=value" assignment to doc in memory. */
 int crq_change_assign(crq_repo *repo, crq_node *doc, const char *assignment);
 
+/* ------------------------------------------------------------------ */
+/* The plan of a change: what a new change takes from another (crq new
+ * --from ID) or from a change file given for a new one (crq show ID |
+ * crq new -F -), and what crq keeps for itself (lib/plan.c). */
+
+typedef enum {
+	/* what the change is and how it is done: title, type, owner,
+	 * services, impact, urgency, risk, description, justification,
+	 * the implementation, backout and test plans, and the tasks a
+	 * person defined (title, owner, phase) */
+	CRQ_FIELD_PLAN,
+	/* that change's own occasion: its window, incident and links (and
+	 * a task's due date); any field this table does not know */
+	CRQ_FIELD_OCCASION,
+	/* set by crq or recorded by a workflow step: id, state, template,
+	 * requester, priority, created, updated, entered, approvals,
+	 * extra_approvals, review_due, escalations, implementer,
+	 * close_code, review, deployments (a task's done, done_by and
+	 * done_at; a task an automation rule added) */
+	CRQ_FIELD_CRQ
+} crq_field_class;
+
+/* The class of top-level change field name. */
+crq_field_class crq_change_field_class(const char *name);
+
+typedef enum {
+	CRQ_PLAN_COPY,	/* another change: its plan fields only */
+	CRQ_PLAN_INPUT	/* fields given for a new change: all but crq's */
+} crq_plan_mode;
+
+/* Fields for a new change (crq_change_create) taken from a source. */
+typedef struct {
+	crq_node *fields;	/* an object, owned */
+	/* the template the source names (a standard change is made from
+	 * it again: see crq_change_plan_template); empty when none */
+	crq_buf template_name;
+	/* the names of the source's fields that were left out, in source
+	 * order (an array of strings, owned): top-level names, "tasks.F"
+	 * for field F of a task, "tasks.rule" for the tasks automation
+	 * rules added (left out whole: the rule adds them again where it
+	 * still applies).  CRQ_PLAN_INPUT leaves out CRQ_FIELD_CRQ only
+	 * (and keeps a task's "done: false", what every new task holds);
+	 * CRQ_PLAN_COPY keeps CRQ_FIELD_PLAN only. */
+	crq_node *dropped;
+} crq_change_plan;
+
+void crq_change_plan_init(crq_change_plan *plan);
+void crq_change_plan_dispose(crq_change_plan *plan);
+/* The plan of source (a change, or change fields loaded and typed by
+ * crq_change_type_fields) into out (initialised; what it held is
+ * replaced).  Values are not validated here: crq_change_create does.
+ * CRQ_EINVALID when source is not an object. */
+int crq_change_plan_of(crq_change_plan *out, const crq_node *source,
+	crq_plan_mode mode);
+/* The plan of change id on the branch tip (CRQ_PLAN_COPY); ids as
+ * crq_change_id_normalize takes them, CRQ_ENOTFOUND "no such change"
+ * as crq_change_load. */
+int crq_change_plan_load(crq_change_plan *out, crq_repo *repo,
+	const char *id);
+/* The template to make the new change from: given when not NULL, else
+ * the source's template when plan's fields (after any overrides) still
+ * make a standard change (type standard or none), else NULL.
+ * Borrowed. */
+const char *crq_change_plan_template(const crq_change_plan *plan,
+	const char *given);
+
 /* The steps of change id, oldest first, from the commits of the branch
  * (first-parent history back to its creation): an array of objects
  * {commit, at, by, name, action, from, to, message, signature}; signature
