@@ -38,9 +38,11 @@ DEBS := build-essential pkg-config git libgit2-dev libyaml-dev libssl-dev \
 	json-schema-test-suite openssh-client libical-dev tzdata python3-icalendar \
 	libcurl4-openssl-dev zlib1g-dev scdoc
 # what only the tests need: a real browser for the HTML files crq writes,
-# strace to see which files a command opens (t44)
+# strace to see which files a command opens (t44), the shells and man
+# for completion and pages (t54), Debian's packaging tools to build and
+# lint crq's own packages (t55)
 TEST_DEBS := chromium python3-html5lib fonts-dejavu-core strace zsh fish \
-	groff-base man-db
+	groff-base man-db dpkg-dev debhelper lintian
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wvla -Wwrite-strings -Wformat=2 -Wno-format-nonliteral
@@ -98,8 +100,11 @@ all: $(BUILD)/crq $(BUILD)/libcrq.a $(BUILD)/libcrq.so
 deps:
 	@sh tests/deps.sh $(DEBS)
 
+# and the workflow linter t56 runs over the CI recipes, from the npm
+# registry (tests/npm-deps.sh: node and npm from Debian when missing)
 test-deps:
 	@sh tests/deps.sh $(DEBS) $(TEST_DEBS)
+	@sh tests/npm-deps.sh build/npm
 
 HEADERS = $(wildcard include/*.h include/crq/*.h lib/*.h)
 PUBLIC_HEADERS := include/crq.h $(sort $(wildcard include/crq/*.h))
