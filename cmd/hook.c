@@ -214,6 +214,8 @@ static int install(struct cmd_ctx *ctx, int notify)
 					pin.ptr);
 			else
 				printf("no trusted root pinned yet: '%s' holds no store; the first push of one pins it\n",
+					strncmp(crq_repo_branch(repo), "refs/heads/", 11) ?
+					crq_repo_branch(repo) :
 					crq_repo_branch(repo) + 11);
 			crq_error_clear();
 		}

@@ -722,7 +722,7 @@ int crq_audit__of(crq_node **out, crq_repo *repo, const crq_trail *rows,
 	crq__sort(tip_ids, changes->count, sizeof(*tip_ids), by_string);
 	pack = crq_node_new(CRQ_NODE_OBJECT);
 	crq_node_set(pack, "generated", crq_trail__time(j.now));
-	crq_node_set(pack, "branch", crq_node_new_cstr(repo->branch + 11));
+	crq_node_set(pack, "branch", crq_node_new_cstr(crq_store__branch_name(repo)));
 	crq_node_set(pack, "tip", oid_node(&tip));
 	crq_node_set(pack, "root", crq_node_new_cstr(rows->verify.root));
 	crq_node_set(pack, "verify", crq_trail__verify_node(rows, 1));

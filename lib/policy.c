@@ -685,12 +685,12 @@ int crq_policy__tip(const crq_node **out, crq_repo *repo)
 				err = crq_error__set(CRQ_EREPO,
 					"not a crq store: branch '%s' has no %s\n"
 					"hint: the store is on %s: git checkout %s",
-					repo->branch + 11, POLICY_PATH, there.ptr,
+					crq_store__branch_name(repo), POLICY_PATH, there.ptr,
 					strchr(there.ptr, '/') + 1);
 			else
 				err = crq_error__set(CRQ_EREPO,
 					"not a crq store: branch '%s' has no %s; run 'crq init'",
-					repo->branch + 11, POLICY_PATH);
+					crq_store__branch_name(repo), POLICY_PATH);
 			crq_buf_dispose(&there);
 		}
 		goto done;

@@ -120,12 +120,19 @@ int crq_store__setup(crq_repo **out, git_repository *git, const crq_options *opt
 		err = crq_store__git_error(err, "cannot read HEAD");
 		goto done;
 	}
-	if (git_reference_type(head) != GIT_REFERENCE_SYMBOLIC ||
-	    !(target = git_reference_symbolic_target(head)) ||
+	/* a detached HEAD (a CI checkout, a rebase in progress) is read
+	 * as it is: commands that only read work on its commit, and a
+	 * step refuses (crq_store__need_branch) */
+	if (git_reference_type(head) != GIT_REFERENCE_SYMBOLIC) {
+		repo->branch = crq__strdup("HEAD");
+		repo->detached = 1;
+		goto done;
+	}
+	if (!(target = git_reference_symbolic_target(head)) ||
 	    strncmp(target, "refs/heads/", 11)) {
 		err = crq_error__set(CRQ_EREPO,
-			"HEAD is detached in '%s'; check out a branch first",
-			repo->gitdir);
+			"HEAD points at '%s' in '%s', not a branch; check out a branch first",
+			target ? target : "?", repo->gitdir);
 		goto done;
 	}
 	repo->branch = crq__strdup(target);
@@ -250,6 +257,20 @@ int crq_repo_last_step(crq_buf *out, const crq_repo *repo)
 long long crq_repo_clock_behind(const crq_repo *repo)
 {
 	return repo->clock_behind;
+}
+
+const char *crq_store__branch_name(const crq_repo *repo)
+{
+	return repo->detached ? repo->branch : repo->branch + 11;
+}
+
+int crq_store__need_branch(crq_repo *repo)
+{
+	if (!repo->detached)
+		return 0;
+	return crq_error__set(CRQ_EREPO,
+		"HEAD is detached in '%s'; a step moves a branch: check out one first",
+		repo->gitdir);
 }
 
 const char *crq_repo_branch(const crq_repo *repo)
@@ -1264,6 +1285,8 @@ int crq_repo_hold_steps(crq_repo *repo, int on)
 		d->on = 0;
 		return err;
 	}
+	if ((err = crq_store__need_branch(repo)) < 0)
+		return err;
 	if (!d) {
 		d = crq__calloc(1, sizeof(*d));
 		if ((err = crq_pack__attach(&d->pack, repo->git)) < 0) {
@@ -1349,7 +1372,7 @@ int crq_repo_flush(crq_repo *repo)
 	if (moved) {
 		err = crq_error__set(CRQ_ECONFLICT,
 			"branch '%s' moved while crq held steps for it",
-			repo->branch + 11);
+			crq_store__branch_name(repo));
 		goto drop;
 	}
 	/* edits made in the work tree meanwhile are the user's: keep them
@@ -1376,7 +1399,7 @@ int crq_repo_flush(crq_repo *repo)
 			err == GIT_ELOCKED ?
 			crq_error__set(CRQ_ECONFLICT,
 				"branch '%s' moved while crq held steps for it",
-				repo->branch + 11) :
+				crq_store__branch_name(repo)) :
 			crq_store__git_error(err, "cannot update branch");
 		goto drop;
 	}
@@ -1439,6 +1462,8 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	crq_signer *signer = NULL;
 	int err, locked = 0, on;
 
+	if ((err = crq_store__need_branch(repo)) < 0)
+		goto done;
 	/* never write what verify would refuse */
 	for (i = 0; i < count; i++)
 		if (writes[i].data && writes[i].len > CRQ_STORE_MAX_FILE) {
@@ -1479,7 +1504,7 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 		    (parent && !git_oid_equal(&now, parent))) {
 			crq_error__set(CRQ_ECONFLICT,
 				"branch '%s' moved while writing; try again",
-				repo->branch + 11);
+				crq_store__branch_name(repo));
 			err = CRQ_STORE_RACE;
 			goto done;
 		}
@@ -1559,7 +1584,7 @@ int crq_store__commit(crq_repo *repo, const git_oid *parent,
 	if (err == GIT_EMODIFIED || err == GIT_EEXISTS || err == GIT_ELOCKED) {
 		crq_error__set(CRQ_ECONFLICT,
 			"branch '%s' moved while writing; try again",
-			repo->branch + 11);
+			crq_store__branch_name(repo));
 		err = CRQ_STORE_RACE;
 		repo->tip_known = 0;	/* someone else moved it: read again */
 		goto done;

@@ -19,7 +19,8 @@ struct crq_repo {
 	git_repository *git;
 	char *workdir;		/* NULL when bare */
 	char *gitdir;
-	char *branch;		/* "refs/heads/main" */
+	char *branch;		/* "refs/heads/main"; "HEAD" when detached */
+	int detached;		/* HEAD names a commit: nothing is written */
 	char *datadir;
 	char **config;		/* "name=value" overrides */
 	size_t config_count;
@@ -94,6 +95,10 @@ void crq_store__unlock(crq_repo *repo);
 int crq_store__parse_time(const char *s, long long *out);
 /* Current time as RFC 3339 UTC, honouring GIT_COMMITTER_DATE. */
 void crq_store__now(crq_buf *out, crq_repo *repo);
+/* The branch's short name ("main"), or "HEAD" when it is detached. */
+const char *crq_store__branch_name(const crq_repo *repo);
+/* CRQ_EREPO when HEAD is detached: a step needs a branch to move. */
+int crq_store__need_branch(crq_repo *repo);
 /* Turn libgit2's object cache off for a long walk (begin 1) and on
  * again after it (begin 0); process-wide, as libgit2's option is. */
 void crq_store__walk_uncached(int begin);

@@ -641,7 +641,7 @@ static int move_branch(crq_repo *repo, const git_oid *from, const git_oid *to)
 			return crq_error__set(CRQ_ECONFLICT,
 				"branch '%s' moved during crq sync (now %.10s)\n"
 				"hint: run crq sync again",
-				repo->branch + 11, git_oid_tostr_s(&now));
+				crq_store__branch_name(repo), git_oid_tostr_s(&now));
 		if ((err = dirty_overlap(repo, from, to)) < 0)
 			return err;
 		err = git_reference_create_matching(&ref, repo->git,
@@ -650,7 +650,7 @@ static int move_branch(crq_repo *repo, const git_oid *from, const git_oid *to)
 		if (err == GIT_EMODIFIED)
 			return crq_error__set(CRQ_ECONFLICT,
 				"branch '%s' moved during crq sync; run crq sync again",
-				repo->branch + 11);
+				crq_store__branch_name(repo));
 		if (err < 0)
 			return crq_store__git_error(err, "cannot move the branch");
 	}
@@ -1702,7 +1702,7 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 	struct sync_state st;
 	crq_buf track = CRQ_BUF_INIT, backup = CRQ_BUF_INIT,
 		replay_ref = CRQ_BUF_INIT, why = CRQ_BUF_INIT;
-	const char *branch = repo->branch + 11;
+	const char *branch = crq_store__branch_name(repo);
 	git_oid local, upstream, result;
 	char a[11], b[11], rname[256];
 	int err, have, attempt, found, unborn, pushed;

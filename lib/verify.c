@@ -2334,7 +2334,7 @@ int crq_repo_pin_trust(crq_buf *out, crq_repo *repo, const char *rev)
 
 	if ((err = peel(&tip, repo, rev ? rev : repo->branch)) < 0 ||
 	    (err = find_root(&root, repo, &tip, rev ? rev :
-			repo->branch + 11)) < 0)
+			crq_store__branch_name(repo))) < 0)
 		return err;
 	git_oid_tostr(hex, sizeof(hex), &root);
 	if ((err = git_repository_config(&cfg, repo->git)) < 0 ||
@@ -2416,7 +2416,7 @@ static int verify_run(crq_verify_result *res, crq_repo *repo,
 
 	if (!opts)
 		opts = &none;
-	name = opts->rev ? opts->rev : repo->branch + 11;
+	name = opts->rev ? opts->rev : crq_store__branch_name(repo);
 	memset(&v, 0, sizeof(v));
 	v.repo = repo;
 	v.out = res;
@@ -2457,10 +2457,13 @@ static int verify_run(crq_verify_result *res, crq_repo *repo,
 	if (!have_root) {
 		if ((err = find_root(&root, repo, &tip, name)) < 0)
 			goto done;
-		pin = !opts->rev;
+		pin = !opts->rev && !repo->detached;
 	}
 	git_oid_tostr(res->root, sizeof(res->root), &root);
-	cacheable = !opts->rev && !opts->base && !opts->full;
+	/* a detached HEAD is a look at one commit, not the branch this
+	 * clone follows: its tip is not remembered */
+	cacheable = !opts->rev && !opts->base && !opts->full &&
+		!repo->detached;
 	/* the verdicts of commits verified before under this root: the walk
 	 * stops at them (a full walk reads every step, but records too) */
 	vt = verdict_table(repo, &root);

@@ -57,7 +57,8 @@ int crq_repo_flush(crq_repo *repo);
 const char *crq_repo_workdir(const crq_repo *repo);
 /* Git directory (borrowed). */
 const char *crq_repo_gitdir(const crq_repo *repo);
-/* Branch crq works on ("refs/heads/main"), borrowed. */
+/* Branch crq works on ("refs/heads/main"), borrowed; "HEAD" when HEAD
+ * is detached (commands read its commit; a step is refused). */
 const char *crq_repo_branch(const crq_repo *repo);
 /* How far (seconds) the local clock was behind the history when crq
  * last dated a step of repo: a step is never dated before the steps
