@@ -123,6 +123,54 @@ static void pack_text(crq_buf *out, const crq_node *pack)
 		crq_node_get(cs, "n/a")->i);
 }
 
+/* The text's verdicts in colour, after text_safe(): words crq wrote at
+ * their places (a control's status opening its line, verify's verdict
+ * in the lines crq heads with "crq "), never what the history holds. */
+static void color_text(crq_buf *text)
+{
+	static const struct { const char *word, *sgr; } marks[] = {
+		{ "pass", SGR_GREEN }, { "fail", SGR_BOLD_RED },
+		{ "pending", SGR_YELLOW }, { "not-recorded", SGR_YELLOW },
+		{ "n/a", SGR_DIM }, { "refused", SGR_BOLD_RED },
+		{ "clean", SGR_GREEN }, { "REFUSED", SGR_BOLD_RED },
+	};
+	const size_t nmarks = sizeof(marks) / sizeof(marks[0]);
+	crq_buf out = CRQ_BUF_INIT;
+	const char *p = crq_buf_cstr(text), *end = p + text->size, *v;
+	size_t i;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		const char *at = NULL, *sgr = NULL;
+		size_t w = 0;
+
+		if (n > 2 && !memcmp(p, "  ", 2))
+			at = p + 2;
+		else if (n > 4 && !memcmp(p, "crq ", 4) &&
+			 (v = strstr(p, "crq verify: ")) && v < p + n)
+			at = v + 12;
+		for (i = 0; at && !sgr && i < nmarks; i++) {
+			w = strlen(marks[i].word);
+			if ((size_t)(p + n - at) > w &&
+			    !memcmp(at, marks[i].word, w) &&
+			    strchr(" ,\n", at[w]))
+				sgr = marks[i].sgr;
+		}
+		if (sgr) {
+			crq_buf_put(&out, p, (size_t)(at - p));
+			crq_buf_printf(&out, "\033[%sm%.*s\033[m", sgr, (int)w,
+				at);
+			crq_buf_put(&out, at + w, n - (size_t)(at - p) - w);
+		} else {
+			crq_buf_put(&out, p, n);
+		}
+		p += n;
+	}
+	crq_buf_dispose(text);
+	*text = out;
+}
+
 static const char *const step_cols[] = { "commit", "time", "change",
 	"title", "by", "role", "action", "from", "to", "policy_version", "key",
 	"signature", "verdict", "rule", "message" };
@@ -306,6 +354,10 @@ int cmd_audit(int argc, char **argv, struct cmd_ctx *ctx)
 	if (since && until && o.until < o.since)
 		return usage_error(self, "--until '%s' is before --since '%s'",
 			until, since);
+	/* on a terminal the text goes through a pager (the others when
+	 * pager.audit says so) */
+	if (!output)
+		pager_maybe(ctx, "audit", !strcmp(format, "text"));
 	crq_error_clear();
 	if ((rc = open_repo(&repo, ctx)))
 		return rc;
@@ -330,8 +382,8 @@ int cmd_audit(int argc, char **argv, struct cmd_ctx *ctx)
 	}
 	if (o.change && !perms && !crq_node_get(pack, "changes")->count &&
 	    !crq_node_get(pack, "steps")->count) {
-		fprintf(stderr, "error: no change '%s' in the store\n",
-			o.change);
+		fprintf(stderr, "%s no change '%s' in the store\n",
+			tag("error"), o.change);
 		rc = EXIT_REFUSED;
 		goto done;
 	}
@@ -354,6 +406,8 @@ int cmd_audit(int argc, char **argv, struct cmd_ctx *ctx)
 	 * terminal as text, never as control sequences */
 	if (!strcmp(format, "text") || !strcmp(format, "csv"))
 		text_safe(&text);
+	if (!strcmp(format, "text") && !output && use_color(1, repo))
+		color_text(&text);
 	if ((rc = write_output(repo, output, &text, sign != NULL, NAMESPACE)))
 		goto done;
 	failed = perms ? !crq_node_get(crq_node_get(pack, "verify"),

@@ -34,6 +34,9 @@ static void gh(crq_buf *out, const char *s)
 	}
 }
 
+static const char *const formats[] = { "text", "json", "github", "junit",
+	NULL };
+
 int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("check");
@@ -65,16 +68,8 @@ int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 		return usage_error(self, "--base is required (e.g. origin/main)");
 	if (!head)
 		head = "HEAD";
-	if (json && format && strcmp(format, "json"))
-		return usage_error(self, "--json and --format %s exclude each other",
-			format);
-	if (json)
-		format = "json";
-	if (!format)
-		format = "text";
-	if (strcmp(format, "text") && strcmp(format, "json") &&
-	    strcmp(format, "github") && strcmp(format, "junit"))
-		return usage_error(self, "unknown format '%s'", format);
+	if ((rc = pick_json_format(self, json, &format, formats)))
+		return rc;
 	if ((rc = open_repo(&repo, ctx)))
 		return rc;
 	/* what head adds over base, which upstream verified; base itself
@@ -132,10 +127,11 @@ fail:
 		crq_buf_puts(&out, "</testsuite>\n");
 	} else {
 		int github = !strcmp(format, "github");
+		int color = !github && use_color(1, repo);
 
 		for (i = 0; i < v.count; i++) {
 			crq_buf_clear(&line);
-			violation_text(&line, &v.items[i], "");
+			violation_color(&line, &v.items[i], "", color);
 			if (github) {
 				/* one annotation: the lines joined */
 				while (line.size && line.ptr[line.size - 1] ==
@@ -157,10 +153,14 @@ fail:
 
 			crq_buf_printf(&out, "%s%s %s", github ? "::notice title=" : "",
 				crq_node_get_str(s, "id"), github ? "::" : "");
-			crq_buf_printf(&out, "%s%s", github ? "" : "",
-				crq_node_get_str(s, "state"));
+			color_put(&out, color, state_sgr(crq_node_get_str(s,
+				"state")), crq_node_get_str(s, "state"));
 			if (needs) {
-				crq_buf_printf(&out, ": needs %s (has: ", needs);
+				crq_buf_puts(&out, ": ");
+				crq_buf_clear(&line);
+				crq_buf_printf(&line, "needs %s", needs);
+				color_put(&out, color, SGR_YELLOW, line.ptr);
+				crq_buf_puts(&out, " (has: ");
 				for (j = 0; j < by->count; j++)
 					crq_buf_printf(&out, "%s%s", j ? ", " : "",
 						by->items[j]->str);
@@ -168,10 +168,17 @@ fail:
 			}
 			crq_buf_putc(&out, '\n');
 		}
-		if (!github)
-			crq_buf_printf(&out, "%zu commit%s checked, %zu violation%s\n",
+		if (!github) {
+			/* the verdict: ok in green, refused in red */
+			crq_buf_clear(&line);
+			crq_buf_printf(&line,
+				"%zu commit%s checked, %zu violation%s",
 				v.checked, v.checked == 1 ? "" : "s", v.count,
 				v.count == 1 ? "" : "s");
+			color_put(&out, color, v.count ? SGR_BOLD_RED :
+				SGR_GREEN, line.ptr);
+			crq_buf_putc(&out, '\n');
+		}
 	}
 	fwrite(crq_buf_cstr(&out), 1, out.size, stdout);
 	rc = finish(v.count ? EXIT_REFUSED : 0);

@@ -28,6 +28,10 @@ struct cmd {
 };
 
 extern const struct cmd commands[];
+/* crq's own synopsis ("usage: crq ...") and its global options, as
+ * crq --help prints them and crq(1) renders them (cmd/main.c). */
+extern const char main_synopsis[];
+extern const char main_options_help[];
 const struct cmd *cmd_find(const char *name);
 
 int cmd_init(int argc, char **argv, struct cmd_ctx *ctx);
@@ -89,6 +93,9 @@ int finish(int code);
 /* A violation as "COMMIT CHANGE RULE: message" (+ "hint: ..." line),
  * each line prefixed with pre. */
 void violation_text(crq_buf *out, const crq_violation *x, const char *pre);
+/* The same, the commit, rule and hint in colour when color is set. */
+void violation_color(crq_buf *out, const crq_violation *x, const char *pre,
+	int color);
 /* The violations as a JSON array of {commit, change, rule, message,
  * hint}. */
 crq_node *violations_json(const crq_verify_result *res);
@@ -160,7 +167,9 @@ void csv_field(crq_buf *out, const char *s, int last);
  * a history holds reaches a terminal as text. */
 void text_safe(crq_buf *text);
 /* --format's value among allowed (NULL-terminated; none given: the
- * first); 0, or the usage error's exit code after saying which are. */
+ * first); 0, or the usage error's exit code after saying which are.
+ * allowed NULL: any value (a template, as crq list's), NULL when none
+ * is given. */
 int pick_format(const struct cmd *self, const char **format,
 	const char *const *allowed);
 /* The same, with --json (json non-NULL when given) meaning --format
@@ -179,6 +188,49 @@ int kept_kind(const char *file);
 typedef int (*edit_accept_fn)(const char *text, size_t len, void *payload);
 int edit_loop(crq_repo *repo, const char *file, const char *initial,
 	edit_accept_fn accept, void *payload);
+
+/* Terminal habits (cmd/term.c): a pager and colour, as git has them.
+ * term_setup() takes the -c overrides (kept, for reading the config
+ * when needed), --color (COLOR_*) and -p (1) / --no-pager (0) / -1. */
+enum { COLOR_UNSET = -1, COLOR_NEVER, COLOR_ALWAYS, COLOR_AUTO };
+void term_setup(const crq_options *opts, int color, int pager);
+/* Release what term.c read; the pager is waited for at exit. */
+void term_dispose(void);
+/* "auto", "always", "never" or a git boolean (true: auto) as COLOR_*;
+ * COLOR_UNSET when it is none. */
+int color_parse(const char *value);
+/* Colour on fd (1: stdout, 2: stderr)?  --color=never/always decide,
+ * then NO_COLOR (off), then color.ui (read from repo's configuration
+ * when given); auto colours a terminal or the pager in front of one
+ * (TERM not dumb).  stderr is coloured only for a terminal. */
+int use_color(int fd, crq_repo *repo);
+/* text, inside SGR sgr ("1;31") and a reset when on and sgr set */
+void color_put(crq_buf *out, int on, const char *sgr, const char *text);
+#define SGR_RED "31"
+#define SGR_GREEN "32"
+#define SGR_YELLOW "33"
+#define SGR_BLUE "34"
+#define SGR_MAGENTA "35"
+#define SGR_CYAN "36"
+#define SGR_BOLD "1"
+#define SGR_DIM "2"
+#define SGR_BOLD_RED "1;31"
+#define SGR_BOLD_GREEN "1;32"
+/* The colour of a change state (NULL: none, e.g. a policy's own). */
+const char *state_sgr(const char *state);
+/* "error:", "fatal:", "warning:", "hint:" for stderr, coloured when
+ * stderr is. */
+const char *tag(const char *word);
+/* Send stdout (and stderr, when it is the same terminal) through the
+ * pager when stdout is a terminal and the command pages: by_default,
+ * unless pager.CMD (git config) says otherwise, -p forces it and
+ * --no-pager forbids it.  Never inside crq batch.  The pager is
+ * CRQ_PAGER, pager.CMD when a program, core.pager, PAGER or less
+ * ("" or cat: none), run by sh -c with LESS=FRX and LV=-c unless set. */
+void pager_maybe(struct cmd_ctx *ctx, const char *cmd, int by_default);
+/* stdout is a closed pipe (the pager quit): end as SIGPIPE ends a
+ * program, without a message. */
+void die_of_sigpipe(void) __attribute__((noreturn));
 
 /* man.c: manual pages (scdoc) and completion names from commands[]. */
 int man_scdoc_command(const struct cmd *c);

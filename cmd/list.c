@@ -191,7 +191,22 @@ struct printer {
 	const char *fmt;	/* --format, or NULL for the table */
 	crq_buf line;
 	int failed;
+	int color;		/* the table's states in colour */
 };
+
+/* column() of a state, in its colour: padded by what shows */
+static void state_column(crq_buf *out, const char *s, int color)
+{
+	const char *sgr = color ? state_sgr(s) : NULL;
+
+	if (!sgr || !s) {
+		column(out, s, 12);
+		return;
+	}
+	color_put(out, 1, sgr, s);
+	/* the escapes take no room on the terminal */
+	column(out, "", 12 - (strlen(s) < 12 ? strlen(s) : 12));
+}
 
 /* One change as it comes: nothing is kept, whatever the store's size. */
 static int print_change(const crq_change_item *item, void *payload)
@@ -206,7 +221,8 @@ static int print_change(const crq_change_item *item, void *payload)
 		/* "%-12s %-12s %-9s %-6s %s\n", without printf's cost at
 		 * every line of a large store */
 		column(&p->line, crq_node_get_str(d, "id"), 12);
-		column(&p->line, crq_node_get_str(d, "state"), 12);
+		state_column(&p->line, crq_node_get_str(d, "state"),
+			p->color);
 		column(&p->line, crq_node_get_str(d, "type"), 9);
 		column(&p->line, crq_node_get_str(d, "risk") ?
 			crq_node_get_str(d, "risk") : "-", 6);
@@ -228,10 +244,11 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 	const crq_schema *schema;
 	crq_filter f;
 	const char *fmt = NULL, *v, *needs = NULL, *sla = NULL;
+	const char *json_flag = NULL, *overdue = NULL;
 	crq_repo *repo = NULL;
 	crq_node *wanted = NULL;
 	crq_list_options opts = CRQ_LIST_OPTIONS_INIT;
-	struct printer pr = { NULL, CRQ_BUF_INIT, 0 };
+	struct printer pr = { NULL, CRQ_BUF_INIT, 0, 0 };
 	char **fields = NULL;
 	crq_issues problems;
 	size_t i, nstates = 0;
@@ -242,13 +259,10 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 	if (!states)
 		abort();
 	for (a = 1; a < argc; a++) {
-		if (!strcmp(argv[a], "--json") || !strcmp(argv[a], "--overdue")) {
-			int *flag = !strcmp(argv[a], "--json") ? &json :
-				&f.overdue;
-
-			if ((*flag)++) {
-				rc = usage_error(self, "option '%s' given twice",
-					argv[a]);
+		if ((m = flag_once(self, argv[a], "--json", &json_flag)) ||
+		    (m = flag_once(self, argv[a], "--overdue", &overdue))) {
+			if (m < 0) {
+				rc = EXIT_USAGE;
 				goto done;
 			}
 			continue;
@@ -281,15 +295,13 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 			"unexpected argument '%s'", argv[a]);
 		goto done;
 	}
-	/* the words alone are no useful template: as for the other
-	 * commands, --format json is --json and --format text the table */
-	if (json && fmt && strcmp(fmt, "json")) {
-		rc = usage_error(self, "--json and --format %s exclude each other",
-			fmt);
+	f.overdue = overdue != NULL;
+	/* any template (allowed NULL); the words alone are none: as for
+	 * the other commands, --format json is --json and --format text
+	 * the table */
+	if ((rc = pick_json_format(self, json_flag, &fmt, NULL)))
 		goto done;
-	}
-	if (fmt && !strcmp(fmt, "json"))
-		json = 1;
+	json = fmt && !strcmp(fmt, "json");
 	if (fmt && (json || !strcmp(fmt, "text")))
 		fmt = NULL;
 	if (fmt && (rc = check_format(self, NULL, fmt)))
@@ -371,6 +383,7 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 			err = write_stdout("\n", 1, &pr.failed);
 	} else {
 		pr.fmt = fmt;
+		pr.color = !fmt && use_color(1, repo);
 		opts.filter = &f;
 		opts.fields = table_fields;
 		if (fmt)
@@ -384,11 +397,13 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx)
 		goto done;
 	}
 	for (i = 0; i < problems.count; i++)
-		fprintf(stderr, "warning: %s\n", problems.items[i].message);
+		fprintf(stderr, "%s %s\n", tag("warning"),
+			problems.items[i].message);
 	if (problems.count)
-		fprintf(stderr, "warning: %zu change file%s could not be read\n"
-			"hint: run 'crq validate'\n", problems.count,
-			problems.count == 1 ? "" : "s");
+		fprintf(stderr, "%s %zu change file%s could not be read\n"
+			"%s run 'crq validate'\n", tag("warning"),
+			problems.count, problems.count == 1 ? "" : "s",
+			tag("hint"));
 	rc = finish(problems.count ? EXIT_REFUSED : 0);
 done:
 	for (i = 0; fields && fields[i]; i++)

@@ -40,20 +40,32 @@ int cmd_log(int argc, char **argv, struct cmd_ctx *ctx)
 		crq_json_write(&out, steps, 1);
 		crq_buf_putc(&out, '\n');
 	} else {
+		int color = use_color(1, repo);
+		char commit[11];
+
 		for (i = 0; i < steps->count; i++) {
 			const crq_node *s = steps->items[i];
 			const char *from = crq_node_get_str(s, "from");
 			const char *to = crq_node_get_str(s, "to");
 			const char *msg = crq_node_get_str(s, "message");
+			const char *sig = crq_node_get_str(s, "signature");
 
-			crq_buf_printf(&out, "%.10s  %s  %-9s %-28s %s%s%s  %s\n",
-				crq_node_get_str(s, "commit"),
+			/* the commit as git log shows it, states in their
+			 * colours, a good signature green, any other red */
+			snprintf(commit, sizeof(commit), "%s",
+				crq_node_get_str(s, "commit"));
+			color_put(&out, color, SGR_YELLOW, commit);
+			crq_buf_printf(&out, "  %s  %-9s %-28s ",
 				crq_node_get_str(s, "at"),
 				crq_node_get_str(s, "action"),
-				crq_node_get_str(s, "by"),
-				from ? from : "", from || to ? " -> " : "",
-				to ? to : "",
-				crq_node_get_str(s, "signature"));
+				crq_node_get_str(s, "by"));
+			color_put(&out, color, state_sgr(from), from);
+			crq_buf_puts(&out, from || to ? " -> " : "");
+			color_put(&out, color, state_sgr(to), to);
+			crq_buf_puts(&out, "  ");
+			color_put(&out, color, sig && !strcmp(sig, "good") ?
+				SGR_GREEN : SGR_BOLD_RED, sig);
+			crq_buf_putc(&out, '\n');
 			if (msg && *msg)
 				crq_buf_printf(&out, "    %s\n", msg);
 		}

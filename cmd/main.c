@@ -26,7 +26,16 @@ const struct cmd commands[] = {
 	  "  --risk LEVEL         low, medium or high\n"
 	  "  --window START/END   RFC 3339 date-times with zone\n"
 	  "  --set KEY=VALUE      any other field (dotted keys); repeatable\n"
-	  "  -F, --file FILE      read fields from a YAML file ('-': stdin)\n"
+	  "  -F, --file FILE      read fields from a YAML or JSON file ('-': stdin);\n"
+	  "                       fields crq sets itself (id, state, approvals, ...)\n"
+	  "                       are dropped with a note on stderr, so\n"
+	  "                       'crq show ID | crq new -F -' makes a new draft\n"
+	  "  --from ID            copy the plan of change ID: title, type, owner,\n"
+	  "                       services, impact, urgency, risk, description,\n"
+	  "                       justification, the three plans, task titles,\n"
+	  "                       owners and phases, a standard change's template;\n"
+	  "                       not its window, incident, links, approvals or\n"
+	  "                       records; the other options override the copy\n"
 	  "  --template NAME      standard change from .crq/templates/NAME.yaml\n"
 	  "  -e, --edit           edit the new change in $EDITOR first\n"
 	  "Without --title on a terminal, crq opens $EDITOR on a skeleton.\n"
@@ -365,7 +374,7 @@ const struct cmd commands[] = {
 	  "  --json       the same as --format json\n"
 	  "  -o FILE      write to FILE (atomically) instead of stdout\n"
 	  "  --trust REV  the trusted root (as crq verify --trust)\n" },
-	{ "raci", cmd_raci, "crq raci [--format text|md|json|html] [-o FILE]",
+	{ "raci", cmd_raci, "crq raci [--json | --format text|md|json|html] [-o FILE]",
 	  "the RACI matrix of the workflow, derived from the policy",
 	  "Workflow actions grouped by phase (the action's phase: in the\n"
 	  "policy, else derived: create, edit and submit are request, approvals\n"
@@ -379,6 +388,7 @@ const struct cmd commands[] = {
 	  "combine (RA).  Read from the policy in force, so it cannot drift\n"
 	  "from what crq enforces.\n"
 	  "  --format F   text (default), md (a Markdown table), json, html\n"
+	  "  --json       the same as --format json\n"
 	  "  -o FILE      write to FILE instead of stdout\n" },
 	{ "cache", cmd_cache, "crq cache status [--json] | clear",
 	  "what crq keeps under .git/crq/cache, and clearing it",
@@ -403,23 +413,30 @@ const struct cmd commands[] = {
 	  "the current policy; the policy's version goes up by one.  A key\n"
 	  "belongs to one member only.\n"
 	  "list prints one line per member: e-mail, name, roles (ROLE<=UNTIL\n"
-	  "for a grant that expires) and key types; --json gives [{email,\n"
-	  "name, roles: [{role, until}], keys: [{type, key}]}].\n" },
+	  "for a grant that expires) and each key's type and fingerprint\n"
+	  "(SHA256:..., as ssh-keygen -lf prints it); --json gives [{email,\n"
+	  "name, roles: [{role, until}], keys: [{type, key, fingerprint}]}].\n" },
 	{ "template", cmd_template, "crq template list [--json] | show NAME",
 	  "list the templates of standard changes, or print one",
 	  "The templates are .crq/templates/NAME.yaml on the branch (crq init\n"
 	  "copies crq's examples there); crq new --template NAME uses one.\n"
 	  "  --json   [{name, path, title}]\n" },
-	{ "role", cmd_role, "crq role grant|revoke EMAIL ROLE [--until DATE]",
-	  "grant or revoke a member's role (admins only)",
-	  "--until YYYY-MM-DD makes the grant expire after that day (UTC).\n" },
+	{ "role", cmd_role, "crq role grant|revoke EMAIL ROLE [--until DATE] | list [--json]",
+	  "grant or revoke a member's role (admins only), or list the roles",
+	  "--until YYYY-MM-DD makes the grant expire after that day (UTC).\n"
+	  "list prints the roles the policy defines, one a line: name and\n"
+	  "meaning; --json gives [{name, description}].\n" },
 	{ "policy", cmd_policy,
-	  "crq policy check [FILE] | show [--json] | apply FILE | approve | withdraw |\n"
-	  "                  allowed-signers",
+	  "crq policy check [FILE] | show [--json] | states [--json] | apply FILE |\n"
+	  "                  approve | withdraw | allowed-signers",
 	  "check, show, change or export the policy",
 	  "check      validate .crq/policy.yaml (or FILE): schema, and one key\n"
 	  "           per member, unique e-mails, defined roles, an admin\n"
 	  "show       the policy of the branch (--json: as JSON)\n"
+	  "states     the states of the workflow, one a line: every state an\n"
+	  "           action starts from or leads to, in the policy's order\n"
+	  "           (--json: [{state, enter, leave}], the actions that lead\n"
+	  "           to it and those taken from it)\n"
 	  "apply      replace the policy with FILE ('-': stdin); admins only,\n"
 	  "           the version goes up by one\n"
 	  "approve    approve the pending policy change (admin_threshold > 1:\n"
@@ -483,10 +500,23 @@ const struct cmd commands[] = {
 	  "  --continue   try the stopped step again (or finish a cut-short sync)\n"
 	  "  --skip       drop the stopped step (kept at refs/crq/sync/BRANCH)\n"
 	  "  --abort      forget the sync; your branch is as it was\n"
-	  "  --json       one JSON object on stdout: {remote, mode (run,\n"
-	  "               continue, skip, abort), ok, report: [what was done,\n"
-	  "               a line each], error: {kind (e.g. conflict, denied),\n"
-	  "               message} or null}; the exit code is as without it\n" },
+	  "  --json       one JSON object on stdout, every key always there\n"
+	  "               (null when it did not happen): remote, branch, mode\n"
+	  "               (run, continue, skip, abort), ok, outcome (up-to-date,\n"
+	  "               pushed, fast-forwarded, replayed, landed, aborted,\n"
+	  "               stopped, refused, failed), resumed (stopped or\n"
+	  "               interrupted: an earlier sync taken up), landed (that\n"
+	  "               sync's push, found on the remote), fetched {ref, tip},\n"
+	  "               local (the branch then), fast_forward {from, to,\n"
+	  "               steps}, steps [{commit, action, change, outcome\n"
+	  "               (replayed, dropped, skipped, stopped), reason,\n"
+	  "               renumbered}] (your steps, as replayed), replay {onto,\n"
+	  "               result, replayed, dropped}, pushed {from, to, steps,\n"
+	  "               new_branch}, stopped {commit, message}, refused {by\n"
+	  "               (remote or pre-push), message}, retries, head (the\n"
+	  "               branch after), report [the lines crq sync prints],\n"
+	  "               error {kind (e.g. conflict, denied), message}; commits\n"
+	  "               are full ids; the exit code is as without it\n" },
 	{ "check", cmd_check,
 	  "crq check --base REV [--head REV] [--trust COMMIT] [--json | --format text|json|github|junit]",
 	  "the pull-request gate: verify what head adds, report what is missing",
@@ -545,8 +575,31 @@ const struct cmd *cmd_find(const char *name)
 	return NULL;
 }
 
-static const char main_synopsis[] =
-	"usage: crq [-C DIR] [-c NAME=VALUE] [--version] [--help] COMMAND [ARGS]\n";
+const char main_synopsis[] =
+	"usage: crq [-C DIR] [-c NAME=VALUE] [-p | -P] [--color[=WHEN]]\n"
+	"           [--version] [--help] COMMAND [ARGS]\n";
+
+/* crq --help's global options, and crq(1)'s (cmd/man.c) */
+const char main_options_help[] =
+	"  -C DIR          run as if started in DIR\n"
+	"  -c NAME=VALUE   override a git config value for this run\n"
+	"  -p, --paginate  send the output through a pager, when stdout\n"
+	"                  is a terminal\n"
+	"  -P, --no-pager  never use a pager\n"
+	"  --color[=WHEN]  colour the output: auto (the default: on a\n"
+	"                  terminal), always (--color alone) or never\n"
+	"  --version       print crq's version\n"
+	"  --help          this list of commands and options\n"
+	"\n"
+	"On a terminal, show, list, log, todo, sla, calendar, help and the\n"
+	"text of audit and report go through a pager: CRQ_PAGER, git config\n"
+	"core.pager, PAGER or less (empty or cat: none; LESS=FRX and LV=-c\n"
+	"unless set); git config pager.COMMAND true or false (or a pager for\n"
+	"it) pages a command or not.  Colour follows git config color.ui\n"
+	"(auto, always, never; true is auto); NO_COLOR set to anything but\n"
+	"the empty string turns it off unless --color=always is given.\n"
+	"A pipe or a file is coloured only with always; JSON and --format\n"
+	"output never are, nor messages unless stderr is a terminal.\n";
 
 /* A usage error of crq itself: the problem, the synopsis; 129. */
 static int __attribute__((format(printf, 1, 2)))
@@ -554,7 +607,7 @@ main_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("error: ", stderr);
+	fprintf(stderr, "%s ", tag("error"));
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -592,10 +645,8 @@ static void main_usage(FILE *f)
 		"  priority_matrix, freeze windows, emergency deadline, admin_threshold,\n"
 		"  version.  Schema: 'crq schema policy'.  Changed only by admins\n"
 		"  ('crq member', 'crq role', 'crq policy apply|approve|withdraw').\n");
+	fprintf(f, "\nGlobal options:\n%s", main_options_help);
 	fprintf(f,
-		"\nGlobal options:\n"
-		"  -C DIR          run as if started in DIR\n"
-		"  -c NAME=VALUE   override a git config value for this run\n"
 		"\nExit status:\n"
 		"  0    success\n"
 		"  1    refused: invalid input, a rule says no, problems found\n"
@@ -705,6 +756,47 @@ static char *find_datadir(void)
 	return NULL;
 }
 
+/* Which commands page: by default (what can be long, read by a
+ * person), in their text only (they call pager_maybe themselves), or
+ * when pager.CMD turns it on.  Never one that takes a step, prompts
+ * or runs in a hook (verify and check only when asked, as git does
+ * not page verify-commit). */
+#define PAGER_DEFAULT 1
+#define PAGER_TEXT 2
+#define PAGER_CONFIG 4
+static const struct { const char *name; int flags; } pagers[] = {
+	{ "show", PAGER_DEFAULT }, { "list", PAGER_DEFAULT },
+	{ "log", PAGER_DEFAULT }, { "help", PAGER_DEFAULT },
+	{ "todo", PAGER_DEFAULT }, { "sla", PAGER_DEFAULT },
+	{ "calendar", PAGER_DEFAULT },
+	{ "audit", PAGER_TEXT }, { "report", PAGER_TEXT },
+	{ "verify", PAGER_CONFIG }, { "check", PAGER_CONFIG },
+	{ "raci", PAGER_CONFIG }, { "schema", PAGER_CONFIG },
+	{ "validate", PAGER_CONFIG },
+};
+
+/* The pager for command c (argv[0]) when it pages by default, when -p
+ * asks (pager 1), or when pager.CMD may turn it on; the helpers that
+ * completion and the man pages call (help --commands) never page by
+ * themselves. */
+static void start_pager(const struct cmd *c, int argc, char **argv,
+	struct cmd_ctx *ctx, int pager)
+{
+	size_t k;
+	int flags = 0, dflt;
+
+	for (k = 0; k < sizeof(pagers) / sizeof(pagers[0]); k++)
+		if (!strcmp(pagers[k].name, c->name))
+			flags = pagers[k].flags;
+	dflt = (flags & PAGER_DEFAULT) &&
+		!(c->fn == cmd_help && argc > 1 && argv[1][0] == '-');
+
+	if (pager == 0)
+		return;
+	if (dflt || pager == 1 || (flags & PAGER_CONFIG))
+		pager_maybe(ctx, c->name, dflt);
+}
+
 int main(int argc, char **argv)
 {
 	struct cmd_ctx ctx;
@@ -712,16 +804,33 @@ int main(int argc, char **argv)
 	size_t nconfig = 0;
 	const struct cmd *c, *best = NULL;
 	char *datadir = NULL;
-	int i, rc;
+	int i, rc, pager = -1, color = COLOR_UNSET;
 
 	memset(&ctx, 0, sizeof(ctx));
 	config = calloc((size_t)argc + 1, sizeof(*config));
 	if (!config)
 		return EXIT_FAILURE_REPO;
+	ctx.opts.config = config;
+	term_setup(&ctx.opts, COLOR_UNSET, -1);
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 
-		if (!strcmp(a, "-C") || !strcmp(a, "-c")) {
+		if (!strcmp(a, "-p") || !strcmp(a, "--paginate") ||
+		    !strcmp(a, "-P") || !strcmp(a, "--no-pager")) {
+			pager = a[1] == 'p' || !strcmp(a, "--paginate");
+		} else if (!strcmp(a, "--color")) {
+			color = COLOR_ALWAYS;	/* as git's --color */
+		} else if (!strncmp(a, "--color=", 8)) {
+			/* the words only: git's --color takes no boolean */
+			color = strcmp(a + 8, "auto") && strcmp(a + 8,
+				"always") && strcmp(a + 8, "never") ?
+				COLOR_UNSET : color_parse(a + 8);
+			if (color == COLOR_UNSET) {
+				rc = main_usage_error("unknown --color value '%s' "
+					"(auto, always or never)", a + 8);
+				goto done;
+			}
+		} else if (!strcmp(a, "-C") || !strcmp(a, "-c")) {
 			if (i + 1 >= argc) {
 				rc = main_usage_error("option '%s' needs a value",
 					a);
@@ -729,8 +838,8 @@ int main(int argc, char **argv)
 			}
 			if (a[1] == 'C') {
 				if (chdir(argv[i + 1]) < 0) {
-					fprintf(stderr, "fatal: cannot change to '%s': %m\n",
-						argv[i + 1]);
+					fprintf(stderr, "%s cannot change to '%s': %m\n",
+						tag("fatal"), argv[i + 1]);
 					rc = EXIT_FAILURE_REPO;
 					goto done;
 				}
@@ -743,6 +852,7 @@ int main(int argc, char **argv)
 					goto done;
 				}
 				config[nconfig++] = argv[i + 1];
+				ctx.opts.config_count = nconfig;
 			}
 			i++;
 		} else if (!strcmp(a, "--version")) {
@@ -754,12 +864,14 @@ int main(int argc, char **argv)
 			rc = finish(0);
 			goto done;
 		} else {
-			fprintf(stderr, "error: unknown option '%s'\n", a);
+			fprintf(stderr, "%s unknown option '%s'\n", tag("error"),
+				a);
 			main_usage(stderr);
 			rc = EXIT_USAGE;
 			goto done;
 		}
 	}
+	term_setup(&ctx.opts, color, pager);
 	if (i >= argc) {
 		main_usage(stderr);
 		rc = EXIT_USAGE;
@@ -773,10 +885,11 @@ int main(int argc, char **argv)
 				bestd = d;
 				best = c;
 			}
-		fprintf(stderr, "error: '%s' is not a crq command; see 'crq help'\n",
-			argv[i]);
+		fprintf(stderr, "%s '%s' is not a crq command; see 'crq help'\n",
+			tag("error"), argv[i]);
 		if (best)
-			fprintf(stderr, "hint: did you mean '%s'?\n", best->name);
+			fprintf(stderr, "%s did you mean '%s'?\n", tag("hint"),
+				best->name);
 		fputs(main_synopsis, stderr);
 		rc = EXIT_USAGE;
 		goto done;
@@ -784,19 +897,21 @@ int main(int argc, char **argv)
 	datadir = find_datadir();
 	if (!datadir) {
 		fprintf(stderr,
-			"fatal: cannot find crq's schemas; set CRQ_DATADIR\n");
+			"%s cannot find crq's schemas; set CRQ_DATADIR\n",
+			tag("fatal"));
 		rc = EXIT_FAILURE_REPO;
 		goto done;
 	}
 	ctx.datadir = datadir;
 	ctx.opts.datadir = datadir;
-	ctx.opts.config = config;
-	ctx.opts.config_count = nconfig;
-	if (wants_help(argc - i, argv + i))
+	if (wants_help(argc - i, argv + i)) {
 		rc = print_help(c);
-	else
+	} else {
+		start_pager(c, argc - i, argv + i, &ctx, pager);
 		rc = c->fn(argc - i, argv + i, &ctx);
+	}
 done:
+	term_dispose();
 	free(datadir);
 	free(config);
 	return rc;

@@ -52,10 +52,15 @@ static int is_option_line(const char *s, size_t n)
 	    (isalnum((unsigned char)s[i + 1]) || s[i + 1] == '-');
 }
 
+/*
+ * An option's description is one line of the page, its continuation
+ * lines joined to it: no line then starts with what roff takes for a
+ * request (a quote or a dot that begins a continuation line).
+ */
 static void render_help(const char *h)
 {
 	const char *p = h, *e;
-	int in_opt = 0;
+	int in_opt = 0, open = 0;
 
 	while (*p) {
 		size_t n, i, t;
@@ -67,6 +72,11 @@ static void render_help(const char *h)
 		i = 0;
 		while (i < n && p[i] == ' ')
 			i++;
+		if (open && !(i < n && in_opt && i >= 6 &&
+		    !is_option_line(p, n))) {
+			putchar('\n');
+			open = 0;
+		}
 		if (i == n) {
 			putchar('\n');
 			in_opt = 0;
@@ -82,12 +92,20 @@ static void render_help(const char *h)
 			printf("*\n");
 			if (t < n) {
 				putchar('\t');
-				esc_line(p + t, n - t);
+				esc_text(p + t, n - t, 0);
+				open = 1;
 			}
 			in_opt = 1;
 		} else if (in_opt && i >= 6) {
-			putchar('\t');
-			esc_line(p, n);
+			if (open)
+				putchar(' ');
+			else
+				putchar('\t');
+			if (open)
+				esc(p + i, n - i);
+			else
+				esc_text(p, n, 0);
+			open = 1;
 		} else {
 			if (in_opt)
 				putchar('\n');
@@ -103,6 +121,8 @@ static void render_help(const char *h)
 		}
 		p = *e ? e + 1 : e;
 	}
+	if (open)
+		putchar('\n');
 }
 
 static void render_usage(const char *u)
@@ -144,20 +164,17 @@ int man_scdoc_main(void)
 	const struct cmd *c;
 
 	printf("crq(1)\n\n# NAME\n\ncrq - change requests as YAML files in git\n\n"
-	    "# SYNOPSIS\n\n"
-	    "crq [-C DIR] [-c NAME=VALUE] [--version] [--help] COMMAND [ARGS]\n\n"
-	    "# DESCRIPTION\n\n"
+	    "# SYNOPSIS\n\n");
+	render_usage(main_synopsis + strlen("usage: "));
+	printf("# DESCRIPTION\n\n"
 	    "crq keeps change requests as YAML files in a git repository;\n"
 	    "every step is a commit signed with your ssh key.\n"
 	    "The policy (.crq/policy.yaml, see *crq-policy*(5)) decides\n"
 	    "the workflow, roles and rules; change files are described in\n"
 	    "*crq-change*(5).\n\n"
-	    "# GLOBAL OPTIONS\n\n"
-	    "*-C* _DIR_\n\trun as if started in DIR\n\n"
-	    "*-c* _NAME=VALUE_\n\toverride a git config value for this run\n\n"
-	    "*--version*\n\tprint the version\n\n"
-	    "*--help*\n\tshow the list of commands\n\n"
-	    "# COMMANDS\n\n");
+	    "# GLOBAL OPTIONS\n\n");
+	render_help(main_options_help);
+	printf("\n# COMMANDS\n\n");
 	for (c = commands; c->name; c++) {
 		printf("*crq-%s*(1)\n\t", c->name);
 		esc(c->summary, strlen(c->summary));

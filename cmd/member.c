@@ -1,6 +1,6 @@
 /*
  * member.c - crq member add|remove, crq role grant|revoke: policy
- * changes, each one commit by an admin.
+ * changes, each one commit by an admin; crq member list, crq role list.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,14 +86,21 @@ static int member_list(const struct cmd *self, int argc, char **argv,
 			const char *k = keys->items[j]->kind == CRQ_NODE_STRING ?
 				keys->items[j]->str : "";
 			crq_node *ko = crq_node_new(CRQ_NODE_OBJECT);
-			crq_buf type = CRQ_BUF_INIT;
+			crq_buf type = CRQ_BUF_INIT, fp = CRQ_BUF_INIT;
 
 			crq_buf_put(&type, k, strcspn(k, " "));
 			crq_node_set(ko, "type", crq_node_new_cstr(
 				crq_buf_cstr(&type)));
 			crq_node_set(ko, "key", crq_node_new_cstr(k));
+			if (crq_audit_fingerprint(&fp, k) == 0)
+				crq_node_set(ko, "fingerprint",
+					crq_node_new_cstr(crq_buf_cstr(&fp)));
+			else
+				crq_node_set(ko, "fingerprint",
+					crq_node_new(CRQ_NODE_NULL));
 			crq_node_push(ka, ko);
 			crq_buf_dispose(&type);
+			crq_buf_dispose(&fp);
 		}
 		crq_node_set(o, "keys", ka);
 		crq_node_push(arr, o);
@@ -125,9 +132,16 @@ static int member_list(const struct cmd *self, int argc, char **argv,
 			}
 			if (!ra->count)
 				crq_buf_puts(&out, "-");
-			for (j = 0; j < ka->count; j++)
-				crq_buf_printf(&out, "%s%s", j ? "," : "  ",
-					crq_node_get_str(ka->items[j], "type"));
+			/* each key: its type and fingerprint, as
+			 * ssh-keygen -lf names it */
+			for (j = 0; j < ka->count; j++) {
+				const char *f = crq_node_get_str(ka->items[j],
+					"fingerprint");
+
+				crq_buf_printf(&out, "%s%s %s", j ? ", " : "  ",
+					crq_node_get_str(ka->items[j], "type"),
+					f ? f : "-");
+			}
 			crq_buf_putc(&out, '\n');
 		}
 	}
@@ -241,6 +255,64 @@ done:
 	return rc;
 }
 
+/* crq role list [--json]: the roles the policy on the tip defines, in
+ * its order, for people and for shell completion (first column). */
+static int role_list(const struct cmd *self, int argc, char **argv,
+	struct cmd_ctx *ctx)
+{
+	const char *json = NULL;
+	const crq_node *policy, *roles;
+	crq_node *arr = NULL;
+	crq_repo *repo = NULL;
+	crq_buf out = CRQ_BUF_INIT;
+	size_t i, w = 4;
+	int rc, err;
+
+	if ((rc = json_flag_only(self, argc, argv, 2, &json)))
+		return rc;
+	if ((rc = open_repo(&repo, ctx)))
+		return rc;
+	if ((err = crq_policy_get(&policy, repo)) < 0) {
+		rc = report(err);
+		goto done;
+	}
+	roles = crq_node_get(policy, "roles");
+	arr = crq_node_new(CRQ_NODE_ARRAY);
+	for (i = 0; roles && roles->kind == CRQ_NODE_OBJECT &&
+	     i < roles->count; i++) {
+		crq_node *o = crq_node_new(CRQ_NODE_OBJECT);
+		const crq_node *d = roles->items[i];
+
+		crq_node_set(o, "name", crq_node_new_cstr(roles->keys[i]));
+		crq_node_set(o, "description", d->kind == CRQ_NODE_STRING ?
+			crq_node_new_cstr(d->str) : crq_node_new(CRQ_NODE_NULL));
+		crq_node_push(arr, o);
+		if (strlen(roles->keys[i]) > w)
+			w = strlen(roles->keys[i]);
+	}
+	if (json) {
+		crq_json_write(&out, arr, 1);
+		crq_buf_putc(&out, '\n');
+	} else {
+		for (i = 0; i < arr->count; i++) {
+			const char *d = crq_node_get_str(arr->items[i],
+				"description");
+
+			crq_buf_printf(&out, "%-*s  %s\n", (int)w,
+				crq_node_get_str(arr->items[i], "name"),
+				d && *d ? d : "-");
+		}
+	}
+	text_safe(&out);
+	fwrite(crq_buf_cstr(&out), 1, out.size, stdout);
+	rc = finish(0);
+done:
+	crq_node_free(arr);
+	crq_buf_dispose(&out);
+	close_repo(repo, ctx);
+	return rc;
+}
+
 int cmd_role(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("role");
@@ -249,7 +321,9 @@ int cmd_role(int argc, char **argv, struct cmd_ctx *ctx)
 	int a, m, n = 0, rc, err, grant;
 
 	if (argc < 2)
-		return usage_error(self, "grant or revoke?");
+		return usage_error(self, "grant, revoke or list?");
+	if (!strcmp(argv[1], "list"))
+		return role_list(self, argc, argv, ctx);
 	if (strcmp(argv[1], "grant") && strcmp(argv[1], "revoke"))
 		return usage_error(self, "unknown subcommand '%s'", argv[1]);
 	grant = !strcmp(argv[1], "grant");

@@ -300,7 +300,7 @@ static const char *const formats[] = { "text", "md", "json", "html", NULL };
 int cmd_raci(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("raci");
-	const char *format = NULL, *output = NULL;
+	const char *format = NULL, *json = NULL, *output = NULL;
 	const crq_node *policy;
 	crq_repo *repo = NULL;
 	crq_node *raci = NULL;
@@ -309,6 +309,7 @@ int cmd_raci(int argc, char **argv, struct cmd_ctx *ctx)
 
 	for (a = 1; a < argc; a++) {
 		if ((m = opt_once(self, argc, argv, &a, "--format", &format)) ||
+		    (m = flag_once(self, argv[a], "--json", &json)) ||
 		    (m = opt_once(self, argc, argv, &a, "-o", &output))) {
 			if (m < 0)
 				return EXIT_USAGE;
@@ -318,7 +319,7 @@ int cmd_raci(int argc, char **argv, struct cmd_ctx *ctx)
 			"unknown option '%s'" : "unexpected argument '%s'",
 			argv[a]);
 	}
-	if ((rc = pick_format(self, &format, formats)))
+	if ((rc = pick_json_format(self, json, &format, formats)))
 		return rc;
 	if (output && !*output)
 		return usage_error(self, "-o needs a file name");

@@ -384,6 +384,10 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 	if (from && to && o.to < o.from)
 		return usage_error(self, "--to '%s' is before --from '%s'", to,
 			from);
+	/* on a terminal the text goes through a pager (the others when
+	 * pager.report says so) */
+	if (!output)
+		pager_maybe(ctx, "report", !strcmp(format, "text"));
 	crq_error_clear();
 	if ((rc = open_repo(&repo, ctx)))
 		return rc;
@@ -423,12 +427,12 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 	ex = crq_node_get(rep, "excluded");
 	/* the report stands: what verify refuses is left out, and said */
 	if (ex->count)
-		fprintf(stderr, "warning: %zu change%s left out: crq verify refuses commits of %s\n",
-			ex->count, ex->count == 1 ? "" : "s",
+		fprintf(stderr, "%s %zu change%s left out: crq verify refuses commits of %s\n",
+			tag("warning"), ex->count, ex->count == 1 ? "" : "s",
 			ex->count == 1 ? "it" : "them");
 	else if (!crq_node_get(v, "clean")->b)
-		fprintf(stderr, "warning: crq verify refuses %lld commit%s of this history\n",
-			int_of(v, "violations"),
+		fprintf(stderr, "%s crq verify refuses %lld commit%s of this history\n",
+			tag("warning"), int_of(v, "violations"),
 			int_of(v, "violations") == 1 ? "" : "s");
 	rc = finish(0);
 done:

@@ -5,6 +5,47 @@
 #include <string.h>
 #include "cmd.h"
 
+/* The change file with its top-level keys in bold and the state in its
+ * colour: lines at the left margin are keys (the canonical layout
+ * indents everything inside a value). */
+static void color_yaml(crq_buf *out, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		const char *colon = memchr(p, ':', n);
+		size_t k = colon ? (size_t)(colon - p) : 0;
+
+		if (colon && ((*p >= 'a' && *p <= 'z') ||
+		    (*p >= 'A' && *p <= 'Z') || *p == '_') &&
+		    k == strcspn(p, " '\":")) {
+			crq_buf key = CRQ_BUF_INIT, val = CRQ_BUF_INIT;
+			size_t vn = n - k - 1 - (nl != NULL);
+
+			crq_buf_put(&key, p, k);
+			color_put(out, 1, SGR_BOLD, key.ptr);
+			crq_buf_putc(out, ':');
+			if (!strcmp(key.ptr, "state") && vn > 1 &&
+			    colon[1] == ' ') {
+				crq_buf_put(&val, colon + 2, vn - 1);
+				crq_buf_putc(out, ' ');
+				color_put(out, 1, state_sgr(val.ptr), val.ptr);
+			} else {
+				crq_buf_put(out, colon + 1, vn);
+			}
+			if (nl)
+				crq_buf_putc(out, '\n');
+			crq_buf_dispose(&key);
+			crq_buf_dispose(&val);
+		} else {
+			crq_buf_put(out, p, n);
+		}
+		p += n;
+	}
+}
+
 int cmd_show(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("show");
@@ -42,6 +83,13 @@ int cmd_show(int argc, char **argv, struct cmd_ctx *ctx)
 		crq_buf_putc(&out, '\n');
 	} else {
 		crq_change_format(&out, schema, doc);
+		if (use_color(1, repo)) {
+			crq_buf plain = out;
+
+			crq_buf_init(&out);
+			color_yaml(&out, crq_buf_cstr(&plain), plain.size);
+			crq_buf_dispose(&plain);
+		}
 	}
 	fwrite(out.ptr, 1, out.size, stdout);
 	rc = finish(0);

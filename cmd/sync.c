@@ -21,12 +21,12 @@ static const char *error_kind(int err)
 	}
 }
 
-/* --json: {remote, mode, ok, report: [line...], error: {kind,
- * message} | null}; the report's lines are what crq sync prints. */
-static void print_json(const char *remote, const char *mode,
-	crq_buf *report_, int err)
+/* --json: what the library says the sync did (crq/sync.h:
+ * crq_sync_run_ext), with mode, ok, error {kind, message} | null and
+ * report (the lines crq sync prints) added. */
+static void print_json(crq_node *o, const char *mode, crq_buf *report_,
+	int err)
 {
-	crq_node *o = crq_node_new(CRQ_NODE_OBJECT);
 	crq_node *lines = crq_node_new(CRQ_NODE_ARRAY);
 	crq_buf out = CRQ_BUF_INIT;
 	const char *p = crq_buf_cstr(report_), *nl;
@@ -37,11 +37,8 @@ static void print_json(const char *remote, const char *mode,
 		crq_node_push(lines, crq_node_new_string(p,
 			(size_t)(nl - p) + (*nl != '\n')));
 	}
-	crq_node_set(o, "remote", crq_node_new_cstr(remote ? remote :
-		"origin"));
 	crq_node_set(o, "mode", crq_node_new_cstr(mode));
 	crq_node_set(o, "ok", crq_node_new_bool(err >= 0));
-	crq_node_set(o, "report", lines);
 	if (err < 0) {
 		crq_node *e = crq_node_new(CRQ_NODE_OBJECT);
 
@@ -51,12 +48,12 @@ static void print_json(const char *remote, const char *mode,
 	} else {
 		crq_node_set(o, "error", crq_node_new(CRQ_NODE_NULL));
 	}
+	crq_node_set(o, "report", lines);
 	crq_json_write(&out, o, 1);
 	crq_buf_putc(&out, '\n');
 	fwrite(crq_buf_cstr(&out), 1, out.size, stdout);
 	fflush(stdout);
 	crq_buf_dispose(&out);
-	crq_node_free(o);
 }
 
 int cmd_sync(int argc, char **argv, struct cmd_ctx *ctx)
@@ -66,6 +63,7 @@ int cmd_sync(int argc, char **argv, struct cmd_ctx *ctx)
 	const char *remote = NULL, *flag = NULL, *json = NULL;
 	crq_repo *repo = NULL;
 	crq_buf out = CRQ_BUF_INIT;
+	crq_node *res = NULL;
 	int rc, err, i;
 
 	for (i = 1; i < argc; i++) {
@@ -101,15 +99,16 @@ int cmd_sync(int argc, char **argv, struct cmd_ctx *ctx)
 		return usage_error(self, "empty remote name");
 	if ((rc = open_repo(&repo, ctx)))
 		return rc;
-	err = crq_sync_run(&out, repo, remote, mode);
+	err = crq_sync_run_ext(&res, &out, repo, remote, mode);
 	/* what was done, then why it stopped */
 	if (json) {
-		print_json(remote, flag ? flag + 2 : "run", &out, err);
+		print_json(res, flag ? flag + 2 : "run", &out, err);
 	} else {
 		fputs(crq_buf_cstr(&out), stdout);
 		fflush(stdout);
 	}
 	rc = err < 0 ? report(err) : finish(0);
+	crq_node_free(res);
 	crq_buf_dispose(&out);
 	close_repo(repo, ctx);
 	return rc;

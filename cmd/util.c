@@ -32,8 +32,8 @@ int report(int err)
 	default:
 		code = EXIT_REFUSED;
 	}
-	fprintf(stderr, "%s: %s\n", code == EXIT_FAILURE_REPO ? "fatal" :
-		"error", crq_error_last());
+	fprintf(stderr, "%s %s\n", tag(code == EXIT_FAILURE_REPO ? "fatal" :
+		"error"), crq_error_last());
 	return code;
 }
 
@@ -42,7 +42,7 @@ int usage_error(const struct cmd *cmd, const char *fmt, ...)
 	va_list ap;
 
 	if (fmt) {
-		fputs("error: ", stderr);
+		fprintf(stderr, "%s ", tag("error"));
 		va_start(ap, fmt);
 		vfprintf(stderr, fmt, ap);
 		va_end(ap);
@@ -94,9 +94,9 @@ void close_repo(crq_repo *repo, struct cmd_ctx *ctx)
 	long long behind = repo ? crq_repo_clock_behind(repo) : 0;
 
 	if (behind)
-		fprintf(stderr, "warning: your clock is %llds behind the branch; "
+		fprintf(stderr, "%s your clock is %llds behind the branch; "
 			"the step is dated after the steps under it\n",
-			behind);
+			tag("warning"), behind);
 	if (repo != ctx->repo)
 		crq_repo_free(repo);
 }
@@ -104,8 +104,12 @@ void close_repo(crq_repo *repo, struct cmd_ctx *ctx)
 int finish(int code)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "fatal: cannot write to standard output: %s\n",
-			strerror(errno));
+		/* the pager (or head) quit early: as a write to a closed
+		 * pipe ends a program, quietly */
+		if (errno == EPIPE)
+			die_of_sigpipe();
+		fprintf(stderr, "%s cannot write to standard output: %s\n",
+			tag("fatal"), strerror(errno));
 		return EXIT_FAILURE_REPO;
 	}
 	return code;
@@ -490,10 +494,22 @@ int json_flag_only(const struct cmd *self, int argc, char **argv, int from,
 
 void violation_text(crq_buf *out, const crq_violation *x, const char *pre)
 {
-	crq_buf_printf(out, "%s%s %s %s: %s\n", pre, x->commit,
-		x->change ? x->change : "-", x->rule, x->message);
-	if (x->hint)
-		crq_buf_printf(out, "%shint: %s\n", pre, x->hint);
+	violation_color(out, x, pre, 0);
+}
+
+void violation_color(crq_buf *out, const crq_violation *x, const char *pre,
+	int color)
+{
+	crq_buf_puts(out, pre);
+	color_put(out, color, SGR_YELLOW, x->commit);
+	crq_buf_printf(out, " %s ", x->change ? x->change : "-");
+	color_put(out, color, SGR_BOLD_RED, x->rule);
+	crq_buf_printf(out, ": %s\n", x->message);
+	if (x->hint) {
+		crq_buf_puts(out, pre);
+		color_put(out, color, SGR_YELLOW, "hint:");
+		crq_buf_printf(out, " %s\n", x->hint);
+	}
 }
 
 crq_node *violations_json(const crq_verify_result *res)
@@ -655,6 +671,8 @@ int pick_format(const struct cmd *self, const char **format,
 	size_t i;
 	int rc;
 
+	if (!allowed)	/* any: a template */
+		return 0;
 	if (!*format) {
 		*format = allowed[0];
 		return 0;
@@ -665,7 +683,8 @@ int pick_format(const struct cmd *self, const char **format,
 	for (i = 0; allowed[i]; i++)
 		crq_buf_printf(&list, "%s%s", i == 0 ? "" : allowed[i + 1] ?
 			", " : " or ", allowed[i]);
-	rc = usage_error(self, "--format '%s': %s", *format, list.ptr);
+	rc = usage_error(self, "unknown format '%s' (--format '%s': %s)",
+		*format, *format, list.ptr);
 	crq_buf_dispose(&list);
 	return rc;
 }

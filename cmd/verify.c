@@ -11,7 +11,7 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx)
 	crq_verify_options opts = CRQ_VERIFY_OPTIONS_INIT;
 	crq_verify_result res;
 	crq_repo *repo = NULL;
-	crq_buf out = CRQ_BUF_INIT;
+	crq_buf out = CRQ_BUF_INIT, line = CRQ_BUF_INIT;
 	static const char *const formats[] = { "text", "json", NULL };
 	const char *format = NULL;
 	size_t i;
@@ -64,18 +64,28 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx)
 		crq_buf_putc(&out, '\n');
 		crq_node_free(arr);
 	} else {
+		int color = use_color(1, repo);
+
 		for (i = 0; i < res.count; i++)
-			violation_text(&out, &res.items[i], "");
+			violation_color(&out, &res.items[i], "", color);
 	}
 	fwrite(crq_buf_cstr(&out), 1, out.size, stdout);
-	if (!json)
-		fprintf(stderr, "%zu commit%s checked, %zu violation%s\n",
+	if (!json) {
+		/* the verdict: ok in green, refused in red */
+		crq_buf_printf(&line, "%zu commit%s checked, %zu violation%s",
 			res.checked, res.checked == 1 ? "" : "s", res.count,
 			res.count == 1 ? "" : "s");
+		fflush(stdout);	/* after the lines, also in a pager */
+		crq_buf_clear(&out);
+		color_put(&out, use_color(2, repo), res.count ?
+			SGR_BOLD_RED : SGR_GREEN, line.ptr);
+		fprintf(stderr, "%s\n", out.ptr);
+	}
 	rc = finish(res.count ? EXIT_REFUSED : 0);
 done:
 	crq_verify_result_dispose(&res);
 	crq_buf_dispose(&out);
+	crq_buf_dispose(&line);
 	close_repo(repo, ctx);
 	return rc;
 }

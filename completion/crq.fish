@@ -1,28 +1,127 @@
-# fish completion for crq: names come from crq itself.
-function __crq_cmd
-	set -l t (commandline -opc)
-	for w in $t[2..-1]
-		switch $w
-			case '-*'
-			case '*'
-				echo $w
-				return
-		end
-	end
-end
-function __crq_options
-	set -l c (__crq_cmd)
-	test -n "$c"; and crq help --options $c 2>/dev/null
+# fish completion for crq: names come from crq itself (crq help
+# --commands, crq help --options CMD, crq list, crq member list, crq role
+# list, crq policy states).
+function __crq_emails
+	crq member list 2>/dev/null | string replace -r ' .*' ''
 end
 function __crq_ids
 	crq list --format '%(id)' 2>/dev/null
 end
-function __crq_emails
-	crq member list --json 2>/dev/null | tr ',{}[]' '\n\n\n\n\n' | sed -n 's/^ *"email" *: *"\([^"]*\)".*/\1/p'
+function __crq_roles
+	crq role list 2>/dev/null | string replace -r ' .*' ''
 end
-complete -c crq -f
-complete -c crq -n 'test (count (__crq_cmd)) -eq 0' -a '(crq help --commands 2>/dev/null)'
-complete -c crq -n 'test (count (__crq_cmd)) -gt 0; and string match -q -- "-*" (commandline -ct)' -a '(__crq_options)'
-complete -c crq -n '__fish_seen_subcommand_from help' -a '(crq help --commands 2>/dev/null)'
-complete -c crq -n '__fish_seen_subcommand_from role member' -a '(__crq_emails)'
-complete -c crq -n 'not __fish_seen_subcommand_from help role member init new batch schema hook policy cache template; and test (count (__crq_cmd)) -gt 0' -a '(__crq_ids)'
+function __crq_states
+	crq policy states 2>/dev/null
+end
+function __crq_templates
+	crq template list 2>/dev/null | string replace -r ' .*' ''
+end
+# The candidates for the word at the cursor: the command, its
+# subcommand, an option's value, an option, a change id.
+function __crq_complete
+	set -l t (commandline -opc)
+	set -l cur (commandline -ct)
+	set -l cmd
+	set -l sub
+	set -l npos 0
+	set -l skip 0
+	set -l prev
+	set -e t[1]
+	test (count $t) -gt 0; and set prev $t[-1]
+	for w in $t
+		if test $skip = 1
+			set skip 0
+			continue
+		end
+		switch $w
+			# options whose value is the next word
+			case -C -c --until --name --key --handle --role
+				set skip 1
+			case '-*'
+			case '*'
+				if test -z "$cmd"
+					set cmd $w
+				else if test -z "$sub"
+					set sub $w
+				else
+					set npos (math $npos + 1)
+				end
+		end
+	end
+	if test -z "$cmd"
+		switch "$prev"
+			case -C
+				__fish_complete_directories "$cur"
+			case -c
+			case '*'
+				crq help --commands 2>/dev/null
+		end
+		return
+	end
+	# the value of an option
+	switch "$prev"
+		case --role
+			__crq_roles; return
+		case --state
+			__crq_states; return
+		case --member --requester --implementer --owner
+			__crq_emails; return
+		case --needs
+			__crq_emails; __crq_roles; return
+		case --change
+			__crq_ids; return
+		case --from
+			test "$cmd" = new; and __crq_ids; return
+		case --template
+			__crq_templates; return
+		case --key -F -o
+			__fish_complete_path "$cur"; return
+		# free text, times and the like: nothing to offer
+		case -m --message --title --name --handle --until --since --at --to --start --end --grep --trust --format --type --risk --service --impact --urgency --close-code --sla --kind --base --head
+			return
+	end
+	if string match -q -- '-*' "$cur"
+		crq help --options $cmd 2>/dev/null
+		return
+	end
+	switch $cmd
+		case help
+			crq help --commands 2>/dev/null
+		case member
+			if test -z "$sub"
+				printf '%s\n' add remove list
+			else if test "$sub" = remove -a $npos = 0
+				__crq_emails
+			end
+		case role
+			if test -z "$sub"
+				printf '%s\n' grant revoke list
+			else if test "$sub" = list
+			else if test $npos = 0
+				__crq_emails
+			else if test $npos = 1
+				__crq_roles
+			end
+		case policy
+			if test -z "$sub"
+				printf '%s\n' check show states apply approve withdraw allowed-signers
+			else if test "$sub" = check -o "$sub" = apply
+				__fish_complete_path "$cur"
+			end
+		case template
+			if test -z "$sub"
+				printf '%s\n' list show
+			else if test "$sub" = show -a $npos = 0
+				__crq_templates
+			end
+		case cache
+			test -z "$sub"; and printf '%s\n' status clear
+		case hook
+			test -z "$sub"; and printf '%s\n' install pre-receive post-receive pre-push pre-commit pre-merge-commit
+		case init new batch schema
+			__fish_complete_path "$cur"
+		case '*'
+			__crq_ids
+	end
+end
+complete -c crq -f -a '(__crq_complete)'

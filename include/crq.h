@@ -36,5 +36,6 @@
 #include "crq/report.h"
 #include "crq/raci.h"
 #include "crq/dashboard.h"
+#include "crq/config.h"
 
 #endif

@@ -32,24 +32,24 @@ static crq_node *oid_node(const git_oid *id)
 }
 
 /*
- * The fingerprint of key "TYPE BASE64" as ssh-keygen -l shows it:
- * "SHA256:" and the unpadded base64 of the SHA-256 of the key blob.
- * Empty when the key does not decode.
+ * The one place crq computes a key's fingerprint (crq_audit_fingerprint
+ * in audit.h).  It sets no error: the audit takes fingerprints while a
+ * step's refusal may still be the error to report.
  */
-static void fingerprint(crq_buf *out, const char *key)
+static int fingerprint(crq_buf *out, const char *key)
 {
 	const char *b64 = key ? strchr(key, ' ') : NULL;
 	unsigned char *blob = NULL, md[32];
 	unsigned char enc[64];
 	size_t n, len;
-	int got, pad = 0;
+	int got, pad = 0, err = CRQ_EINVALID;
 
 	if (!b64)
-		return;
+		goto done;
 	b64++;
 	len = strcspn(b64, " ");
 	if (!len || len % 4)
-		return;
+		goto done;
 	blob = crq__malloc(len);
 	got = EVP_DecodeBlock(blob, (const unsigned char *)b64, (int)len);
 	if (got < 0)
@@ -58,6 +58,8 @@ static void fingerprint(crq_buf *out, const char *key)
 		pad++;
 	if (b64[len - 2] == '=')
 		pad++;
+	if (got <= pad)
+		goto done;
 	n = (size_t)got - (size_t)pad;
 	if (EVP_Digest(blob, n, md, NULL, EVP_sha256(), NULL) != 1)
 		goto done;
@@ -66,8 +68,18 @@ static void fingerprint(crq_buf *out, const char *key)
 		got--;
 	crq_buf_puts(out, "SHA256:");
 	crq_buf_put(out, (const char *)enc, (size_t)got);
+	err = 0;
 done:
 	free(blob);
+	return err;
+}
+
+int crq_audit_fingerprint(crq_buf *out, const char *key)
+{
+	if (fingerprint(out, key) < 0)
+		return crq_error__set(CRQ_EINVALID,
+			"not an ssh public key ('TYPE BASE64'): no fingerprint");
+	return 0;
 }
 
 static crq_node *fingerprint_node(const char *key)

@@ -53,6 +53,70 @@ struct sync_state {
 	time_t written;		/* when the journal was last written */
 };
 
+/* ---- what a sync did, as data (crq_sync_run_ext) ---- */
+
+static crq_node *oid_node(const git_oid *id)
+{
+	char hex[41];
+
+	if (!id)
+		return crq_node_new(CRQ_NODE_NULL);
+	git_oid_tostr(hex, sizeof(hex), id);
+	return crq_node_new_cstr(hex);
+}
+
+static crq_node *str_node(const char *s)
+{
+	return s ? crq_node_new_cstr(s) : crq_node_new(CRQ_NODE_NULL);
+}
+
+/* Every key of the result, so that its shape does not depend on what
+ * happened. */
+static crq_node *result_new(const char *remote, const char *branch)
+{
+	static const char *const nulls[] = { "resumed", "landed", "fetched",
+		"local", "outcome", "fast_forward", "replay", "pushed",
+		"stopped", "refused", "head", NULL };
+	crq_node *r = crq_node_new(CRQ_NODE_OBJECT);
+	size_t i;
+
+	crq_node_set(r, "remote", str_node(remote));
+	crq_node_set(r, "branch", str_node(branch));
+	for (i = 0; nulls[i]; i++)
+		crq_node_set(r, nulls[i], crq_node_new(CRQ_NODE_NULL));
+	crq_node_set(r, "steps", crq_node_new(CRQ_NODE_ARRAY));
+	crq_node_set(r, "retries", crq_node_new_int(0));
+	return r;
+}
+
+/* A local step the replay took, dropped, skipped or stopped at. */
+static void result_step(crq_node *res, const git_oid *commit,
+	const char *action, const char *change, const char *outcome,
+	const char *reason, const char *renumbered)
+{
+	crq_node *o = crq_node_new(CRQ_NODE_OBJECT);
+
+	crq_node_set(o, "commit", oid_node(commit));
+	crq_node_set(o, "action", str_node(action));
+	crq_node_set(o, "change", str_node(change));
+	crq_node_set(o, "outcome", crq_node_new_cstr(outcome));
+	crq_node_set(o, "reason", str_node(reason));
+	crq_node_set(o, "renumbered", str_node(renumbered));
+	crq_node_push(crq_node_get(res, "steps"), o);
+}
+
+/* {from, to, steps} */
+static crq_node *move_node(const git_oid *from, const git_oid *to,
+	size_t steps)
+{
+	crq_node *o = crq_node_new(CRQ_NODE_OBJECT);
+
+	crq_node_set(o, "from", oid_node(from));
+	crq_node_set(o, "to", oid_node(to));
+	crq_node_set(o, "steps", crq_node_new_int((long long)steps));
+	return o;
+}
+
 static void state_path(crq_buf *out, crq_repo *repo)
 {
 	crq_buf_printf(out, "%s/crq/sync-state", repo->gitdir);
@@ -990,8 +1054,8 @@ static void upstream_policy_step(crq_buf *out, crq_repo *repo,
 }
 
 /* Replay a policy step as the operation it was. */
-static int replay_policy(crq_buf *report, crq_repo *repo, git_commit *c,
-	const git_oid *tip, const git_oid *base)
+static int replay_policy(crq_buf *report, int *dropped, crq_repo *repo,
+	git_commit *c, const git_oid *tip, const git_oid *base)
 {
 	const char *subject = git_commit_summary(c);
 	crq_node *b = NULL, *m = NULL, *t = NULL, *merged = NULL;
@@ -1052,6 +1116,7 @@ static int replay_policy(crq_buf *report, crq_repo *repo, git_commit *c,
 	if (same(merged, t)) {
 		crq_buf_printf(report, "dropped %.10s (%s): upstream has it already\n",
 			git_oid_tostr_s(git_commit_id(c)), subject);
+		*dropped = 1;
 		err = 0;
 		goto done;
 	}
@@ -1073,6 +1138,8 @@ done:
 
 struct replay_ctx {
 	crq_buf *report;
+	crq_node *res;		/* the result: its steps */
+	const char *why;	/* why the step at hand was dropped */
 	crq_node *idmap;	/* renumbered ids: local -> upstream */
 	const git_oid *base;	/* where local and upstream parted */
 	size_t replayed, dropped;
@@ -1155,6 +1222,7 @@ static int replay_task(struct replay_ctx *rc, crq_repo *repo, git_commit *c,
 	if (err == CRQ_EEXISTS) {
 		crq_buf_printf(rc->report, "dropped %.10s (%s %s): upstream has it already\n",
 			git_oid_tostr_s(git_commit_id(c)), action, id);
+		rc->why = "upstream has it already";
 		rc->dropped++;
 		return 0;
 	}
@@ -1176,10 +1244,11 @@ static int replay(struct replay_ctx *rc, crq_repo *repo, git_commit *c)
 	char shown[16];
 	git_oid tip;
 	size_t i, dropped_before;
-	int err, unborn, files;
+	int err, unborn, files, skip = 0, pdropped = 0;
 
 	snprintf(shown, sizeof(shown), "%.10s", short_id);
 	dropped_before = rc->dropped;
+	rc->why = NULL;
 	if ((err = crq_commit__trailers(&tr, &problem,
 			git_commit_message(c))) < 0)
 		goto done;
@@ -1208,6 +1277,8 @@ static int replay(struct replay_ctx *rc, crq_repo *repo, git_commit *c)
 		/* its change's create was skipped */
 		crq_buf_printf(rc->report, "skipped %s (%s %s): the change's create was skipped (kept at refs/crq/sync)\n",
 			shown, action, id);
+		rc->why = "the change's create was skipped";
+		skip = 1;
 		rc->dropped++;
 		goto done;
 	}
@@ -1232,6 +1303,7 @@ static int replay(struct replay_ctx *rc, crq_repo *repo, git_commit *c)
 		/* older crq wrote steps that changed nothing: nothing to do */
 		crq_buf_printf(rc->report, "dropped %s (%s %s): it changed nothing\n",
 			shown, action, id ? id : "-");
+		rc->why = "it changed nothing";
 		rc->dropped++;
 		goto done;
 	}
@@ -1242,7 +1314,10 @@ static int replay(struct replay_ctx *rc, crq_repo *repo, git_commit *c)
 		goto done;
 	}
 	if (!strcmp(path.ptr, POLICY_PATH)) {
-		err = replay_policy(rc->report, repo, c, &tip, rc->base);
+		err = replay_policy(rc->report, &pdropped, repo, c, &tip,
+			rc->base);
+		if (pdropped)
+			rc->why = "upstream has it already";
 		goto done;
 	}
 	if (!id) {
@@ -1376,6 +1451,7 @@ static int replay(struct replay_ctx *rc, crq_repo *repo, git_commit *c)
 		/* upstream made the same change meanwhile */
 		crq_buf_printf(rc->report, "dropped %s (%s %s): upstream has it already\n",
 			shown, action, mid);
+		rc->why = "upstream has it already";
 		rc->dropped++;
 		err = 0;
 		goto done;
@@ -1389,6 +1465,20 @@ done:
 	if (err < 0 && err != CRQ_ECONFLICT)
 		crq_error__prefix("cannot replay %s (%s)", shown,
 			id ? id : git_commit_summary(c));
+	if (action) {
+		const char *now = id ? mapped_id(rc, id) : NULL;
+
+		result_step(rc->res, git_commit_id(c), action, id,
+			err < 0 ? "stopped" : skip ? "skipped" :
+			rc->dropped != dropped_before || pdropped ? "dropped" :
+			"replayed", err < 0 ? crq_error_last() :
+			skip || rc->dropped != dropped_before || pdropped ?
+			rc->why : NULL,
+			now && *now && strcmp(now, id) ? now : NULL);
+	} else if (err < 0) {
+		result_step(rc->res, git_commit_id(c), NULL, id, "stopped",
+			crq_error_last(), NULL);
+	}
 	crq_node_free(tr);
 	free(argv);
 	crq_node_free(old);
@@ -1434,9 +1524,25 @@ static size_t count_between(crq_repo *repo, const git_oid *from,
 	return ahead;
 }
 
+/* The commits tip holds (a branch new on the remote). */
+static size_t count_all(crq_repo *repo, const git_oid *tip)
+{
+	git_revwalk *walk = NULL;
+	git_oid id;
+	size_t n = 0;
+
+	if (git_revwalk_new(&walk, repo->git) < 0)
+		return 0;
+	if (git_revwalk_push(walk, tip) == 0)
+		while (git_revwalk_next(&id, walk) == 0)
+			n++;
+	git_revwalk_free(walk);
+	return n;
+}
+
 /* Replay the local steps base..st->local onto st->upstream on the
  * replay ref; *result gets its tip. */
-static int replay_all(crq_buf *report, crq_repo *repo,
+static int replay_all(crq_buf *report, crq_node *res, crq_repo *repo,
 	struct sync_state *st, const char *replay_ref, git_oid *result)
 {
 	struct replay_ctx rc;
@@ -1447,7 +1553,11 @@ static int replay_all(crq_buf *report, crq_repo *repo,
 
 	memset(&rc, 0, sizeof(rc));
 	rc.report = report;
+	rc.res = res;
 	rc.idmap = crq_node_new(CRQ_NODE_OBJECT);
+	/* a replay again (upstream moved): its steps are this replay's */
+	crq_node_set(res, "steps", crq_node_new(CRQ_NODE_ARRAY));
+	crq_node_set(res, "replay", crq_node_new(CRQ_NODE_NULL));
 	if ((err = git_merge_base(&base, repo->git, &st->local,
 			&st->upstream)) < 0) {
 		err = crq_error__set(CRQ_EREPO,
@@ -1477,26 +1587,30 @@ static int replay_all(crq_buf *report, crq_repo *repo,
 
 		if (skipped(st, &id)) {
 			git_commit *sc = NULL;
+			crq_node *t = NULL;
+			crq_buf pr = CRQ_BUF_INIT, kept = CRQ_BUF_INIT;
 
 			crq_buf_printf(report, "skipped %.10s (kept at refs/crq/sync/%s)\n",
 				git_oid_tostr_s(&id), st->branch);
+			crq_buf_printf(&kept, "dropped with crq sync --skip (kept at refs/crq/sync/%s)",
+				st->branch);
 			/* a change whose create is skipped is not there: its
 			 * id must not lead its later steps to another change */
-			if (git_commit_lookup(&sc, repo->git, &id) == 0) {
-				crq_node *t = NULL;
-				crq_buf pr = CRQ_BUF_INIT;
-
-				if (crq_commit__trailers(&t, &pr,
-						git_commit_message(sc)) == 0 &&
-				    crq_node_get_str(t, "Crq-Change") &&
-				    !strcmp(crq_node_get_str(t, "Crq-Action") ?
-					crq_node_get_str(t, "Crq-Action") : "",
-					"create"))
-					crq_node_set(rc.idmap, crq_node_get_str(t,
-						"Crq-Change"), crq_node_new_cstr(""));
-				crq_node_free(t);
-				crq_buf_dispose(&pr);
-			}
+			if (git_commit_lookup(&sc, repo->git, &id) == 0 &&
+			    crq_commit__trailers(&t, &pr,
+					git_commit_message(sc)) == 0 &&
+			    crq_node_get_str(t, "Crq-Change") &&
+			    !strcmp(crq_node_get_str(t, "Crq-Action") ?
+				crq_node_get_str(t, "Crq-Action") : "",
+				"create"))
+				crq_node_set(rc.idmap, crq_node_get_str(t,
+					"Crq-Change"), crq_node_new_cstr(""));
+			result_step(res, &id, crq_node_get_str(t, "Crq-Action"),
+				crq_node_get_str(t, "Crq-Change"), "skipped",
+				kept.ptr, NULL);
+			crq_node_free(t);
+			crq_buf_dispose(&pr);
+			crq_buf_dispose(&kept);
 			git_commit_free(sc);
 			continue;
 		}
@@ -1509,6 +1623,8 @@ static int replay_all(crq_buf *report, crq_repo *repo,
 				"local commit %.10s is a merge; crq sync replays steps one by one\n"
 				"hint: undo the merge (git reset) and run crq sync",
 				git_oid_tostr_s(&id));
+			result_step(res, &id, NULL, NULL, "stopped",
+				crq_error_last(), NULL);
 		} else {
 			err = replay(&rc, repo, c);
 		}
@@ -1528,6 +1644,17 @@ static int replay_all(crq_buf *report, crq_repo *repo,
 	if (!err && (err = git_reference_name_to_id(result, repo->git,
 			replay_ref)) < 0)
 		err = crq_store__git_error(err, "cannot read the replay");
+	if (!err) {
+		crq_node *o = crq_node_new(CRQ_NODE_OBJECT);
+
+		crq_node_set(o, "onto", oid_node(&st->upstream));
+		crq_node_set(o, "result", oid_node(result));
+		crq_node_set(o, "replayed", crq_node_new_int(
+			(long long)rc.replayed));
+		crq_node_set(o, "dropped", crq_node_new_int(
+			(long long)rc.dropped));
+		crq_node_set(res, "replay", o);
+	}
 	if (!err)
 		crq_buf_printf(report, "replayed %zu local step%s on %s/%s%s\n",
 			rc.replayed, rc.replayed == 1 ? "" : "s", st->remote,
@@ -1646,7 +1773,7 @@ static int landed(crq_repo *repo, const struct sync_state *st,
  * Steps made on the branch since (after a kill) are kept: they become
  * the local steps of a replay onto it, and *still is set.
  */
-static int finish_landed(crq_buf *report, crq_repo *repo,
+static int finish_landed(crq_buf *report, crq_node *res, crq_repo *repo,
 	struct sync_state *st, const git_oid *which, const char *backup,
 	int *still)
 {
@@ -1671,6 +1798,8 @@ static int finish_landed(crq_buf *report, crq_repo *repo,
 		}
 		crq_buf_printf(report, "the sync's push had landed: %s is at %.10s\n",
 			st->branch, git_oid_tostr_s(which));
+		crq_node_set(res, "landed", oid_node(which));
+		crq_node_set(res, "outcome", crq_node_new_cstr("landed"));
 		return 0;
 	}
 	if (unborn || git_graph_descendant_of(repo->git, &now, &st->local) != 1)
@@ -1683,6 +1812,7 @@ static int finish_landed(crq_buf *report, crq_repo *repo,
 	crq_buf_printf(report, "the sync's push had landed (%.10s); %zu newer step%s of yours replay onto it\n",
 		git_oid_tostr_s(which), count_between(repo, &st->local, &now),
 		count_between(repo, &st->local, &now) == 1 ? "" : "s");
+	crq_node_set(res, "landed", oid_node(which));
 	st->since = st->local;
 	st->has_since = 1;
 	st->local = now;
@@ -1696,8 +1826,34 @@ static int finish_landed(crq_buf *report, crq_repo *repo,
 	return 0;
 }
 
-static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
-	int remote_given, crq_sync_mode mode)
+static void bump_retries(crq_node *res)
+{
+	crq_node *n = crq_node_get(res, "retries");
+
+	crq_node_set(res, "retries", crq_node_new_int(
+		(n && n->kind == CRQ_NODE_INT ? n->i : 0) + 1));
+}
+
+/* A push refused: by whom (the remote, or this clone's pre-push hook),
+ * in their words. */
+static void refused(crq_node *res, int how, const char *why)
+{
+	crq_node *o = crq_node_new(CRQ_NODE_OBJECT);
+
+	crq_node_set(o, "by", crq_node_new_cstr(how == CRQ_PUSH_REFUSED_HERE ?
+		"pre-push" : "remote"));
+	crq_node_set(o, "message", crq_node_new_cstr(why ? why : ""));
+	crq_node_set(res, "refused", o);
+	crq_node_set(res, "outcome", crq_node_new_cstr("refused"));
+}
+
+static void set_outcome(crq_node *res, const char *what)
+{
+	crq_node_set(res, "outcome", crq_node_new_cstr(what));
+}
+
+static int sync_locked(crq_buf *report, crq_node *res, crq_repo *repo,
+	const char *remote, int remote_given, crq_sync_mode mode)
 {
 	struct sync_state st;
 	crq_buf track = CRQ_BUF_INIT, backup = CRQ_BUF_INIT,
@@ -1712,6 +1868,7 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 			return have;
 		state_clear(repo);
 		crq_buf_puts(report, "removed the damaged journal .git/crq/sync-state; your branch is as it was\n");
+		set_outcome(res, "aborted");
 		return 0;
 	}
 	/* a journal whose result is not here was not written by a sync of
@@ -1725,6 +1882,7 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 		if (!there && mode == CRQ_SYNC_ABORT) {
 			state_clear(repo);
 			crq_buf_puts(report, "removed the damaged journal .git/crq/sync-state; your branch is as it was\n");
+			set_outcome(res, "aborted");
 			err = 0;
 			goto done;
 		}
@@ -1747,6 +1905,7 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 		state_clear(repo);
 		crq_buf_printf(report, "aborted the sync of branch '%s' (its steps are also at refs/crq/sync/%s)\n",
 			st.branch, st.branch);
+		set_outcome(res, "aborted");
 		err = 0;
 		goto done;
 	}
@@ -1783,6 +1942,7 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 		drop_ref(repo, replay_ref.ptr);
 		crq_buf_printf(report, "aborted the sync; your branch is as it was (your steps are also at %s)\n",
 			backup.ptr);
+		set_outcome(res, "aborted");
 		err = 0;
 		goto done;
 	}
@@ -1812,10 +1972,13 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 		else if (mode == CRQ_SYNC_RUN)
 			crq_buf_printf(report, "found an interrupted crq sync (%s phase; your steps are at %s): finishing it\n",
 				st.phase, backup.ptr);
+		crq_node_set(res, "resumed", crq_node_new_cstr(st.stopped ?
+			"stopped" : "interrupted"));
 		st.stopped = 0;
 		crq_buf_clear(&st.why);
 		snprintf(rname, sizeof(rname), "%s", st.remote);
 		remote = rname;
+		crq_node_set(res, "remote", crq_node_new_cstr(remote));
 	} else {
 		snprintf(st.remote, sizeof(st.remote), "%s", remote);
 		snprintf(st.branch, sizeof(st.branch), "%s", branch);
@@ -1831,7 +1994,7 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 		/* pushed; only the branch was left to move */
 		int still;
 
-		if ((err = finish_landed(report, repo, &st, &st.result,
+		if ((err = finish_landed(report, res, repo, &st, &st.result,
 				backup.ptr, &still)) < 0)
 			goto done;
 		if (!still) {
@@ -1865,11 +2028,20 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 			err = crq_store__git_error(err, "cannot read the fetched tip");
 			goto done;
 		}
+		{
+			crq_node *f = crq_node_new(CRQ_NODE_OBJECT);
+
+			crq_node_set(f, "ref", crq_node_new_cstr(track.ptr));
+			crq_node_set(f, "tip", oid_node(found ? &upstream :
+				NULL));
+			crq_node_set(res, "fetched", f);
+			crq_node_set(res, "local", oid_node(&local));
+		}
 		if (have && found && landed(repo, &st, &upstream, &result)) {
 			/* a push of this sync landed before it was cut short */
 			int still;
 
-			if ((err = finish_landed(report, repo, &st, &result,
+			if ((err = finish_landed(report, res, repo, &st, &result,
 					backup.ptr, &still)) < 0)
 				goto done;
 			if (!still) {
@@ -1912,21 +2084,36 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 				if (!report->size)
 					crq_buf_printf(report, "nothing to do: %s is the same as %s/%s\n",
 						branch, remote, branch);
+				if (!crq_node_get_str(res, "outcome"))
+					set_outcome(res, "up-to-date");
 				err = 0;
 				break;
 			}
 			crq_buf_clear(&why);
 			err = crq_transport__push(repo, remote, branch, &local,
 				found ? &upstream : NULL, &why);
-			if (err == CRQ_PUSH_STALE)
+			if (err == CRQ_PUSH_STALE) {
+				bump_retries(res);
 				continue;
+			}
 			if (err == CRQ_PUSH_REFUSED || err == CRQ_PUSH_REFUSED_HERE) {
+				refused(res, err, why.ptr);
 				err = push_refused(err, remote, branch, why.ptr);
 				goto done;
 			}
 			if (err < 0)
 				goto done;
 			set_ref(repo, track.ptr, &local, "crq sync: pushed");
+			{
+				crq_node *o = move_node(found ? &upstream :
+					NULL, &local, found ? n :
+					count_all(repo, &local));
+
+				crq_node_set(o, "new_branch",
+					crq_node_new_bool(!found));
+				crq_node_set(res, "pushed", o);
+				set_outcome(res, "pushed");
+			}
 			if (found)
 				crq_buf_printf(report, "pushed %zu step%s to %s/%s (%s..%s)\n",
 					n, n == 1 ? "" : "s", remote, branch,
@@ -1949,6 +2136,10 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 			    (err = move_branch(repo, &local, &upstream)) < 0)
 				goto done;
 			state_clear(repo);
+			crq_node_set(res, "fast_forward", move_node(&local,
+				&upstream, count_between(repo, &local,
+				&upstream)));
+			set_outcome(res, "fast-forwarded");
 			crq_buf_printf(report, "fast-forwarded %s from %s to %s (%zu step%s)\n",
 				branch, git_oid_tostr(a, sizeof(a), &local),
 				git_oid_tostr(b, sizeof(b), &upstream),
@@ -1972,9 +2163,16 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 		if ((err = set_ref(repo, backup.ptr, &st.local, "crq sync")) < 0 ||
 		    (err = state_save(repo, &st)) < 0)
 			goto done;
-		if ((err = replay_all(report, repo, &st, replay_ref.ptr,
+		if ((err = replay_all(report, res, repo, &st, replay_ref.ptr,
 				&result)) < 0) {
 			if (st.stopped) {
+				crq_node *o = crq_node_new(CRQ_NODE_OBJECT);
+
+				crq_node_set(o, "commit", oid_node(&st.stop_at));
+				crq_node_set(o, "message", crq_node_new_cstr(
+					crq_buf_cstr(&st.why)));
+				crq_node_set(res, "stopped", o);
+				set_outcome(res, "stopped");
 				state_save(repo, &st);
 				err = stop_message(&st);
 			}
@@ -1997,6 +2195,7 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 			if (err == CRQ_PUSH_STALE) {
 				crq_buf_printf(report, "%s/%s moved meanwhile; again\n",
 					remote, branch);
+				bump_retries(res);
 				snprintf(st.phase, sizeof(st.phase), "replay");
 				remember_tried(&st, &result);
 				st.has_result = 0;
@@ -2009,12 +2208,21 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 				remember_tried(&st, &result);
 				st.has_result = 0;
 				state_save(repo, &st);
+				refused(res, err, why.ptr);
 				err = push_refused(err, remote, branch, why.ptr);
 				goto done;
 			}
 			if (err < 0)
 				goto done;
 			set_ref(repo, track.ptr, &result, "crq sync: pushed");
+			{
+				crq_node *o = move_node(&upstream, &result,
+					count_between(repo, &upstream, &result));
+
+				crq_node_set(o, "new_branch",
+					crq_node_new_bool(0));
+				crq_node_set(res, "pushed", o);
+			}
 		}
 		snprintf(st.phase, sizeof(st.phase), "move");
 		if ((err = state_save(repo, &st)) < 0)
@@ -2025,6 +2233,7 @@ static int sync_locked(crq_buf *report, crq_repo *repo, const char *remote,
 					git_oid_tostr_s(&result));
 			goto done;
 		}
+		set_outcome(res, "replayed");
 		if (pushed)
 			crq_buf_printf(report, "%s is at %s/%s (%.10s): nothing of yours was left to push\n",
 				branch, remote, branch, git_oid_tostr_s(&result));
@@ -2058,25 +2267,53 @@ done:
 	return err;
 }
 
+int crq_sync_run_ext(crq_node **out, crq_buf *report, crq_repo *repo,
+	const char *remote, crq_sync_mode mode)
+{
+	crq_node *res = result_new(remote ? remote : "origin",
+		repo->branch && !strncmp(repo->branch, "refs/heads/", 11) ?
+		crq_store__branch_name(repo) : NULL);
+	crq_buf scratch = CRQ_BUF_INIT;
+	git_oid head;
+	int err;
+
+	if (!report)
+		report = &scratch;
+	if (!repo->workdir) {
+		err = crq_error__set(CRQ_EUSAGE,
+			"crq sync works in a checked-out store");
+		goto done;
+	}
+	if (strncmp(repo->branch, "refs/heads/", 11)) {
+		err = crq_error__set(CRQ_EUSAGE,
+			"crq sync shares a branch (refs/heads/...), not '%s'",
+			repo->branch);
+		goto done;
+	}
+	/* no other crq writer of this clone steps in between */
+	if ((err = crq_store__lock(repo)) < 0)
+		goto done;
+	err = sync_locked(report, res, repo, remote ? remote : "origin",
+		!!remote, mode);
+	crq_store__unlock(repo);
+	/* where the branch is now: read after, whatever happened */
+	if (git_reference_name_to_id(&head, repo->git, repo->branch) == 0)
+		crq_node_set(res, "head", oid_node(&head));
+done:
+	if (err < 0 && !crq_node_get_str(res, "outcome"))
+		set_outcome(res, "failed");
+	if (out)
+		*out = res;
+	else
+		crq_node_free(res);
+	crq_buf_dispose(&scratch);
+	return err;
+}
+
 int crq_sync_run(crq_buf *report, crq_repo *repo, const char *remote,
 	crq_sync_mode mode)
 {
-	int err;
-
-	if (!repo->workdir)
-		return crq_error__set(CRQ_EUSAGE,
-			"crq sync works in a checked-out store");
-	if (strncmp(repo->branch, "refs/heads/", 11))
-		return crq_error__set(CRQ_EUSAGE,
-			"crq sync shares a branch (refs/heads/...), not '%s'",
-			repo->branch);
-	/* no other crq writer of this clone steps in between */
-	if ((err = crq_store__lock(repo)) < 0)
-		return err;
-	err = sync_locked(report, repo, remote ? remote : "origin", !!remote,
-		mode);
-	crq_store__unlock(repo);
-	return err;
+	return crq_sync_run_ext(NULL, report, repo, remote, mode);
 }
 
 int crq_sync(crq_buf *report, crq_repo *repo, const char *remote)

@@ -72,4 +72,12 @@ int crq_audit_failed(const crq_node *pack);
 int crq_audit_permissions(crq_node **out, crq_repo *repo,
 	const crq_audit_options *opts, long long now);
 
+/*
+ * The fingerprint of an OpenSSH public key line "TYPE BASE64 [COMMENT]"
+ * as ssh-keygen -lf shows it: "SHA256:" and the unpadded base64 of the
+ * SHA-256 of the key blob, appended to out.  CRQ_EINVALID (out as it
+ * was) when the line holds no base64 key blob.
+ */
+int crq_audit_fingerprint(crq_buf *out, const char *key);
+
 #endif

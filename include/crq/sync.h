@@ -5,6 +5,7 @@
 #ifndef CRQ_PUBLIC_SYNC_H
 #define CRQ_PUBLIC_SYNC_H
 
+#include "crq/node.h"
 #include "crq/store.h"
 
 /* ------------------------------------------------------------------ */
@@ -42,6 +43,41 @@ typedef enum {
 
 int crq_sync_run(crq_buf *report, crq_repo *repo, const char *remote,
 	crq_sync_mode mode);
+
+/*
+ * crq_sync_run (report may be NULL), and what the sync did as data:
+ * *out (when out is not NULL) gets an object with every key below
+ * always there (null when it did not happen), also when the sync
+ * failed (then it says what was done before it stopped):
+ *   remote, branch       the remote and the branch shared
+ *   resumed              null, "stopped" or "interrupted": a journal of
+ *                        an earlier sync was found and taken up
+ *   landed               the commit of an earlier sync's push found on
+ *                        the remote (the branch was brought there)
+ *   fetched              {ref, tip}: the remote-tracking ref fetched and
+ *                        the remote's tip (null: no such branch there)
+ *   local                the branch's tip when fetched
+ *   outcome              up-to-date, pushed (only the branch had moved),
+ *                        fast-forwarded (only the remote had), replayed
+ *                        (both: the local steps replayed on the remote's
+ *                        tip), landed, aborted, stopped (a step no longer
+ *                        applies), refused (the push), failed
+ *   fast_forward         {from, to, steps}
+ *   steps                [{commit, action, change, outcome (replayed,
+ *                        dropped, skipped, stopped), reason, renumbered
+ *                        (the id a new change got upstream)}]: the local
+ *                        steps of the last replay, oldest first
+ *   replay               {onto, result, replayed, dropped}
+ *   pushed               {from (null: a new branch there), to, steps,
+ *                        new_branch}
+ *   stopped              {commit, message}: the step that stopped it
+ *   refused              {by (remote or pre-push), message}
+ *   retries              how often the remote moved meanwhile
+ *   head                 the branch's tip afterwards
+ * Commits are full hex ids.  Free it with crq_node_free().
+ */
+int crq_sync_run_ext(crq_node **out, crq_buf *report, crq_repo *repo,
+	const char *remote, crq_sync_mode mode);
 /* crq_sync_run(report, repo, remote, CRQ_SYNC_RUN). */
 int crq_sync(crq_buf *report, crq_repo *repo, const char *remote);
 

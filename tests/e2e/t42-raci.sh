@@ -121,6 +121,9 @@ EOF
 before=$(state .)
 expect 0 "" "$CRQ" raci --format json
 cp "$TMP/out" "$TMP/r1.json"
+expect 0 "" "$CRQ" raci --json
+same "raci --json is --format json" "$(cat "$TMP/out")" "$(cat "$TMP/r1.json")"
+expect 129 "--json and --format md exclude each other" "$CRQ" raci --json --format md
 "$CRQ" policy show --json >"$TMP/p1.json"
 crosscheck "$TMP/r1.json" "$TMP/p1.json"
 same "phases in order, the others alphabetically" "$(phases "$TMP/r1.json")" \
@@ -288,7 +291,7 @@ expect 129 "option '--format' given twice" "$CRQ" raci --format md --format json
 expect 129 "option '-o' needs a value" "$CRQ" raci -o
 expect 129 "-o needs a file name" "$CRQ" raci -o ""
 expect 0 "" "$CRQ" raci -h
-check "-h: the help" grep -q '^usage: crq raci \[--format text|md|json|html\] \[-o FILE\]' "$TMP/out"
+check "-h: the help" grep -q '^usage: crq raci \[--json | --format text|md|json|html\] \[-o FILE\]' "$TMP/out"
 "$CRQ" help raci >"$TMP/help"
 check "crq help raci says the same" cmp "$TMP/out" "$TMP/help"
 same "errors wrote nothing" "$(state .)" "$before"

@@ -98,10 +98,48 @@ same "member list --json: the roles of each member as the policy has them" \
 expect 0 "" "$CRQ" member list
 same "member list: one line per member" "$(wc -l <"$TMP/out" | tr -d ' ')" \
 	"$($PY -c 'import yaml,sys; print(len(yaml.safe_load(open(sys.argv[1]))["members"]))' "$TMP/policy.yaml")"
-same "member list: bob's line" \
-	"$(grep '^bob@example.com ' "$TMP/out" | tr -s ' ')" "bob@example.com Bob cab,change-manager ssh-ed25519"
+bobfp=$(ssh-keygen -lf "$TMP/bob.pub" | cut -d' ' -f2)
+same "member list: bob's line, his key's fingerprint as ssh-keygen -lf has it" \
+	"$(grep '^bob@example.com ' "$TMP/out" | tr -s ' ')" "bob@example.com Bob cab,change-manager ssh-ed25519 $bobfp"
 same "member list: the columns are aligned" \
 	"$(awk '{ print index($0, $2) }' "$TMP/out" | sort -u | wc -l | tr -d ' ')" "1"
+# every key's fingerprint, by ssh-keygen from the policy's own key lines;
+# a member with two keys (carol), to show each is its own
+ssh-keygen -q -t ed25519 -N '' -C carol2 -f "$TMP/carol2" </dev/null
+as alice member add carol@example.com --name Carol --role cab \
+	--key "$(keyfor carol).pub" >/dev/null
+git show HEAD:.crq/policy.yaml | awk -v k="$(cut -d' ' -f1,2 "$TMP/carol2.pub")" '
+	{ print } /^  - email: / { c = ($3 == "carol@example.com") }
+	c && /^    keys:$/ { print "      - " k }' >"$TMP/policy.yaml"
+check "policy apply: carol gets a second key" "$CRQ" policy apply "$TMP/policy.yaml"
+git show HEAD:.crq/policy.yaml >"$TMP/policy.yaml"
+$PY -c 'import yaml,sys
+for m in yaml.safe_load(open(sys.argv[1]))["members"]:
+    for k in m.get("keys", []):
+        print(m["email"], k)' "$TMP/policy.yaml" >"$TMP/keylines"
+same "carol has two keys in the policy" "$(grep -c '^carol@' "$TMP/keylines")" "2"
+: >"$TMP/want-fp"
+while read -r email type b64; do
+	printf '%s %s\n' "$type" "$b64" >"$TMP/one.pub"
+	printf '%s %s %s\n' "$email" "$type" "$(ssh-keygen -lf "$TMP/one.pub" | cut -d' ' -f2)" >>"$TMP/want-fp"
+done <"$TMP/keylines"
+expect 0 "" "$CRQ" member list --json
+same "member list --json: each key's fingerprint is ssh-keygen -lf's" \
+	"$($PY -c 'import json,sys
+for m in json.load(open(sys.argv[1])):
+    for k in m["keys"]:
+        print(m["email"], k["type"], k["fingerprint"])' "$TMP/out")" "$(cat "$TMP/want-fp")"
+same "member list --json: each key as the policy has it" \
+	"$($PY -c 'import json,sys
+for m in json.load(open(sys.argv[1])):
+    for k in m["keys"]:
+        print(m["email"], k["key"])' "$TMP/out")" "$(cat "$TMP/keylines")"
+same "member list --json: the two fingerprints of carol differ" \
+	"$($PY -c 'import json,sys; m=[m for m in json.load(open(sys.argv[1])) if m["email"]=="carol@example.com"][0]; print(len(set(k["fingerprint"] for k in m["keys"])))' "$TMP/out")" "2"
+expect 0 "" "$CRQ" member list
+same "member list: carol's keys, each with its fingerprint" \
+	"$(grep '^carol@example.com ' "$TMP/out" | tr -s ' ' | cut -d' ' -f4-)" \
+	"$(grep '^carol@' "$TMP/want-fp" | cut -d' ' -f2,3 | sed 's/$/,/' | tr '\n' ' ' | sed 's/, $//')"
 expect 129 "unknown option '--yaml'" "$CRQ" member list --yaml
 expect 129 "option '--json' given twice" "$CRQ" member list --json --json
 expect 0 "" "$CRQ" member -h
