@@ -33,6 +33,10 @@
 #include "crq/node.h"
 #include "crq/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CRQ_AUDIT_OPTIONS_VERSION 1
 
 typedef struct {
@@ -79,5 +83,9 @@ int crq_audit_permissions(crq_node **out, crq_repo *repo,
  * was) when the line holds no base64 key blob.
  */
 int crq_audit_fingerprint(crq_buf *out, const char *key);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

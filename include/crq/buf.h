@@ -7,6 +7,10 @@
 
 #include "crq/error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ------------------------------------------------------------------ */
 /* Growable string buffer.  Invariant: ptr is NUL-terminated whenever
  * size > 0 or after any put; size excludes the NUL. */
@@ -36,5 +40,9 @@ char *crq_buf_detach(crq_buf *buf);
 /* Read a whole file into buf; fails with CRQ_EINVALID when larger than
  * max bytes, CRQ_ENOTFOUND when missing.  path "-" reads stdin. */
 int crq_buf_read_file(crq_buf *buf, const char *path, size_t max);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -7,6 +7,10 @@
 
 #include "crq/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ------------------------------------------------------------------ */
 /* Change requests.  A change is a crq_node object holding the fields of
  * schemas/change.schema.json. */
@@ -197,5 +201,9 @@ int crq_template_list(crq_node **out, crq_repo *repo);
 /* The text of template name, byte for byte; CRQ_ENOTFOUND when there is
  * none, CRQ_EINVALID for a name that is no template name. */
 int crq_template_read(crq_buf *out, crq_repo *repo, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -13,6 +13,10 @@
 #include "crq/buf.h"
 #include "crq/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct crq_config crq_config;
 
 /* The configuration for path: the -c overrides of opts (may be NULL)
@@ -34,5 +38,9 @@ int crq_config_get(crq_buf *out, crq_config *cfg, const char *name);
 int crq_config_get_bool(int *out, crq_config *cfg, const char *name);
 /* The same reading of a value: 1, 0, or -1 when text is no boolean. */
 int crq_config_parse_bool(const char *text);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

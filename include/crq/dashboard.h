@@ -11,6 +11,10 @@
 #include "crq/report.h"
 #include "crq/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
 	unsigned int version;
 	const char *title;	/* the page's title */
@@ -42,5 +46,9 @@ void crq_dashboard_html(crq_buf *out, const crq_node *report,
 int crq_dashboard_write(crq_buf *out, crq_node **audit_out,
 	crq_node **report_out, crq_repo *repo, const crq_audit_options *ao,
 	const crq_report_options *ro, const crq_dashboard_options *opts);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -9,6 +9,10 @@
 #include <stdarg.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CRQ_VERSION "0.1.0"
 
 
@@ -38,5 +42,9 @@ void crq_error_clear(void);
  * libcrq, like an editor's accept function); returns code. */
 int crq_error_set(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -33,6 +33,10 @@
 #include "crq/node.h"
 #include "crq/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CRQ_EVENTS_OPTIONS_VERSION 1
 
 typedef struct {
@@ -54,5 +58,9 @@ int crq_events(crq_node **out, crq_repo *repo, const crq_events_options *opts);
 /* The events a step made: those of commit (hex) alone, for sending
  * right after a local step. */
 int crq_events_of_commit(crq_node **out, crq_repo *repo, const char *commit);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -8,6 +8,10 @@
 #include "crq/node.h"
 #include "crq/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * Record the escalations the time-driven automation rules call for at
  * `at` (0: now; never later than now): for each rule that records
@@ -31,5 +35,9 @@ int crq_escalate(crq_node **out, crq_repo *repo, long long at, int dry_run);
  */
 int crq_gate(crq_node **out, crq_repo *repo, const char *service,
 	long long at);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

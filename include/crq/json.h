@@ -7,6 +7,10 @@
 
 #include "crq/node.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ------------------------------------------------------------------ */
 /* JSON: strict RFC 8259 parser and writer. */
 
@@ -23,5 +27,9 @@ int crq_json_parse(crq_node **out, const char *text, size_t len,
 void crq_json_write(crq_buf *out, const crq_node *node, int pretty);
 /* Append str as a JSON string literal (with quotes) to out. */
 void crq_json_write_string(crq_buf *out, const char *str, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -7,6 +7,10 @@
 
 #include "crq/buf.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ------------------------------------------------------------------ */
 /* Value tree shared by the JSON parser, the YAML loader, the schema
  * validator and the change model. */
@@ -77,5 +81,9 @@ void crq_node_push(crq_node *arr, crq_node *val);
 const char *crq_node_get_str(const crq_node *obj, const char *key);
 /* Follow a dotted path ("window.start") through objects; NULL if absent. */
 crq_node *crq_node_path(const crq_node *root, const char *dotted);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -56,6 +56,10 @@
 #include "crq/node.h"
 #include "crq/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The channels of this machine (git config with the crq_options
  * overrides, as crq_repo_config reads it), sorted by name: an array of
  * {name, type, url, secret, events (an array), command, timeout,
@@ -123,5 +127,9 @@ void crq_notify_reports_free(crq_notify_report *r, size_t count);
  * webhook's token in its path or query (a password in it shows as
  * "(set)").  Appended to out. */
 void crq_notify_url_shown(crq_buf *out, const char *url);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

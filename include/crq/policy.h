@@ -7,6 +7,10 @@
 
 #include "crq/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ------------------------------------------------------------------ */
 /* The policy (.crq/policy.yaml).  Every change to it is one commit by
  * an admin of the policy it replaces (judged by the parent commit's
@@ -40,5 +44,9 @@ int crq_policy_withdraw(crq_repo *repo);
 /* git's gpg.ssh.allowedSignersFile lines for every member key:
  * 'EMAIL namespaces="git" TYPE BASE64'. */
 int crq_policy_allowed_signers(crq_buf *out, crq_repo *repo);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

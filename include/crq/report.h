@@ -9,6 +9,10 @@
 #include "crq/node.h"
 #include "crq/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CRQ_REPORT_OPTIONS_VERSION 1
 
 typedef struct {
@@ -25,5 +29,9 @@ typedef struct {
 	NULL, NULL, 0, 0 }
 
 int crq_report(crq_node **out, crq_repo *repo, const crq_report_options *opts);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

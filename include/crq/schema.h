@@ -7,6 +7,10 @@
 
 #include "crq/node.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ------------------------------------------------------------------ */
 /* Schema validation (JSON Schema draft-07).  A schema is compiled when
  * it is loaded and never changes afterwards: a loaded schema may be
@@ -62,5 +66,9 @@ int crq_schema_validate(const crq_schema *schema, const crq_node *doc,
 	crq_issues *issues);
 /* 1 when s is an RFC 3339 date-time with a zone. */
 int crq_schema_is_datetime(const char *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

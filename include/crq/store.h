@@ -7,6 +7,10 @@
 
 #include "crq/schema.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ------------------------------------------------------------------ */
 /* The store: a git repository holding .crq/ and changes/. */
 
@@ -101,5 +105,9 @@ int crq_repo_sign(crq_buf *out, crq_repo *repo, const char *data,
 int crq_cache_status(crq_node **out, crq_repo *repo);
 /* Remove the cache; commands rebuild what they need. */
 int crq_cache_clear(crq_repo *repo);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

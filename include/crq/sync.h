@@ -8,6 +8,10 @@
 #include "crq/node.h"
 #include "crq/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ------------------------------------------------------------------ */
 /* Sharing a store. */
 
@@ -80,5 +84,9 @@ int crq_sync_run_ext(crq_node **out, crq_buf *report, crq_repo *repo,
 	const char *remote, crq_sync_mode mode);
 /* crq_sync_run(report, repo, remote, CRQ_SYNC_RUN). */
 int crq_sync(crq_buf *report, crq_repo *repo, const char *remote);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

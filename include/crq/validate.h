@@ -7,6 +7,10 @@
 
 #include "crq/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ------------------------------------------------------------------ */
 /* Validation of files for editors and hooks. */
 
@@ -24,5 +28,9 @@ int crq_validate_index(crq_repo *repo, const char *datadir,
  * problem.  Returns 0, CRQ_EINVALID, or another error. */
 int crq_validate_file(crq_repo *repo, const char *datadir, const char *path,
 	const char *text, size_t len, const char *kind, crq_issues *issues);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -7,6 +7,10 @@
 
 #include "crq/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ------------------------------------------------------------------ */
 /* Verification: the history proves itself. */
 
@@ -126,5 +130,9 @@ int crq_change_status(crq_node **out, crq_repo *repo, const char *base,
 int crq_repo_descends(crq_repo *repo, const char *b, const char *a);
 /* 1 when rev's tree holds a crq policy, 0 when not, < 0 on error. */
 int crq_repo_has_policy(crq_repo *repo, const char *rev);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

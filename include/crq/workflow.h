@@ -7,6 +7,10 @@
 
 #include "crq/change.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ------------------------------------------------------------------ */
 /* Steps on changes, made by the rule engine as the current user. */
 
@@ -151,5 +155,9 @@ int crq_change_approval_status(crq_node **out, crq_repo *repo,
 int crq_change_import_reviews(crq_repo *repo, const char *id,
 	const char *forge, const char *pr, const crq_node *reviews,
 	crq_issues *problems, size_t *imported);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

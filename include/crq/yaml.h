@@ -7,6 +7,10 @@
 
 #include "crq/node.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ------------------------------------------------------------------ */
 /* YAML: strict loader and canonical emitter. */
 
@@ -50,5 +54,9 @@ int crq_yaml_plain_float(const char *s, double *out);
 int crq_yaml_plain_ambiguous(const char *s);
 /* 1 when s looks like a YAML timestamp (date or date-time). */
 int crq_yaml_plain_timestamp(const char *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -48,6 +48,13 @@ for h in $(cd "$D/opt/crq/include" && find . -name '*.h' | sed 's|^\./||'); do
 		-fsyntax-only -I"$D/opt/crq/include" -x c - 2>"$TMP/herr" || hbad="$hbad $h"
 done
 same "every installed header compiles alone" "$hbad" ""
+# and in C++, inside extern "C"
+hbad=
+for h in $(cd "$D/opt/crq/include" && find . -name '*.h' | sed 's|^\./||'); do
+	printf '#include <%s>\n' "$h" | c++ -std=c++11 -Wall -Wextra -pedantic -Werror \
+		-fsyntax-only -I"$D/opt/crq/include" -x c++ - 2>"$TMP/herr" || hbad="$hbad $h"
+done
+same "every installed header compiles alone in C++" "$hbad" ""
 export PKG_CONFIG_PATH="$L/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$D"
 expect 0 "" pkg-config --modversion crq
 same "crq.pc's version is crq's" "$(cat "$TMP/out")" "$("$CRQ" --version | sed 's/^crq version //')"
@@ -74,13 +81,15 @@ check "and needs libcrq.so.0 at run time" sh -c "readelf -d '$TMP/lc-shared' | g
 # shellcheck disable=SC2046
 check "the example builds against libcrq.a" cc -o "$TMP/lc-static" "$TMP/lc.c" $(pkg-config --static --cflags --libs crq | sed 's/-lcrq/-l:libcrq.a/')
 check "and then not against libcrq.so" sh -c "! readelf -d '$TMP/lc-static' | grep -q 'libcrq'"
+# shellcheck disable=SC2046
+check "the example builds as C++ against libcrq.so" c++ -x c++ -o "$TMP/lc-cxx" "$TMP/lc.c" -x none $(pkg-config --cflags --libs crq)
 unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 cd "$TMP"
 expect 0 "" "$D/opt/crq/bin/crq" -C s new --title "second one" \
 	--set implementation_plan=a --set backout_plan=b --set test_plan=c
 expect 0 "" "$D/opt/crq/bin/crq" -C s submit 2
-for v in shared static; do
-	if [ $v = shared ]; then run="env LD_LIBRARY_PATH=$L $TMP/lc-$v"; else run="$TMP/lc-$v"; fi
+for v in shared static cxx; do
+	if [ $v = static ]; then run="$TMP/lc-$v"; else run="env LD_LIBRARY_PATH=$L $TMP/lc-$v"; fi
 	# the installed DATADIR is compiled into libcrq: /opt/crq is not there,
 	# so CRQ_DATADIR points at the DESTDIR copy
 	CRQ_DATADIR="$D/opt/crq/share/crq" $run s >"$TMP/lc" 2>"$TMP/err"
