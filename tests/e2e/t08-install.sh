@@ -26,6 +26,13 @@ expect 0 "" "$D/opt/crq/bin/crq" schema policy
 same "installed crq reads installed schemas" "$(sha1sum <"$TMP/out")" "$(sha1sum <"$TOP/schemas/policy.schema.json")"
 expect 0 "" "$D/opt/crq/bin/crq" init s
 expect 0 "" "$D/opt/crq/bin/crq" -C s new --title "installed"
+# the installed completion, with the installed crq on PATH
+got=$(cd s && PATH="$D/opt/crq/bin:$PATH" bash -c '. "$1"; COMP_WORDS=(crq ap); COMP_CWORD=1; _crq; printf "%s\n" "${COMPREPLY[@]}"' _ "$D/opt/crq/share/bash-completion/completions/crq")
+same "installed bash completion: crq ap<TAB>" "$got" "approve"
+got=$(cd s && PATH="$D/opt/crq/bin:$PATH" bash -c '. "$1"; COMP_WORDS=(crq show ""); COMP_CWORD=2; _crq; printf "%s\n" "${COMPREPLY[@]}"' _ "$D/opt/crq/share/bash-completion/completions/crq")
+same "installed bash completion: crq show <TAB> gives the ids" "$got" "CHG-000001"
+got=$(cd s && PATH="$D/opt/crq/bin:$PATH" fish -c "source '$D/opt/crq/share/fish/vendor_completions.d/crq.fish'; complete -C 'crq appr'" 2>&1 | cut -f1)
+same "installed fish completion: crq appr<TAB>" "$got" "approve"
 fsck_clean s
 
 # the library: headers, static and shared libcrq with its soname, crq.pc
