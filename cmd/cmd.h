@@ -86,6 +86,11 @@ int print_help(const struct cmd *cmd);
 int wants_help(int argc, char **argv);
 /* Open the store containing the current directory. */
 int open_repo(crq_repo **out, struct cmd_ctx *ctx);
+/* open_repo() and the policy on its branch tip (borrowed); on failure
+ * the error is reported, nothing is left open, and the exit code
+ * returned. */
+int open_policy(crq_repo **out, const crq_node **policy,
+	struct cmd_ctx *ctx);
 /* Release what open_repo() gave (kept open under crq batch). */
 void close_repo(crq_repo *repo, struct cmd_ctx *ctx);
 /* Exit status after flushing stdout: 128 when stdout failed. */

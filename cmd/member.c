@@ -45,16 +45,12 @@ static int member_list(const struct cmd *self, int argc, char **argv,
 	crq_repo *repo = NULL;
 	crq_buf out = CRQ_BUF_INIT;
 	size_t i, j, we = 5, wn = 4;
-	int rc = 0, err;
+	int rc = 0;
 
 	if ((rc = json_flag_only(self, argc, argv, 2, &json)))
 		return rc;
-	if ((rc = open_repo(&repo, ctx)))
+	if ((rc = open_policy(&repo, &policy, ctx)))
 		return rc;
-	if ((err = crq_policy_get(&policy, repo)) < 0) {
-		rc = report(err);
-		goto done;
-	}
 	members = crq_node_get(policy, "members");
 	arr = crq_node_new(CRQ_NODE_ARRAY);
 	for (i = 0; members && members->kind == CRQ_NODE_ARRAY &&
@@ -148,7 +144,6 @@ static int member_list(const struct cmd *self, int argc, char **argv,
 	text_safe(&out);
 	fwrite(crq_buf_cstr(&out), 1, out.size, stdout);
 	rc = finish(0);
-done:
 	crq_node_free(arr);
 	crq_buf_dispose(&out);
 	close_repo(repo, ctx);
@@ -266,16 +261,12 @@ static int role_list(const struct cmd *self, int argc, char **argv,
 	crq_repo *repo = NULL;
 	crq_buf out = CRQ_BUF_INIT;
 	size_t i, w = 4;
-	int rc, err;
+	int rc;
 
 	if ((rc = json_flag_only(self, argc, argv, 2, &json)))
 		return rc;
-	if ((rc = open_repo(&repo, ctx)))
+	if ((rc = open_policy(&repo, &policy, ctx)))
 		return rc;
-	if ((err = crq_policy_get(&policy, repo)) < 0) {
-		rc = report(err);
-		goto done;
-	}
 	roles = crq_node_get(policy, "roles");
 	arr = crq_node_new(CRQ_NODE_ARRAY);
 	for (i = 0; roles && roles->kind == CRQ_NODE_OBJECT &&
@@ -306,7 +297,6 @@ static int role_list(const struct cmd *self, int argc, char **argv,
 	text_safe(&out);
 	fwrite(crq_buf_cstr(&out), 1, out.size, stdout);
 	rc = finish(0);
-done:
 	crq_node_free(arr);
 	crq_buf_dispose(&out);
 	close_repo(repo, ctx);

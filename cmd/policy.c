@@ -31,69 +31,6 @@ static int sub_args(const struct cmd *self, int argc, char **argv,
 	return 0;
 }
 
-/* The entry of state in arr ({state, enter, leave}), made when new. */
-static crq_node *state_entry(crq_node *arr, const char *state)
-{
-	crq_node *o;
-	size_t i;
-
-	for (i = 0; i < arr->count; i++)
-		if (!strcmp(crq_node_get_str(arr->items[i], "state"), state))
-			return arr->items[i];
-	o = crq_node_new(CRQ_NODE_OBJECT);
-	crq_node_set(o, "state", crq_node_new_cstr(state));
-	crq_node_set(o, "enter", crq_node_new(CRQ_NODE_ARRAY));
-	crq_node_set(o, "leave", crq_node_new(CRQ_NODE_ARRAY));
-	crq_node_push(arr, o);
-	return o;
-}
-
-static void add_action(crq_node *list, const char *action)
-{
-	size_t i;
-
-	for (i = 0; i < list->count; i++)
-		if (!strcmp(list->items[i]->str, action))
-			return;
-	crq_node_push(list, crq_node_new_cstr(action));
-}
-
-/*
- * The states of the policy's workflow: every state an action starts
- * from ('*', any, is none of them) or leads to, in the order the
- * actions name them, each with the actions that lead to it (enter) and
- * that start from it (leave).
- */
-static crq_node *workflow_states(const crq_node *policy)
-{
-	const crq_node *actions = crq_node_path(policy, "workflow.actions");
-	crq_node *arr = crq_node_new(CRQ_NODE_ARRAY);
-	size_t i, k;
-
-	for (i = 0; actions && actions->kind == CRQ_NODE_ARRAY &&
-	     i < actions->count; i++) {
-		const crq_node *a = actions->items[i];
-		const crq_node *from = crq_node_get(a, "from");
-		const char *name = crq_node_get_str(a, "name");
-		const char *to = crq_node_get_str(a, "to");
-
-		if (!name)
-			continue;
-		for (k = 0; from && from->kind == CRQ_NODE_ARRAY &&
-		     k < from->count; k++) {
-			const crq_node *f = from->items[k];
-
-			if (f->kind == CRQ_NODE_STRING && strcmp(f->str, "*"))
-				add_action(crq_node_get(state_entry(arr,
-					f->str), "leave"), name);
-		}
-		if (to)
-			add_action(crq_node_get(state_entry(arr, to), "enter"),
-				name);
-	}
-	return arr;
-}
-
 int cmd_policy(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct cmd *self = cmd_find("policy");
@@ -139,12 +76,8 @@ int cmd_policy(int argc, char **argv, struct cmd_ctx *ctx)
 	if (!strcmp(argv[1], "show")) {
 		if ((rc = sub_args(self, argc, argv, 0, &json, &file)))
 			return rc;
-		if ((rc = open_repo(&repo, ctx)))
+		if ((rc = open_policy(&repo, &policy, ctx)))
 			return rc;
-		if ((err = crq_policy_get(&policy, repo)) < 0) {
-			rc = report(err);
-			goto done;
-		}
 		if (json) {
 			crq_json_write(&out, policy, 1);
 			crq_buf_putc(&out, '\n');
@@ -160,13 +93,12 @@ int cmd_policy(int argc, char **argv, struct cmd_ctx *ctx)
 
 		if ((rc = sub_args(self, argc, argv, 0, &json, &file)))
 			return rc;
-		if ((rc = open_repo(&repo, ctx)))
+		if ((rc = open_policy(&repo, &policy, ctx)))
 			return rc;
-		if ((err = crq_policy_get(&policy, repo)) < 0) {
+		if ((err = crq_policy_states(&states, policy)) < 0) {
 			rc = report(err);
 			goto done;
 		}
-		states = workflow_states(policy);
 		if (json) {
 			crq_json_write(&out, states, 1);
 			crq_buf_putc(&out, '\n');

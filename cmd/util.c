@@ -89,6 +89,22 @@ int open_repo(crq_repo **out, struct cmd_ctx *ctx)
 	return 0;
 }
 
+int open_policy(crq_repo **out, const crq_node **policy,
+	struct cmd_ctx *ctx)
+{
+	int rc, err;
+
+	if ((rc = open_repo(out, ctx)))
+		return rc;
+	if ((err = crq_policy_get(policy, *out)) < 0) {
+		rc = report(err);
+		close_repo(*out, ctx);
+		*out = NULL;
+		return rc;
+	}
+	return 0;
+}
+
 void close_repo(crq_repo *repo, struct cmd_ctx *ctx)
 {
 	long long behind = repo ? crq_repo_clock_behind(repo) : 0;

@@ -390,3 +390,61 @@ int crq_policy_withdraw(crq_repo *repo)
 	return policy_commit(repo, "", NULL, NULL, CRQ_POLICY_WITHDRAW);
 }
 
+/* The entry of state in arr ({state, enter, leave}), made when new. */
+static crq_node *state_entry(crq_node *arr, const char *state)
+{
+	crq_node *o;
+	size_t i;
+
+	for (i = 0; i < arr->count; i++)
+		if (!strcmp(crq_node_get_str(arr->items[i], "state"), state))
+			return arr->items[i];
+	o = crq_node_new(CRQ_NODE_OBJECT);
+	crq_node_set(o, "state", crq_node_new_cstr(state));
+	crq_node_set(o, "enter", crq_node_new(CRQ_NODE_ARRAY));
+	crq_node_set(o, "leave", crq_node_new(CRQ_NODE_ARRAY));
+	crq_node_push(arr, o);
+	return o;
+}
+
+static void add_action(crq_node *list, const char *action)
+{
+	size_t i;
+
+	for (i = 0; i < list->count; i++)
+		if (!strcmp(list->items[i]->str, action))
+			return;
+	crq_node_push(list, crq_node_new_cstr(action));
+}
+
+/* The states of the policy's workflow (crq/policy.h). */
+int crq_policy_states(crq_node **out, const crq_node *policy)
+{
+	const crq_node *actions = crq_node_path(policy, "workflow.actions");
+	crq_node *arr = crq_node_new(CRQ_NODE_ARRAY);
+	size_t i, k;
+
+	for (i = 0; actions && actions->kind == CRQ_NODE_ARRAY &&
+	     i < actions->count; i++) {
+		const crq_node *a = actions->items[i];
+		const crq_node *from = crq_node_get(a, "from");
+		const char *name = crq_node_get_str(a, "name");
+		const char *to = crq_node_get_str(a, "to");
+
+		if (!name)
+			continue;
+		for (k = 0; from && from->kind == CRQ_NODE_ARRAY &&
+		     k < from->count; k++) {
+			const crq_node *f = from->items[k];
+
+			if (f->kind == CRQ_NODE_STRING && strcmp(f->str, "*"))
+				add_action(crq_node_get(state_entry(arr,
+					f->str), "leave"), name);
+		}
+		if (to)
+			add_action(crq_node_get(state_entry(arr, to), "enter"),
+				name);
+	}
+	*out = arr;
+	return 0;
+}

@@ -19,6 +19,11 @@ extern "C" {
 
 /* The policy on the branch tip (borrowed from repo). */
 int crq_policy_get(const crq_node **out, crq_repo *repo);
+/* The states of policy's workflow (crq policy states): every state an
+ * action starts from ('*', any, is none of them) or leads to, in the
+ * order the actions name them, as an array of {state, enter, leave}:
+ * the actions that lead to it and those that start from it. */
+int crq_policy_states(crq_node **out, const crq_node *policy);
 /* Add a member; key is an OpenSSH public key line (may be NULL);
  * handles are "forge=name" strings (github=alice), nhandles of them. */
 int crq_policy_member_add(crq_repo *repo, const char *email,
