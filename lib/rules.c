@@ -472,6 +472,19 @@ done:
 
 /* ---- fields ---- */
 
+/* sets names field itself, not through '*'. */
+static int names_field(const crq_node *sets, const char *field)
+{
+	size_t i;
+
+	for (i = 0; sets && sets->kind == CRQ_NODE_ARRAY && i < sets->count;
+	     i++)
+		if (sets->items[i]->kind == CRQ_NODE_STRING &&
+		    !strcmp(sets->items[i]->str, field))
+			return 1;
+	return 0;
+}
+
 /* Is v "not filled in": absent, null, "", [] or {}? */
 static int missing(const crq_node *v)
 {
@@ -491,10 +504,26 @@ static int check_requires(crq_rules_result *res, const crq_node *action,
 	for (i = 0; req && i < req->count; i++) {
 		const char *f = req->items[i]->str;
 
-		if (missing(crq_node_path(doc, f)))
+		if (!missing(crq_node_path(doc, f)))
+			continue;
+		/* a field the step itself sets is given with it
+		 * (crq complete ID --close-code C) */
+		if (names_field(crq_node_get(action, "sets"), f)) {
+			char opt[64];
+			size_t k;
+
+			snprintf(opt, sizeof(opt), "%s", f);
+			for (k = 0; opt[k]; k++)
+				if (opt[k] == '_')
+					opt[k] = '-';
 			return refuse(res, "required-field", CRQ_EDENIED,
 				"cannot %s %s: '%s' is missing\n"
-				"hint: crq set %s %s=...", name, id, f, id, f);
+				"hint: crq %s %s --%s ...", name, id, f, name,
+				id, opt);
+		}
+		return refuse(res, "required-field", CRQ_EDENIED,
+			"cannot %s %s: '%s' is missing\n"
+			"hint: crq set %s %s=...", name, id, f, id, f);
 	}
 	return 0;
 }
@@ -505,9 +534,63 @@ static int same(const crq_node *a, const crq_node *b)
 }
 
 /* May action set field (its policy entry's `sets`, '*' for all)? */
-static int may_set(const crq_node *action, const char *field)
+/*
+ * May action change field?  Its sets names it, or holds '*'.  But what
+ * a step records (the close code complete and fail give, the review,
+ * the implementer a schedule names) belongs to the actions that name
+ * it: when one of the policy's actions names such a field, '*' (create,
+ * edit) does not reach it, or a requester could write the close code
+ * or the review into the draft and the step would find it there.
+ */
+static int may_set(const crq_node *policy, const crq_node *action,
+	const char *field)
 {
-	return crq_policy__in_list(crq_node_get(action, "sets"), field);
+	static const char *const recorded[] = {
+		"close_code", "review", "implementer", NULL
+	};
+	const crq_node *sets = crq_node_get(action, "sets");
+	const crq_node *acts = crq_node_path(policy, "workflow.actions");
+	size_t i, k;
+
+	if (names_field(sets, field))
+		return 1;
+	for (k = 0; recorded[k]; k++)
+		if (!strcmp(recorded[k], field))
+			break;
+	for (i = 0; recorded[k] && acts && acts->kind == CRQ_NODE_ARRAY &&
+	     i < acts->count; i++)
+		if (names_field(crq_node_get(acts->items[i], "sets"), field))
+			return 0;
+	return crq_policy__in_list(sets, field);
+}
+
+/* The first action of policy naming field in its sets, or NULL. */
+static const char *named_by(const crq_node *policy, const char *field)
+{
+	const crq_node *acts = crq_node_path(policy, "workflow.actions");
+	size_t i;
+
+	for (i = 0; acts && acts->kind == CRQ_NODE_ARRAY && i < acts->count;
+	     i++)
+		if (names_field(crq_node_get(acts->items[i], "sets"), field))
+			return crq_node_get_str(acts->items[i], "name");
+	return NULL;
+}
+
+/* The first task owner of tasks who is not a member of policy. */
+static const char *task_nonmember(const crq_node *policy,
+	const crq_node *tasks)
+{
+	const crq_node *o;
+	size_t i;
+
+	for (i = 0; tasks->kind == CRQ_NODE_ARRAY && i < tasks->count; i++) {
+		o = crq_node_get(tasks->items[i], "owner");
+		if (o && o->kind == CRQ_NODE_STRING &&
+		    !crq_policy__member(policy, o->str))
+			return o->str;
+	}
+	return NULL;
 }
 
 /* No task in the list is done (or says who did it). */
@@ -804,6 +887,13 @@ static int apply_input(crq_rules_result *res, const crq_rules_step *st,
 				"hint: crq task done marks one");
 			goto done;
 		}
+		if (!strcmp(f, "tasks") && !before && b &&
+		    task_nonmember(st->policy, b)) {
+			err = refuse(res, "task-owner", CRQ_EDENIED,
+				"the owner of a task of a new change must be a member: '%s' is not",
+				task_nonmember(st->policy, b));
+			goto done;
+		}
 		if (!strcmp(f, "type")) {
 			if (before && !same(a, b)) {
 				err = refuse(res, "type-changed", CRQ_EDENIED,
@@ -829,13 +919,23 @@ static int apply_input(crq_rules_result *res, const crq_rules_step *st,
 			continue;
 		/* a committed step: a field an automation rule may set is
 		 * judged once the rules have fired */
-		if (st->input_full && !may_set(res->action_def, f) &&
+		if (st->input_full && !may_set(st->policy, res->action_def, f) &&
 		    crq_policy__in_list(crq_node_get(st->policy,
 			"rule_settable"), f) && !crq_policy__unsettable(f)) {
 			crq_node_set(deferred, f, crq_node_new_bool(1));
 			continue;
 		}
-		if (!may_set(res->action_def, f)) {
+		if (!may_set(st->policy, res->action_def, f) &&
+		    crq_policy__in_list(crq_node_get(res->action_def, "sets"),
+			f) && named_by(st->policy, f)) {
+			err = refuse(res, "changed-field", CRQ_EDENIED,
+				"'%s' may not change '%s': the '%s' step records it\n"
+				"hint: crq %s ID records it when the change gets there",
+				st->action, f, named_by(st->policy, f),
+				named_by(st->policy, f));
+			goto done;
+		}
+		if (!may_set(st->policy, res->action_def, f)) {
 			err = refuse(res, "changed-field", CRQ_EDENIED,
 				"'%s' may not change '%s'\n"
 				"hint: the fields an action may change are its 'sets' in the policy",

@@ -67,17 +67,22 @@ def type_of(schema, node):
 
 
 def enum_of(schema, node):
-    """The values node allows, or a list's items allow."""
-    values = []
-    for alt in alternatives(schema, node):
-        for v in alt.get("enum", []) + ([alt["const"]] if "const" in alt else []):
+    """The values node allows (or a list's items allow), and whether it
+    also allows others: an alternative that is no enum (a name, any
+    string) besides "*"."""
+    values, other = [], False
+    for alt in alternatives(schema, node)[1:] or alternatives(schema, node):
+        fixed = alt.get("enum", []) + ([alt["const"]] if "const" in alt else [])
+        for v in fixed:
             if v not in values:
                 values.append(v)
+        if not fixed and (alt.get("type") or alt.get("pattern")):
+            other = True
     if not values:
         for alt in alternatives(schema, node):
             if isinstance(alt.get("items"), dict):
-                values = enum_of(schema, alt["items"])
-    return values
+                return enum_of(schema, alt["items"])
+    return values, other and bool(values)
 
 
 def describe(schema, node):
@@ -128,7 +133,7 @@ def main():
           " schema crq validates with (*crq schema %s*)."
           % esc(sys.argv[2] if len(sys.argv) > 2 else "NAME"))
     print()
-    for path, (kind, values, required, text) in fields.items():
+    for path, (kind, (values, other), required, text) in fields.items():
         head = "*%s*" % esc(path)
         notes = [esc(kind)] if kind else []
         if required:
@@ -136,8 +141,10 @@ def main():
         print("%s%s" % (head, " (" + ", ".join(notes) + ")" if notes else ""))
         body = []
         if values:
-            body.append("One of: " + ", ".join(esc(json.dumps(v) if not
-                        isinstance(v, str) else v) for v in values) + ".")
+            body.append(("Any such value, or: " if other else "One of: ") +
+                        ", ".join(esc(json.dumps(v) if not
+                                      isinstance(v, str) else v)
+                                  for v in values) + ".")
         if text:
             body.append(esc(" ".join(text.split())))
         if body:
