@@ -182,6 +182,11 @@ int cmd_edit(int argc, char **argv, struct cmd_ctx *ctx)
 		rc = discard(id, file.ptr);
 		goto done;
 	}
+	/* no editor round for a step that cannot be taken */
+	if ((err = crq_repo_need_branch(repo)) < 0) {
+		rc = report(err);
+		goto done;
+	}
 	if ((err = crq_change_load(&doc, repo, st.id)) < 0 ||
 	    (err = crq_repo_change_schema(&schema, repo)) < 0) {
 		rc = report(err);

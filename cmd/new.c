@@ -127,6 +127,11 @@ int cmd_new(int argc, char **argv, struct cmd_ctx *ctx)
 	}
 	if ((rc = open_repo(&repo, ctx)))
 		goto done;
+	/* before any editor or input: a step needs a branch */
+	if ((err = crq_repo_need_branch(repo)) < 0) {
+		rc = report(err);
+		goto done;
+	}
 	st.repo = repo;
 	if (source) {
 		if ((err = crq_change_plan_load(&plan, repo, source)) < 0) {

@@ -273,6 +273,11 @@ int crq_store__need_branch(crq_repo *repo)
 		repo->gitdir);
 }
 
+int crq_repo_need_branch(crq_repo *repo)
+{
+	return crq_store__need_branch(repo);
+}
+
 const char *crq_repo_branch(const crq_repo *repo)
 {
 	return repo->branch;

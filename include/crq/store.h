@@ -64,6 +64,9 @@ const char *crq_repo_gitdir(const crq_repo *repo);
 /* Branch crq works on ("refs/heads/main"), borrowed; "HEAD" when HEAD
  * is detached (commands read its commit; a step is refused). */
 const char *crq_repo_branch(const crq_repo *repo);
+/* CRQ_EREPO when HEAD is detached: a step needs a branch to move.  For
+ * a command to ask before it opens an editor. */
+int crq_repo_need_branch(crq_repo *repo);
 /* How far (seconds) the local clock was behind the history when crq
  * last dated a step of repo: a step is never dated before the steps
  * under it, so it was dated that much later than the clock says.  0

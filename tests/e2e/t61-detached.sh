@@ -37,12 +37,19 @@ printf 'comment CHG-000001 -m one\n' >"$TMP/batch"
 same "batch refuses (exit)" "$?" "128"
 check "batch says why" grep -q "HEAD is detached" "$TMP/err"
 same "nothing was committed by batch" "$(git rev-parse HEAD)" "$before"
+# no editor round for a step that cannot be taken: nothing kept to
+# come back at the next edit
+EDITOR="sed -i s/first/changed/" expect 128 "HEAD is detached" "$CRQ" edit 1
+EDITOR="sed -i s/Fresh/Stale/" expect 128 "HEAD is detached" "$CRQ" new --title Fresh -e
+same "no edit text kept" "$(ls .git | grep -c '^CRQ_')" "0"
 # back on the branch: no rollback is seen (verify on the detached commit
 # did not remember it as the branch's tip), and steps go on
 git checkout -q main
 expect 0 "" "$CRQ" verify
 check "no rollback reported" sh -c "! grep -q rewrite '$TMP/out' '$TMP/err'"
 expect 0 "" "$CRQ" comment 1 -m "on the branch"
+EDITOR=true expect 0 "" "$CRQ" new --title Fresh -e
+same "the new change has its own title" "$("$CRQ" list --format '%(title)' | tail -1)" "Fresh"
 expect 0 "" "$CRQ" verify
 fsck_clean .
 # a clone that has never verified, checked out detached (a CI job):
