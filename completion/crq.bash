@@ -1,30 +1,37 @@
 # bash completion for crq: names come from crq itself (crq help
-# --commands, crq help --options CMD, crq list, crq member list, crq role
-# list, crq policy states).
+# --commands, crq "${_crq_g[@]}" help --options CMD, crq list, crq "${_crq_g[@]}" member list, crq role
+# list, crq "${_crq_g[@]}" policy states), run with the -C DIR and -c NAME=VALUE given
+# before the command (_crq_g), so they read the store being completed.
 _crq_emails() {
-	crq member list 2>/dev/null | sed 's/ .*//'
+	crq "${_crq_g[@]}" member list 2>/dev/null | sed 's/ .*//'
 }
 _crq_ids() {
-	crq list --format '%(id)' 2>/dev/null
+	crq "${_crq_g[@]}" list --format '%(id)' 2>/dev/null
 }
 _crq_roles() {
-	crq role list 2>/dev/null | sed 's/ .*//'
+	crq "${_crq_g[@]}" role list 2>/dev/null | sed 's/ .*//'
 }
 _crq_states() {
-	crq policy states 2>/dev/null
+	crq "${_crq_g[@]}" policy states 2>/dev/null
 }
 _crq_templates() {
-	crq template list 2>/dev/null | sed 's/ .*//'
+	crq "${_crq_g[@]}" template list 2>/dev/null | sed 's/ .*//'
 }
 _crq() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev="" cmd="" i w sub="" npos=0
 	COMPREPLY=()
+	_crq_g=()
 	((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		case $w in
+		# crq's own -C and -c: the store the names come from
+		-C|-c) if [[ -z $cmd ]] && ((i + 1 < COMP_CWORD)); then
+				_crq_g+=("$w" "${COMP_WORDS[i + 1]/#\~/$HOME}")
+			fi
+			((i++)); continue ;;
 		# options whose value is the next word
-		-C|-c|--until|--name|--key|--handle|--role) ((i++)); continue ;;
+		--until|--name|--key|--handle|--role) ((i++)); continue ;;
 		-*) continue ;;
 		esac
 		if [[ -z $cmd ]]; then cmd=$w
@@ -36,7 +43,7 @@ _crq() {
 		-C) COMPREPLY=($(compgen -d -- "$cur")); return ;;
 		-c) return ;;
 		esac
-		COMPREPLY=($(compgen -W "$(crq help --commands 2>/dev/null)" -- "$cur"))
+		COMPREPLY=($(compgen -W "$(crq "${_crq_g[@]}" help --commands 2>/dev/null)" -- "$cur"))
 		return
 	fi
 	# the value of an option
@@ -55,11 +62,11 @@ _crq() {
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "$(crq help --options "$cmd" 2>/dev/null)" -- "$cur"))
+		COMPREPLY=($(compgen -W "$(crq "${_crq_g[@]}" help --options "$cmd" 2>/dev/null)" -- "$cur"))
 		return
 	fi
 	case $cmd in
-	help) COMPREPLY=($(compgen -W "$(crq help --commands 2>/dev/null)" -- "$cur")) ;;
+	help) COMPREPLY=($(compgen -W "$(crq "${_crq_g[@]}" help --commands 2>/dev/null)" -- "$cur")) ;;
 	member) if [[ -z $sub ]]; then COMPREPLY=($(compgen -W "add remove list" -- "$cur"))
 		elif [[ $sub == remove && $npos == 0 ]]; then
 			COMPREPLY=($(compgen -W "$(_crq_emails)" -- "$cur")); fi ;;

@@ -1,20 +1,21 @@
 # fish completion for crq: names come from crq itself (crq help
-# --commands, crq help --options CMD, crq list, crq member list, crq role
-# list, crq policy states).
+# --commands, crq $__crq_g help --options CMD, crq list, crq $__crq_g member list, crq role
+# list, crq $__crq_g policy states), run with the -C DIR and -c NAME=VALUE given
+# before the command ($__crq_g), so they read the store being completed.
 function __crq_emails
-	crq member list 2>/dev/null | string replace -r ' .*' ''
+	crq $__crq_g member list 2>/dev/null | string replace -r ' .*' ''
 end
 function __crq_ids
-	crq list --format '%(id)' 2>/dev/null
+	crq $__crq_g list --format '%(id)' 2>/dev/null
 end
 function __crq_roles
-	crq role list 2>/dev/null | string replace -r ' .*' ''
+	crq $__crq_g role list 2>/dev/null | string replace -r ' .*' ''
 end
 function __crq_states
-	crq policy states 2>/dev/null
+	crq $__crq_g policy states 2>/dev/null
 end
 function __crq_templates
-	crq template list 2>/dev/null | string replace -r ' .*' ''
+	crq $__crq_g template list 2>/dev/null | string replace -r ' .*' ''
 end
 # The candidates for the word at the cursor: the command, its
 # subcommand, an option's value, an option, a change id.
@@ -26,16 +27,29 @@ function __crq_complete
 	set -l npos 0
 	set -l skip 0
 	set -l prev
+	set -l global 0
+	set -g __crq_g
 	set -e t[1]
 	test (count $t) -gt 0; and set prev $t[-1]
 	for w in $t
 		if test $skip = 1
 			set skip 0
+			if test $global = 1
+				set -a __crq_g $w
+				set global 0
+			end
 			continue
 		end
 		switch $w
+			# crq's own -C and -c: the store the names come from
+			case -C -c
+				set skip 1
+				if test -z "$cmd"
+					set -a __crq_g $w
+					set global 1
+				end
 			# options whose value is the next word
-			case -C -c --until --name --key --handle --role
+			case --until --name --key --handle --role
 				set skip 1
 			case '-*'
 			case '*'
@@ -54,7 +68,7 @@ function __crq_complete
 				__fish_complete_directories "$cur"
 			case -c
 			case '*'
-				crq help --commands 2>/dev/null
+				crq $__crq_g help --commands 2>/dev/null
 		end
 		return
 	end
@@ -81,12 +95,12 @@ function __crq_complete
 			return
 	end
 	if string match -q -- '-*' "$cur"
-		crq help --options $cmd 2>/dev/null
+		crq $__crq_g help --options $cmd 2>/dev/null
 		return
 	end
 	switch $cmd
 		case help
-			crq help --commands 2>/dev/null
+			crq $__crq_g help --commands 2>/dev/null
 		case member
 			if test -z "$sub"
 				printf '%s\n' add remove list

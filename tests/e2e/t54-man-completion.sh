@@ -201,6 +201,11 @@ mkdir -p "$TMP/nostore"
 cd "$TMP/nostore"
 all3 "outside a store: crq list --state <TAB> offers nothing" "crq list --state " ""
 all3 "outside a store: crq role grant x <TAB> offers nothing" "crq role grant x " ""
+# crq -C STORE (and -c) before the command: the names come from STORE
+all3 "outside a store: crq -C STORE approve <TAB>: its ids" "crq -C $TMP/s approve " "$(sorted $IDS)"
+all3 "outside a store: crq -C STORE list --state <TAB>: its states" "crq -C $TMP/s list --state " "$(sorted $STATES)"
+all3 "crq -c K=V -C STORE role grant <TAB>: its members" "crq -c color.ui=never -C $TMP/s role grant " "$(sorted $EMAILS)"
+all3 "crq -C <TAB> at the end: not a command" "crq -C $TMP/s ap" "approve"
 same "bash: outside a store, completion writes nothing to stderr" \
 	"$(bcomp "crq role grant x " 2>&1 >/dev/null)" ""
 [ -z "$HAVE_FISH" ] || same "fish: outside a store, completion writes nothing to stderr" \
