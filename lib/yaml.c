@@ -682,6 +682,13 @@ static int parse_error(const struct loader *ld, const yaml_parser_t *p)
 		return crq_error__set(CRQ_ERROR, "%s: out of memory", ld->name);
 	case YAML_READER_ERROR:
 		position(ld->text, ld->len, p->problem_offset, &line, &col);
+		/* an escape sequence: coloured output piped in */
+		if (p->problem_offset < ld->len &&
+		    ld->text[p->problem_offset] == '\033')
+			return crq_error__set(CRQ_EINVALID,
+				"%s:%u:%u: %s (a terminal colour code)\n"
+				"hint: coloured output piped in? crq --color=never show ...",
+				ld->name, line, col, problem);
 		return crq_error__set(CRQ_EINVALID, "%s:%u:%u: %s", ld->name,
 			line, col, problem);
 	default:

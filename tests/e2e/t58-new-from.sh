@@ -228,6 +228,14 @@ grep -q "^note: dropped fields crq sets itself: id, state$" "$TMP/err" && ok "th
 expect 1 "colour" sh -c "printf 'title: x\ncolour: red\n' | '$CRQ' new -F -"
 same "refused input left the repository unchanged" "$(state .)" "$before"
 
+# coloured output piped in (color.ui=always): refused, and said why
+n0=$(git rev-list --count HEAD)
+"$CRQ" --color=always show CHG-000001 | "$CRQ" new -F - >"$TMP/out" 2>"$TMP/err"
+same "coloured show into new -F - is refused" "$?" "1"
+check "naming the colour code" grep -q "a terminal colour code" "$TMP/err"
+check "with the way out" grep -q "hint: .*--color=never" "$TMP/err"
+same "and nothing was written" "$(git rev-list --count HEAD)" "$n0"
+
 # ===== the history stays honest =========================================
 fsck_clean .
 verify_all .
