@@ -208,6 +208,17 @@ static void state_column(crq_buf *out, const char *s, int color)
 	column(out, "", 12 - (strlen(s) < 12 ? strlen(s) : 12));
 }
 
+/* text_safe() on what buf holds from offset at on. */
+static void safe_from(crq_buf *buf, size_t at)
+{
+	crq_buf tail = CRQ_BUF_INIT;
+
+	crq_buf_put(&tail, buf->ptr + at, buf->size - at);
+	text_safe(&tail);
+	memcpy(buf->ptr + at, tail.ptr, tail.size);
+	crq_buf_dispose(&tail);
+}
+
 /* One change as it comes: nothing is kept, whatever the store's size. */
 static int print_change(const crq_change_item *item, void *payload)
 {
@@ -226,7 +237,14 @@ static int print_change(const crq_change_item *item, void *payload)
 		column(&p->line, crq_node_get_str(d, "type"), 9);
 		column(&p->line, crq_node_get_str(d, "risk") ?
 			crq_node_get_str(d, "risk") : "-", 6);
-		column(&p->line, crq_node_get_str(d, "title"), 0);
+		/* the table is for a person: nothing in a title may
+		 * reorder or hide what the terminal shows (U+202E ...) */
+		{
+			size_t at = p->line.size;
+
+			column(&p->line, crq_node_get_str(d, "title"), 0);
+			safe_from(&p->line, at);
+		}
 		p->line.ptr[p->line.size - 1] = '\n';
 	}
 	return write_stdout(p->line.ptr, p->line.size, &p->failed);

@@ -114,5 +114,13 @@ expect 1 "CHG-000005.yaml:3:1" "$CRQ" show CHG-000005
 if [ -w /dev/full ]; then
 	expect 128 "cannot write to standard output" sh -c "'$CRQ' list --json >/dev/full"
 fi
+# a title that would reorder the terminal (U+202E) shows as '?' in the
+# table; --json and --format give the bytes as they are
+rlo=$(printf 'pay\342\200\256fdp.exe')
+id=$("$CRQ" new --title "$rlo")
+"$CRQ" list >"$TMP/out"
+check "the table shows no U+202E" sh -c "! grep -q \"$(printf '\342\200\256')\" '$TMP/out'"
+check "but a ? in its place" grep -q "pay???fdp.exe" "$TMP/out"
+same "--format gives the title as it is" "$("$CRQ" list --format '%(title)' | tail -1)" "$rlo"
 fsck_clean .
 done_testing
