@@ -358,11 +358,27 @@ static void test_guards_and_deadlines(void **state)
 	crq_node *doc, *in;
 
 	(void)state;
-	/* an emergency change owes its review 72 hours after completion */
-	doc = walk(4, acts, by, "title: Hotfix\ntype: emergency\n"
-		"incident: INC-1\nimplementation_plan: a\nbackout_plan: b\n"
+	/* the close code is complete's to record: create may not write it */
+	in = yaml("title: Hotfix\ntype: emergency\nincident: INC-1\n"
 		"close_code: successful\n");
+	step(&st, 0, "create", NULL, in, T0);
+	assert_int_equal(crq_rules_change(&res, &st), CRQ_EDENIED);
+	crq_rules_result_dispose(&res);
+	crq_node_free(in);
+	/* an emergency change owes its review 72 hours after completion */
+	doc = walk(3, acts, by, "title: Hotfix\ntype: emergency\n"
+		"incident: INC-1\nimplementation_plan: a\nbackout_plan: b\n");
+	in = crq_node_dup(doc);
+	crq_node_set(in, "close_code", crq_node_new_cstr("successful"));
+	step(&st, by[3], acts[3], doc, in, T0 + 4);
+	assert_crq_ok(crq_rules_change(&res, &st));
+	crq_node_free(in);
+	crq_node_free(doc);
+	doc = res.after;
+	res.after = NULL;
+	crq_rules_result_dispose(&res);
 	assert_string_equal(str(doc, "state"), "completed");
+	assert_string_equal(str(doc, "close_code"), "successful");
 	assert_string_equal(str(doc, "review_due"), "2026-11-26T10:00:04Z");
 	/* the review names its reviewer and the step's time */
 	in = crq_node_dup(doc);
