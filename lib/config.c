@@ -78,14 +78,14 @@ void crq_config_free(crq_config *cfg)
 	git_libgit2_shutdown();
 }
 
-/* A -c override of name into *out (borrowed), or 0 when none. */
-static int override(const char **out, crq_config *cfg, const char *name)
+int crq_config__override(const char **out, const char *const *over,
+	size_t nover, const char *name)
 {
 	size_t i, n = strlen(name);
 
 	/* later -c options win, as in git */
-	for (i = cfg->nover; i-- > 0;) {
-		const char *o = cfg->over[i];
+	for (i = nover; i-- > 0;) {
+		const char *o = over[i];
 
 		if (!strncasecmp(o, name, n) && o[n] == '=') {
 			*out = o + n + 1;
@@ -95,17 +95,12 @@ static int override(const char **out, crq_config *cfg, const char *name)
 	return 0;
 }
 
-int crq_config_get(crq_buf *out, crq_config *cfg, const char *name)
+int crq_config__string(crq_buf *out, git_config *cfg, const char *name)
 {
 	git_buf val = { 0 };
-	const char *v;
 	int err;
 
-	if (override(&v, cfg, name)) {
-		crq_buf_puts(out, v);
-		return 0;
-	}
-	err = git_config_get_string_buf(&val, cfg->cfg, name);
+	err = git_config_get_string_buf(&val, cfg, name);
 	if (err == GIT_ENOTFOUND) {
 		err = crq_error__set(CRQ_ENOTFOUND, "'%s' is not set", name);
 	} else if (err < 0) {
@@ -116,6 +111,23 @@ int crq_config_get(crq_buf *out, crq_config *cfg, const char *name)
 	}
 	git_buf_dispose(&val);
 	return err;
+}
+
+static int override(const char **out, crq_config *cfg, const char *name)
+{
+	return crq_config__override(out, (const char *const *)cfg->over,
+		cfg->nover, name);
+}
+
+int crq_config_get(crq_buf *out, crq_config *cfg, const char *name)
+{
+	const char *v;
+
+	if (override(&v, cfg, name)) {
+		crq_buf_puts(out, v);
+		return 0;
+	}
+	return crq_config__string(out, cfg->cfg, name);
 }
 
 int crq_config_parse_bool(const char *text)

@@ -28,6 +28,14 @@ int crq__read_fd(int fd, crq_buf *out, size_t max);
 /* Translate the last libgit2 error into a crq error (lib/error.c):
  * "what: libgit2's message", returning the crq code for git's. */
 int crq_store__git_error(int code, const char *what);
+/* git config, shared by crq_repo_config() and crq_config_get(): the
+ * last -c "name=value" of over for name (borrowed) into *out, or 0 when
+ * none; and a value of cfg into out (CRQ_ENOTFOUND when unset). */
+struct git_config;
+int crq_config__override(const char **out, const char *const *over,
+	size_t nover, const char *name);
+int crq_config__string(crq_buf *out, struct git_config *cfg,
+	const char *name);
 /* Record an error for crq_error_last() and return code. */
 int crq_error__set(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -534,6 +534,19 @@ static int same(const crq_node *a, const crq_node *b)
 }
 
 /* May action set field (its policy entry's `sets`, '*' for all)? */
+/* The first action of policy naming field in its sets, or NULL. */
+static const char *named_by(const crq_node *policy, const char *field)
+{
+	const crq_node *acts = crq_node_path(policy, "workflow.actions");
+	size_t i;
+
+	for (i = 0; acts && acts->kind == CRQ_NODE_ARRAY && i < acts->count;
+	     i++)
+		if (names_field(crq_node_get(acts->items[i], "sets"), field))
+			return crq_node_get_str(acts->items[i], "name");
+	return NULL;
+}
+
 /*
  * May action change field?  Its sets names it, or holds '*'.  But what
  * a step records (the close code complete and fail give, the review,
@@ -549,32 +562,14 @@ static int may_set(const crq_node *policy, const crq_node *action,
 		"close_code", "review", "implementer", NULL
 	};
 	const crq_node *sets = crq_node_get(action, "sets");
-	const crq_node *acts = crq_node_path(policy, "workflow.actions");
-	size_t i, k;
+	size_t k;
 
 	if (names_field(sets, field))
 		return 1;
 	for (k = 0; recorded[k]; k++)
-		if (!strcmp(recorded[k], field))
-			break;
-	for (i = 0; recorded[k] && acts && acts->kind == CRQ_NODE_ARRAY &&
-	     i < acts->count; i++)
-		if (names_field(crq_node_get(acts->items[i], "sets"), field))
+		if (!strcmp(recorded[k], field) && named_by(policy, field))
 			return 0;
 	return crq_policy__in_list(sets, field);
-}
-
-/* The first action of policy naming field in its sets, or NULL. */
-static const char *named_by(const crq_node *policy, const char *field)
-{
-	const crq_node *acts = crq_node_path(policy, "workflow.actions");
-	size_t i;
-
-	for (i = 0; acts && acts->kind == CRQ_NODE_ARRAY && i < acts->count;
-	     i++)
-		if (names_field(crq_node_get(acts->items[i], "sets"), field))
-			return crq_node_get_str(acts->items[i], "name");
-	return NULL;
 }
 
 /* The first task owner of tasks who is not a member of policy. */
@@ -925,18 +920,17 @@ static int apply_input(crq_rules_result *res, const crq_rules_step *st,
 			crq_node_set(deferred, f, crq_node_new_bool(1));
 			continue;
 		}
-		if (!may_set(st->policy, res->action_def, f) &&
-		    crq_policy__in_list(crq_node_get(res->action_def, "sets"),
-			f) && named_by(st->policy, f)) {
-			err = refuse(res, "changed-field", CRQ_EDENIED,
+		if (!may_set(st->policy, res->action_def, f)) {
+			/* '*' would have it: another step records it */
+			const char *by = crq_policy__in_list(crq_node_get(
+				res->action_def, "sets"), f) ?
+				named_by(st->policy, f) : NULL;
+
+			err = by ? refuse(res, "changed-field", CRQ_EDENIED,
 				"'%s' may not change '%s': the '%s' step records it\n"
 				"hint: crq %s ID records it when the change gets there",
-				st->action, f, named_by(st->policy, f),
-				named_by(st->policy, f));
-			goto done;
-		}
-		if (!may_set(st->policy, res->action_def, f)) {
-			err = refuse(res, "changed-field", CRQ_EDENIED,
+				st->action, f, by, by) :
+				refuse(res, "changed-field", CRQ_EDENIED,
 				"'%s' may not change '%s'\n"
 				"hint: the fields an action may change are its 'sets' in the policy",
 				st->action, f);

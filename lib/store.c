@@ -310,18 +310,12 @@ static int config_get(crq_buf *out, crq_repo *repo,
 	const char *const *over, size_t nover, const char *name)
 {
 	git_config *cfg = NULL, *snap = NULL;
-	git_buf val = { 0 };
-	size_t i, n = strlen(name);
+	const char *v;
 	int err;
 
-	/* later -c options win, as in git */
-	for (i = nover; i-- > 0;) {
-		const char *c = over[i];
-
-		if (!strncasecmp(c, name, n) && c[n] == '=') {
-			crq_buf_puts(out, c + n + 1);
-			return 0;
-		}
+	if (crq_config__override(&v, over, nover, name)) {
+		crq_buf_puts(out, v);
+		return 0;
 	}
 	if (repo) {
 		if ((err = repo_cfg(&cfg, repo)) < 0)
@@ -334,16 +328,7 @@ static int config_get(crq_buf *out, crq_repo *repo,
 			return crq_store__git_error(err,
 				"cannot read git config");
 	}
-	err = git_config_get_string_buf(&val, cfg, name);
-	if (err == GIT_ENOTFOUND) {
-		err = crq_error__set(CRQ_ENOTFOUND, "'%s' is not set", name);
-	} else if (err < 0) {
-		err = crq_store__git_error(err, "cannot read git config");
-	} else {
-		crq_buf_put(out, val.ptr, val.size);
-		err = 0;
-	}
-	git_buf_dispose(&val);
+	err = crq_config__string(out, cfg, name);
 	if (!repo)
 		git_config_free(cfg);
 	return err;
@@ -380,9 +365,9 @@ int crq_cache__enabled(crq_repo *repo)
 
 	if (e && (!strcmp(e, "off") || !strcmp(e, "0") || !strcmp(e, "false")))
 		return 0;
+	/* a boolean, read as git reads one */
 	if (crq_repo_config(&v, repo, "crq.cache") == 0 &&
-	    (!strcmp(v.ptr, "false") || !strcmp(v.ptr, "off") ||
-	     !strcmp(v.ptr, "no") || !strcmp(v.ptr, "0")))
+	    crq_config_parse_bool(v.ptr) == 0)
 		on = 0;
 	crq_error_clear();
 	crq_buf_dispose(&v);

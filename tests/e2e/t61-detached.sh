@@ -52,6 +52,13 @@ EDITOR=true expect 0 "" "$CRQ" new --title Fresh -e
 same "the new change has its own title" "$("$CRQ" list --format '%(title)' | tail -1)" "Fresh"
 expect 0 "" "$CRQ" verify
 fsck_clean .
+# HEAD naming a ref that is no branch (a tag): refused, saying which
+git tag -a -m t v1 HEAD
+git symbolic-ref HEAD refs/tags/v1
+expect 128 "HEAD points at 'refs/tags/v1'" "$CRQ" list
+check "and what to do" grep -q "check out a branch first" "$TMP/err"
+git symbolic-ref HEAD refs/heads/main
+expect 0 "" "$CRQ" list
 # a clone that has never verified, checked out detached (a CI job):
 # verify and check --format github run, and pin no trust on first use
 cd "$TMP"
