@@ -31,6 +31,18 @@ expect 1 "must be a member: 'mallory@evil.example' is not" "$CRQ" new -F "$TMP/t
 printf 'title: a\ntasks:\n  - title: x\n    owner: bob@example.com\n' >"$TMP/t.yaml"
 expect 0 "" "$CRQ" new -F "$TMP/t.yaml"
 expect 0 "" "$CRQ" verify
+# the same create made by hand with a non-member's task: verify refuses
+git branch -q before-hand
+tf=$(git show --name-only --format= HEAD)
+sed -i 's/owner: bob@example.com/owner: mallory@evil.example/' "$tf"
+check "the hand-made create names mallory" grep -q "mallory@evil.example" "$tf"
+git commit -q -S --amend -a --no-edit
+rm -rf .git/crq
+expect 1 "1 violation" "$CRQ" verify
+check "verify: a new change's task owner is a member" grep -q "must be a member: 'mallory@evil.example' is not" "$TMP/out"
+git reset -q --hard before-hand
+rm -rf .git/crq
+expect 0 "" "$CRQ" verify
 
 # a hand-made edit step that writes the close code: verify refuses it
 # (the same rule engine), and so does one that adds a non-member's task
